@@ -1,0 +1,55 @@
+//! The kernel's one error type.
+
+/// What can go wrong below a module: storage, availability, (de)serialization.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// SQLite reported an error.
+    #[error("database error in module {module}: {source}")]
+    Database {
+        /// The module whose database failed.
+        module: &'static str,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Applying a module's migrations failed.
+    #[error("migrating module {module}: {source}")]
+    Migration {
+        /// The module being migrated.
+        module: &'static str,
+        /// The migrator's error.
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    /// The module's database was taken offline (by an operator, to exercise isolated failures).
+    #[error("module {0} is unavailable")]
+    Unavailable(&'static str),
+    /// Waiting for the module's single writer took too long.
+    #[error("module {0} is overloaded: timed out waiting for its writer")]
+    WriterTimeout(&'static str),
+    /// An event could not be encoded or decoded.
+    #[error("event serialization: {0}")]
+    Serialization(#[from] serde_json::Error),
+    /// The data folder could not be prepared.
+    #[error("data folder {path}: {source}")]
+    DataDir {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Wraps a driver error with the module it came from.
+    pub fn db(module: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+        move |source| Error::Database { module, source }
+    }
+
+    /// True when a unique or primary key constraint refused the write.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Error::Database { source: sqlx::Error::Database(e), .. } if e.is_unique_violation())
+    }
+}

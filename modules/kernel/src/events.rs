@@ -1,0 +1,191 @@
+//! Integration events and the envelope that carries them between modules.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use crate::{ids::new_id, time::Timestamp};
+
+/// A fact one module publishes for others: past tense, plain data, versioned.
+///
+/// Implemented by the event types in `-api` crates. The type name and version travel in the
+/// envelope, so a consumer can refuse a version it does not understand instead of misreading it.
+pub trait IntegrationEvent: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The event's name on the wire, e.g. `BookingPlaced`.
+    const TYPE: &'static str;
+    /// The schema version of the payload; bump it when a field changes meaning or goes away.
+    const VERSION: u16;
+    /// The id of the aggregate the event is about (a user, a booking, a wallet).
+    fn aggregate_id(&self) -> String;
+}
+
+/// Why a request or an event happened: the correlation id is shared by everything one action
+/// caused, the causation id names the direct cause (the HTTP request, or the event handled).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trace {
+    /// Shared by every event caused, directly or not, by one request.
+    pub correlation_id: Uuid,
+    /// The request or event that directly caused this one.
+    pub causation_id: Uuid,
+}
+
+impl Trace {
+    /// A new chain of causes, started by something with no cause recorded (a CLI command, a timer).
+    pub fn new_root() -> Self {
+        let id = new_id();
+        Self { correlation_id: id, causation_id: id }
+    }
+
+    /// Work caused by the request `request_id`, continuing `correlation_id`'s chain.
+    pub fn from_request(correlation_id: Uuid, request_id: Uuid) -> Self {
+        Self { correlation_id, causation_id: request_id }
+    }
+
+    /// Work caused by handling `event`.
+    pub fn caused_by(event: &Envelope) -> Self {
+        Self { correlation_id: event.correlation_id, causation_id: event.event_id }
+    }
+}
+
+/// An event as stored in a producer's outbox and delivered to consumers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The producing module's stream name (`users`, `bookings`, …).
+    pub stream: String,
+    /// Position in the producer's stream: strictly increasing, without gaps.
+    pub seq: i64,
+    /// Globally unique id of this event.
+    pub event_id: Uuid,
+    /// [`IntegrationEvent::TYPE`] of the payload.
+    pub event_type: String,
+    /// [`IntegrationEvent::VERSION`] of the payload.
+    pub event_version: u16,
+    /// The aggregate the event is about.
+    pub aggregate_id: String,
+    /// The event itself, as JSON.
+    pub payload: Box<RawValue>,
+    /// See [`Trace`].
+    pub correlation_id: Uuid,
+    /// See [`Trace`].
+    pub causation_id: Uuid,
+    /// When the producing transaction appended it.
+    pub occurred_at: Timestamp,
+}
+
+/// An envelope whose payload is not the event the consumer expected.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The envelope holds another event type.
+    #[error("expected a {expected} event, got {actual}")]
+    WrongType {
+        /// The type asked for.
+        expected: &'static str,
+        /// The type found.
+        actual: String,
+    },
+    /// The payload's version is newer than this build understands.
+    #[error("{event_type} version {actual} is newer than the supported version {supported}")]
+    UnsupportedVersion {
+        /// The event type.
+        event_type: &'static str,
+        /// The version found.
+        actual: u16,
+        /// The newest version this build reads.
+        supported: u16,
+    },
+    /// The JSON does not match the event's shape.
+    #[error("malformed {event_type} payload: {source}")]
+    Malformed {
+        /// The event type.
+        event_type: &'static str,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+}
+
+impl Envelope {
+    /// True when this envelope carries an `E`.
+    pub fn is<E: IntegrationEvent>(&self) -> bool {
+        self.event_type == E::TYPE
+    }
+
+    /// The typed event, checked for type and version.
+    pub fn decode<E: IntegrationEvent>(&self) -> Result<E, DecodeError> {
+        if self.event_type != E::TYPE {
+            return Err(DecodeError::WrongType { expected: E::TYPE, actual: self.event_type.clone() });
+        }
+        if self.event_version > E::VERSION {
+            return Err(DecodeError::UnsupportedVersion {
+                event_type: E::TYPE,
+                actual: self.event_version,
+                supported: E::VERSION,
+            });
+        }
+        serde_json::from_str(self.payload.get())
+            .map_err(|source| DecodeError::Malformed { event_type: E::TYPE, source })
+    }
+
+    /// The trace this event belongs to.
+    pub fn trace(&self) -> Trace {
+        Trace { correlation_id: self.correlation_id, causation_id: self.causation_id }
+    }
+}
+
+/// Where an event landed in its producer's stream; a read-your-writes token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRef {
+    /// Position in the producer's stream.
+    pub seq: i64,
+    /// The event's id.
+    pub event_id: Uuid,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Pinged {
+        n: u32,
+    }
+    impl IntegrationEvent for Pinged {
+        const TYPE: &'static str = "Pinged";
+        const VERSION: u16 = 1;
+        fn aggregate_id(&self) -> String {
+            self.n.to_string()
+        }
+    }
+
+    fn envelope(event_type: &str, version: u16, payload: &str) -> Envelope {
+        Envelope {
+            stream: "test".into(),
+            seq: 1,
+            event_id: new_id(),
+            event_type: event_type.into(),
+            event_version: version,
+            aggregate_id: "1".into(),
+            payload: RawValue::from_string(payload.into()).unwrap(),
+            correlation_id: new_id(),
+            causation_id: new_id(),
+            occurred_at: Timestamp::now(),
+        }
+    }
+
+    #[test]
+    fn an_envelope_decodes_into_its_event() {
+        assert_eq!(envelope("Pinged", 1, r#"{"n":7}"#).decode::<Pinged>().unwrap(), Pinged { n: 7 });
+    }
+
+    #[test]
+    fn a_newer_version_than_understood_is_refused_not_misread() {
+        let err = envelope("Pinged", 2, r#"{"n":7}"#).decode::<Pinged>().unwrap_err();
+        assert!(matches!(err, DecodeError::UnsupportedVersion { actual: 2, .. }), "{err}");
+    }
+
+    #[test]
+    fn decoding_the_wrong_type_is_an_error() {
+        let err = envelope("Ponged", 1, r#"{"n":7}"#).decode::<Pinged>().unwrap_err();
+        assert!(matches!(err, DecodeError::WrongType { .. }), "{err}");
+    }
+}
