@@ -93,7 +93,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 5, first_delay: Duration::from_millis(50), max_delay: Duration::from_secs(5) }
+        Self {
+            max_attempts: 5,
+            first_delay: Duration::from_millis(50),
+            max_delay: Duration::from_secs(5),
+        }
     }
 }
 
@@ -101,11 +105,17 @@ impl RetryPolicy {
     /// Delay after `failed` failed attempts: exponential, capped, with jitter in `[d/2, d]` so
     /// that many failing consumers do not retry in lockstep.
     pub fn delay(&self, failed: u32) -> Duration {
-        let exp = self.first_delay.saturating_mul(2u32.saturating_pow(failed.saturating_sub(1)));
+        let exp = self
+            .first_delay
+            .saturating_mul(2u32.saturating_pow(failed.saturating_sub(1)));
         let capped = exp.min(self.max_delay);
         let half = capped / 2;
         let jitter_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
-        half + Duration::from_nanos(if jitter_nanos == 0 { 0 } else { rand::random_range(0..=jitter_nanos) })
+        half + Duration::from_nanos(if jitter_nanos == 0 {
+            0
+        } else {
+            rand::random_range(0..=jitter_nanos)
+        })
     }
 }
 
@@ -122,7 +132,11 @@ pub struct SubscriptionConfig {
 
 impl Default for SubscriptionConfig {
     fn default() -> Self {
-        Self { batch_size: 256, safety_net: Duration::from_secs(5), retry: RetryPolicy::default() }
+        Self {
+            batch_size: 256,
+            safety_net: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+        }
     }
 }
 
@@ -218,7 +232,9 @@ pub struct Subscription {
 
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription").field("name", &self.runner.name()).finish()
+        f.debug_struct("Subscription")
+            .field("name", &self.runner.name())
+            .finish()
     }
 }
 
@@ -244,10 +260,13 @@ impl Subscription {
             retried: AtomicU64::new(0),
             last_error: Mutex::new(None),
             latency: Mutex::new(
-                Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds are valid"),
+                Histogram::new_with_bounds(1, 60_000_000, 3)
+                    .expect("static histogram bounds are valid"),
             ),
         };
-        Self { runner: Arc::new(core) }
+        Self {
+            runner: Arc::new(core),
+        }
     }
 
     /// `<consumer>/<stream>`.
@@ -272,7 +291,9 @@ impl Subscription {
     /// True when it has.
     pub async fn wait_for(&self, seq: i64, timeout: Duration) -> bool {
         let mut rx = self.runner.checkpoint();
-        tokio::time::timeout(timeout, rx.wait_for(|c| *c >= seq)).await.is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(timeout, rx.wait_for(|c| *c >= seq))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     /// The current state, reading the producer's head and the parked dead letters.
@@ -286,12 +307,20 @@ impl Subscription {
     }
 
     /// Tries a parked dead letter again; on success it is applied exactly once and resolved.
-    pub async fn retry_dead_letter(&self, id: i64, actor: &str) -> Result<DeadLetterOutcome, Error> {
+    pub async fn retry_dead_letter(
+        &self,
+        id: i64,
+        actor: &str,
+    ) -> Result<DeadLetterOutcome, Error> {
         self.runner.retry_dead_letter(id, actor).await
     }
 
     /// Resolves a parked dead letter without applying it.
-    pub async fn discard_dead_letter(&self, id: i64, actor: &str) -> Result<DeadLetterOutcome, Error> {
+    pub async fn discard_dead_letter(
+        &self,
+        id: i64,
+        actor: &str,
+    ) -> Result<DeadLetterOutcome, Error> {
         self.runner.discard_dead_letter(id, actor).await
     }
 
@@ -357,11 +386,12 @@ impl<H: Handler> Core<H> {
     }
 
     async fn load_checkpoint(&self) -> Result<i64, Error> {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM consumer_checkpoints WHERE subscription = ?")
-            .bind(&self.name)
-            .fetch_optional(self.db.reader()?)
-            .await
-            .map_err(Error::db(self.module()))?;
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM consumer_checkpoints WHERE subscription = ?")
+                .bind(&self.name)
+                .fetch_optional(self.db.reader()?)
+                .await
+                .map_err(Error::db(self.module()))?;
         Ok(seq.unwrap_or(0))
     }
 
@@ -408,23 +438,29 @@ impl<H: Handler> Core<H> {
                 latency.saturating_record(micros.max(1));
                 metrics.event_handled(&self.name, d.as_secs_f64());
             }
-            self.handled.fetch_add(handled.len() as u64, Ordering::Relaxed);
+            self.handled
+                .fetch_add(handled.len() as u64, Ordering::Relaxed);
         }
         let head = self.head_seen.load(Ordering::Relaxed).max(seq);
         metrics.set_lag(&self.name, head - seq);
     }
 
     async fn apply(&self, tx: &mut WriteTx, event: &Envelope) -> Result<Applied, ApplyError> {
-        if !self.handler.event_types().contains(&event.event_type.as_str()) {
+        if !self
+            .handler
+            .event_types()
+            .contains(&event.event_type.as_str())
+        {
             return Ok(Applied::Ignored);
         }
-        let seen: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM consumer_inbox WHERE subscription = ? AND event_id = ?")
-                .bind(&self.name)
-                .bind(event.event_id)
-                .fetch_optional(tx.conn())
-                .await
-                .map_err(Error::db(self.module()))?;
+        let seen: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM consumer_inbox WHERE subscription = ? AND event_id = ?",
+        )
+        .bind(&self.name)
+        .bind(event.event_id)
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(Error::db(self.module()))?;
         if seen.is_some() {
             self.db.metrics().event_duplicate(&self.name);
             return Ok(Applied::Duplicate);
@@ -507,7 +543,11 @@ impl<H: Handler> Core<H> {
 
     /// Retries a failed event with backoff; parks it when the attempts run out. Returns the
     /// event's time when it was finally applied (for latency), nothing when parked.
-    async fn retry_or_park(&self, event: &Envelope, first: HandlerError) -> Result<Option<Timestamp>, Error> {
+    async fn retry_or_park(
+        &self,
+        event: &Envelope,
+        first: HandlerError,
+    ) -> Result<Option<Timestamp>, Error> {
         let policy = self.config.retry;
         let mut attempts = 1;
         let mut error = first;
@@ -565,7 +605,12 @@ impl<H: Handler> Core<H> {
         Ok(None)
     }
 
-    async fn catch_up(&self, checkpoint: &mut i64, reason: &str, shutdown: Option<&CancellationToken>) -> Result<(), Error> {
+    async fn catch_up(
+        &self,
+        checkpoint: &mut i64,
+        reason: &str,
+        shutdown: Option<&CancellationToken>,
+    ) -> Result<(), Error> {
         let limit = u32::try_from(self.config.batch_size).unwrap_or(u32::MAX);
         let mut counted = false;
         loop {
@@ -609,7 +654,8 @@ impl<H: Handler> Core<H> {
             Ok(DeadLetter {
                 id: row.try_get("id")?,
                 subscription: row.try_get("subscription")?,
-                envelope: serde_json::from_str(&envelope).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                envelope: serde_json::from_str(&envelope)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
                 error: row.try_get("error")?,
                 attempts: row.try_get("attempts")?,
                 parked_at: row.try_get("parked_at")?,
@@ -630,18 +676,28 @@ impl<H: Handler> Core<H> {
         .fetch_optional(tx.conn())
         .await
         .map_err(Error::db(self.module()))?;
-        envelope.map(|e| serde_json::from_str(&e).map_err(Error::from)).transpose()
+        envelope
+            .map(|e| serde_json::from_str(&e).map_err(Error::from))
+            .transpose()
     }
 
-    async fn resolve(&self, tx: &mut WriteTx, id: i64, status: &str, actor: &str) -> Result<(), Error> {
-        sqlx::query("UPDATE dead_letters SET status = ?, resolved_at = ?, resolved_by = ? WHERE id = ?")
-            .bind(status)
-            .bind(Timestamp::now())
-            .bind(actor)
-            .bind(id)
-            .execute(tx.conn())
-            .await
-            .map_err(Error::db(self.module()))?;
+    async fn resolve(
+        &self,
+        tx: &mut WriteTx,
+        id: i64,
+        status: &str,
+        actor: &str,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "UPDATE dead_letters SET status = ?, resolved_at = ?, resolved_by = ? WHERE id = ?",
+        )
+        .bind(status)
+        .bind(Timestamp::now())
+        .bind(actor)
+        .bind(id)
+        .execute(tx.conn())
+        .await
+        .map_err(Error::db(self.module()))?;
         Ok(())
     }
 }
@@ -688,7 +744,10 @@ impl<H: Handler> Runner for Core<H> {
         ticker.tick().await;
         loop {
             if let Some(reason) = pending_catch_up.take() {
-                if let Err(e) = self.catch_up(&mut checkpoint, reason, Some(&shutdown)).await {
+                if let Err(e) = self
+                    .catch_up(&mut checkpoint, reason, Some(&shutdown))
+                    .await
+                {
                     self.note_error(&e);
                     tracing::warn!(error = %e, reason, "catch-up failed; retrying");
                     pending_catch_up = Some("retry");
@@ -806,7 +865,11 @@ impl<H: Handler> Runner for Core<H> {
             handled: self.handled.load(Ordering::Relaxed),
             retried: self.retried.load(Ordering::Relaxed),
             parked,
-            last_error: self.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            last_error: self
+                .last_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
             propagation,
         }
     }
@@ -822,7 +885,9 @@ impl<H: Handler> Runner for Core<H> {
             .fetch_all(self.db.reader()?)
             .await
             .map_err(Error::db(self.module()))?;
-        rows.iter().map(|row| self.dead_letter_from_row(row)).collect()
+        rows.iter()
+            .map(|row| self.dead_letter_from_row(row))
+            .collect()
     }
 
     async fn retry_dead_letter(&self, id: i64, actor: &str) -> Result<DeadLetterOutcome, Error> {
@@ -842,12 +907,14 @@ impl<H: Handler> Runner for Core<H> {
             }
             Err(ApplyError::Handler(e)) => {
                 let error = e.to_string();
-                sqlx::query("UPDATE dead_letters SET error = ?, attempts = attempts + 1 WHERE id = ?")
-                    .bind(&error)
-                    .bind(id)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(Error::db(self.module()))?;
+                sqlx::query(
+                    "UPDATE dead_letters SET error = ?, attempts = attempts + 1 WHERE id = ?",
+                )
+                .bind(&error)
+                .bind(id)
+                .execute(tx.conn())
+                .await
+                .map_err(Error::db(self.module()))?;
                 tx.commit().await?;
                 tracing::warn!(subscription = %self.name, id, actor, error = %error, "dead letter retried and failed again");
                 Ok(DeadLetterOutcome::StillFailing { error })
@@ -874,14 +941,27 @@ mod tests {
 
     #[test]
     fn retry_delays_grow_exponentially_within_their_jitter_and_stop_at_the_cap() {
-        let p = RetryPolicy { max_attempts: 10, first_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
+        let p = RetryPolicy {
+            max_attempts: 10,
+            first_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+        };
         for _ in 0..100 {
             let d1 = p.delay(1);
-            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100), "{d1:?}");
+            assert!(
+                d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100),
+                "{d1:?}"
+            );
             let d3 = p.delay(3);
-            assert!(d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400), "{d3:?}");
+            assert!(
+                d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400),
+                "{d3:?}"
+            );
             let d9 = p.delay(9);
-            assert!(d9 >= Duration::from_millis(500) && d9 <= Duration::from_secs(1), "{d9:?}");
+            assert!(
+                d9 >= Duration::from_millis(500) && d9 <= Duration::from_secs(1),
+                "{d9:?}"
+            );
         }
     }
 }

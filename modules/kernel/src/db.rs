@@ -52,7 +52,9 @@ impl FromStr for Synchronous {
             "off" => Ok(Self::Off),
             "normal" => Ok(Self::Normal),
             "full" => Ok(Self::Full),
-            other => Err(format!("unknown synchronous mode {other:?} (expected off, normal or full)")),
+            other => Err(format!(
+                "unknown synchronous mode {other:?} (expected off, normal or full)"
+            )),
         }
     }
 }
@@ -135,7 +137,10 @@ struct Inner {
 
 impl fmt::Debug for ModuleDb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ModuleDb").field("module", &self.inner.module).field("path", &self.inner.path).finish()
+        f.debug_struct("ModuleDb")
+            .field("module", &self.inner.module)
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -163,8 +168,10 @@ impl ModuleDb {
         bus: &Bus,
         metrics: &Metrics,
     ) -> Result<Self, Error> {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|source| Error::DataDir { path: settings.data_dir.clone(), source })?;
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| Error::DataDir {
+            path: settings.data_dir.clone(),
+            source,
+        })?;
         let path = settings.data_dir.join(format!("{module}.db"));
         let db = Error::db(module);
 
@@ -189,8 +196,14 @@ impl ModuleDb {
             .await
             .map_err(db)?;
 
-        kernel_migrator().run(&writer).await.map_err(|source| Error::Migration { module, source })?;
-        migrator.run(&writer).await.map_err(|source| Error::Migration { module, source })?;
+        kernel_migrator()
+            .run(&writer)
+            .await
+            .map_err(|source| Error::Migration { module, source })?;
+        migrator
+            .run(&writer)
+            .await
+            .map_err(|source| Error::Migration { module, source })?;
 
         let reader = SqlitePoolOptions::new()
             .max_connections(settings.read_connections.max(1))
@@ -245,18 +258,36 @@ impl ModuleDb {
     pub async fn write(&self, trace: Trace) -> Result<WriteTx, Error> {
         self.ensure_online()?;
         let module = self.inner.module;
-        let order = tokio::time::timeout(self.inner.write_timeout, self.inner.order.clone().lock_owned())
+        let order = tokio::time::timeout(
+            self.inner.write_timeout,
+            self.inner.order.clone().lock_owned(),
+        )
+        .await
+        .map_err(|_| Error::WriterTimeout(module))?;
+        let tx = self
+            .inner
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(|_| Error::WriterTimeout(module))?;
-        let tx = self.inner.writer.begin_with("BEGIN IMMEDIATE").await.map_err(Error::db(module))?;
-        Ok(WriteTx { tx, _order: order, db: self.clone(), trace, pending: Vec::new() })
+            .map_err(Error::db(module))?;
+        Ok(WriteTx {
+            tx,
+            _order: order,
+            db: self.clone(),
+            trace,
+            pending: Vec::new(),
+        })
     }
 
     /// Takes the module offline or back online. Offline, every read and write fails with
     /// [`Error::Unavailable`] while the rest of the application keeps serving.
     pub fn set_online(&self, online: bool) {
         self.inner.online.store(online, Ordering::SeqCst);
-        tracing::warn!(module = self.inner.module, online, "module availability changed by operator");
+        tracing::warn!(
+            module = self.inner.module,
+            online,
+            "module availability changed by operator"
+        );
     }
 
     /// False while taken offline with [`ModuleDb::set_online`].
@@ -265,7 +296,11 @@ impl ModuleDb {
     }
 
     fn ensure_online(&self) -> Result<(), Error> {
-        if self.is_online() { Ok(()) } else { Err(Error::Unavailable(self.inner.module)) }
+        if self.is_online() {
+            Ok(())
+        } else {
+            Err(Error::Unavailable(self.inner.module))
+        }
     }
 
     /// Checks the database answers and reports schema versions.
@@ -406,9 +441,18 @@ impl WriteTx {
 
     /// Commits, then publishes the appended events on the bus in sequence order.
     pub async fn commit(self) -> Result<Committed, Error> {
-        let WriteTx { tx, _order, db, pending, .. } = self;
+        let WriteTx {
+            tx,
+            _order,
+            db,
+            pending,
+            ..
+        } = self;
         tx.commit().await.map_err(Error::db(db.inner.module))?;
-        let last_event = pending.last().map(|e| EventRef { seq: e.seq, event_id: e.event_id });
+        let last_event = pending.last().map(|e| EventRef {
+            seq: e.seq,
+            event_id: e.event_id,
+        });
         db.publish(pending);
         Ok(Committed { last_event })
     }
@@ -419,7 +463,9 @@ impl WriteTx {
             .execute(&mut *self.tx)
             .await
             .map_err(Error::db(self.db.inner.module))?;
-        Ok(Savepoint { pending: self.pending.len() })
+        Ok(Savepoint {
+            pending: self.pending.len(),
+        })
     }
 
     /// Keeps everything done since the savepoint.
@@ -454,7 +500,15 @@ mod tests {
     #[test]
     fn synchronous_parses_case_insensitively_and_rejects_nonsense() {
         assert_eq!("FULL".parse::<Synchronous>().unwrap(), Synchronous::Full);
-        assert_eq!("normal".parse::<Synchronous>().unwrap(), Synchronous::Normal);
-        assert!("sometimes".parse::<Synchronous>().unwrap_err().contains("off, normal or full"));
+        assert_eq!(
+            "normal".parse::<Synchronous>().unwrap(),
+            Synchronous::Normal
+        );
+        assert!(
+            "sometimes"
+                .parse::<Synchronous>()
+                .unwrap_err()
+                .contains("off, normal or full")
+        );
     }
 }

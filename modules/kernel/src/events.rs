@@ -33,17 +33,26 @@ impl Trace {
     /// A new chain of causes, started by something with no cause recorded (a CLI command, a timer).
     pub fn new_root() -> Self {
         let id = new_id();
-        Self { correlation_id: id, causation_id: id }
+        Self {
+            correlation_id: id,
+            causation_id: id,
+        }
     }
 
     /// Work caused by the request `request_id`, continuing `correlation_id`'s chain.
     pub fn from_request(correlation_id: Uuid, request_id: Uuid) -> Self {
-        Self { correlation_id, causation_id: request_id }
+        Self {
+            correlation_id,
+            causation_id: request_id,
+        }
     }
 
     /// Work caused by handling `event`.
     pub fn caused_by(event: &Envelope) -> Self {
-        Self { correlation_id: event.correlation_id, causation_id: event.event_id }
+        Self {
+            correlation_id: event.correlation_id,
+            causation_id: event.event_id,
+        }
     }
 }
 
@@ -113,7 +122,10 @@ impl Envelope {
     /// The typed event, checked for type and version.
     pub fn decode<E: IntegrationEvent>(&self) -> Result<E, DecodeError> {
         if self.event_type != E::TYPE {
-            return Err(DecodeError::WrongType { expected: E::TYPE, actual: self.event_type.clone() });
+            return Err(DecodeError::WrongType {
+                expected: E::TYPE,
+                actual: self.event_type.clone(),
+            });
         }
         if self.event_version > E::VERSION {
             return Err(DecodeError::UnsupportedVersion {
@@ -122,13 +134,18 @@ impl Envelope {
                 supported: E::VERSION,
             });
         }
-        serde_json::from_str(self.payload.get())
-            .map_err(|source| DecodeError::Malformed { event_type: E::TYPE, source })
+        serde_json::from_str(self.payload.get()).map_err(|source| DecodeError::Malformed {
+            event_type: E::TYPE,
+            source,
+        })
     }
 
     /// The trace this event belongs to.
     pub fn trace(&self) -> Trace {
-        Trace { correlation_id: self.correlation_id, causation_id: self.causation_id }
+        Trace {
+            correlation_id: self.correlation_id,
+            causation_id: self.causation_id,
+        }
     }
 }
 
@@ -174,18 +191,30 @@ mod tests {
 
     #[test]
     fn an_envelope_decodes_into_its_event() {
-        assert_eq!(envelope("Pinged", 1, r#"{"n":7}"#).decode::<Pinged>().unwrap(), Pinged { n: 7 });
+        assert_eq!(
+            envelope("Pinged", 1, r#"{"n":7}"#)
+                .decode::<Pinged>()
+                .unwrap(),
+            Pinged { n: 7 }
+        );
     }
 
     #[test]
     fn a_newer_version_than_understood_is_refused_not_misread() {
-        let err = envelope("Pinged", 2, r#"{"n":7}"#).decode::<Pinged>().unwrap_err();
-        assert!(matches!(err, DecodeError::UnsupportedVersion { actual: 2, .. }), "{err}");
+        let err = envelope("Pinged", 2, r#"{"n":7}"#)
+            .decode::<Pinged>()
+            .unwrap_err();
+        assert!(
+            matches!(err, DecodeError::UnsupportedVersion { actual: 2, .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn decoding_the_wrong_type_is_an_error() {
-        let err = envelope("Ponged", 1, r#"{"n":7}"#).decode::<Pinged>().unwrap_err();
+        let err = envelope("Ponged", 1, r#"{"n":7}"#)
+            .decode::<Pinged>()
+            .unwrap_err();
         assert!(matches!(err, DecodeError::WrongType { .. }), "{err}");
     }
 }

@@ -22,8 +22,8 @@ mod validation;
 
 pub use bus::Bus;
 pub use consumer::{
-    DeadLetter, DeadLetterOutcome, Handler, HandlerError, LatencySummary, RetryPolicy, Subscription,
-    SubscriptionConfig, SubscriptionStatus,
+    DeadLetter, DeadLetterOutcome, Handler, HandlerError, LatencySummary, RetryPolicy,
+    Subscription, SubscriptionConfig, SubscriptionStatus,
 };
 pub use db::{Committed, DbHealth, DbSettings, ModuleDb, Synchronous, WriteTx};
 pub use error::Error;

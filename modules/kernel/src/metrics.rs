@@ -80,15 +80,31 @@ impl Metrics {
             propagation: Family::new_with_constructor(LatencyBuckets),
             registry: Mutex::new(Registry::default()),
         };
-        registry.register("events_appended", "Events appended to a module's outbox", inner.appended.clone());
-        registry.register("events_published", "Committed events offered on the bus", inner.published.clone());
-        registry.register("events_handled", "Events applied by a subscription", inner.handled.clone());
+        registry.register(
+            "events_appended",
+            "Events appended to a module's outbox",
+            inner.appended.clone(),
+        );
+        registry.register(
+            "events_published",
+            "Committed events offered on the bus",
+            inner.published.clone(),
+        );
+        registry.register(
+            "events_handled",
+            "Events applied by a subscription",
+            inner.handled.clone(),
+        );
         registry.register(
             "events_duplicate",
             "Events a subscription saw again and skipped (inbox hit)",
             inner.duplicates.clone(),
         );
-        registry.register("events_retried", "Handler attempts that failed and were retried", inner.retried.clone());
+        registry.register(
+            "events_retried",
+            "Handler attempts that failed and were retried",
+            inner.retried.clone(),
+        );
         registry.register(
             "events_dead_lettered",
             "Events parked as dead letters after their retries",
@@ -110,12 +126,17 @@ impl Metrics {
             inner.propagation.clone(),
         );
         *inner.registry.lock().unwrap_or_else(|e| e.into_inner()) = registry;
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The registry, for the application to add its own metrics.
     pub fn registry(&self) -> MutexGuard<'_, Registry> {
-        self.inner.registry.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Everything, in the OpenMetrics text format Prometheus scrapes.
@@ -128,43 +149,78 @@ impl Metrics {
     }
 
     pub(crate) fn events_appended(&self, stream: &str, n: u64) {
-        self.inner.appended.get_or_create(&StreamLabels { stream: stream.to_owned() }).inc_by(n);
+        self.inner
+            .appended
+            .get_or_create(&StreamLabels {
+                stream: stream.to_owned(),
+            })
+            .inc_by(n);
     }
 
     pub(crate) fn events_published(&self, stream: &str, n: u64) {
-        self.inner.published.get_or_create(&StreamLabels { stream: stream.to_owned() }).inc_by(n);
+        self.inner
+            .published
+            .get_or_create(&StreamLabels {
+                stream: stream.to_owned(),
+            })
+            .inc_by(n);
     }
 
     pub(crate) fn event_handled(&self, subscription: &str, propagation_seconds: f64) {
-        let labels = SubscriptionLabels { subscription: subscription.to_owned() };
+        let labels = SubscriptionLabels {
+            subscription: subscription.to_owned(),
+        };
         self.inner.handled.get_or_create(&labels).inc();
-        self.inner.propagation.get_or_create(&labels).observe(propagation_seconds);
+        self.inner
+            .propagation
+            .get_or_create(&labels)
+            .observe(propagation_seconds);
     }
 
     pub(crate) fn event_duplicate(&self, subscription: &str) {
-        self.inner.duplicates.get_or_create(&SubscriptionLabels { subscription: subscription.to_owned() }).inc();
+        self.inner
+            .duplicates
+            .get_or_create(&SubscriptionLabels {
+                subscription: subscription.to_owned(),
+            })
+            .inc();
     }
 
     pub(crate) fn event_retried(&self, subscription: &str) {
-        self.inner.retried.get_or_create(&SubscriptionLabels { subscription: subscription.to_owned() }).inc();
+        self.inner
+            .retried
+            .get_or_create(&SubscriptionLabels {
+                subscription: subscription.to_owned(),
+            })
+            .inc();
     }
 
     pub(crate) fn event_dead_lettered(&self, subscription: &str) {
         self.inner
             .dead_lettered
-            .get_or_create(&SubscriptionLabels { subscription: subscription.to_owned() })
+            .get_or_create(&SubscriptionLabels {
+                subscription: subscription.to_owned(),
+            })
             .inc();
     }
 
     pub(crate) fn catch_up(&self, subscription: &str, reason: &str) {
         self.inner
             .catch_ups
-            .get_or_create(&CatchUpLabels { subscription: subscription.to_owned(), reason: reason.to_owned() })
+            .get_or_create(&CatchUpLabels {
+                subscription: subscription.to_owned(),
+                reason: reason.to_owned(),
+            })
             .inc();
     }
 
     pub(crate) fn set_lag(&self, subscription: &str, lag: i64) {
-        self.inner.lag.get_or_create(&SubscriptionLabels { subscription: subscription.to_owned() }).set(lag);
+        self.inner
+            .lag
+            .get_or_create(&SubscriptionLabels {
+                subscription: subscription.to_owned(),
+            })
+            .set(lag);
     }
 }
 
@@ -178,8 +234,17 @@ mod tests {
         m.events_appended("users", 3);
         m.event_handled("bookings/users", 0.001);
         let text = m.encode();
-        assert!(text.contains(r#"boxoffice_events_appended_total{stream="users"} 3"#), "{text}");
-        assert!(text.contains(r#"boxoffice_events_handled_total{subscription="bookings/users"} 1"#), "{text}");
-        assert!(text.contains("boxoffice_event_propagation_seconds_bucket"), "{text}");
+        assert!(
+            text.contains(r#"boxoffice_events_appended_total{stream="users"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"boxoffice_events_handled_total{subscription="bookings/users"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains("boxoffice_event_propagation_seconds_bucket"),
+            "{text}"
+        );
     }
 }

@@ -38,12 +38,21 @@ pub struct EventCursor {
 impl EventCursor {
     /// The cursor just past `event`.
     pub fn after(event: &Envelope) -> Self {
-        Self { occurred_at: event.occurred_at, stream: event.stream.clone(), seq: event.seq }
+        Self {
+            occurred_at: event.occurred_at,
+            stream: event.stream.clone(),
+            seq: event.seq,
+        }
     }
 
     /// An opaque text form for URLs.
     pub fn encode(&self) -> String {
-        format!("{}.{}.{}", self.occurred_at.as_micros(), self.stream, self.seq)
+        format!(
+            "{}.{}.{}",
+            self.occurred_at.as_micros(),
+            self.stream,
+            self.seq
+        )
     }
 
     /// Parses [`EventCursor::encode`]'s output.
@@ -151,7 +160,11 @@ impl EventSource for OutboxLog {
         .await
         .map_err(Error::db(module))?;
         rows.iter()
-            .map(|row| envelope_from_row(module, row).map(Arc::new).map_err(Error::db(module)))
+            .map(|row| {
+                envelope_from_row(module, row)
+                    .map(Arc::new)
+                    .map_err(Error::db(module))
+            })
             .collect()
     }
 
@@ -163,7 +176,10 @@ impl EventSource for OutboxLog {
                 .await
                 .map_err(Error::db(module))?;
         Ok(row
-            .map(|(seq, at)| StreamHead { seq, occurred_at: Some(at) })
+            .map(|(seq, at)| StreamHead {
+                seq,
+                occurred_at: Some(at),
+            })
             .unwrap_or_default())
     }
 
@@ -204,10 +220,19 @@ impl EventSource for OutboxLog {
                 }
             }
         }
-        sql.push(" ORDER BY occurred_at DESC, seq DESC LIMIT ").push_bind(i64::from(query.limit.min(1000)));
-        let rows = sql.build().fetch_all(self.db.reader()?).await.map_err(Error::db(module))?;
+        sql.push(" ORDER BY occurred_at DESC, seq DESC LIMIT ")
+            .push_bind(i64::from(query.limit.min(1000)));
+        let rows = sql
+            .build()
+            .fetch_all(self.db.reader()?)
+            .await
+            .map_err(Error::db(module))?;
         rows.iter()
-            .map(|row| envelope_from_row(module, row).map(Arc::new).map_err(Error::db(module)))
+            .map(|row| {
+                envelope_from_row(module, row)
+                    .map(Arc::new)
+                    .map_err(Error::db(module))
+            })
             .collect()
     }
 }
@@ -218,13 +243,24 @@ mod tests {
 
     #[test]
     fn a_cursor_survives_its_text_form() {
-        let c = EventCursor { occurred_at: Timestamp::from_micros(42), stream: "bookings".into(), seq: 7 };
+        let c = EventCursor {
+            occurred_at: Timestamp::from_micros(42),
+            stream: "bookings".into(),
+            seq: 7,
+        };
         assert_eq!(EventCursor::decode(&c.encode()), Some(c));
     }
 
     #[test]
     fn a_malformed_cursor_is_rejected() {
-        for bad in ["", "x.bookings.1", "1.bookings.x", "1..1", "1.Bookings.1", "1.book;ings.1"] {
+        for bad in [
+            "",
+            "x.bookings.1",
+            "1.bookings.x",
+            "1..1",
+            "1.Bookings.1",
+            "1.book;ings.1",
+        ] {
             assert_eq!(EventCursor::decode(bad), None, "{bad}");
         }
     }

@@ -33,7 +33,10 @@ impl FieldErrors {
 
     /// Records that `field` is invalid.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     /// Runs a parse and keeps its value, or records its message against `field`.
@@ -59,7 +62,10 @@ impl FieldErrors {
 
     /// The first message recorded for `field`, if any (for showing errors next to form inputs).
     pub fn message_for(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 
     /// `Ok(())` when empty, the errors otherwise.

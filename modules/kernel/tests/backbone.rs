@@ -58,7 +58,10 @@ impl Handler for CountNotes {
             .await
             .map_err(|e| HandlerError::Retryable(e.to_string()))?;
         if *self.poisoned.lock().unwrap() == Some(note.n) {
-            return Err(HandlerError::Retryable(format!("note {} is poisoned", note.n)));
+            return Err(HandlerError::Retryable(format!(
+                "note {} is poisoned",
+                note.n
+            )));
         }
         if self.fail_next.load(Ordering::SeqCst) > 0 {
             self.fail_next.fetch_sub(1, Ordering::SeqCst);
@@ -80,7 +83,11 @@ fn fast_retries() -> SubscriptionConfig {
     SubscriptionConfig {
         batch_size: 64,
         safety_net: Duration::from_millis(200),
-        retry: RetryPolicy { max_attempts: 4, first_delay: Duration::from_millis(5), max_delay: Duration::from_millis(20) },
+        retry: RetryPolicy {
+            max_attempts: 4,
+            first_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+        },
     }
 }
 
@@ -89,9 +96,19 @@ impl World {
         let bus = Bus::new(bus_capacity);
         let metrics = Metrics::new();
         let settings = DbSettings::new(dir);
-        let producer = ModuleDb::open("producer", &PRODUCER_SCHEMA, &settings, &bus, &metrics).await.unwrap();
-        let consumer = ModuleDb::open("consumer", &CONSUMER_SCHEMA, &settings, &bus, &metrics).await.unwrap();
-        World { dir: dir.to_owned(), bus, metrics, producer, consumer }
+        let producer = ModuleDb::open("producer", &PRODUCER_SCHEMA, &settings, &bus, &metrics)
+            .await
+            .unwrap();
+        let consumer = ModuleDb::open("consumer", &CONSUMER_SCHEMA, &settings, &bus, &metrics)
+            .await
+            .unwrap();
+        World {
+            dir: dir.to_owned(),
+            bus,
+            metrics,
+            producer,
+            consumer,
+        }
     }
 
     fn log(&self) -> Arc<dyn EventSource> {
@@ -115,7 +132,10 @@ impl World {
     }
 
     async fn notes(&self) -> Vec<i64> {
-        sqlx::query_scalar("SELECT n FROM notes ORDER BY n").fetch_all(self.producer.reader().unwrap()).await.unwrap()
+        sqlx::query_scalar("SELECT n FROM notes ORDER BY n")
+            .fetch_all(self.producer.reader().unwrap())
+            .await
+            .unwrap()
     }
 
     async fn outbox_len(&self) -> i64 {
@@ -135,11 +155,18 @@ impl World {
     async fn assert_exactly_once(&self) {
         let notes = self.notes().await;
         let applied = self.applied().await;
-        assert_eq!(self.outbox_len().await, notes.len() as i64, "every committed note has exactly one event");
+        assert_eq!(
+            self.outbox_len().await,
+            notes.len() as i64,
+            "every committed note has exactly one event"
+        );
         let twice: Vec<_> = applied.iter().filter(|(_, t)| **t != 1).collect();
         assert!(twice.is_empty(), "applied more than once: {twice:?}");
         let applied_notes: Vec<i64> = applied.keys().copied().collect();
-        assert_eq!(applied_notes, notes, "applied set differs from committed notes");
+        assert_eq!(
+            applied_notes, notes,
+            "applied set differs from committed notes"
+        );
     }
 }
 
@@ -167,7 +194,11 @@ async fn with_a_bus_of_capacity_one_every_event_is_still_handled_exactly_once() 
     }
     let head = world.outbox_len().await;
     assert_eq!(head, 3000);
-    assert!(sub.wait_for(head, Duration::from_secs(60)).await, "subscription never caught up: {:?}", sub.status().await);
+    assert!(
+        sub.wait_for(head, Duration::from_secs(60)).await,
+        "subscription never caught up: {:?}",
+        sub.status().await
+    );
     world.assert_exactly_once().await;
     let text = world.metrics.encode();
     assert!(
@@ -180,7 +211,8 @@ async fn with_a_bus_of_capacity_one_every_event_is_still_handled_exactly_once() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_consumer_that_starts_after_its_producer_misses_nothing_and_restarting_applies_nothing_twice() {
+async fn a_consumer_that_starts_after_its_producer_misses_nothing_and_restarting_applies_nothing_twice()
+ {
     let dir = tempfile::tempdir().unwrap();
     let world = World::open(dir.path(), 1024).await;
     for n in 0..200 {
@@ -189,7 +221,9 @@ async fn a_consumer_that_starts_after_its_producer_misses_nothing_and_restarting
 
     // First run: stopped in the middle of a stream that keeps growing.
     let shutdown = CancellationToken::new();
-    let first = world.subscription(CountNotes::default()).spawn(shutdown.clone());
+    let first = world
+        .subscription(CountNotes::default())
+        .spawn(shutdown.clone());
     for n in 200..400 {
         world.add_note(n).await.unwrap();
     }
@@ -228,7 +262,10 @@ async fn the_same_envelope_delivered_twice_takes_effect_once() {
         world.bus.publish(e.clone());
     }
     let mut tx = world.consumer.write(Trace::new_root()).await.unwrap();
-    sqlx::query("UPDATE consumer_checkpoints SET seq = 0").execute(tx.conn()).await.unwrap();
+    sqlx::query("UPDATE consumer_checkpoints SET seq = 0")
+        .execute(tx.conn())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let racing = world.subscription(CountNotes::default());
     racing.drain().await.unwrap();
@@ -239,7 +276,13 @@ async fn the_same_envelope_delivered_twice_takes_effect_once() {
     assert!(sub.wait_for(51, Duration::from_secs(10)).await);
 
     world.assert_exactly_once().await;
-    assert!(world.metrics.encode().contains("boxoffice_events_duplicate_total"), "no duplicate was ever seen");
+    assert!(
+        world
+            .metrics
+            .encode()
+            .contains("boxoffice_events_duplicate_total"),
+        "no duplicate was ever seen"
+    );
     shutdown.cancel();
     task.await.unwrap();
 }
@@ -266,7 +309,8 @@ async fn a_handler_that_fails_a_few_times_then_succeeds_applies_the_event_once()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_always_failing_event_becomes_a_dead_letter_later_events_flow_and_a_retry_after_the_fix_applies_it_once() {
+async fn an_always_failing_event_becomes_a_dead_letter_later_events_flow_and_a_retry_after_the_fix_applies_it_once()
+ {
     let dir = tempfile::tempdir().unwrap();
     let world = World::open(dir.path(), 1024).await;
     let handler = CountNotes::default();
@@ -281,7 +325,10 @@ async fn an_always_failing_event_becomes_a_dead_letter_later_events_flow_and_a_r
 
     // Note 2 is parked with its error; 3, 4 and 5 were applied anyway; 2's partial effect was rolled back.
     let applied = world.applied().await;
-    assert_eq!(applied.keys().copied().collect::<Vec<_>>(), vec![1, 3, 4, 5]);
+    assert_eq!(
+        applied.keys().copied().collect::<Vec<_>>(),
+        vec![1, 3, 4, 5]
+    );
     let parked = sub.dead_letters(false).await.unwrap();
     assert_eq!(parked.len(), 1);
     let letter = &parked[0];
@@ -291,13 +338,22 @@ async fn an_always_failing_event_becomes_a_dead_letter_later_events_flow_and_a_r
 
     // Retrying while still broken keeps it parked with the new error.
     let again = sub.retry_dead_letter(letter.id, "test").await.unwrap();
-    assert!(matches!(again, DeadLetterOutcome::StillFailing { .. }), "{again:?}");
+    assert!(
+        matches!(again, DeadLetterOutcome::StillFailing { .. }),
+        "{again:?}"
+    );
     assert_eq!(world.applied().await.get(&2), None);
 
     // After the fix, a retry applies it exactly once; a second retry finds nothing to do.
     *handler.poisoned.lock().unwrap() = None;
-    assert_eq!(sub.retry_dead_letter(letter.id, "test").await.unwrap(), DeadLetterOutcome::Applied);
-    assert_eq!(sub.retry_dead_letter(letter.id, "test").await.unwrap(), DeadLetterOutcome::NotFound);
+    assert_eq!(
+        sub.retry_dead_letter(letter.id, "test").await.unwrap(),
+        DeadLetterOutcome::Applied
+    );
+    assert_eq!(
+        sub.retry_dead_letter(letter.id, "test").await.unwrap(),
+        DeadLetterOutcome::NotFound
+    );
     world.assert_exactly_once().await;
     let all = sub.dead_letters(true).await.unwrap();
     assert_eq!(all[0].status, "retried");
@@ -316,7 +372,12 @@ async fn a_discarded_dead_letter_is_resolved_without_taking_effect() {
     world.add_note(1).await.unwrap();
     sub.drain().await.unwrap();
     let letter = sub.dead_letters(false).await.unwrap().remove(0);
-    assert_eq!(sub.discard_dead_letter(letter.id, "operator").await.unwrap(), DeadLetterOutcome::Discarded);
+    assert_eq!(
+        sub.discard_dead_letter(letter.id, "operator")
+            .await
+            .unwrap(),
+        DeadLetterOutcome::Discarded
+    );
     assert!(sub.dead_letters(false).await.unwrap().is_empty());
     assert!(world.applied().await.is_empty());
 }
@@ -328,14 +389,24 @@ async fn a_producer_transaction_that_rolls_back_publishes_nothing() {
     let mut rx = world.bus.subscribe();
 
     let mut tx = world.producer.write(Trace::new_root()).await.unwrap();
-    sqlx::query("INSERT INTO notes (n) VALUES (1)").execute(tx.conn()).await.unwrap();
+    sqlx::query("INSERT INTO notes (n) VALUES (1)")
+        .execute(tx.conn())
+        .await
+        .unwrap();
     tx.emit(&NoteAdded { n: 1 }).await.unwrap();
     drop(tx);
     world.add_note(2).await.unwrap();
 
     let first = rx.recv().await.unwrap();
-    assert_eq!(first.decode::<NoteAdded>().unwrap().n, 2, "the rolled-back event reached the bus");
-    assert_eq!(first.seq, 1, "the rolled-back event consumed a sequence number");
+    assert_eq!(
+        first.decode::<NoteAdded>().unwrap().n,
+        2,
+        "the rolled-back event reached the bus"
+    );
+    assert_eq!(
+        first.seq, 1,
+        "the rolled-back event consumed a sequence number"
+    );
     assert_eq!(world.outbox_len().await, 1);
     assert_eq!(world.notes().await, vec![2]);
 }
@@ -345,7 +416,9 @@ async fn a_producer_transaction_that_rolls_back_publishes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "child process of the SIGKILL test; does nothing on its own"]
 async fn crash_child() {
-    let Ok(dir) = std::env::var("BACKBONE_CRASH_DIR") else { return };
+    let Ok(dir) = std::env::var("BACKBONE_CRASH_DIR") else {
+        return;
+    };
     let world = World::open(std::path::Path::new(&dir), 16).await;
     let sub = world.subscription(CountNotes::default());
     let _task = sub.spawn(CancellationToken::new());
@@ -367,7 +440,13 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     let rounds = 12;
     for round in 0..rounds {
         let mut child = std::process::Command::new(&exe)
-            .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "crash_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("BACKBONE_CRASH_DIR", dir.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -381,7 +460,14 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
 
     let world = World::open(dir.path(), 1024).await;
     let committed = world.outbox_len().await;
-    assert!(committed > 100, "the children committed too little to prove anything: {committed}");
-    world.subscription(CountNotes::default()).drain().await.unwrap();
+    assert!(
+        committed > 100,
+        "the children committed too little to prove anything: {committed}"
+    );
+    world
+        .subscription(CountNotes::default())
+        .drain()
+        .await
+        .unwrap();
     world.assert_exactly_once().await;
 }

@@ -1,0 +1,85 @@
+//! Integration events published by the users module on the `users` stream.
+
+use kernel::{IntegrationEvent, Timestamp};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Role;
+
+/// A new account was created.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRegistered {
+    /// The new user.
+    pub user_id: Uuid,
+    /// Their email address.
+    pub email: String,
+    /// Their name.
+    pub full_name: String,
+    /// Their role.
+    pub role: Role,
+    /// When.
+    pub registered_at: Timestamp,
+}
+
+impl IntegrationEvent for UserRegistered {
+    const TYPE: &'static str = "UserRegistered";
+    const VERSION: u16 = 1;
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+/// A user's email address changed; copies elsewhere should follow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEmailChanged {
+    /// The user.
+    pub user_id: Uuid,
+    /// The address before.
+    pub old_email: String,
+    /// The address now.
+    pub new_email: String,
+    /// The user's `email_version` after the change: a copy with a lower version is stale.
+    pub email_version: i64,
+}
+
+impl IntegrationEvent for UserEmailChanged {
+    const TYPE: &'static str = "UserEmailChanged";
+    const VERSION: u16 = 1;
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+/// A user's full name changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRenamed {
+    /// The user.
+    pub user_id: Uuid,
+    /// The name now.
+    pub full_name: String,
+}
+
+impl IntegrationEvent for UserRenamed {
+    const TYPE: &'static str = "UserRenamed";
+    const VERSION: u16 = 1;
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+/// A user can no longer log in or book.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDeactivated {
+    /// The user.
+    pub user_id: Uuid,
+    /// When.
+    pub deactivated_at: Timestamp,
+}
+
+impl IntegrationEvent for UserDeactivated {
+    const TYPE: &'static str = "UserDeactivated";
+    const VERSION: u16 = 1;
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}

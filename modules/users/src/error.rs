@@ -1,0 +1,42 @@
+//! The users module's one error type.
+
+use kernel::FieldErrors;
+
+/// Why a users command or query failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsersError {
+    /// Some input fields are invalid; nothing changed.
+    #[error("invalid input: {0}")]
+    Validation(FieldErrors),
+    /// Another account already uses this email address (in any letter case).
+    #[error("email address is already registered")]
+    EmailTaken,
+    /// Unknown email or wrong password (deliberately indistinguishable).
+    #[error("email or password is wrong")]
+    InvalidCredentials,
+    /// The account was deactivated.
+    #[error("account is deactivated")]
+    Deactivated,
+    /// No such user.
+    #[error("user not found")]
+    NotFound,
+    /// The actor may not do this.
+    #[error("not allowed")]
+    Forbidden,
+    /// Deactivating this admin would leave nobody able to administer the box office.
+    #[error("the last active admin cannot be deactivated")]
+    LastAdmin,
+    /// Storage failed or the module is offline.
+    #[error(transparent)]
+    Storage(#[from] kernel::Error),
+    /// Password hashing failed (a bug or resource exhaustion, not bad input).
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+impl UsersError {
+    pub(crate) fn storage(e: sqlx::Error) -> UsersError {
+        UsersError::Storage(kernel::Error::db(users_api::STREAM)(e))
+    }
+}

@@ -1,0 +1,401 @@
+//! The users module's facade: every command and query the application may call.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use kernel::{
+    Bus, DbHealth, DbSettings, EventSource, FieldErrors, Metrics, ModuleDb, OutboxLog, Timestamp,
+    Trace, new_id,
+};
+use sqlx::migrate::Migrator;
+use users_api::{
+    Actor, DirectoryError, NewUser, Role, User, UserDeactivated, UserDirectory, UserEmailChanged,
+    UserPatch, UserRegistered, UserRenamed,
+};
+use uuid::Uuid;
+
+use crate::{
+    UsersError,
+    domain::{Email, FullName, Password},
+    password, session, store,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("../../schemas/users");
+
+/// How long a login lasts.
+const SESSION_TTL: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+
+/// The users module.
+#[derive(Clone, Debug)]
+pub struct Users {
+    db: ModuleDb,
+}
+
+/// A successful login: the token goes into the cookie and nowhere else.
+#[derive(Clone)]
+pub struct Session {
+    /// The secret the client presents; only its hash is stored.
+    pub token: String,
+    /// Who logged in.
+    pub user: User,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &"<redacted>")
+            .field("user", &self.user.id)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// One page of users, oldest first.
+#[derive(Clone, Debug)]
+pub struct UserPage {
+    /// The users.
+    pub items: Vec<User>,
+    /// Pass back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl Users {
+    /// Opens (and migrates) `users.db` in the data folder.
+    pub async fn open(
+        settings: &DbSettings,
+        bus: &Bus,
+        metrics: &Metrics,
+    ) -> Result<Users, UsersError> {
+        let db = ModuleDb::open(users_api::STREAM, &MIGRATOR, settings, bus, metrics).await?;
+        Ok(Users { db })
+    }
+
+    /// The module's event stream, read through the kernel (never through its tables).
+    pub fn event_log(&self) -> Arc<dyn EventSource> {
+        Arc::new(OutboxLog::new(self.db.clone()))
+    }
+
+    /// Database status and schema version.
+    pub async fn health(&self) -> DbHealth {
+        self.db.health().await
+    }
+
+    /// Takes the module offline (every call fails) or back online, to exercise isolated failures.
+    pub fn set_online(&self, online: bool) {
+        self.db.set_online(online);
+    }
+
+    /// Closes the database.
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
+    /// Registers a customer.
+    #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
+    pub async fn register(&self, trace: Trace, input: NewUser) -> Result<User, UsersError> {
+        self.create(trace, input, Role::Customer).await
+    }
+
+    /// Creates an administrator (the `users create-admin` command and the demo admin).
+    #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
+    pub async fn create_admin(&self, trace: Trace, input: NewUser) -> Result<User, UsersError> {
+        self.create(trace, input, Role::Admin).await
+    }
+
+    async fn create(&self, trace: Trace, input: NewUser, role: Role) -> Result<User, UsersError> {
+        let mut errors = FieldErrors::new();
+        let email = errors.check("email", Email::parse(&input.email));
+        let full_name = errors.check("full_name", FullName::parse(&input.full_name));
+        let password = errors.check("password", Password::parse(&input.password));
+        let (Some(email), Some(full_name), Some(password)) = (email, full_name, password) else {
+            return Err(UsersError::Validation(errors));
+        };
+        // Cheap check first, so a taken address does not cost a hash; the unique index decides races.
+        if store::find_by_email(self.db.reader()?, email.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(UsersError::EmailTaken);
+        }
+        let hash = password::hash(password).await?;
+        let now = Timestamp::now();
+        let user = User {
+            id: new_id(),
+            email: email.as_str().to_owned(),
+            full_name: full_name.as_str().to_owned(),
+            role,
+            active: true,
+            email_version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.db.write(trace).await?;
+        store::insert_user(tx.conn(), &user, &hash).await?;
+        tx.emit(&UserRegistered {
+            user_id: user.id,
+            email: user.email.clone(),
+            full_name: user.full_name.clone(),
+            role,
+            registered_at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, %role, "user registered");
+        Ok(user)
+    }
+
+    /// Checks a password and opens a session.
+    #[tracing::instrument(skip_all)]
+    pub async fn log_in(&self, email: &str, password: &str) -> Result<Session, UsersError> {
+        let mut errors = FieldErrors::new();
+        if email.trim().is_empty() {
+            errors.add("email", "is required");
+        }
+        if password.is_empty() {
+            errors.add("password", "is required");
+        }
+        if email.chars().count() > Email::MAX_LEN || password.chars().count() > Password::MAX_LEN {
+            return Err(UsersError::InvalidCredentials);
+        }
+        errors.into_result().map_err(UsersError::Validation)?;
+
+        let row = store::find_by_email(self.db.reader()?, email.trim()).await?;
+        let hash = row.as_ref().map_or_else(
+            || password::DECOY_HASH.to_owned(),
+            |r| r.password_hash.clone(),
+        );
+        let matches = password::verify(password.to_owned(), hash).await?;
+        let Some(row) = row.filter(|_| matches) else {
+            tracing::info!("login failed");
+            return Err(UsersError::InvalidCredentials);
+        };
+        if !row.active {
+            return Err(UsersError::Deactivated);
+        }
+        let token = session::new_token().map_err(|e| UsersError::Hashing(e.to_string()))?;
+        let now = Timestamp::now();
+        let expires_at = now.plus(SESSION_TTL);
+        let mut tx = self.db.write(Trace::new_root()).await?;
+        store::delete_expired_sessions(tx.conn(), now).await?;
+        store::insert_session(
+            tx.conn(),
+            &session::token_hash(&token),
+            row.id,
+            now,
+            expires_at,
+        )
+        .await?;
+        tx.commit().await?;
+        let user = row.into_user();
+        tracing::info!(user_id = %user.id, "logged in");
+        Ok(Session {
+            token,
+            user,
+            expires_at,
+        })
+    }
+
+    /// Ends the session with this token (a no-op for an unknown token).
+    pub async fn log_out(&self, token: &str) -> Result<(), UsersError> {
+        let mut tx = self.db.write(Trace::new_root()).await?;
+        store::delete_session(tx.conn(), &session::token_hash(token)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The active user holding a live session with this token.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<User>, UsersError> {
+        if token.is_empty() || token.len() > 128 {
+            return Ok(None);
+        }
+        let row = store::user_by_session(
+            self.db.reader()?,
+            &session::token_hash(token),
+            Timestamp::now(),
+        )
+        .await?;
+        Ok(row.map(store::UserRow::into_user))
+    }
+
+    /// One user; customers may only read themselves.
+    pub async fn get(&self, actor: &Actor, id: Uuid) -> Result<User, UsersError> {
+        if !actor.may_access(id) {
+            return Err(UsersError::Forbidden);
+        }
+        store::find_by_id(self.db.reader()?, id)
+            .await?
+            .map(store::UserRow::into_user)
+            .ok_or(UsersError::NotFound)
+    }
+
+    /// All users, oldest first, `limit` (1 to 200) at a time; admins only.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<UserPage, UsersError> {
+        if !actor.is_admin() {
+            return Err(UsersError::Forbidden);
+        }
+        let mut errors = FieldErrors::new();
+        if !(1..=200).contains(&limit) {
+            errors.add("limit", "must be between 1 and 200");
+        }
+        let after = match cursor {
+            None => None,
+            Some(c) => match Uuid::parse_str(c) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    errors.add("cursor", "is not a cursor returned by this list");
+                    None
+                }
+            },
+        };
+        errors.into_result().map_err(UsersError::Validation)?;
+        let items: Vec<User> = store::list(self.db.reader()?, after, limit)
+            .await?
+            .into_iter()
+            .map(store::UserRow::into_user)
+            .collect();
+        let next_cursor = (items.len() == limit as usize)
+            .then(|| items.last().map(|u| u.id.to_string()))
+            .flatten();
+        Ok(UserPage { items, next_cursor })
+    }
+
+    /// Number of accounts.
+    pub async fn count(&self) -> Result<i64, UsersError> {
+        store::count(self.db.reader()?).await
+    }
+
+    /// Changes a user's email and/or name (themselves, or an admin). An email change emits
+    /// `UserEmailChanged`, a name change `UserRenamed`, in the same transaction.
+    #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, user_id = %id))]
+    pub async fn update(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        id: Uuid,
+        patch: UserPatch,
+    ) -> Result<User, UsersError> {
+        if !actor.may_access(id) {
+            return Err(UsersError::Forbidden);
+        }
+        let mut errors = FieldErrors::new();
+        let email = patch
+            .email
+            .as_deref()
+            .and_then(|e| errors.check("email", Email::parse(e)));
+        let full_name = patch
+            .full_name
+            .as_deref()
+            .and_then(|n| errors.check("full_name", FullName::parse(n)));
+        errors.into_result().map_err(UsersError::Validation)?;
+
+        let mut tx = self.db.write(trace).await?;
+        let current = store::find_by_id(tx.conn(), id)
+            .await?
+            .ok_or(UsersError::NotFound)?;
+        let now = Timestamp::now();
+        if let Some(email) = email.filter(|e| e.as_str() != current.email) {
+            let email_version = store::update_email(tx.conn(), id, email.as_str(), now).await?;
+            tx.emit(&UserEmailChanged {
+                user_id: id,
+                old_email: current.email.clone(),
+                new_email: email.as_str().to_owned(),
+                email_version,
+            })
+            .await?;
+        }
+        if let Some(name) = full_name.filter(|n| n.as_str() != current.full_name) {
+            store::update_name(tx.conn(), id, name.as_str(), now).await?;
+            tx.emit(&UserRenamed {
+                user_id: id,
+                full_name: name.as_str().to_owned(),
+            })
+            .await?;
+        }
+        let updated = store::find_by_id(tx.conn(), id)
+            .await?
+            .ok_or(UsersError::NotFound)?;
+        tx.commit().await?;
+        Ok(updated.into_user())
+    }
+
+    /// Sets a new password (the `users create-admin` command on an existing account).
+    pub async fn reset_password(&self, id: Uuid, new_password: &str) -> Result<(), UsersError> {
+        let password = Password::parse(new_password)
+            .map_err(|m| UsersError::Validation(FieldErrors::single("password", m)))?;
+        let hash = password::hash(password).await?;
+        let mut tx = self.db.write(Trace::new_root()).await?;
+        store::find_by_id(tx.conn(), id)
+            .await?
+            .ok_or(UsersError::NotFound)?;
+        store::set_password(tx.conn(), id, &hash, Timestamp::now()).await?;
+        store::delete_sessions_of(tx.conn(), id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deactivates an account (itself, or an admin): its sessions end, it can no longer log in or
+    /// book. The last active admin cannot be deactivated.
+    #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, user_id = %id))]
+    pub async fn deactivate(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        id: Uuid,
+    ) -> Result<User, UsersError> {
+        if !actor.may_access(id) {
+            return Err(UsersError::Forbidden);
+        }
+        let mut tx = self.db.write(trace).await?;
+        let current = store::find_by_id(tx.conn(), id)
+            .await?
+            .ok_or(UsersError::NotFound)?;
+        if current.active {
+            if current.role == Role::Admin.as_str() {
+                if store::count_active_admins(tx.conn()).await? <= 1 {
+                    return Err(UsersError::LastAdmin);
+                }
+            }
+            let now = Timestamp::now();
+            store::deactivate(tx.conn(), id, now).await?;
+            store::delete_sessions_of(tx.conn(), id).await?;
+            tx.emit(&UserDeactivated {
+                user_id: id,
+                deactivated_at: now,
+            })
+            .await?;
+        }
+        let updated = store::find_by_id(tx.conn(), id)
+            .await?
+            .ok_or(UsersError::NotFound)?;
+        tx.commit().await?;
+        Ok(updated.into_user())
+    }
+
+    /// Looks a user up by email (for the `users create-admin` command).
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<User>, UsersError> {
+        Ok(store::find_by_email(self.db.reader()?, email.trim())
+            .await?
+            .map(store::UserRow::into_user))
+    }
+}
+
+#[async_trait]
+impl UserDirectory for Users {
+    async fn find_user(&self, id: Uuid) -> Result<Option<User>, DirectoryError> {
+        let pool = self
+            .db
+            .reader()
+            .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
+        store::find_by_id(pool, id)
+            .await
+            .map(|row| row.map(store::UserRow::into_user))
+            .map_err(|e| DirectoryError::Unavailable(e.to_string()))
+    }
+}

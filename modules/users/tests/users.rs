@@ -1,0 +1,354 @@
+//! The users module driven through its public face, on a fresh data folder per test.
+
+use std::sync::Arc;
+
+use kernel::{Bus, DbSettings, EventSource, Metrics, Trace};
+use users::{Users, UsersError};
+use users_api::{
+    Actor, NewUser, Role, UserDeactivated, UserDirectory, UserEmailChanged, UserPatch,
+    UserRegistered,
+};
+
+struct TestModule {
+    _dir: tempfile::TempDir,
+    users: Users,
+}
+
+async fn open() -> TestModule {
+    let dir = tempfile::tempdir().unwrap();
+    let users = Users::open(&DbSettings::new(dir.path()), &Bus::new(64), &Metrics::new())
+        .await
+        .unwrap();
+    TestModule { _dir: dir, users }
+}
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        email: email.into(),
+        full_name: "Ada Lovelace".into(),
+        password: "correct horse".into(),
+    }
+}
+
+async fn events(log: &Arc<dyn EventSource>) -> Vec<Arc<kernel::Envelope>> {
+    log.read(0, 100).await.unwrap()
+}
+
+#[tokio::test]
+async fn registering_creates_a_customer_and_emits_user_registered() {
+    let m = open().await;
+    let user = m
+        .users
+        .register(Trace::new_root(), new_user("ada@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(user.role, Role::Customer);
+    assert!(user.active);
+    let log = m.users.event_log();
+    let events = events(&log).await;
+    assert_eq!(events.len(), 1);
+    let registered: UserRegistered = events[0].decode().unwrap();
+    assert_eq!(registered.user_id, user.id);
+    assert_eq!(registered.email, "ada@example.com");
+}
+
+#[tokio::test]
+async fn an_email_is_taken_whatever_its_letter_case() {
+    let m = open().await;
+    m.users
+        .register(Trace::new_root(), new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let err = m
+        .users
+        .register(Trace::new_root(), new_user("ADA@Example.COM"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, UsersError::EmailTaken), "{err:?}");
+    assert_eq!(m.users.count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn invalid_sign_up_fields_are_all_reported_and_nothing_is_stored() {
+    let m = open().await;
+    let err = m
+        .users
+        .register(
+            Trace::new_root(),
+            NewUser {
+                email: "nope".into(),
+                full_name: " ".into(),
+                password: "short".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    let UsersError::Validation(fields) = err else {
+        panic!("{err:?}")
+    };
+    let named: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(named, ["email", "full_name", "password"]);
+    assert_eq!(m.users.count().await.unwrap(), 0);
+    assert!(events(&m.users.event_log()).await.is_empty());
+}
+
+#[tokio::test]
+async fn logging_in_with_the_right_password_opens_a_session_that_authenticates() {
+    let m = open().await;
+    let user = m
+        .users
+        .register(Trace::new_root(), new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let session = m
+        .users
+        .log_in(" Ada@Example.com", "correct horse")
+        .await
+        .unwrap();
+    assert_eq!(session.user.id, user.id);
+    assert_eq!(
+        m.users
+            .authenticate(&session.token)
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(user.id)
+    );
+
+    m.users.log_out(&session.token).await.unwrap();
+    assert_eq!(m.users.authenticate(&session.token).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_fail_the_same_way() {
+    let m = open().await;
+    m.users
+        .register(Trace::new_root(), new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let wrong = m
+        .users
+        .log_in("ada@example.com", "wrong horse")
+        .await
+        .unwrap_err();
+    let unknown = m
+        .users
+        .log_in("bob@example.com", "correct horse")
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong, UsersError::InvalidCredentials), "{wrong:?}");
+    assert!(
+        matches!(unknown, UsersError::InvalidCredentials),
+        "{unknown:?}"
+    );
+    assert_eq!(m.users.authenticate("made-up-token").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_customer_reads_only_themselves_and_only_admins_list_users() {
+    let m = open().await;
+    let ada = m
+        .users
+        .register(Trace::new_root(), new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let bob = m
+        .users
+        .register(Trace::new_root(), new_user("bob@example.com"))
+        .await
+        .unwrap();
+    let admin = m
+        .users
+        .create_admin(Trace::new_root(), new_user("root@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(admin.role, Role::Admin);
+
+    let as_ada = Actor::of(&ada);
+    assert_eq!(m.users.get(&as_ada, ada.id).await.unwrap().id, ada.id);
+    assert!(matches!(
+        m.users.get(&as_ada, bob.id).await,
+        Err(UsersError::Forbidden)
+    ));
+    assert!(matches!(
+        m.users.list(&as_ada, 50, None).await,
+        Err(UsersError::Forbidden)
+    ));
+
+    let as_admin = Actor::of(&admin);
+    assert_eq!(m.users.get(&as_admin, bob.id).await.unwrap().id, bob.id);
+    let first = m.users.list(&as_admin, 2, None).await.unwrap();
+    assert_eq!(first.items.len(), 2);
+    let rest = m
+        .users
+        .list(&as_admin, 2, first.next_cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.next_cursor, None);
+    let all: Vec<_> = first
+        .items
+        .iter()
+        .chain(&rest.items)
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(all, [ada.id, bob.id, admin.id]);
+}
+
+#[tokio::test]
+async fn changing_the_email_bumps_its_version_and_emits_user_email_changed() {
+    let m = open().await;
+    let ada = m
+        .users
+        .register(Trace::new_root(), new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let trace = Trace::new_root();
+    let patch = UserPatch {
+        email: Some("ada@lovelace.org".into()),
+        full_name: None,
+    };
+    let updated = m
+        .users
+        .update(trace, &Actor::of(&ada), ada.id, patch)
+        .await
+        .unwrap();
+    assert_eq!(updated.email, "ada@lovelace.org");
+    assert_eq!(updated.email_version, 2);
+
+    let events = events(&m.users.event_log()).await;
+    let changed: UserEmailChanged = events.last().unwrap().decode().unwrap();
+    assert_eq!(changed.old_email, "ada@example.com");
+    assert_eq!(changed.new_email, "ada@lovelace.org");
+    assert_eq!(changed.email_version, 2);
+    assert_eq!(events.last().unwrap().correlation_id, trace.correlation_id);
+
+    // The old address can log in no more; the new one can.
+    assert!(
+        m.users
+            .log_in("ada@example.com", "correct horse")
+            .await
+            .is_err()
+    );
+    assert!(
+        m.users
+            .log_in("ada@lovelace.org", "correct horse")
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn changing_to_an_address_someone_else_has_is_refused_and_changes_nothing() {
+    let m = open().await;
+    let ada = m
+        .users
+        .register(Trace::new_root(), new_user("ada@example.com"))
+        .await
+        .unwrap();
+    m.users
+        .register(Trace::new_root(), new_user("bob@example.com"))
+        .await
+        .unwrap();
+    let patch = UserPatch {
+        email: Some("BOB@example.com".into()),
+        full_name: Some("Ada King".into()),
+    };
+    let err = m
+        .users
+        .update(Trace::new_root(), &Actor::of(&ada), ada.id, patch)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, UsersError::EmailTaken), "{err:?}");
+    let unchanged = m.users.get(&Actor::of(&ada), ada.id).await.unwrap();
+    assert_eq!(
+        (unchanged.email.as_str(), unchanged.full_name.as_str()),
+        ("ada@example.com", "Ada Lovelace")
+    );
+    assert_eq!(
+        events(&m.users.event_log()).await.len(),
+        2,
+        "a refused change emitted an event"
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_user_cannot_log_in_loses_their_sessions_and_the_directory_says_so() {
+    let m = open().await;
+    let ada = m
+        .users
+        .register(Trace::new_root(), new_user("ada@example.com"))
+        .await
+        .unwrap();
+    let admin = m
+        .users
+        .create_admin(Trace::new_root(), new_user("root@example.com"))
+        .await
+        .unwrap();
+    let session = m
+        .users
+        .log_in("ada@example.com", "correct horse")
+        .await
+        .unwrap();
+
+    let deactivated = m
+        .users
+        .deactivate(Trace::new_root(), &Actor::of(&admin), ada.id)
+        .await
+        .unwrap();
+    assert!(!deactivated.active);
+    assert_eq!(m.users.authenticate(&session.token).await.unwrap(), None);
+    assert!(matches!(
+        m.users.log_in("ada@example.com", "correct horse").await,
+        Err(UsersError::Deactivated)
+    ));
+    assert_eq!(
+        m.users.find_user(ada.id).await.unwrap().map(|u| u.active),
+        Some(false)
+    );
+    let last = events(&m.users.event_log()).await.pop().unwrap();
+    assert_eq!(last.decode::<UserDeactivated>().unwrap().user_id, ada.id);
+}
+
+#[tokio::test]
+async fn the_last_active_admin_cannot_be_deactivated() {
+    let m = open().await;
+    let admin = m
+        .users
+        .create_admin(Trace::new_root(), new_user("root@example.com"))
+        .await
+        .unwrap();
+    let err = m
+        .users
+        .deactivate(Trace::new_root(), &Actor::of(&admin), admin.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, UsersError::LastAdmin), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_offline_module_fails_cleanly_and_recovers() {
+    let m = open().await;
+    let ada = m
+        .users
+        .register(Trace::new_root(), new_user("ada@example.com"))
+        .await
+        .unwrap();
+    m.users.set_online(false);
+    assert!(m.users.find_user(ada.id).await.is_err());
+    assert_eq!(m.users.health().await.status, "offline");
+    m.users.set_online(true);
+    assert_eq!(
+        m.users.find_user(ada.id).await.unwrap().map(|u| u.id),
+        Some(ada.id)
+    );
+    let health = m.users.health().await;
+    assert_eq!(
+        (
+            health.status,
+            health.schema_version,
+            health.kernel_schema_version
+        ),
+        ("up", Some(1), Some(1))
+    );
+}
