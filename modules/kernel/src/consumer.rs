@@ -743,20 +743,19 @@ impl<H: Handler> Runner for Core<H> {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticker.tick().await;
         loop {
-            if let Some(reason) = pending_catch_up.take() {
-                if let Err(e) = self
+            if let Some(reason) = pending_catch_up.take()
+                && let Err(e) = self
                     .catch_up(&mut checkpoint, reason, Some(&shutdown))
                     .await
-                {
-                    self.note_error(&e);
-                    tracing::warn!(error = %e, reason, "catch-up failed; retrying");
-                    pending_catch_up = Some("retry");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    }
-                    continue;
+            {
+                self.note_error(&e);
+                tracing::warn!(error = %e, reason, "catch-up failed; retrying");
+                pending_catch_up = Some("retry");
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
+                continue;
             }
             tokio::select! {
                 biased;

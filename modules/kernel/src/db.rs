@@ -7,7 +7,7 @@ use std::{
     str::FromStr,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicI64, Ordering},
     },
     time::Duration,
 };
@@ -130,7 +130,8 @@ struct Inner {
     /// every stream in sequence order.
     order: Arc<Mutex<()>>,
     write_timeout: Duration,
-    online: AtomicBool,
+    /// Unix milliseconds until which the module is offline; 0 when online.
+    offline_until: AtomicI64,
     bus: Bus,
     metrics: Metrics,
 }
@@ -221,7 +222,7 @@ impl ModuleDb {
                 reader,
                 order: Arc::new(Mutex::new(())),
                 write_timeout: settings.write_timeout,
-                online: AtomicBool::new(true),
+                offline_until: AtomicI64::new(0),
                 bus: bus.clone(),
                 metrics: metrics.clone(),
             }),
@@ -279,20 +280,22 @@ impl ModuleDb {
         })
     }
 
-    /// Takes the module offline or back online. Offline, every read and write fails with
-    /// [`Error::Unavailable`] while the rest of the application keeps serving.
-    pub fn set_online(&self, online: bool) {
-        self.inner.online.store(online, Ordering::SeqCst);
-        tracing::warn!(
-            module = self.inner.module,
-            online,
-            "module availability changed by operator"
-        );
+    /// Takes the module offline for `duration` (every read and write fails with
+    /// [`Error::Unavailable`] while the rest of the application keeps serving), or back online
+    /// with `None`. Always timed, so an operator cannot lock themselves out for good.
+    pub fn set_offline_for(&self, duration: Option<Duration>) {
+        let until = match duration {
+            Some(d) => Timestamp::now().plus(d).as_micros() / 1_000,
+            None => 0,
+        };
+        self.inner.offline_until.store(until, Ordering::SeqCst);
+        tracing::warn!(module = self.inner.module, offline_for = ?duration, "module availability changed by operator");
     }
 
-    /// False while taken offline with [`ModuleDb::set_online`].
+    /// False while taken offline with [`ModuleDb::set_offline_for`].
     pub fn is_online(&self) -> bool {
-        self.inner.online.load(Ordering::SeqCst)
+        let until = self.inner.offline_until.load(Ordering::Relaxed);
+        until == 0 || Timestamp::now().as_micros() / 1_000 >= until
     }
 
     fn ensure_online(&self) -> Result<(), Error> {

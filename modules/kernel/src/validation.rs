@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// One rejected input field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The field's name as the caller sent it (`email`, `payment.number`).
     pub field: String,

@@ -82,9 +82,10 @@ impl Users {
         self.db.health().await
     }
 
-    /// Takes the module offline (every call fails) or back online, to exercise isolated failures.
-    pub fn set_online(&self, online: bool) {
-        self.db.set_online(online);
+    /// Takes the module offline for a while (every call fails) or back online (`None`), to
+    /// exercise isolated failures.
+    pub fn set_offline_for(&self, duration: Option<std::time::Duration>) {
+        self.db.set_offline_for(duration);
     }
 
     /// Closes the database.
@@ -357,10 +358,10 @@ impl Users {
             .await?
             .ok_or(UsersError::NotFound)?;
         if current.active {
-            if current.role == Role::Admin.as_str() {
-                if store::count_active_admins(tx.conn()).await? <= 1 {
-                    return Err(UsersError::LastAdmin);
-                }
+            if current.role == Role::Admin.as_str()
+                && store::count_active_admins(tx.conn()).await? <= 1
+            {
+                return Err(UsersError::LastAdmin);
             }
             let now = Timestamp::now();
             store::deactivate(tx.conn(), id, now).await?;

@@ -334,10 +334,11 @@ async fn an_offline_module_fails_cleanly_and_recovers() {
         .register(Trace::new_root(), new_user("ada@example.com"))
         .await
         .unwrap();
-    m.users.set_online(false);
+    m.users
+        .set_offline_for(Some(std::time::Duration::from_secs(60)));
     assert!(m.users.find_user(ada.id).await.is_err());
     assert_eq!(m.users.health().await.status, "offline");
-    m.users.set_online(true);
+    m.users.set_offline_for(None);
     assert_eq!(
         m.users.find_user(ada.id).await.unwrap().map(|u| u.id),
         Some(ada.id)

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 /// What a user may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Books seats and pays for them.
@@ -43,6 +44,7 @@ impl fmt::Display for Role {
 
 /// A user account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// Stable id.
     pub id: Uuid,
@@ -91,8 +93,11 @@ impl Actor {
     }
 }
 
-/// A sign-up, as received; validated by the users module.
-#[derive(Clone, Deserialize)]
+/// A sign-up, as received; validated by the users module (absent fields count as empty, so every
+/// missing field is reported at once).
+#[derive(Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
 pub struct NewUser {
     /// Email address.
     pub email: String,
@@ -114,6 +119,7 @@ impl fmt::Debug for NewUser {
 
 /// A profile change; absent fields stay as they are.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserPatch {
     /// New email address.
     pub email: Option<String>,

@@ -1,0 +1,306 @@
+//! The command line: `serve` (the default), `migrate`, `users create-admin`, and the operator
+//! commands. Every setting can also come from a TOML file (`--config`) or a `BOXOFFICE_*`
+//! variable; flags win over variables, variables over the file, the file over defaults.
+
+use std::{io::BufRead, path::PathBuf, process::ExitCode};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use kernel::{Synchronous, Trace};
+use users::{Users, UsersError};
+use users_api::NewUser;
+
+use crate::{
+    modules::Modules,
+    settings::{LogFormat, SecureCookies, Settings},
+    startup::Application,
+    telemetry,
+};
+
+/// Boxoffice: a ticket box office built as a modular monolith, one binary, one SQLite file per
+/// module.
+#[derive(Debug, Parser)]
+#[command(name = "boxoffice", version, propagate_version = true, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+const AFTER_HELP: &str = "\
+Settings come from, in increasing priority: built-in defaults, the TOML file given with --config
+(or BOXOFFICE_CONFIG), BOXOFFICE_* environment variables, and flags. Logs go to stderr; set
+RUST_LOG (e.g. RUST_LOG=debug) to change what is logged.";
+
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// TOML settings file (sections: server, database, events, demo, log)
+    #[arg(long, global = true, env = "BOXOFFICE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Folder holding one SQLite database per module [default: ./data]
+    #[arg(long, global = true, env = "BOXOFFICE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// SQLite synchronous mode: off, normal or full [default: normal]
+    #[arg(
+        long,
+        global = true,
+        env = "BOXOFFICE_SYNCHRONOUS",
+        value_name = "MODE"
+    )]
+    synchronous: Option<Synchronous>,
+    /// Log format [default: text]
+    #[arg(long, global = true, env = "BOXOFFICE_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web UI and the JSON API (the default command)
+    Serve(ServeArgs),
+    /// Apply every module's migrations to the data folder, then exit
+    Migrate,
+    /// Manage user accounts
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Default, Args)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "BOXOFFICE_BIND", value_name = "ADDR")]
+    bind: Option<String>,
+    /// HTTP worker threads; 0 = one per core [default: 0]
+    #[arg(long, env = "BOXOFFICE_WORKERS")]
+    workers: Option<usize>,
+    /// When to mark cookies Secure [default: auto]
+    #[arg(long, env = "BOXOFFICE_SECURE_COOKIES", value_enum)]
+    secure_cookies: Option<SecureCookies>,
+    /// Do not create demo data in a new data folder
+    #[arg(long, env = "BOXOFFICE_NO_DEMO")]
+    no_demo: bool,
+    /// Events the in-process bus buffers per receiver [default: 4096]
+    #[arg(long, env = "BOXOFFICE_BUS_CAPACITY")]
+    bus_capacity: Option<usize>,
+    /// Attempts before a failing event handler parks the event as a dead letter [default: 5]
+    #[arg(long, env = "BOXOFFICE_HANDLER_MAX_ATTEMPTS")]
+    max_attempts: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Create an administrator, or reset an existing administrator's password.
+    /// Works on a stopped server's data folder.
+    CreateAdmin {
+        /// Login email
+        #[arg(long)]
+        email: String,
+        /// Password; `-` reads it from the first line of standard input
+        #[arg(long)]
+        password: String,
+        /// Full name
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+}
+
+impl Cli {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let mut s = match &self.global.config {
+            Some(path) => Settings::from_toml_file(path)?,
+            None => Settings::default(),
+        };
+        if let Some(d) = &self.global.data_dir {
+            s.database.data_dir = d.clone();
+        }
+        if let Some(m) = self.global.synchronous {
+            s.database.synchronous = m;
+        }
+        if let Some(f) = self.global.log_format {
+            s.log.format = f;
+        }
+        if let Some(Command::Serve(a)) = &self.command {
+            a.apply(&mut s);
+        }
+        Ok(s)
+    }
+}
+
+impl ServeArgs {
+    fn apply(&self, s: &mut Settings) {
+        if let Some(b) = &self.bind {
+            s.server.bind = b.clone();
+        }
+        if let Some(w) = self.workers {
+            s.server.workers = w;
+        }
+        if let Some(c) = self.secure_cookies {
+            s.server.secure_cookies = c;
+        }
+        if self.no_demo {
+            s.demo.enabled = false;
+        }
+        if let Some(c) = self.bus_capacity {
+            s.events.bus_capacity = c;
+        }
+        if let Some(m) = self.max_attempts {
+            s.events.max_attempts = m;
+        }
+    }
+}
+
+/// Parses the command line, runs the command and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match cli.settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init_tracing(settings.log.format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(
+        cli.command.unwrap_or(Command::Serve(ServeArgs::default())),
+        settings,
+    )) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(_) => serve(settings).await,
+        Command::Migrate => migrate(settings).await,
+        Command::Users(UsersCommand::CreateAdmin {
+            email,
+            password,
+            name,
+        }) => create_admin(settings, email, password, name).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let data_dir = settings.database.data_dir.clone();
+    let app = Application::build(settings).await?;
+    println!(
+        "Boxoffice is serving http://{}  (data in {})",
+        app.address(),
+        data_dir.display()
+    );
+    app.run_until_stopped().await
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let modules = Modules::open(&settings).await?;
+    for m in modules.health().await {
+        println!(
+            "{:<10} schema version {}  (kernel {})",
+            m.module,
+            m.schema_version.map_or("-".into(), |v| v.to_string()),
+            m.kernel_schema_version
+                .map_or("-".into(), |v| v.to_string()),
+        );
+    }
+    modules.close().await;
+    Ok(())
+}
+
+async fn create_admin(
+    settings: Settings,
+    email: String,
+    password: String,
+    name: String,
+) -> anyhow::Result<()> {
+    let password = if password == "-" {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        password
+    };
+    let modules = Modules::open(&settings).await?;
+    let users: &Users = modules.users();
+    let result = match users.find_by_email(&email).await? {
+        Some(existing) if existing.role == users_api::Role::Admin => users
+            .reset_password(existing.id, &password)
+            .await
+            .map(|()| {
+                println!(
+                    "Reset the password of admin {} ({}); their sessions were ended.",
+                    existing.email, existing.id
+                );
+            }),
+        Some(existing) => {
+            modules.close().await;
+            bail!(
+                "{} is a customer account; choose another email for the admin",
+                existing.email
+            )
+        }
+        None => users
+            .create_admin(
+                Trace::new_root(),
+                NewUser {
+                    email,
+                    full_name: name,
+                    password,
+                },
+            )
+            .await
+            .map(|u| println!("Created admin {} ({}).", u.email, u.id)),
+    };
+    modules.close().await;
+    match result {
+        Ok(()) => Ok(()),
+        Err(UsersError::Validation(errors)) => bail!("invalid input: {errors}"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_override_the_defaults_and_serve_is_the_default_command() {
+        let cli = Cli::parse_from([
+            "boxoffice",
+            "--data-dir",
+            "/tmp/x",
+            "serve",
+            "--bind",
+            "0.0.0.0:1",
+            "--no-demo",
+        ]);
+        let s = cli.settings().unwrap();
+        assert_eq!(s.database.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(s.server.bind, "0.0.0.0:1");
+        assert!(!s.demo.enabled);
+        let bare = Cli::parse_from(["boxoffice"]);
+        assert!(bare.command.is_none());
+    }
+}

@@ -1,0 +1,63 @@
+//! The JSON API: one file per module with its own `configure`, composed here, plus the
+//! cross-cutting pieces (request context, authentication, extractors, problem mapping).
+
+mod auth;
+mod context;
+mod extract;
+mod health;
+mod metrics;
+mod openapi;
+mod problem;
+mod users;
+
+use actix_web::{HttpRequest, ResponseError, error, web};
+
+pub(crate) use auth::{
+    Csrf, SESSION_COOKIE, clear_session_cookie, csrf, current_user, session_cookie, verify_csrf,
+};
+pub(crate) use context::{RequestContext, request_context};
+pub(crate) use metrics::HttpMetrics;
+pub(crate) use problem::{ApiError, PROBLEM_TYPES};
+
+/// Every API route.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    users::configure(cfg);
+    health::configure(cfg);
+    openapi::configure(cfg);
+}
+
+/// Problem documents instead of plain-text errors from actix's own extractors.
+pub(crate) fn configure_extractors(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|_, _| not_found_error("resource")))
+        .app_data(web::PayloadConfig::new(extract::MAX_BODY))
+        .app_data(
+            web::FormConfig::default()
+                .limit(extract::MAX_BODY)
+                .error_handler(|e, _| {
+                    ApiError::BadRequest(format!("the form could not be read: {e}")).into()
+                }),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+            ApiError::BadRequest(format!("the query string could not be read: {e}")).into()
+        }));
+}
+
+fn not_found_error(what: &'static str) -> error::Error {
+    ApiError::NotFound(what).into()
+}
+
+/// Replaces actix's empty 405 responses with a problem document.
+pub(crate) fn method_not_allowed<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let (req, _) = res.into_parts();
+    let response = ApiError::MethodNotAllowed.error_response();
+    let res = actix_web::dev::ServiceResponse::new(req, response).map_into_right_body();
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(res))
+}
+
+/// A 404 problem for unknown API paths.
+pub(crate) fn api_not_found(req: &HttpRequest) -> actix_web::HttpResponse {
+    let _ = req;
+    ApiError::NotFound("resource").error_response()
+}

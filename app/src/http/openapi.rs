@@ -1,0 +1,45 @@
+//! The OpenAPI document of the whole JSON API, generated from the handlers' annotations.
+
+use actix_web::{HttpResponse, web};
+use utoipa::OpenApi;
+
+use super::{health, problem, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Boxoffice API",
+        description = "A ticket box office built as a modular monolith. Errors are \
+            `application/problem+json`; money is integer cents with a currency code; ids are UUIDs; \
+            times are RFC 3339 UTC; lists take `limit` and `cursor`. Authenticate with \
+            `POST /api/session`, which sets the `bo_session` cookie.",
+    ),
+    paths(
+        users::register, users::log_in, users::log_out, users::me, users::list, users::get, users::update,
+        users::deactivate,
+        health::health, health::metrics, health::set_availability,
+    ),
+    components(schemas(problem::Problem, kernel::FieldError)),
+    tags(
+        (name = "users", description = "Accounts and sessions (the users module)"),
+        (name = "operations", description = "Health, metrics and fault injection"),
+    ),
+)]
+struct ApiDoc;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/openapi.json", web::get().to(document));
+}
+
+/// The document, as JSON.
+pub(crate) fn document_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+async fn document() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document_json())
+}

@@ -1,0 +1,302 @@
+//! Errors as `application/problem+json` (RFC 9457), mapped from every module's error type in this
+//! one place. A client mistake is a 4xx with a reason; only our own failures are 5xx.
+
+use std::fmt;
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use kernel::{FieldError, FieldErrors};
+use serde::Serialize;
+use users::UsersError;
+
+/// Everything an API handler can fail with.
+#[derive(Debug)]
+pub(crate) enum ApiError {
+    /// 422: some fields are invalid.
+    Validation(FieldErrors),
+    /// 400: the request could not be read at all (malformed JSON, bad encoding).
+    BadRequest(String),
+    /// 401: no valid session.
+    Unauthenticated,
+    /// 401: a login failed.
+    InvalidCredentials,
+    /// 403: authenticated, but not allowed.
+    Forbidden(String),
+    /// 403: the account was deactivated.
+    AccountDeactivated,
+    /// 404: no such resource (or not visible to the caller).
+    NotFound(&'static str),
+    /// 409: the request conflicts with the current state.
+    Conflict {
+        slug: &'static str,
+        detail: String,
+        errors: FieldErrors,
+    },
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed,
+    /// 413.
+    PayloadTooLarge,
+    /// 415.
+    UnsupportedMediaType,
+    /// 503: a module is down; the rest of the application still serves.
+    Unavailable(String),
+    /// 500: our own failure; details go to the log, not the client.
+    Internal(anyhow::Error),
+}
+
+/// The problem document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem {
+    /// A URI naming the kind of problem; `GET` it for an explanation.
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    /// A short summary of the kind of problem.
+    pub(crate) title: &'static str,
+    /// The HTTP status.
+    pub(crate) status: u16,
+    /// What went wrong this time.
+    pub(crate) detail: String,
+    /// Rejected fields, for validation and conflict problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) errors: Vec<FieldError>,
+}
+
+/// Every problem type: slug, status, title, and the explanation served at `/problems/<slug>`.
+pub(crate) const PROBLEM_TYPES: &[(&str, u16, &str, &str)] = &[
+    (
+        "validation-error",
+        422,
+        "Your request has invalid fields",
+        "One or more fields are missing, malformed or out of range. `errors` lists each field with a message; nothing was changed.",
+    ),
+    (
+        "malformed-request",
+        400,
+        "The request could not be read",
+        "The body is not valid JSON (or form data), or a query parameter cannot be decoded. Nothing was changed.",
+    ),
+    (
+        "unauthenticated",
+        401,
+        "You are not logged in",
+        "This resource needs a session: log in with `POST /api/session` and send the `bo_session` cookie back.",
+    ),
+    (
+        "invalid-credentials",
+        401,
+        "Email or password is wrong",
+        "The login failed. For safety the response does not say which of the two was wrong.",
+    ),
+    (
+        "forbidden",
+        403,
+        "You may not do this",
+        "You are logged in, but your role or ownership does not allow this action.",
+    ),
+    (
+        "account-deactivated",
+        403,
+        "This account is deactivated",
+        "A deactivated account can no longer log in or book.",
+    ),
+    (
+        "not-found",
+        404,
+        "Not found",
+        "No such resource exists, or it is not visible to you.",
+    ),
+    (
+        "conflict",
+        409,
+        "The request conflicts with the current state",
+        "The action cannot be done now; `detail` says why. Retrying the same request will fail the same way.",
+    ),
+    (
+        "email-taken",
+        409,
+        "That email address is already registered",
+        "Email addresses are unique regardless of letter case. Log in instead, or use another address.",
+    ),
+    (
+        "last-admin",
+        409,
+        "The last admin cannot be deactivated",
+        "At least one active administrator must remain.",
+    ),
+    (
+        "method-not-allowed",
+        405,
+        "Method not allowed",
+        "The path exists but does not accept this HTTP method; see the OpenAPI document at `/api/openapi.json`.",
+    ),
+    (
+        "payload-too-large",
+        413,
+        "The request body is too large",
+        "Request bodies are limited to 64 KiB.",
+    ),
+    (
+        "unsupported-media-type",
+        415,
+        "Send JSON",
+        "Request bodies must be `application/json`.",
+    ),
+    (
+        "module-unavailable",
+        503,
+        "A part of the box office is unavailable",
+        "One module is down or overloaded; the others keep serving. Retry later.",
+    ),
+    (
+        "internal-error",
+        500,
+        "Something went wrong on our side",
+        "The error was logged with the request id (see the `X-Request-Id` header).",
+    ),
+];
+
+impl ApiError {
+    fn slug(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation-error",
+            ApiError::BadRequest(_) => "malformed-request",
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::InvalidCredentials => "invalid-credentials",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::AccountDeactivated => "account-deactivated",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict { slug, .. } => slug,
+            ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::PayloadTooLarge => "payload-too-large",
+            ApiError::UnsupportedMediaType => "unsupported-media-type",
+            ApiError::Unavailable(_) => "module-unavailable",
+            ApiError::Internal(_) => "internal-error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Validation(errors) => errors.to_string(),
+            ApiError::BadRequest(d) | ApiError::Forbidden(d) | ApiError::Unavailable(d) => {
+                d.clone()
+            }
+            ApiError::Conflict { detail, .. } => detail.clone(),
+            ApiError::Unauthenticated => "log in first".into(),
+            ApiError::InvalidCredentials => "email or password is wrong".into(),
+            ApiError::AccountDeactivated => "this account is deactivated".into(),
+            ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::MethodNotAllowed => "this path does not support that method".into(),
+            ApiError::PayloadTooLarge => "the body is larger than 64 KiB".into(),
+            ApiError::UnsupportedMediaType => "expected Content-Type: application/json".into(),
+            ApiError::Internal(_) => "an internal error occurred".into(),
+        }
+    }
+
+    /// The problem document for this error.
+    pub(crate) fn problem(&self) -> Problem {
+        let slug = self.slug();
+        let (_, status, title, _) = PROBLEM_TYPES
+            .iter()
+            .find(|(s, ..)| *s == slug)
+            .copied()
+            .unwrap_or(PROBLEM_TYPES[PROBLEM_TYPES.len() - 1]);
+        let errors = match self {
+            ApiError::Validation(errors) | ApiError::Conflict { errors, .. } => {
+                errors.iter().cloned().collect()
+            }
+            _ => Vec::new(),
+        };
+        Problem {
+            kind: format!("/problems/{slug}"),
+            title,
+            status,
+            detail: self.detail(),
+            errors,
+        }
+    }
+
+    /// The field errors, for forms that show them inline.
+    pub(crate) fn field_errors(&self) -> Option<&FieldErrors> {
+        match self {
+            ApiError::Validation(errors) | ApiError::Conflict { errors, .. }
+                if !errors.is_empty() =>
+            {
+                Some(errors)
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn conflict(slug: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::Conflict {
+            slug,
+            detail: detail.into(),
+            errors: FieldErrors::new(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.slug(), self.detail())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(e) = self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let problem = self.problem();
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/problem+json");
+        if matches!(self, ApiError::Unauthenticated) {
+            response.insert_header((
+                "WWW-Authenticate",
+                "Cookie realm=\"boxoffice\", cookie-name=\"bo_session\"",
+            ));
+        }
+        response.json(problem)
+    }
+}
+
+impl From<kernel::Error> for ApiError {
+    fn from(e: kernel::Error) -> Self {
+        match e {
+            kernel::Error::Unavailable(module) => {
+                ApiError::Unavailable(format!("the {module} module is unavailable"))
+            }
+            kernel::Error::WriterTimeout(module) => {
+                ApiError::Unavailable(format!("the {module} module is overloaded; retry shortly"))
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<UsersError> for ApiError {
+    fn from(e: UsersError) -> Self {
+        match e {
+            UsersError::Validation(errors) => ApiError::Validation(errors),
+            UsersError::EmailTaken => ApiError::Conflict {
+                slug: "email-taken",
+                detail: "that email address is already registered".into(),
+                errors: FieldErrors::single("email", "is already registered"),
+            },
+            UsersError::InvalidCredentials => ApiError::InvalidCredentials,
+            UsersError::Deactivated => ApiError::AccountDeactivated,
+            UsersError::NotFound => ApiError::NotFound("user"),
+            UsersError::Forbidden => {
+                ApiError::Forbidden("you may only access your own account".into())
+            }
+            UsersError::LastAdmin => {
+                ApiError::conflict("last-admin", "the last active admin cannot be deactivated")
+            }
+            UsersError::Storage(e) => e.into(),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Operator pages: module health with fault injection.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Layout, PageError, check_csrf, page_for, require_admin, see_other};
+use crate::{http::ApiError, modules::ModuleHealth, startup::AppState};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/health", web::get().to(health_page))
+        .route(
+            "/admin/modules/{module}/availability",
+            web::post().to(set_availability),
+        );
+}
+
+#[derive(Template)]
+#[template(path = "admin_health.html")]
+struct HealthPage {
+    layout: Layout,
+    overall: &'static str,
+    modules: Vec<ModuleHealth>,
+    fault_injection: bool,
+}
+
+async fn health_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    let modules = state.modules.health().await;
+    let overall = if modules.iter().all(|m| m.status == "up") {
+        "ok"
+    } else {
+        "degraded"
+    };
+    let (layout, page) = page_for(&req, "admin-health", Some(admin));
+    let fault_injection = state.settings.server.allow_fault_injection;
+    Ok(page.render(
+        &HealthPage {
+            layout,
+            overall,
+            modules,
+            fault_injection,
+        },
+        StatusCode::OK,
+    ))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct AvailabilityForm {
+    csrf_token: String,
+    online: bool,
+    offline_seconds: Option<u64>,
+}
+
+async fn set_availability(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    module: web::Path<String>,
+    form: web::Form<AvailabilityForm>,
+) -> Result<HttpResponse, PageError> {
+    require_admin(&req).await?;
+    check_csrf(&req, &form.csrf_token)?;
+    if !state.settings.server.allow_fault_injection {
+        return Err(ApiError::Forbidden("fault injection is disabled".into()).into());
+    }
+    let duration = (!form.online)
+        .then(|| std::time::Duration::from_secs(form.offline_seconds.unwrap_or(30).clamp(1, 600)));
+    if !state.modules.set_offline_for(&module, duration) {
+        return Err(ApiError::NotFound("module").into());
+    }
+    Ok(see_other("/admin/health?done=module-changed"))
+}

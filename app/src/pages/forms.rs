@@ -1,0 +1,67 @@
+//! Forms as data: each field knows its label, value and error, and `_field.html` renders it.
+
+use kernel::FieldErrors;
+
+/// One form input.
+pub(crate) struct FormField {
+    pub(crate) name: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) kind: &'static str,
+    pub(crate) value: String,
+    pub(crate) error: Option<String>,
+    pub(crate) help: Option<&'static str>,
+    pub(crate) autocomplete: &'static str,
+    pub(crate) required: bool,
+    pub(crate) attrs: Vec<(&'static str, String)>,
+    pub(crate) options: Vec<(String, String)>,
+}
+
+impl FormField {
+    pub(crate) fn new(name: &'static str, label: &'static str, kind: &'static str) -> FormField {
+        FormField {
+            name,
+            label,
+            kind,
+            value: String::new(),
+            error: None,
+            help: None,
+            autocomplete: "",
+            required: true,
+            attrs: Vec::new(),
+            options: Vec::new(),
+        }
+    }
+
+    pub(crate) fn value(mut self, value: impl Into<String>) -> FormField {
+        self.value = value.into();
+        self
+    }
+
+    pub(crate) fn help(mut self, help: &'static str) -> FormField {
+        self.help = Some(help);
+        self
+    }
+
+    pub(crate) fn autocomplete(mut self, autocomplete: &'static str) -> FormField {
+        self.autocomplete = autocomplete;
+        self
+    }
+
+    pub(crate) fn attr(mut self, name: &'static str, value: impl Into<String>) -> FormField {
+        self.attrs.push((name, value.into()));
+        self
+    }
+}
+
+/// Puts each field error next to its input; returns the errors no field claimed.
+pub(crate) fn attach_errors(fields: &mut [FormField], errors: &FieldErrors) -> Vec<String> {
+    let mut unclaimed = Vec::new();
+    for e in errors.iter() {
+        match fields.iter_mut().find(|f| f.name == e.field) {
+            Some(field) if field.error.is_none() => field.error = Some(e.message.clone()),
+            Some(_) => {}
+            None => unclaimed.push(format!("{} {}", e.field.replace('_', " "), e.message)),
+        }
+    }
+    unclaimed
+}

@@ -1,0 +1,317 @@
+//! The server-rendered web UI: askama templates from `templates/`, forms that post and redirect,
+//! field errors shown inline, CSRF tokens on every form.
+
+mod admin;
+mod assets;
+mod forms;
+mod problems;
+mod users;
+
+use std::sync::LazyLock;
+
+use actix_web::{
+    HttpRequest, HttpResponse, ResponseError,
+    http::{StatusCode, header},
+    web,
+};
+use askama::Template;
+use users_api::{Role, User};
+
+use crate::http::{self, ApiError, Csrf};
+
+pub(crate) use forms::FormField;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home));
+    assets::configure(cfg);
+    problems::configure(cfg);
+    users::configure(cfg);
+    admin::configure(cfg);
+}
+
+/// One entry of the navigation bar.
+pub(crate) struct NavLink {
+    pub(crate) key: &'static str,
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) separator: bool,
+}
+
+impl NavLink {
+    const fn to(key: &'static str, href: &'static str, label: &'static str) -> NavLink {
+        NavLink {
+            key,
+            href,
+            label,
+            separator: false,
+        }
+    }
+
+    const fn separator() -> NavLink {
+        NavLink {
+            key: "",
+            href: "",
+            label: "",
+            separator: true,
+        }
+    }
+}
+
+/// What the shared layout needs on every page.
+pub(crate) struct Layout {
+    pub(crate) user: Option<User>,
+    pub(crate) is_admin: bool,
+    pub(crate) csrf: String,
+    pub(crate) nav: &'static str,
+    pub(crate) links: Vec<NavLink>,
+    pub(crate) notice: Option<&'static str>,
+    pub(crate) version: &'static str,
+    pub(crate) asset_version: &'static str,
+}
+
+/// A page being rendered: carries the CSRF cookie to set if the token is new.
+pub(crate) struct Page {
+    csrf_cookie: Option<actix_web::cookie::Cookie<'static>>,
+}
+
+/// Confirmation messages for `?done=<code>` after a redirect; unknown codes show nothing, so no
+/// text from the URL is ever reflected into the page.
+fn notice(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "welcome" => "Welcome to Boxoffice! Your account is ready.",
+        "logged-in" => "You are logged in.",
+        "logged-out" => "You are logged out. See you soon.",
+        "saved" => "Your changes are saved.",
+        "deactivated" => "The account is deactivated.",
+        "module-changed" => "Module availability changed.",
+        _ => return None,
+    })
+}
+
+fn links(user: Option<&User>) -> Vec<NavLink> {
+    let mut links = vec![NavLink::to("shows", "/", "Shows")];
+    if user.is_some_and(|u| u.role == Role::Admin) {
+        links.push(NavLink::separator());
+        links.push(NavLink::to("admin-users", "/admin/users", "Users"));
+        links.push(NavLink::to("admin-health", "/admin/health", "Health"));
+    }
+    links
+}
+
+/// The layout and page for `req`, with `nav` marking the current section.
+pub(crate) async fn page(req: &HttpRequest, nav: &'static str) -> (Layout, Page) {
+    let user = http::current_user(req).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not resolve the session for a page");
+        None
+    });
+    page_for(req, nav, user)
+}
+
+/// The layout and page for `req` when the user is already known.
+pub(crate) fn page_for(req: &HttpRequest, nav: &'static str, user: Option<User>) -> (Layout, Page) {
+    let Csrf { token, new_cookie } = http::csrf(req);
+    let done =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("done").and_then(|c| notice(c)));
+    let layout = Layout::new(user, token, nav, done);
+    (
+        layout,
+        Page {
+            csrf_cookie: new_cookie,
+        },
+    )
+}
+
+impl Layout {
+    fn new(
+        user: Option<User>,
+        csrf: String,
+        nav: &'static str,
+        notice: Option<&'static str>,
+    ) -> Layout {
+        Layout {
+            links: links(user.as_ref()),
+            is_admin: user.as_ref().is_some_and(|u| u.role == Role::Admin),
+            user,
+            csrf,
+            nav,
+            notice,
+            version: env!("CARGO_PKG_VERSION"),
+            asset_version: &ASSET_VERSION,
+        }
+    }
+}
+
+impl Page {
+    /// Renders `template` with `status`, setting the CSRF cookie when it was just minted.
+    pub(crate) fn render(self, template: &impl Template, status: StatusCode) -> HttpResponse {
+        match template.render() {
+            Ok(body) => {
+                let mut response = HttpResponse::build(status);
+                response
+                    .content_type("text/html; charset=utf-8")
+                    .insert_header((header::CACHE_CONTROL, "no-store"));
+                if let Some(cookie) = self.csrf_cookie {
+                    response.cookie(cookie);
+                }
+                response.body(body)
+            }
+            Err(e) => PageError::Api(ApiError::Internal(anyhow::anyhow!(
+                "rendering a template: {e}"
+            )))
+            .error_response(),
+        }
+    }
+}
+
+/// Where a form goes after it succeeded (POST, then redirect, then GET).
+pub(crate) fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// A local path to go back to after logging in; anything else becomes `/`.
+pub(crate) fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://");
+    if local { next } else { "/" }
+}
+
+/// The logged-in user of a page, or a redirect to the login page.
+pub(crate) async fn require_user(req: &HttpRequest) -> Result<User, PageError> {
+    match http::current_user(req).await? {
+        Some(user) => Ok(user),
+        None => Err(PageError::Login(
+            req.uri()
+                .path_and_query()
+                .map_or("/".into(), |p| p.to_string()),
+        )),
+    }
+}
+
+/// The logged-in admin of a page: a redirect to the login page, or 403.
+pub(crate) async fn require_admin(req: &HttpRequest) -> Result<User, PageError> {
+    let user = require_user(req).await?;
+    if user.role == Role::Admin {
+        Ok(user)
+    } else {
+        Err(PageError::Api(ApiError::Forbidden(
+            "this page is for administrators".into(),
+        )))
+    }
+}
+
+/// Refuses a form whose CSRF token does not match the browser's cookie.
+pub(crate) fn check_csrf(req: &HttpRequest, submitted: &str) -> Result<(), PageError> {
+    if http::verify_csrf(req, submitted) {
+        Ok(())
+    } else {
+        Err(PageError::Api(ApiError::Forbidden(
+            "this form expired or came from another site; reload the page and try again".into(),
+        )))
+    }
+}
+
+/// How a page fails: a redirect to the login page, or an error page.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    Login(String),
+    Api(ApiError),
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::Login(next) => write!(f, "login required for {next}"),
+            PageError::Api(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: Into<ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError::Api(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    title: &'static str,
+    detail: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::Login(_) => StatusCode::SEE_OTHER,
+            PageError::Api(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            PageError::Login(next) => {
+                let query =
+                    serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
+                see_other(&format!("/login?{query}"))
+            }
+            PageError::Api(e) => {
+                if let ApiError::Internal(inner) = e {
+                    tracing::error!(error = ?inner, "page failed");
+                }
+                let problem = e.problem();
+                let page = ErrorPage {
+                    layout: Layout::new(None, String::new(), "", None),
+                    status: problem.status,
+                    title: problem.title,
+                    detail: if matches!(e, ApiError::Internal(_)) {
+                        "Something went wrong on our side. It was logged; please try again.".into()
+                    } else {
+                        problem.detail
+                    },
+                };
+                let body = page.render().unwrap_or_else(|_| problem.title.to_owned());
+                HttpResponse::build(self.status_code())
+                    .content_type("text/html; charset=utf-8")
+                    .body(body)
+            }
+        }
+    }
+}
+
+/// Changes whenever the embedded CSS or JS changes, so browsers fetch the new files.
+static ASSET_VERSION: LazyLock<String> = LazyLock::new(assets::version);
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    layout: Layout,
+}
+
+async fn home(req: HttpRequest) -> HttpResponse {
+    let (layout, page) = page(&req, "shows").await;
+    page.render(&Home { layout }, StatusCode::OK)
+}
+
+/// Unknown paths: a problem document under `/api/`, a page elsewhere.
+pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        return http::api_not_found(&req);
+    }
+    let (layout, page) = page(&req, "").await;
+    let body = ErrorPage {
+        layout,
+        status: 404,
+        title: "Page not found",
+        detail: "There is nothing at this address. Maybe the show ended, or the link has a typo."
+            .into(),
+    };
+    page.render(&body, StatusCode::NOT_FOUND)
+}

@@ -1,0 +1,434 @@
+//! Sign-up, log-in, log-out, the profile page and the admin's user list.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+use users::UsersError;
+use users_api::{Actor, NewUser, User, UserPatch};
+use uuid::Uuid;
+
+use super::{
+    FormField, Layout, PageError, check_csrf, forms::attach_errors, page, page_for, require_admin,
+    require_user, safe_next, see_other,
+};
+use crate::{
+    http::{self, ApiError, RequestContext},
+    startup::AppState,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/signup", web::get().to(signup_page))
+        .route("/signup", web::post().to(signup))
+        .route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/account", web::get().to(account_page))
+        .route("/account", web::post().to(update_account))
+        .route("/account/deactivate", web::post().to(deactivate_self))
+        .route("/admin/users", web::get().to(users_page))
+        .route(
+            "/admin/users/{id}/deactivate",
+            web::post().to(deactivate_user),
+        );
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    layout: Layout,
+    fields: Vec<FormField>,
+    form_error: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct SignupForm {
+    csrf_token: String,
+    email: String,
+    full_name: String,
+    password: String,
+}
+
+fn signup_fields(form: &SignupForm) -> Vec<FormField> {
+    vec![
+        FormField::new("full_name", "Full name", "text")
+            .value(&form.full_name)
+            .autocomplete("name"),
+        FormField::new("email", "Email", "email")
+            .value(&form.email)
+            .autocomplete("email"),
+        FormField::new("password", "Password", "password")
+            .autocomplete("new-password")
+            .help("At least 8 characters.")
+            .attr("minlength", "8"),
+    ]
+}
+
+async fn signup_page(req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let (layout, page) = page(&req, "signup").await;
+    if layout.user.is_some() {
+        return Ok(see_other("/"));
+    }
+    let fields = signup_fields(&SignupForm::default());
+    Ok(page.render(
+        &SignupPage {
+            layout,
+            fields,
+            form_error: None,
+        },
+        StatusCode::OK,
+    ))
+}
+
+async fn signup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    form: web::Form<SignupForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    check_csrf(&req, &form.csrf_token)?;
+    let users = state.modules.users();
+    let input = NewUser {
+        email: form.email.clone(),
+        full_name: form.full_name.clone(),
+        password: form.password.clone(),
+    };
+    match users.register(ctx.trace(), input).await {
+        Ok(_) => {
+            let session = users.log_in(&form.email, &form.password).await?;
+            let mut response = see_other("/?done=welcome");
+            response
+                .add_cookie(&http::session_cookie(&req, &session.token, 14 * 24 * 3600))
+                .ok();
+            Ok(response)
+        }
+        Err(e) => {
+            let error = ApiError::from(e);
+            let Some(errors) = error.field_errors().cloned() else {
+                return Err(error.into());
+            };
+            let (layout, page) = page_for(&req, "signup", None);
+            let mut fields = signup_fields(&SignupForm {
+                password: String::new(),
+                ..form
+            });
+            let unclaimed = attach_errors(&mut fields, &errors);
+            let status = actix_web::ResponseError::status_code(&error);
+            Ok(page.render(
+                &SignupPage {
+                    layout,
+                    fields,
+                    form_error: unclaimed.first().cloned(),
+                },
+                status,
+            ))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    fields: Vec<FormField>,
+    form_error: Option<String>,
+    next: String,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct LoginForm {
+    csrf_token: String,
+    email: String,
+    password: String,
+    next: String,
+}
+
+fn login_fields(email: &str) -> Vec<FormField> {
+    vec![
+        FormField::new("email", "Email", "email")
+            .value(email)
+            .autocomplete("username"),
+        FormField::new("password", "Password", "password").autocomplete("current-password"),
+    ]
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(
+    req: HttpRequest,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (layout, page) = page(&req, "login").await;
+    let next = safe_next(query.next.as_deref().unwrap_or("/")).to_owned();
+    if layout.user.is_some() {
+        return Ok(see_other(&next));
+    }
+    Ok(page.render(
+        &LoginPage {
+            layout,
+            fields: login_fields(""),
+            form_error: None,
+            next,
+        },
+        StatusCode::OK,
+    ))
+}
+
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    check_csrf(&req, &form.csrf_token)?;
+    let next = safe_next(&form.next).to_owned();
+    match state
+        .modules
+        .users()
+        .log_in(&form.email, &form.password)
+        .await
+    {
+        Ok(session) => {
+            let mut response = see_other(&next);
+            response
+                .add_cookie(&http::session_cookie(&req, &session.token, 14 * 24 * 3600))
+                .ok();
+            Ok(response)
+        }
+        Err(
+            e @ (UsersError::InvalidCredentials
+            | UsersError::Deactivated
+            | UsersError::Validation(_)),
+        ) => {
+            let (layout, page) = page_for(&req, "login", None);
+            let mut fields = login_fields(&form.email);
+            let (message, status) = match &e {
+                UsersError::Validation(errors) => {
+                    attach_errors(&mut fields, errors);
+                    (None, StatusCode::UNPROCESSABLE_ENTITY)
+                }
+                UsersError::Deactivated => (
+                    Some("This account is deactivated.".to_owned()),
+                    StatusCode::FORBIDDEN,
+                ),
+                _ => (
+                    Some("Email or password is wrong.".to_owned()),
+                    StatusCode::UNAUTHORIZED,
+                ),
+            };
+            Ok(page.render(
+                &LoginPage {
+                    layout,
+                    fields,
+                    form_error: message,
+                    next,
+                },
+                status,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CsrfOnly {
+    csrf_token: String,
+}
+
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&req, &form.csrf_token)?;
+    if let Some(c) = req.cookie(http::SESSION_COOKIE) {
+        state.modules.users().log_out(c.value()).await?;
+    }
+    let mut response = see_other("/?done=logged-out");
+    response.add_cookie(&http::clear_session_cookie(&req)).ok();
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    user: User,
+    member_since: String,
+    fields: Vec<FormField>,
+    form_error: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct AccountForm {
+    csrf_token: String,
+    email: String,
+    full_name: String,
+}
+
+fn account_fields(email: &str, full_name: &str) -> Vec<FormField> {
+    vec![
+        FormField::new("full_name", "Full name", "text")
+            .value(full_name)
+            .autocomplete("name"),
+        FormField::new("email", "Email", "email")
+            .value(email)
+            .autocomplete("email"),
+    ]
+}
+
+fn member_since(user: &User) -> String {
+    let t = user.created_at.to_offset_date_time();
+    format!("{} {}, {}", t.month(), t.day(), t.year())
+}
+
+async fn account_page(req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    let (layout, page) = page_for(&req, "account", Some(user.clone()));
+    let fields = account_fields(&user.email, &user.full_name);
+    let member_since = member_since(&user);
+    Ok(page.render(
+        &AccountPage {
+            layout,
+            user,
+            member_since,
+            fields,
+            form_error: None,
+        },
+        StatusCode::OK,
+    ))
+}
+
+async fn update_account(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    let form = form.into_inner();
+    check_csrf(&req, &form.csrf_token)?;
+    let patch = UserPatch {
+        email: Some(form.email.clone()),
+        full_name: Some(form.full_name.clone()),
+    };
+    match state
+        .modules
+        .users()
+        .update(ctx.trace(), &Actor::of(&user), user.id, patch)
+        .await
+    {
+        Ok(_) => Ok(see_other("/account?done=saved")),
+        Err(e) => {
+            let error = ApiError::from(e);
+            let Some(errors) = error.field_errors().cloned() else {
+                return Err(error.into());
+            };
+            let (layout, page) = page_for(&req, "account", Some(user.clone()));
+            let mut fields = account_fields(&form.email, &form.full_name);
+            let unclaimed = attach_errors(&mut fields, &errors);
+            let member_since = member_since(&user);
+            let status = actix_web::ResponseError::status_code(&error);
+            Ok(page.render(
+                &AccountPage {
+                    layout,
+                    user,
+                    member_since,
+                    fields,
+                    form_error: unclaimed.first().cloned(),
+                },
+                status,
+            ))
+        }
+    }
+}
+
+async fn deactivate_self(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    check_csrf(&req, &form.csrf_token)?;
+    state
+        .modules
+        .users()
+        .deactivate(ctx.trace(), &Actor::of(&user), user.id)
+        .await?;
+    let mut response = see_other("/?done=deactivated");
+    response.add_cookie(&http::clear_session_cookie(&req)).ok();
+    Ok(response)
+}
+
+struct UserRow {
+    user: User,
+    joined: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    layout: Layout,
+    rows: Vec<UserRow>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CursorQuery {
+    cursor: Option<String>,
+}
+
+async fn users_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<CursorQuery>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    let list = state
+        .modules
+        .users()
+        .list(&Actor::of(&admin), 50, query.cursor.as_deref())
+        .await?;
+    let rows = list
+        .items
+        .into_iter()
+        .map(|user| UserRow {
+            joined: member_since(&user),
+            user,
+        })
+        .collect();
+    let (layout, page) = page_for(&req, "admin-users", Some(admin));
+    Ok(page.render(
+        &UsersPage {
+            layout,
+            rows,
+            next_cursor: list.next_cursor,
+        },
+        StatusCode::OK,
+    ))
+}
+
+async fn deactivate_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    check_csrf(&req, &form.csrf_token)?;
+    state
+        .modules
+        .users()
+        .deactivate(ctx.trace(), &Actor::of(&admin), *id)
+        .await?;
+    Ok(see_other("/admin/users?done=deactivated"))
+}

@@ -1,0 +1,219 @@
+//! Typed settings, one struct per concern. Sources, later ones winning: built-in defaults, an
+//! optional TOML file, `BOXOFFICE_*` environment variables, command-line flags.
+
+use std::{path::PathBuf, time::Duration};
+
+use kernel::{DbSettings, Synchronous};
+use serde::Deserialize;
+
+/// Everything the application can be told.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The HTTP server.
+    pub server: ServerSettings,
+    /// Module databases.
+    pub database: DatabaseSettings,
+    /// The event backbone.
+    pub events: EventSettings,
+    /// Demo data on a new data folder.
+    pub demo: DemoSettings,
+    /// Log output.
+    pub log: LogSettings,
+}
+
+/// The HTTP server.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: String,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// When session cookies carry `Secure`.
+    pub secure_cookies: SecureCookies,
+    /// Let admins take a module offline from the UI to see failures stay isolated.
+    pub allow_fault_injection: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            workers: 0,
+            secure_cookies: SecureCookies::Auto,
+            allow_fault_injection: true,
+        }
+    }
+}
+
+/// When cookies are marked `Secure` (sent only over HTTPS).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SecureCookies {
+    /// When the request arrived over TLS (directly or per `X-Forwarded-Proto`/`Forwarded`).
+    #[default]
+    Auto,
+    /// Always (behind a TLS-terminating proxy that does not say so).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Module databases.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Folder with one SQLite file per module.
+    pub data_dir: PathBuf,
+    /// SQLite `synchronous`: `off`, `normal` or `full`.
+    pub synchronous: Synchronous,
+    /// How long to wait on a lock held by another process, in milliseconds.
+    pub busy_timeout_ms: u64,
+    /// Read connections per module.
+    pub read_connections: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: "./data".into(),
+            synchronous: Synchronous::Normal,
+            busy_timeout_ms: 5_000,
+            read_connections: 4,
+        }
+    }
+}
+
+impl DatabaseSettings {
+    /// The kernel's view of these settings.
+    pub fn db_settings(&self) -> DbSettings {
+        let mut s = DbSettings::new(&self.data_dir);
+        s.synchronous = self.synchronous;
+        s.busy_timeout = Duration::from_millis(self.busy_timeout_ms);
+        s.read_connections = self.read_connections.max(1);
+        s
+    }
+}
+
+/// The event backbone.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventSettings {
+    /// Events the in-process bus holds for its slowest receiver before it lags (and catches up
+    /// from the log).
+    pub bus_capacity: usize,
+    /// Attempts before a failing event is parked as a dead letter.
+    pub max_attempts: u32,
+    /// Delay before the first retry, in milliseconds (doubling, with jitter).
+    pub first_retry_ms: u64,
+    /// How often every subscription reads its producer's log even when the bus is quiet, in ms.
+    pub safety_net_ms: u64,
+    /// Most events a subscription applies in one transaction.
+    pub batch_size: usize,
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        Self {
+            bus_capacity: 4096,
+            max_attempts: 5,
+            first_retry_ms: 50,
+            safety_net_ms: 5_000,
+            batch_size: 256,
+        }
+    }
+}
+
+impl EventSettings {
+    /// The kernel's view of these settings.
+    pub fn subscription_config(&self) -> kernel::SubscriptionConfig {
+        kernel::SubscriptionConfig {
+            batch_size: self.batch_size.max(1),
+            safety_net: Duration::from_millis(self.safety_net_ms.max(10)),
+            retry: kernel::RetryPolicy {
+                max_attempts: self.max_attempts.max(1),
+                first_delay: Duration::from_millis(self.first_retry_ms),
+                max_delay: Duration::from_secs(5),
+            },
+        }
+    }
+}
+
+/// Demo data.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Create a demo admin (and demo shows) when the data folder is new.
+    pub enabled: bool,
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+/// Log output.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+}
+
+/// How log lines look.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Settings {
+    /// Reads a TOML settings file; unknown keys are errors, so typos do not pass silently.
+    pub fn from_toml_file(path: &std::path::Path) -> anyhow::Result<Settings> {
+        use anyhow::Context;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// Settings for tests: port 0, the given data folder, no demo data, quick retries.
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Settings {
+        let mut s = Settings::default();
+        s.server.bind = "127.0.0.1:0".into();
+        s.server.workers = 2;
+        s.database.data_dir = data_dir.into();
+        s.demo.enabled = false;
+        s.events.first_retry_ms = 10;
+        s.events.safety_net_ms = 500;
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_toml_file_overrides_only_what_it_names() {
+        let s: Settings = toml::from_str(
+            "[server]\nbind = \"0.0.0.0:9000\"\n[database]\nsynchronous = \"full\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.server.bind, "0.0.0.0:9000");
+        assert_eq!(s.database.synchronous, Synchronous::Full);
+        assert_eq!(s.database.data_dir, PathBuf::from("./data"));
+        assert_eq!(s.events.bus_capacity, 4096);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_an_error_not_a_silent_default() {
+        let err = toml::from_str::<Settings>("[server]\nbnid = \"0.0.0.0:9000\"\n").unwrap_err();
+        assert!(err.to_string().contains("bnid"), "{err}");
+    }
+}

@@ -1,0 +1,148 @@
+//! Startup as a value: [`Application::build`] opens the modules, starts their subscriptions and
+//! binds the listener (port 0 in tests); [`Application::run_until_stopped`] serves until a signal
+//! or a stop, then shuts everything down in order.
+
+use std::{net::SocketAddr, time::Instant};
+
+use actix_web::{App, HttpServer, dev::Server, middleware, web};
+use anyhow::Context;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{demo, http, modules::Modules, pages, settings::Settings};
+
+/// Shared by every request handler.
+pub(crate) struct AppState {
+    pub(crate) modules: Modules,
+    pub(crate) settings: Settings,
+    pub(crate) started_at: Instant,
+}
+
+/// A built, bound, not yet serving application.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    modules: Modules,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    /// Opens and migrates the module databases (creating demo data in a new folder when enabled),
+    /// starts the subscriptions and binds the HTTP listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let fresh = Modules::is_fresh(&settings.database.data_dir);
+        let modules = Modules::open(&settings).await?;
+        if fresh && settings.demo.enabled {
+            demo::seed(&modules).await.context("creating demo data")?;
+        }
+        let shutdown = CancellationToken::new();
+        let tasks = modules.start(&shutdown);
+
+        let listener = std::net::TcpListener::bind(&settings.server.bind)
+            .with_context(|| format!("binding {}", settings.server.bind))?;
+        let address = listener.local_addr()?;
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        };
+        let http_metrics = http::HttpMetrics::register(modules.metrics());
+        let state = web::Data::new(AppState {
+            modules: modules.clone(),
+            settings,
+            started_at: Instant::now(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::Data::new(http_metrics.clone()))
+                .configure(http::configure_extractors)
+                .wrap(middleware::ErrorHandlers::new().handler(
+                    actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                    http::method_not_allowed,
+                ))
+                .wrap(middleware::from_fn(http::request_context))
+                .wrap(middleware::Compress::default())
+                .configure(http::configure)
+                .configure(pages::configure)
+                .default_service(web::to(pages::not_found))
+        })
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok(Application {
+            address,
+            server,
+            modules,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// The port the listener got (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The address the listener got.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The modules, for commands that run beside the server (tests use HTTP instead).
+    pub fn modules(&self) -> &Modules {
+        &self.modules
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops accepting, lets requests finish, stops the
+    /// subscriptions and closes the databases.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Application {
+            server,
+            modules,
+            shutdown,
+            tasks,
+            ..
+        } = self;
+        let handle = server.handle();
+        let signal_shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = wait_for_signal() => tracing::info!("signal received; shutting down"),
+                () = signal_shutdown.cancelled() => {}
+            }
+            handle.stop(true).await;
+        });
+        let served = server.await;
+        shutdown.cancel();
+        for task in tasks {
+            let _ = task.await;
+        }
+        modules.close().await;
+        tracing::info!("stopped");
+        served.context("http server")
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

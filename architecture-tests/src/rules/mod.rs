@@ -1,0 +1,16 @@
+//! The rules. Each takes the workspace and returns what breaks it.
+
+mod crate_graph;
+mod tables;
+
+use crate::{Violation, Workspace};
+
+pub use crate_graph::crate_graph;
+pub use tables::table_ownership;
+
+/// Every rule, in a stable order.
+pub fn check_all(ws: &Workspace) -> Vec<Violation> {
+    let mut all = crate_graph(ws);
+    all.extend(table_ownership(ws));
+    all
+}

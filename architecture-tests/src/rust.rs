@@ -1,0 +1,157 @@
+//! Reading Rust sources as a reviewer would: string literals with their lines (including those
+//! inside macro calls such as `format!` and `query!`), without compiling anything.
+
+use std::path::{Path, PathBuf};
+
+use syn::{
+    Expr, Macro, Token,
+    punctuated::Punctuated,
+    visit::{self, Visit},
+};
+
+/// A string literal and the line it starts on.
+#[derive(Clone, Debug)]
+pub(crate) struct Literal {
+    pub(crate) value: String,
+    pub(crate) line: usize,
+}
+
+/// Every `.rs` file under `dir`, sorted.
+pub(crate) fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                // A module's `api/` folder is its own crate and is read on its own.
+                if path.file_name().is_some_and(|n| n != "target") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The parsed file.
+pub(crate) fn parse(path: &Path) -> Result<syn::File, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    syn::parse_file(&text).map_err(|e| format!("{}:{}: {e}", path.display(), e.span().start().line))
+}
+
+struct Literals(Vec<Literal>);
+
+impl<'ast> Visit<'ast> for Literals {
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {
+        // Doc comments and attributes are prose, not queries.
+    }
+
+    fn visit_lit_str(&mut self, lit: &'ast syn::LitStr) {
+        self.0.push(Literal {
+            value: lit.value(),
+            line: lit.span().start().line,
+        });
+    }
+
+    fn visit_macro(&mut self, mac: &'ast Macro) {
+        if let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
+            for arg in &args {
+                self.visit_expr(arg);
+            }
+        }
+        visit::visit_macro(self, mac);
+    }
+}
+
+/// Every string literal of a file.
+pub(crate) fn string_literals(file: &syn::File) -> Vec<Literal> {
+    let mut v = Literals(Vec::new());
+    v.visit_file(file);
+    v.0
+}
+
+/// Statement and clause keywords that open SQL text, in the upper case this codebase writes SQL in.
+const SQL_OPENERS: &[&str] = &[
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "WITH",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "REPLACE",
+    "ATTACH",
+    "DETACH",
+    "PRAGMA",
+    "FROM",
+    "JOIN",
+    "WHERE",
+    "AND",
+    "ORDER",
+    "GROUP",
+    "LIMIT",
+    "SET",
+    "VALUES",
+    "RETURNING",
+    "SAVEPOINT",
+    "RELEASE",
+    "ROLLBACK",
+    "BEGIN",
+    "COMMIT",
+    "UNION",
+    "VACUUM",
+    "ANALYZE",
+];
+
+/// True when a literal reads as SQL: its first word, after `format!` placeholders, is an
+/// upper-case SQL keyword.
+pub(crate) fn looks_like_sql(text: &str) -> bool {
+    let mut rest = text.trim_start();
+    while let Some(after) = rest.strip_prefix('{') {
+        let Some(end) = after.find('}') else {
+            return false;
+        };
+        rest = after[end + 1..].trim_start();
+    }
+    let first: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    SQL_OPENERS.contains(&first.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sql_is_recognized_by_its_first_keyword_and_prose_is_not() {
+        assert!(looks_like_sql("SELECT 1"));
+        assert!(looks_like_sql("  INSERT INTO t VALUES (1)"));
+        assert!(looks_like_sql("{COLUMNS} WHERE seq > ?"));
+        assert!(!looks_like_sql("select seats from the show"));
+        assert!(!looks_like_sql("From here on"));
+        assert!(!looks_like_sql("../../schemas/users"));
+    }
+
+    #[test]
+    fn literals_inside_macros_are_found_and_doc_comments_are_not() {
+        let file: syn::File = syn::parse_str(
+            "/// SELECT * FROM doc\nfn f() { let q = format!(\"SELECT * FROM {T} JOIN x\", T = 1); sqlx::query(\"DELETE FROM y\"); }",
+        )
+        .unwrap();
+        let values: Vec<String> = string_literals(&file)
+            .into_iter()
+            .map(|l| l.value)
+            .collect();
+        assert_eq!(values, ["SELECT * FROM {T} JOIN x", "DELETE FROM y"]);
+    }
+}

@@ -1,0 +1,153 @@
+//! Every boundary rule, on the real workspace and on a fixture that breaks it on purpose.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use architecture_tests::{Violation, Workspace, check_all, crate_graph, report, table_ownership};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn fixture(name: &str) -> Workspace {
+    Workspace::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// (rule, file, line, message) of each violation, sorted, for exact comparisons.
+fn summary(violations: &[Violation]) -> Vec<(String, String, usize, String)> {
+    let mut s: Vec<_> = violations
+        .iter()
+        .map(|v| {
+            (
+                v.rule.to_owned(),
+                v.file.display().to_string(),
+                v.line,
+                v.message.clone(),
+            )
+        })
+        .collect();
+    s.sort();
+    s
+}
+
+fn v(rule: &str, file: &str, line: usize, message: &str) -> (String, String, usize, String) {
+    (rule.to_owned(), file.to_owned(), line, message.to_owned())
+}
+
+#[test]
+fn the_workspace_breaks_no_boundary_rule() {
+    let started = Instant::now();
+    let ws = Workspace::load(&repo_root()).unwrap();
+    assert!(!ws.modules.is_empty(), "no modules found under modules/");
+    let violations = check_all(&ws);
+    eprintln!(
+        "boundary check of {} modules took {:?}",
+        ws.modules.len(),
+        started.elapsed()
+    );
+    assert!(violations.is_empty(), "{}", report(&violations));
+}
+
+#[test]
+fn the_crate_graph_rule_sees_every_forbidden_dependency_and_cycle() {
+    let found = summary(&crate_graph(&fixture("crate-graph")));
+    let expected = vec![
+        v(
+            "crate-graph",
+            "modules/alpha/Cargo.toml",
+            0,
+            "dependency cycle: alpha -> beta -> alpha",
+        ),
+        v(
+            "crate-graph",
+            "modules/alpha/Cargo.toml",
+            9,
+            "module alpha depends on module beta's implementation crate",
+        ),
+        v(
+            "crate-graph",
+            "modules/alpha/Cargo.toml",
+            10,
+            "alpha depends on actix-web, which only the app may know",
+        ),
+        v(
+            "crate-graph",
+            "modules/alpha/api/Cargo.toml",
+            0,
+            "dependency cycle: alpha-api -> beta -> alpha-api",
+        ),
+        v(
+            "crate-graph",
+            "modules/alpha/api/Cargo.toml",
+            9,
+            "alpha-api (a public face) depends on module beta's implementation crate",
+        ),
+        v(
+            "crate-graph",
+            "modules/beta/Cargo.toml",
+            10,
+            "module beta depends on module alpha's implementation crate",
+        ),
+    ];
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn the_table_ownership_rule_sees_foreign_tables_in_schemas_and_sources() {
+    let found = summary(&table_ownership(&fixture("table-ownership")));
+    let expected = vec![
+        v(
+            "no-foreign-database",
+            "modules/alpha/src/lib.rs",
+            15,
+            "module alpha attaches another database",
+        ),
+        v(
+            "table-ownership",
+            "modules/alpha/src/lib.rs",
+            5,
+            "module alpha names table beta_items, which belongs to module beta",
+        ),
+        v(
+            "table-ownership",
+            "modules/alpha/src/lib.rs",
+            20,
+            "module alpha names table alpha_itemz, which no schema declares",
+        ),
+        v(
+            "table-ownership",
+            "schemas/alpha/0001_alpha.sql",
+            1,
+            "module alpha names table beta_items, which belongs to module beta",
+        ),
+        v(
+            "table-ownership",
+            "schemas/alpha/0001_alpha.sql",
+            2,
+            "module alpha names table beta_items, which belongs to module beta",
+        ),
+        v(
+            "table-ownership",
+            "schemas/beta/0001_beta.sql",
+            2,
+            "index shared_name is already declared by alpha (schemas/alpha/0001_alpha.sql:3)",
+        ),
+        v(
+            "table-ownership",
+            "schemas/beta/0001_beta.sql",
+            3,
+            "table outbox is already declared by kernel (schemas/kernel:1)",
+        ),
+    ];
+    assert_eq!(found, expected);
+}

@@ -1,0 +1,151 @@
+//! Operations endpoints: health, metrics, OpenAPI, fault injection, and routing errors.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{assert_problem, assert_status, client, eventually, spawn_app};
+
+#[tokio::test]
+async fn health_reports_every_module_with_its_schema_version() {
+    let app = spawn_app().await;
+    let health = assert_status(app.get(&client(), "/health").await, StatusCode::OK).await;
+    assert_eq!(health["status"], "ok");
+    let modules = health["modules"].as_array().unwrap();
+    assert!(!modules.is_empty());
+    for m in modules {
+        assert_eq!(m["status"], "up", "{m}");
+        assert!(m["schema_version"].as_i64().unwrap() >= 1, "{m}");
+        assert!(m["kernel_schema_version"].as_i64().unwrap() >= 1, "{m}");
+    }
+}
+
+#[tokio::test]
+async fn a_module_taken_offline_shows_in_health_and_comes_back_by_itself() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let response = client()
+        .put(app.url("/api/admin/modules/users/availability"))
+        .json(&json!({"online": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let bad = admin
+        .put(app.url("/api/admin/modules/users/availability"))
+        .json(&json!({"online": false, "offline_seconds": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation-error").await;
+    let unknown = admin
+        .put(app.url("/api/admin/modules/nope/availability"))
+        .json(&json!({"online": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(unknown, StatusCode::NOT_FOUND, "not-found").await;
+
+    let report = admin
+        .put(app.url("/api/admin/modules/users/availability"))
+        .json(&json!({"online": false, "offline_seconds": 1}))
+        .send()
+        .await
+        .unwrap();
+    let report = assert_status(report, StatusCode::OK).await;
+    assert_eq!(report["status"], "degraded");
+    // While users is offline, requests that need it fail as 503, not 500.
+    let me = app.get(&admin, "/api/me").await;
+    assert_problem(me, StatusCode::SERVICE_UNAVAILABLE, "module-unavailable").await;
+
+    eventually(
+        "the users module to come back",
+        Duration::from_secs(5),
+        || async {
+            let h = assert_status(app.get(&client(), "/health").await, StatusCode::OK).await;
+            (h["status"] == "ok").then_some(())
+        },
+    )
+    .await;
+    assert_status(app.get(&admin, "/api/me").await, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_with_the_backbone_counters() {
+    let app = spawn_app().await;
+    app.customer().await;
+    let response = app.get(&client(), "/metrics").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(r#"boxoffice_events_appended_total{stream="users"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("boxoffice_http_requests_total"), "{text}");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_users_contract() {
+    let app = spawn_app().await;
+    let doc = assert_status(
+        app.get(&client(), "/api/openapi.json").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/users",
+        "/api/users/{id}",
+        "/api/session",
+        "/api/me",
+        "/health",
+        "/metrics",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_are_problems_too() {
+    let app = spawn_app().await;
+    assert_problem(
+        app.get(&client(), "/api/nothing-here").await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let wrong_method = client().put(app.url("/api/me")).send().await.unwrap();
+    assert_problem(
+        wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+    )
+    .await;
+    let page = app.get(&client(), "/no-such-page").await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(page.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_continues_a_given_correlation_id() {
+    let app = spawn_app().await;
+    let correlation = "01900000-0000-7000-8000-0000000000aa";
+    let response = client()
+        .get(app.url("/health"))
+        .header("x-correlation-id", correlation)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-correlation-id"], correlation);
+    assert!(uuid::Uuid::parse_str(response.headers()["x-request-id"].to_str().unwrap()).is_ok());
+}

@@ -1,0 +1,232 @@
+//! `spawn_app()` and typed request helpers shared by the API tests.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
+
+use app::{Application, Modules, Settings};
+use kernel::Trace;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use users_api::NewUser;
+
+/// A running application and what a test needs to talk to it.
+pub(crate) struct TestApp {
+    pub(crate) address: String,
+    pub(crate) modules: Modules,
+    _dir: tempfile::TempDir,
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+/// A unique email address for this test process.
+pub(crate) fn unique_email(prefix: &str) -> String {
+    format!(
+        "{prefix}{}-{}@example.com",
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        std::process::id()
+    )
+}
+
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        app::init_tracing(app::LogFormat::Text);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings::for_tests(dir.path());
+    configure(&mut settings);
+    let application = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let modules = application.modules().clone();
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        modules,
+        _dir: dir,
+    }
+}
+
+/// A client with its own cookie jar: one browser.
+pub(crate) fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub(crate) async fn get(&self, client: &Client, path: &str) -> Response {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub(crate) async fn post_json(&self, client: &Client, path: &str, body: &Value) -> Response {
+        client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub(crate) async fn post_raw(
+        &self,
+        client: &Client,
+        path: &str,
+        content_type: &str,
+        body: &'static str,
+    ) -> Response {
+        client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub(crate) async fn patch_json(&self, client: &Client, path: &str, body: &Value) -> Response {
+        client
+            .patch(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub(crate) async fn register(&self, client: &Client, email: &str, password: &str) -> Response {
+        self.post_json(
+            client,
+            "/api/users",
+            &json!({"email": email, "full_name": "Test Person", "password": password}),
+        )
+        .await
+    }
+
+    pub(crate) async fn log_in(&self, client: &Client, email: &str, password: &str) -> Response {
+        self.post_json(
+            client,
+            "/api/session",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// A new, logged-in customer: their client and their user document.
+    pub(crate) async fn customer(&self) -> (Client, Value) {
+        let client = client();
+        let email = unique_email("customer");
+        let user: Value = assert_status(
+            self.register(&client, &email, "correct horse").await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_status(
+            self.log_in(&client, &email, "correct horse").await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        (client, user)
+    }
+
+    /// A new, logged-in admin (created the way `boxoffice users create-admin` does).
+    pub(crate) async fn admin(&self) -> (Client, Value) {
+        let email = unique_email("admin");
+        let user = self
+            .modules
+            .users()
+            .create_admin(
+                Trace::new_root(),
+                NewUser {
+                    email: email.clone(),
+                    full_name: "Test Admin".into(),
+                    password: "admin password".into(),
+                },
+            )
+            .await
+            .expect("admin created");
+        let client = client();
+        assert_status(
+            self.log_in(&client, &email, "admin password").await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        (client, serde_json::to_value(user).unwrap())
+    }
+}
+
+/// Asserts the status and returns the JSON body (or `null` when there is none).
+pub(crate) async fn assert_status(response: Response, expected: StatusCode) -> Value {
+    let status = response.status();
+    let url = response.url().clone();
+    let text = response.text().await.unwrap_or_default();
+    assert_eq!(status, expected, "{url}: unexpected status; body: {text}");
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
+}
+
+/// Asserts a problem document with this status and `type`, and returns it.
+pub(crate) async fn assert_problem(response: Response, expected: StatusCode, slug: &str) -> Value {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = assert_status(response, expected).await;
+    assert_eq!(content_type, "application/problem+json", "{body}");
+    assert_eq!(body["type"], format!("/problems/{slug}"), "{body}");
+    assert_eq!(body["status"], expected.as_u16(), "{body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+/// The fields named in a problem's `errors`.
+pub(crate) fn error_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map_or_else(Vec::new, |errors| {
+            errors
+                .iter()
+                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+}
+
+/// Polls `check` until it returns `Some`, or fails the test after `timeout`.
+pub(crate) async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

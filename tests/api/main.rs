@@ -1,0 +1,7 @@
+//! End-to-end tests of the whole application over HTTP: each test spawns the app on port 0 with
+//! its own temporary data folder. `TEST_LOG=1` shows the application's logs.
+
+mod helpers;
+
+mod health;
+mod users;

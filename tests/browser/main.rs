@@ -1,0 +1,12 @@
+//! Browser tests: the real pages, driven in headless Chromium through chromedriver.
+//!
+//! Without `chromium` and `chromedriver` on the PATH these tests say so loudly and pass; with
+//! `BOXOFFICE_REQUIRE_BROWSER=1` (set by `.ci/run`) a missing browser fails them instead.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+mod driver;
+
+mod users;
