@@ -11,6 +11,7 @@ use users::{Users, UsersError};
 use users_api::NewUser;
 
 use crate::{
+    events::{self, DeadLetterAction},
     modules::Modules,
     settings::{LogFormat, SecureCookies, Settings},
     startup::Application,
@@ -63,6 +64,33 @@ enum Command {
     /// Manage user accounts
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Inspect, retry or discard events parked as dead letters
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DeadLettersCommand {
+    /// List parked dead letters of every module (all of them with --all)
+    List {
+        /// Include retried and discarded ones
+        #[arg(long)]
+        all: bool,
+    },
+    /// Apply a parked event again with its subscription's handler (exactly once)
+    Retry {
+        /// The consumer module holding it (first column of `list`)
+        module: String,
+        /// Its id (second column of `list`)
+        id: i64,
+    },
+    /// Resolve a parked event without applying it
+    Discard {
+        /// The consumer module holding it
+        module: String,
+        /// Its id
+        id: i64,
+    },
 }
 
 #[derive(Debug, Default, Args)]
@@ -191,7 +219,56 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             password,
             name,
         }) => create_admin(settings, email, password, name).await,
+        Command::DeadLetters(command) => dead_letters(settings, command).await,
     }
+}
+
+async fn dead_letters(settings: Settings, command: DeadLettersCommand) -> anyhow::Result<()> {
+    let modules = Modules::open(&settings).await?;
+    let actor = format!(
+        "cli {}",
+        std::env::var("USER").unwrap_or_else(|_| "operator".into())
+    );
+    let result = match command {
+        DeadLettersCommand::List { all } => {
+            events::dead_letters(&modules, all).await.map(|letters| {
+                if letters.is_empty() {
+                    println!("No dead letters.");
+                }
+                for d in letters {
+                    let module = d
+                        .subscription
+                        .split('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    println!(
+                        "{module:<10} {:>5}  {:<9} {:<22} {}#{:<6} attempts {:<3} {}  {}",
+                        d.id,
+                        d.status,
+                        d.subscription,
+                        d.envelope.event_type,
+                        d.envelope.seq,
+                        d.attempts,
+                        d.parked_at,
+                        d.error
+                    );
+                }
+            })
+        }
+        DeadLettersCommand::Retry { module, id } => {
+            events::resolve_dead_letter(&modules, &module, id, DeadLetterAction::Retry, &actor)
+                .await
+                .map(|o| println!("{o:?}"))
+        }
+        DeadLettersCommand::Discard { module, id } => {
+            events::resolve_dead_letter(&modules, &module, id, DeadLetterAction::Discard, &actor)
+                .await
+                .map(|o| println!("{o:?}"))
+        }
+    };
+    modules.close().await;
+    result.map_err(Into::into)
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@
 
 pub mod cli;
 mod demo;
+mod events;
 mod http;
 mod modules;
 mod pages;

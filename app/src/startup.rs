@@ -16,6 +16,8 @@ pub(crate) struct AppState {
     pub(crate) modules: Modules,
     pub(crate) settings: Settings,
     pub(crate) started_at: Instant,
+    /// Cancelled when the server stops, so long-lived responses (server-sent events) end.
+    pub(crate) shutdown: CancellationToken,
 }
 
 /// A built, bound, not yet serving application.
@@ -23,7 +25,10 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     modules: Modules,
+    /// Stops the subscriptions, after the HTTP server stopped.
     shutdown: CancellationToken,
+    /// Ends long-lived responses when the HTTP server starts stopping.
+    streams: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -47,10 +52,12 @@ impl Application {
             n => n,
         };
         let http_metrics = http::HttpMetrics::register(modules.metrics());
+        let streams = CancellationToken::new();
         let state = web::Data::new(AppState {
             modules: modules.clone(),
             settings,
             started_at: Instant::now(),
+            shutdown: streams.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -77,6 +84,7 @@ impl Application {
             server,
             modules,
             shutdown,
+            streams,
             tasks,
         })
     }
@@ -103,19 +111,23 @@ impl Application {
             server,
             modules,
             shutdown,
+            streams,
             tasks,
             ..
         } = self;
         let handle = server.handle();
-        let signal_shutdown = shutdown.clone();
+        let signal_streams = streams.clone();
         tokio::spawn(async move {
             tokio::select! {
                 () = wait_for_signal() => tracing::info!("signal received; shutting down"),
-                () = signal_shutdown.cancelled() => {}
+                () = signal_streams.cancelled() => {}
             }
+            // Long-lived responses end first, so the graceful stop does not wait for them.
+            signal_streams.cancel();
             handle.stop(true).await;
         });
         let served = server.await;
+        streams.cancel();
         shutdown.cancel();
         for task in tasks {
             let _ = task.await;

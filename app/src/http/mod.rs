@@ -3,6 +3,7 @@
 
 mod auth;
 mod context;
+mod events;
 mod extract;
 mod health;
 mod metrics;
@@ -16,12 +17,15 @@ pub(crate) use auth::{
     Csrf, SESSION_COOKIE, clear_session_cookie, csrf, current_user, session_cookie, verify_csrf,
 };
 pub(crate) use context::{RequestContext, request_context};
+pub(crate) use events::EventsQuery;
+pub(crate) use extract::parse_query;
 pub(crate) use metrics::HttpMetrics;
 pub(crate) use problem::{ApiError, PROBLEM_TYPES};
 
 /// Every API route.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
+    events::configure(cfg);
     health::configure(cfg);
     openapi::configure(cfg);
 }

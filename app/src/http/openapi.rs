@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use utoipa::OpenApi;
 
-use super::{health, problem, users};
+use super::{events, health, problem, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,11 +17,14 @@ use super::{health, problem, users};
     paths(
         users::register, users::log_in, users::log_out, users::me, users::list, users::get, users::update,
         users::deactivate,
+        events::list, events::chain, events::live, events::subscriptions, events::dead_letters, events::retry,
+        events::discard,
         health::health, health::metrics, health::set_availability,
     ),
     components(schemas(problem::Problem, kernel::FieldError)),
     tags(
         (name = "users", description = "Accounts and sessions (the users module)"),
+        (name = "events", description = "The event log across modules, subscriptions and dead letters (admins)"),
         (name = "operations", description = "Health, metrics and fault injection"),
     ),
 )]

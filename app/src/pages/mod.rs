@@ -3,6 +3,8 @@
 
 mod admin;
 mod assets;
+mod events;
+mod format;
 mod forms;
 mod problems;
 mod users;
@@ -27,6 +29,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     problems::configure(cfg);
     users::configure(cfg);
     admin::configure(cfg);
+    events::configure(cfg);
 }
 
 /// One entry of the navigation bar.
@@ -84,6 +87,11 @@ fn notice(code: &str) -> Option<&'static str> {
         "saved" => "Your changes are saved.",
         "deactivated" => "The account is deactivated.",
         "module-changed" => "Module availability changed.",
+        "dead-letter-applied" => "The dead letter was applied, exactly once.",
+        "dead-letter-failing" => {
+            "The handler failed again; the event stays parked with the new error."
+        }
+        "dead-letter-discarded" => "The dead letter was discarded without being applied.",
         _ => return None,
     })
 }
@@ -93,6 +101,12 @@ fn links(user: Option<&User>) -> Vec<NavLink> {
     if user.is_some_and(|u| u.role == Role::Admin) {
         links.push(NavLink::separator());
         links.push(NavLink::to("admin-users", "/admin/users", "Users"));
+        links.push(NavLink::to("admin-events", "/admin/events", "Events"));
+        links.push(NavLink::to(
+            "admin-consumers",
+            "/admin/consumers",
+            "Subscriptions",
+        ));
         links.push(NavLink::to("admin-health", "/admin/health", "Health"));
     }
     links

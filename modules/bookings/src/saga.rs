@@ -1,0 +1,281 @@
+//! The booking saga's transitions. Each runs inside the transaction that applies its trigger (an
+//! event from payments, the deadline, a cancellation), moves the booking and the saga together,
+//! writes a timeline step, and emits the next event. Each is idempotent: a transition that does not
+//! fit the saga's current state records what arrived and changes nothing else.
+
+use bookings_api::{BookingCancelled, BookingConfirmed, BookingStatus, CancelReason, SagaState};
+use kernel::{Envelope, IntegrationEvent, Timestamp, WriteTx};
+use payments_api::{PaymentCaptured, PaymentDeclined, PaymentRefunded, PaymentVoided};
+use uuid::Uuid;
+
+use crate::{
+    BookingsError,
+    store::{self, BookingRow, NewStep},
+};
+
+fn cancel_action(reason: CancelReason) -> &'static str {
+    match reason {
+        CancelReason::PaymentDeclined => "booking cancelled, seats released",
+        CancelReason::PaymentTimeout => "deadline passed: booking cancelled, seats released",
+        CancelReason::CustomerCancelled => "cancelled by the customer, seats released",
+        CancelReason::AdminCancelled => "cancelled by an admin, seats released",
+        CancelReason::ShowCancelled => "show cancelled: booking cancelled, seats released",
+    }
+}
+
+/// Cancels a pending or confirmed booking: releases its seats, moves the saga (to
+/// `refund_pending` when money was taken), and emits `BookingCancelled` — the compensation request.
+pub(crate) async fn cancel(
+    tx: &mut WriteTx,
+    row: &BookingRow,
+    reason: CancelReason,
+) -> Result<SagaState, BookingsError> {
+    let b = &row.booking;
+    if b.status == BookingStatus::Cancelled {
+        return Err(BookingsError::AlreadyCancelled);
+    }
+    let now = Timestamp::now();
+    store::set_booking_status(
+        tx.conn(),
+        b.id,
+        BookingStatus::Cancelled,
+        Some(reason),
+        None,
+        now,
+    )
+    .await?;
+    store::release_seats(tx.conn(), b.show_id, b.seats, now).await?;
+    let state = if b.status == BookingStatus::Confirmed {
+        SagaState::RefundPending
+    } else {
+        SagaState::Cancelled
+    };
+    store::set_saga(tx.conn(), b.id, state, None, now).await?;
+    let event = tx
+        .emit(&BookingCancelled {
+            booking_id: b.id,
+            user_id: b.user_id,
+            show_id: b.show_id,
+            seats: b.seats,
+            reason,
+            cancelled_at: now,
+        })
+        .await?;
+    let detail =
+        (state == SagaState::RefundPending).then(|| "money was taken: refund requested".to_owned());
+    let step = NewStep {
+        action: cancel_action(reason),
+        event_type: Some(BookingCancelled::TYPE),
+        event_id: Some(event.event_id),
+        outcome: "compensating",
+        detail,
+    };
+    store::add_step(tx.conn(), b.id, step, now).await?;
+    Ok(state)
+}
+
+async fn note(
+    tx: &mut WriteTx,
+    booking_id: Uuid,
+    action: &str,
+    event: &Envelope,
+    outcome: &str,
+    detail: Option<String>,
+) -> Result<(), BookingsError> {
+    let step = NewStep {
+        action,
+        event_type: Some(&event.event_type),
+        event_id: Some(event.event_id),
+        outcome,
+        detail,
+    };
+    store::add_step(tx.conn(), booking_id, step, Timestamp::now()).await
+}
+
+fn method_text(m: &payments_api::PaymentMethod) -> String {
+    match (&m.brand, &m.last4) {
+        (Some(b), Some(l)) => format!("{b} •••• {l}"),
+        _ => m.kind.clone(),
+    }
+}
+
+/// The payment was captured: confirm, or, when the booking was cancelled meanwhile, record the
+/// late capture (payments refunds it).
+pub(crate) async fn on_captured(
+    tx: &mut WriteTx,
+    p: PaymentCaptured,
+    event: &Envelope,
+) -> Result<(), BookingsError> {
+    let Some(saga) = store::saga(tx.conn(), p.booking_id).await? else {
+        tracing::warn!(booking_id = %p.booking_id, "payment captured for an unknown booking");
+        return Ok(());
+    };
+    let now = Timestamp::now();
+    match saga.state {
+        SagaState::AwaitingPayment => {
+            let Some(row) = store::booking(tx.conn(), p.booking_id).await? else {
+                return Ok(());
+            };
+            note(
+                tx,
+                p.booking_id,
+                "payment captured",
+                event,
+                "ok",
+                Some(method_text(&p.method)),
+            )
+            .await?;
+            store::set_booking_status(
+                tx.conn(),
+                p.booking_id,
+                BookingStatus::Confirmed,
+                None,
+                Some(p.payment_id),
+                now,
+            )
+            .await?;
+            store::set_saga(
+                tx.conn(),
+                p.booking_id,
+                SagaState::Confirmed,
+                Some(p.payment_id),
+                now,
+            )
+            .await?;
+            let confirmed = tx
+                .emit(&BookingConfirmed {
+                    booking_id: p.booking_id,
+                    user_id: p.user_id,
+                    show_id: row.booking.show_id,
+                    payment_id: p.payment_id,
+                    confirmed_at: now,
+                })
+                .await?;
+            let step = NewStep {
+                action: "booking confirmed",
+                event_type: Some(BookingConfirmed::TYPE),
+                event_id: Some(confirmed.event_id),
+                outcome: "ok",
+                detail: None,
+            };
+            store::add_step(tx.conn(), p.booking_id, step, now).await
+        }
+        SagaState::Cancelled => {
+            store::set_saga(
+                tx.conn(),
+                p.booking_id,
+                SagaState::RefundPending,
+                Some(p.payment_id),
+                now,
+            )
+            .await?;
+            note(
+                tx,
+                p.booking_id,
+                "payment captured after the booking was cancelled: refund follows",
+                event,
+                "compensating",
+                Some(method_text(&p.method)),
+            )
+            .await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The payment was declined: cancel the booking and release its seats.
+pub(crate) async fn on_declined(
+    tx: &mut WriteTx,
+    p: PaymentDeclined,
+    event: &Envelope,
+) -> Result<(), BookingsError> {
+    let Some(saga) = store::saga(tx.conn(), p.booking_id).await? else {
+        return Ok(());
+    };
+    note(
+        tx,
+        p.booking_id,
+        "payment declined",
+        event,
+        "failed",
+        Some(p.reason.clone()),
+    )
+    .await?;
+    if saga.state != SagaState::AwaitingPayment {
+        return Ok(());
+    }
+    let Some(row) = store::booking(tx.conn(), p.booking_id).await? else {
+        return Ok(());
+    };
+    cancel(tx, &row, CancelReason::PaymentDeclined)
+        .await
+        .map(|_| ())
+}
+
+/// The money taken was given back: the compensation is complete.
+pub(crate) async fn on_refunded(
+    tx: &mut WriteTx,
+    p: PaymentRefunded,
+    event: &Envelope,
+) -> Result<(), BookingsError> {
+    let Some(saga) = store::saga(tx.conn(), p.booking_id).await? else {
+        return Ok(());
+    };
+    if saga.state == SagaState::Refunded {
+        return Ok(());
+    }
+    let now = Timestamp::now();
+    store::set_saga(tx.conn(), p.booking_id, SagaState::Refunded, None, now).await?;
+    note(
+        tx,
+        p.booking_id,
+        "payment refunded",
+        event,
+        "ok",
+        Some(format!("{} {}", p.amount_cents, p.currency)),
+    )
+    .await
+}
+
+/// A pending payment was abandoned: nothing was taken.
+pub(crate) async fn on_voided(
+    tx: &mut WriteTx,
+    p: PaymentVoided,
+    event: &Envelope,
+) -> Result<(), BookingsError> {
+    if store::saga(tx.conn(), p.booking_id).await?.is_none() {
+        return Ok(());
+    }
+    note(
+        tx,
+        p.booking_id,
+        "pending payment voided: nothing was taken",
+        event,
+        "ok",
+        None,
+    )
+    .await
+}
+
+/// The deadline passed without payment: cancel. False when the saga had moved on meanwhile.
+pub(crate) async fn expire(tx: &mut WriteTx, booking_id: Uuid) -> Result<bool, BookingsError> {
+    let Some(saga) = store::saga(tx.conn(), booking_id).await? else {
+        return Ok(false);
+    };
+    if saga.state != SagaState::AwaitingPayment || saga.deadline_at > Timestamp::now() {
+        return Ok(false);
+    }
+    let Some(row) = store::booking(tx.conn(), booking_id).await? else {
+        return Ok(false);
+    };
+    let step = NewStep {
+        action: "no payment before the deadline",
+        event_type: None,
+        event_id: None,
+        outcome: "failed",
+        detail: Some(format!("deadline {}", saga.deadline_at)),
+    };
+    store::add_step(tx.conn(), booking_id, step, Timestamp::now()).await?;
+    cancel(tx, &row, CancelReason::PaymentTimeout).await?;
+    Ok(true)
+}

@@ -1,0 +1,557 @@
+//! The bookings module's SQL: shows, bookings, saga state and steps, and the email copies. The
+//! only code that names its tables.
+
+use bookings_api::{
+    Booking, BookingFilter, BookingStatus, CancelReason, SagaState, SagaStep, Show, ShowStatus,
+};
+use kernel::Timestamp;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, sqlite::SqliteRow};
+use uuid::Uuid;
+
+use crate::BookingsError;
+
+type Result<T> = std::result::Result<T, BookingsError>;
+
+const SHOW_COLUMNS: &str = "SELECT id, title, venue, starts_at, capacity, seats_taken, price_cents, currency, status, \
+     created_at, updated_at FROM shows";
+
+fn show_from_row(row: &SqliteRow) -> Result<Show> {
+    let read = || -> std::result::Result<Show, sqlx::Error> {
+        let capacity: i64 = row.try_get("capacity")?;
+        let seats_taken: i64 = row.try_get("seats_taken")?;
+        let status: String = row.try_get("status")?;
+        Ok(Show {
+            id: row.try_get("id")?,
+            title: row.try_get("title")?,
+            venue: row.try_get("venue")?,
+            starts_at: row.try_get("starts_at")?,
+            capacity,
+            seats_taken,
+            seats_available: if status == "scheduled" {
+                capacity - seats_taken
+            } else {
+                0
+            },
+            price_cents: row.try_get("price_cents")?,
+            currency: row.try_get("currency")?,
+            status: if status == "cancelled" {
+                ShowStatus::Cancelled
+            } else {
+                ShowStatus::Scheduled
+            },
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    };
+    read().map_err(BookingsError::storage)
+}
+
+pub(crate) async fn insert_show(exec: impl SqliteExecutor<'_>, s: &Show) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO shows (id, title, venue, starts_at, capacity, seats_taken, price_cents, currency, status, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, 0, ?, ?, 'scheduled', ?, ?)",
+    )
+    .bind(s.id)
+    .bind(&s.title)
+    .bind(&s.venue)
+    .bind(s.starts_at)
+    .bind(s.capacity)
+    .bind(s.price_cents)
+    .bind(&s.currency)
+    .bind(s.created_at)
+    .bind(s.updated_at)
+    .execute(exec)
+    .await
+    .map_err(BookingsError::storage)?;
+    Ok(())
+}
+
+pub(crate) async fn show(exec: impl SqliteExecutor<'_>, id: Uuid) -> Result<Option<Show>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SHOW_COLUMNS} WHERE id = ?")))
+        .bind(id)
+        .fetch_optional(exec)
+        .await
+        .map_err(BookingsError::storage)?;
+    row.as_ref().map(show_from_row).transpose()
+}
+
+/// Shows by start time; only upcoming scheduled ones unless `all`.
+pub(crate) async fn list_shows(
+    exec: impl SqliteExecutor<'_>,
+    all: bool,
+    now: Timestamp,
+    after: Option<(Timestamp, Uuid)>,
+    limit: u32,
+) -> Result<Vec<Show>> {
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(SHOW_COLUMNS);
+    sql.push(" WHERE 1 = 1");
+    if !all {
+        sql.push(" AND status = 'scheduled' AND starts_at > ")
+            .push_bind(now);
+    }
+    if let Some((t, id)) = after {
+        sql.push(" AND (starts_at, id) > (")
+            .push_bind(t)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    sql.push(" ORDER BY starts_at, id LIMIT ")
+        .push_bind(i64::from(limit));
+    let rows = sql
+        .build()
+        .fetch_all(exec)
+        .await
+        .map_err(BookingsError::storage)?;
+    rows.iter().map(show_from_row).collect()
+}
+
+pub(crate) async fn update_show(exec: impl SqliteExecutor<'_>, s: &Show) -> Result<()> {
+    sqlx::query(
+        "UPDATE shows SET title = ?, venue = ?, starts_at = ?, capacity = ?, price_cents = ?, status = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(&s.title)
+    .bind(&s.venue)
+    .bind(s.starts_at)
+    .bind(s.capacity)
+    .bind(s.price_cents)
+    .bind(match s.status {
+        ShowStatus::Scheduled => "scheduled",
+        ShowStatus::Cancelled => "cancelled",
+    })
+    .bind(s.updated_at)
+    .bind(s.id)
+    .execute(exec)
+    .await
+    .map_err(BookingsError::storage)?;
+    Ok(())
+}
+
+/// Holds `seats` of a scheduled show that has not started, if that many are left. The guard and
+/// the increment are one statement on the module's single writer: a show cannot be oversold.
+pub(crate) async fn reserve_seats(
+    exec: impl SqliteExecutor<'_>,
+    show_id: Uuid,
+    seats: i64,
+    now: Timestamp,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE shows SET seats_taken = seats_taken + ?, updated_at = ? \
+         WHERE id = ? AND status = 'scheduled' AND starts_at > ? AND seats_taken + ? <= capacity",
+    )
+    .bind(seats)
+    .bind(now)
+    .bind(show_id)
+    .bind(now)
+    .bind(seats)
+    .execute(exec)
+    .await
+    .map_err(BookingsError::storage)?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn release_seats(
+    exec: impl SqliteExecutor<'_>,
+    show_id: Uuid,
+    seats: i64,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("UPDATE shows SET seats_taken = seats_taken - ?, updated_at = ? WHERE id = ?")
+        .bind(seats)
+        .bind(now)
+        .bind(show_id)
+        .execute(exec)
+        .await
+        .map_err(BookingsError::storage)?;
+    Ok(())
+}
+
+/// A booking with the columns only this module sees.
+#[derive(Clone, Debug)]
+pub(crate) struct BookingRow {
+    pub(crate) booking: Booking,
+    pub(crate) user_email_version: i64,
+    pub(crate) payment_id: Option<Uuid>,
+    pub(crate) idempotency_key: Option<String>,
+    pub(crate) request_fingerprint: Option<Vec<u8>>,
+    pub(crate) correlation_id: Uuid,
+    pub(crate) placed_event_id: Uuid,
+}
+
+const BOOKING_COLUMNS: &str = "SELECT id, user_id, user_email, user_email_version, show_id, seats, amount_cents, currency, \
+     status, cancel_reason, payment_method, card_brand, card_last4, payment_id, idempotency_key, request_fingerprint, \
+     correlation_id, placed_event_id, created_at, updated_at FROM bookings";
+
+fn booking_from_row(row: &SqliteRow) -> Result<BookingRow> {
+    let read = || -> std::result::Result<BookingRow, sqlx::Error> {
+        let status: String = row.try_get("status")?;
+        let reason: Option<String> = row.try_get("cancel_reason")?;
+        Ok(BookingRow {
+            booking: Booking {
+                id: row.try_get("id")?,
+                user_id: row.try_get("user_id")?,
+                user_email: row.try_get("user_email")?,
+                show_id: row.try_get("show_id")?,
+                seats: row.try_get("seats")?,
+                amount_cents: row.try_get("amount_cents")?,
+                currency: row.try_get("currency")?,
+                status: BookingStatus::parse(&status).unwrap_or(BookingStatus::Pending),
+                cancel_reason: reason.as_deref().and_then(CancelReason::parse),
+                payment_method: row.try_get("payment_method")?,
+                card_brand: row.try_get("card_brand")?,
+                card_last4: row.try_get("card_last4")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            },
+            user_email_version: row.try_get("user_email_version")?,
+            payment_id: row.try_get("payment_id")?,
+            idempotency_key: row.try_get("idempotency_key")?,
+            request_fingerprint: row.try_get("request_fingerprint")?,
+            correlation_id: row.try_get("correlation_id")?,
+            placed_event_id: row.try_get("placed_event_id")?,
+        })
+    };
+    read().map_err(BookingsError::storage)
+}
+
+pub(crate) async fn insert_booking(exec: impl SqliteExecutor<'_>, r: &BookingRow) -> Result<()> {
+    let b = &r.booking;
+    sqlx::query(
+        "INSERT INTO bookings (id, user_id, user_email, user_email_version, show_id, seats, amount_cents, currency, status, \
+         cancel_reason, payment_method, card_brand, card_last4, payment_id, idempotency_key, request_fingerprint, \
+         correlation_id, placed_event_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(b.id)
+    .bind(b.user_id)
+    .bind(&b.user_email)
+    .bind(r.user_email_version)
+    .bind(b.show_id)
+    .bind(b.seats)
+    .bind(b.amount_cents)
+    .bind(&b.currency)
+    .bind(b.status.as_str())
+    .bind(b.cancel_reason.map(CancelReason::as_str))
+    .bind(&b.payment_method)
+    .bind(&b.card_brand)
+    .bind(&b.card_last4)
+    .bind(r.payment_id)
+    .bind(&r.idempotency_key)
+    .bind(&r.request_fingerprint)
+    .bind(r.correlation_id)
+    .bind(r.placed_event_id)
+    .bind(b.created_at)
+    .bind(b.updated_at)
+    .execute(exec)
+    .await
+    .map_err(BookingsError::storage)?;
+    Ok(())
+}
+
+pub(crate) async fn booking(exec: impl SqliteExecutor<'_>, id: Uuid) -> Result<Option<BookingRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{BOOKING_COLUMNS} WHERE id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(exec)
+    .await
+    .map_err(BookingsError::storage)?;
+    row.as_ref().map(booking_from_row).transpose()
+}
+
+pub(crate) async fn booking_by_key(
+    exec: impl SqliteExecutor<'_>,
+    user_id: Uuid,
+    key: &str,
+) -> Result<Option<BookingRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{BOOKING_COLUMNS} WHERE user_id = ? AND idempotency_key = ?"
+    )))
+    .bind(user_id)
+    .bind(key)
+    .fetch_optional(exec)
+    .await
+    .map_err(BookingsError::storage)?;
+    row.as_ref().map(booking_from_row).transpose()
+}
+
+/// A page of bookings, newest first. Each filter has an index that ends in (created_at, id).
+pub(crate) async fn list_bookings(
+    exec: impl SqliteExecutor<'_>,
+    filter: &BookingFilter,
+    before: Option<(Timestamp, Uuid)>,
+) -> Result<Vec<BookingRow>> {
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(BOOKING_COLUMNS);
+    sql.push(" WHERE 1 = 1");
+    if let Some(u) = filter.user_id {
+        sql.push(" AND user_id = ").push_bind(u);
+    }
+    if let Some(s) = filter.show_id {
+        sql.push(" AND show_id = ").push_bind(s);
+    }
+    if let Some(st) = filter.status {
+        sql.push(" AND status = ").push_bind(st.as_str());
+    }
+    if let Some(from) = filter.from {
+        sql.push(" AND created_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.to {
+        sql.push(" AND created_at < ").push_bind(to);
+    }
+    if let Some((t, id)) = before {
+        sql.push(" AND (created_at, id) < (")
+            .push_bind(t)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(i64::from(filter.limit));
+    let rows = sql
+        .build()
+        .fetch_all(exec)
+        .await
+        .map_err(BookingsError::storage)?;
+    rows.iter().map(booking_from_row).collect()
+}
+
+/// Pending and confirmed bookings of a show.
+pub(crate) async fn active_bookings_of_show(
+    exec: impl SqliteExecutor<'_>,
+    show_id: Uuid,
+) -> Result<Vec<BookingRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{BOOKING_COLUMNS} WHERE show_id = ? AND status IN ('pending', 'confirmed')"
+    )))
+    .bind(show_id)
+    .fetch_all(exec)
+    .await
+    .map_err(BookingsError::storage)?;
+    rows.iter().map(booking_from_row).collect()
+}
+
+pub(crate) async fn set_booking_status(
+    exec: impl SqliteExecutor<'_>,
+    id: Uuid,
+    status: BookingStatus,
+    reason: Option<CancelReason>,
+    payment_id: Option<Uuid>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE bookings SET status = ?, cancel_reason = COALESCE(?, cancel_reason), payment_id = COALESCE(?, payment_id), \
+         updated_at = ? WHERE id = ?",
+    )
+    .bind(status.as_str())
+    .bind(reason.map(CancelReason::as_str))
+    .bind(payment_id)
+    .bind(now)
+    .bind(id)
+    .execute(exec)
+    .await
+    .map_err(BookingsError::storage)?;
+    Ok(())
+}
+
+/// Counts and amounts of bookings by status (for reconciliation).
+pub(crate) async fn status_counts(
+    exec: impl SqliteExecutor<'_>,
+) -> Result<Vec<(BookingStatus, i64, i64, i64)>> {
+    let rows: Vec<(String, i64, i64, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*), COALESCE(SUM(seats), 0), COALESCE(SUM(amount_cents), 0) FROM bookings GROUP BY status")
+            .fetch_all(exec)
+            .await
+            .map_err(BookingsError::storage)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n, seats, amount)| BookingStatus::parse(&s).map(|s| (s, n, seats, amount)))
+        .collect())
+}
+
+/// The newest email the users module announced for a user, if any.
+pub(crate) async fn email_copy(
+    exec: impl SqliteExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Option<(String, i64)>> {
+    sqlx::query_as("SELECT email, email_version FROM user_email_copies WHERE user_id = ?")
+        .bind(user_id)
+        .fetch_optional(exec)
+        .await
+        .map_err(BookingsError::storage)
+}
+
+/// Records a user's new email and refreshes every booking holding an older copy.
+pub(crate) async fn refresh_email(
+    conn: &mut SqliteConnection,
+    user_id: Uuid,
+    email: &str,
+    version: i64,
+) -> Result<u64> {
+    sqlx::query(
+        "INSERT INTO user_email_copies (user_id, email, email_version) VALUES (?, ?, ?) \
+         ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, email_version = excluded.email_version \
+         WHERE excluded.email_version > user_email_copies.email_version",
+    )
+    .bind(user_id)
+    .bind(email)
+    .bind(version)
+    .execute(&mut *conn)
+    .await
+    .map_err(BookingsError::storage)?;
+    let done = sqlx::query("UPDATE bookings SET user_email = ?, user_email_version = ? WHERE user_id = ? AND user_email_version < ?")
+        .bind(email)
+        .bind(version)
+        .bind(user_id)
+        .bind(version)
+        .execute(&mut *conn)
+        .await
+        .map_err(BookingsError::storage)?;
+    Ok(done.rows_affected())
+}
+
+/// A saga's row.
+#[derive(Clone, Debug)]
+pub(crate) struct SagaRow {
+    pub(crate) state: SagaState,
+    pub(crate) deadline_at: Timestamp,
+    pub(crate) payment_id: Option<Uuid>,
+}
+
+pub(crate) async fn insert_saga(
+    exec: impl SqliteExecutor<'_>,
+    booking_id: Uuid,
+    deadline_at: Timestamp,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("INSERT INTO sagas (booking_id, state, deadline_at, updated_at) VALUES (?, 'awaiting_payment', ?, ?)")
+        .bind(booking_id)
+        .bind(deadline_at)
+        .bind(now)
+        .execute(exec)
+        .await
+        .map_err(BookingsError::storage)?;
+    Ok(())
+}
+
+pub(crate) async fn saga(
+    exec: impl SqliteExecutor<'_>,
+    booking_id: Uuid,
+) -> Result<Option<SagaRow>> {
+    let row: Option<(String, Timestamp, Option<Uuid>)> =
+        sqlx::query_as("SELECT state, deadline_at, payment_id FROM sagas WHERE booking_id = ?")
+            .bind(booking_id)
+            .fetch_optional(exec)
+            .await
+            .map_err(BookingsError::storage)?;
+    Ok(row.map(|(state, deadline_at, payment_id)| SagaRow {
+        state: SagaState::parse(&state).unwrap_or(SagaState::AwaitingPayment),
+        deadline_at,
+        payment_id,
+    }))
+}
+
+pub(crate) async fn set_saga(
+    exec: impl SqliteExecutor<'_>,
+    booking_id: Uuid,
+    state: SagaState,
+    payment_id: Option<Uuid>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("UPDATE sagas SET state = ?, payment_id = COALESCE(?, payment_id), updated_at = ? WHERE booking_id = ?")
+        .bind(state.as_str())
+        .bind(payment_id)
+        .bind(now)
+        .bind(booking_id)
+        .execute(exec)
+        .await
+        .map_err(BookingsError::storage)?;
+    Ok(())
+}
+
+/// One line of a saga's timeline.
+pub(crate) struct NewStep<'a> {
+    pub(crate) action: &'a str,
+    pub(crate) event_type: Option<&'a str>,
+    pub(crate) event_id: Option<Uuid>,
+    pub(crate) outcome: &'a str,
+    pub(crate) detail: Option<String>,
+}
+
+pub(crate) async fn add_step(
+    conn: &mut SqliteConnection,
+    booking_id: Uuid,
+    step: NewStep<'_>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO saga_steps (booking_id, step, at, action, event_type, event_id, outcome, detail) \
+         VALUES (?, (SELECT COALESCE(MAX(step), 0) + 1 FROM saga_steps WHERE booking_id = ?), ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(booking_id)
+    .bind(booking_id)
+    .bind(now)
+    .bind(step.action)
+    .bind(step.event_type)
+    .bind(step.event_id)
+    .bind(step.outcome)
+    .bind(step.detail)
+    .execute(conn)
+    .await
+    .map_err(BookingsError::storage)?;
+    Ok(())
+}
+
+pub(crate) async fn steps(
+    exec: impl SqliteExecutor<'_>,
+    booking_id: Uuid,
+) -> Result<Vec<SagaStep>> {
+    let rows = sqlx::query(
+        "SELECT step, at, action, event_type, event_id, outcome, detail FROM saga_steps WHERE booking_id = ? ORDER BY step",
+    )
+    .bind(booking_id)
+    .fetch_all(exec)
+    .await
+    .map_err(BookingsError::storage)?;
+    rows.iter()
+        .map(|r| {
+            let read = || -> std::result::Result<SagaStep, sqlx::Error> {
+                Ok(SagaStep {
+                    step: r.try_get("step")?,
+                    at: r.try_get("at")?,
+                    action: r.try_get("action")?,
+                    event_type: r.try_get("event_type")?,
+                    event_id: r.try_get("event_id")?,
+                    outcome: r.try_get("outcome")?,
+                    detail: r.try_get("detail")?,
+                })
+            };
+            read().map_err(BookingsError::storage)
+        })
+        .collect()
+}
+
+/// Bookings still awaiting payment whose deadline has passed.
+pub(crate) async fn due_sagas(
+    exec: impl SqliteExecutor<'_>,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT booking_id FROM sagas WHERE state = 'awaiting_payment' AND deadline_at <= ? ORDER BY deadline_at LIMIT ?")
+        .bind(now)
+        .bind(limit)
+        .fetch_all(exec)
+        .await
+        .map_err(BookingsError::storage)
+}
+
+/// Counts of sagas by state.
+pub(crate) async fn saga_counts(exec: impl SqliteExecutor<'_>) -> Result<Vec<(SagaState, i64)>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT state, COUNT(*) FROM sagas GROUP BY state")
+            .fetch_all(exec)
+            .await
+            .map_err(BookingsError::storage)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n)| SagaState::parse(&s).map(|s| (s, n)))
+        .collect())
+}

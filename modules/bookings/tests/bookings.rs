@@ -1,0 +1,527 @@
+//! The bookings module through its public face, on a fresh data folder per test. The users and
+//! payments modules are played by stand-ins: a `UserDirectory` in memory, and a real kernel outbox
+//! publishing the payments module's events.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use bookings::{Bookings, BookingsConfig, BookingsError};
+use bookings_api::{
+    BookingCancelled, BookingPlaced, BookingStatus, CancelReason, NewShow, PaymentInstruction,
+    PlaceBooking, SagaState,
+};
+use kernel::{
+    Bus, DbSettings, Envelope, IntegrationEvent, Metrics, ModuleDb, OutboxLog, Subscription,
+    SubscriptionConfig, Timestamp, Trace,
+};
+use payments_api::{PaymentCaptured, PaymentDeclined, PaymentMethod, PaymentRefunded};
+use sqlx::migrate::Migrator;
+use users_api::{Actor, DirectoryError, Role, User, UserDirectory, UserEmailChanged};
+use uuid::Uuid;
+
+static STAND_IN: Migrator = sqlx::migrate!("tests/schemas/stand_in");
+
+#[derive(Default)]
+struct Directory {
+    users: Mutex<HashMap<Uuid, User>>,
+    down: Mutex<bool>,
+}
+
+#[async_trait]
+impl UserDirectory for Directory {
+    async fn find_user(&self, id: Uuid) -> Result<Option<User>, DirectoryError> {
+        if *self.down.lock().unwrap() {
+            return Err(DirectoryError::Unavailable("users is down".into()));
+        }
+        Ok(self.users.lock().unwrap().get(&id).cloned())
+    }
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    bookings: Bookings,
+    directory: Arc<Directory>,
+    payments: ModuleDb,
+    users: ModuleDb,
+    subscriptions: Vec<Subscription>,
+}
+
+fn user(email: &str, role: Role) -> User {
+    let now = Timestamp::now();
+    User {
+        id: kernel::new_id(),
+        email: email.into(),
+        full_name: "Test".into(),
+        role,
+        active: true,
+        email_version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+impl World {
+    async fn new(timeout: Duration) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = DbSettings::new(dir.path());
+        let (bus, metrics) = (Bus::new(1024), Metrics::new());
+        let directory = Arc::new(Directory::default());
+        let bookings = Bookings::open(
+            &settings,
+            &bus,
+            &metrics,
+            directory.clone(),
+            BookingsConfig {
+                payment_timeout: timeout,
+            },
+        )
+        .await
+        .unwrap();
+        let payments = ModuleDb::open("payments", &STAND_IN, &settings, &bus, &metrics)
+            .await
+            .unwrap();
+        let users = ModuleDb::open("users", &STAND_IN, &settings, &bus, &metrics)
+            .await
+            .unwrap();
+        let subscriptions = bookings.subscriptions(
+            Arc::new(OutboxLog::new(users.clone())),
+            Arc::new(OutboxLog::new(payments.clone())),
+            SubscriptionConfig::default(),
+        );
+        World {
+            _dir: dir,
+            bookings,
+            directory,
+            payments,
+            users,
+            subscriptions,
+        }
+    }
+
+    fn add_user(&self, u: &User) -> Actor {
+        self.directory.users.lock().unwrap().insert(u.id, u.clone());
+        Actor::of(u)
+    }
+
+    async fn show(&self, admin: &Actor, capacity: i64) -> bookings_api::Show {
+        let input = NewShow {
+            title: "Hamlet".into(),
+            venue: "Globe".into(),
+            starts_at: "2099-01-01T20:00:00Z".into(),
+            capacity: Some(capacity),
+            price_cents: Some(2_500),
+            currency: "EUR".into(),
+        };
+        self.bookings
+            .create_show(Trace::new_root(), admin, input)
+            .await
+            .unwrap()
+    }
+
+    async fn place(
+        &self,
+        actor: &Actor,
+        show_id: Uuid,
+        seats: i64,
+    ) -> Result<bookings::Placed, BookingsError> {
+        let request = PlaceBooking {
+            show_id: show_id.to_string(),
+            seats,
+            payment: PaymentInstruction::Wallet,
+            idempotency_key: None,
+        };
+        self.bookings.place(Trace::new_root(), actor, request).await
+    }
+
+    async fn publish<E: IntegrationEvent>(db: &ModuleDb, event: &E) {
+        let mut tx = db.write(Trace::new_root()).await.unwrap();
+        tx.emit(event).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Applies everything the stand-in streams published.
+    async fn settle(&self) {
+        for s in &self.subscriptions {
+            s.drain().await.unwrap();
+        }
+    }
+
+    async fn bookings_events(&self) -> Vec<Arc<Envelope>> {
+        self.bookings.event_log().read(0, 1000).await.unwrap()
+    }
+}
+
+fn captured(b: &bookings_api::Booking) -> PaymentCaptured {
+    PaymentCaptured {
+        payment_id: kernel::new_id(),
+        booking_id: b.id,
+        user_id: b.user_id,
+        amount_cents: b.amount_cents,
+        currency: b.currency.clone(),
+        method: PaymentMethod {
+            kind: "wallet".into(),
+            brand: None,
+            last4: None,
+        },
+        captured_at: Timestamp::now(),
+    }
+}
+
+#[tokio::test]
+async fn only_admins_schedule_shows_and_bad_show_input_names_every_field() {
+    let w = World::new(Duration::from_secs(30)).await;
+    let customer = w.add_user(&user("c@example.com", Role::Customer));
+    let err = w
+        .bookings
+        .create_show(Trace::new_root(), &customer, NewShow::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BookingsError::Forbidden), "{err:?}");
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let bad = NewShow {
+        title: "".into(),
+        venue: "x".repeat(200),
+        starts_at: "2001-01-01T00:00:00Z".into(),
+        capacity: Some(0),
+        price_cents: Some(-5),
+        currency: "euro".into(),
+    };
+    let BookingsError::Validation(fields) = w
+        .bookings
+        .create_show(Trace::new_root(), &admin, bad)
+        .await
+        .unwrap_err()
+    else {
+        panic!()
+    };
+    let named: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(
+        named,
+        [
+            "title",
+            "venue",
+            "starts_at",
+            "capacity",
+            "price_cents",
+            "currency"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn placing_a_booking_holds_seats_copies_the_email_and_requests_payment_in_one_event() {
+    let w = World::new(Duration::from_secs(30)).await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let ada = user("ada@example.com", Role::Customer);
+    let actor = w.add_user(&ada);
+    let show = w.show(&admin, 10).await;
+
+    let placed = w.place(&actor, show.id, 3).await.unwrap();
+    assert!(placed.created);
+    let b = &placed.booking;
+    assert_eq!(
+        (b.status, b.seats, b.amount_cents, b.user_email.as_str()),
+        (BookingStatus::Pending, 3, 7_500, "ada@example.com")
+    );
+    assert_eq!(w.bookings.show(show.id).await.unwrap().seats_available, 7);
+
+    let events = w.bookings_events().await;
+    let request: BookingPlaced = events.last().unwrap().decode().unwrap();
+    assert_eq!(
+        (request.booking_id, request.amount_cents, request.payment),
+        (b.id, 7_500, PaymentInstruction::Wallet)
+    );
+    let saga = w.bookings.saga(&actor, b.id).await.unwrap();
+    assert_eq!(saga.state, SagaState::AwaitingPayment);
+    assert_eq!(saga.steps[0].event_type.as_deref(), Some("BookingPlaced"));
+}
+
+#[tokio::test]
+async fn many_customers_racing_for_the_last_seats_never_oversell() {
+    let w = Arc::new(World::new(Duration::from_secs(30)).await);
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let show = w.show(&admin, 10).await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let w = w.clone();
+        let actor = w.add_user(&user(&format!("c{i}@example.com"), Role::Customer));
+        tasks.push(tokio::spawn(async move {
+            w.place(&actor, show.id, 1 + i % 2).await
+        }));
+    }
+    let mut held = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(p) => held += p.booking.seats,
+            Err(BookingsError::NotEnoughSeats { .. }) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    let show = w.bookings.show(show.id).await.unwrap();
+    assert_eq!(show.seats_taken, held);
+    assert!(held <= 10 && held >= 9, "seats held: {held}");
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_returns_the_same_booking_and_refuses_a_different_request() {
+    let w = World::new(Duration::from_secs(30)).await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let actor = w.add_user(&user("c@example.com", Role::Customer));
+    let show = w.show(&admin, 10).await;
+    let request = |seats| PlaceBooking {
+        show_id: show.id.to_string(),
+        seats,
+        payment: PaymentInstruction::Wallet,
+        idempotency_key: Some("order-1".into()),
+    };
+    let first = w
+        .bookings
+        .place(Trace::new_root(), &actor, request(2))
+        .await
+        .unwrap();
+    let again = w
+        .bookings
+        .place(Trace::new_root(), &actor, request(2))
+        .await
+        .unwrap();
+    assert_eq!(first.booking.id, again.booking.id);
+    assert!(!again.created);
+    assert_eq!(w.bookings.show(show.id).await.unwrap().seats_taken, 2);
+    let other = w
+        .bookings
+        .place(Trace::new_root(), &actor, request(3))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(other, BookingsError::IdempotencyMismatch),
+        "{other:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_inactive_or_unknown_customer_cannot_book_and_a_down_directory_is_reported() {
+    let w = World::new(Duration::from_secs(30)).await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let show = w.show(&admin, 10).await;
+    let mut gone = user("gone@example.com", Role::Customer);
+    gone.active = false;
+    let actor = w.add_user(&gone);
+    assert!(matches!(
+        w.place(&actor, show.id, 1).await,
+        Err(BookingsError::AccountInactive)
+    ));
+    let stranger = Actor {
+        user_id: Uuid::nil(),
+        role: Role::Customer,
+    };
+    assert!(matches!(
+        w.place(&stranger, show.id, 1).await,
+        Err(BookingsError::AccountInactive)
+    ));
+    *w.directory.down.lock().unwrap() = true;
+    let ok = w.add_user(&user("ok@example.com", Role::Customer));
+    assert!(matches!(
+        w.place(&ok, show.id, 1).await,
+        Err(BookingsError::DependencyUnavailable(_))
+    ));
+    assert_eq!(
+        w.bookings.show(show.id).await.unwrap().seats_taken,
+        0,
+        "a refused booking held seats"
+    );
+}
+
+#[tokio::test]
+async fn a_captured_payment_confirms_and_a_declined_one_cancels_and_releases_the_seats() {
+    let w = World::new(Duration::from_secs(30)).await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let actor = w.add_user(&user("c@example.com", Role::Customer));
+    let show = w.show(&admin, 10).await;
+    let paid = w.place(&actor, show.id, 2).await.unwrap().booking;
+    let refused = w.place(&actor, show.id, 3).await.unwrap().booking;
+
+    World::publish(&w.payments, &captured(&paid)).await;
+    World::publish(
+        &w.payments,
+        &PaymentDeclined {
+            payment_id: kernel::new_id(),
+            booking_id: refused.id,
+            user_id: refused.user_id,
+            reason: "insufficient_funds".into(),
+            method: PaymentMethod {
+                kind: "wallet".into(),
+                brand: None,
+                last4: None,
+            },
+            declined_at: Timestamp::now(),
+        },
+    )
+    .await;
+    w.settle().await;
+
+    assert_eq!(
+        w.bookings.booking(&actor, paid.id).await.unwrap().status,
+        BookingStatus::Confirmed
+    );
+    let cancelled = w.bookings.booking(&actor, refused.id).await.unwrap();
+    assert_eq!(
+        (cancelled.status, cancelled.cancel_reason),
+        (
+            BookingStatus::Cancelled,
+            Some(CancelReason::PaymentDeclined)
+        )
+    );
+    assert_eq!(w.bookings.show(show.id).await.unwrap().seats_taken, 2);
+    let types: Vec<String> = w
+        .bookings_events()
+        .await
+        .iter()
+        .map(|e| e.event_type.clone())
+        .collect();
+    assert!(
+        types.ends_with(&["BookingConfirmed".into(), "BookingCancelled".into()]),
+        "{types:?}"
+    );
+
+    // The same payment event delivered again changes nothing.
+    World::publish(&w.payments, &captured(&paid)).await;
+    w.settle().await;
+    assert_eq!(
+        w.bookings.saga(&actor, paid.id).await.unwrap().steps.len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn an_unpaid_booking_is_cancelled_at_its_deadline_and_a_late_capture_waits_for_its_refund() {
+    let w = World::new(Duration::from_millis(50)).await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let actor = w.add_user(&user("c@example.com", Role::Customer));
+    let show = w.show(&admin, 10).await;
+    let b = w.place(&actor, show.id, 4).await.unwrap().booking;
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(w.bookings.expire_due().await.unwrap(), 1);
+    assert_eq!(
+        w.bookings.expire_due().await.unwrap(),
+        0,
+        "expiring is idempotent"
+    );
+    let cancelled = w.bookings.booking(&actor, b.id).await.unwrap();
+    assert_eq!(cancelled.cancel_reason, Some(CancelReason::PaymentTimeout));
+    assert_eq!(w.bookings.show(show.id).await.unwrap().seats_taken, 0);
+    let event = w.bookings_events().await.pop().unwrap();
+    let cancel: BookingCancelled = event.decode().unwrap();
+    assert_eq!(cancel.reason, CancelReason::PaymentTimeout);
+
+    let late = captured(&b);
+    World::publish(&w.payments, &late).await;
+    w.settle().await;
+    assert_eq!(
+        w.bookings.saga(&actor, b.id).await.unwrap().state,
+        SagaState::RefundPending
+    );
+    World::publish(
+        &w.payments,
+        &PaymentRefunded {
+            payment_id: late.payment_id,
+            booking_id: b.id,
+            user_id: b.user_id,
+            amount_cents: b.amount_cents,
+            currency: b.currency.clone(),
+            refunded_at: Timestamp::now(),
+        },
+    )
+    .await;
+    w.settle().await;
+    let saga = w.bookings.saga(&actor, b.id).await.unwrap();
+    assert_eq!(saga.state, SagaState::Refunded);
+    assert_eq!(
+        w.bookings.booking(&actor, b.id).await.unwrap().status,
+        BookingStatus::Cancelled,
+        "a late payment never revives"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_confirmed_booking_asks_for_a_refund_and_a_show_cancellation_cancels_its_bookings()
+ {
+    let w = World::new(Duration::from_secs(30)).await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let actor = w.add_user(&user("c@example.com", Role::Customer));
+    let show = w.show(&admin, 10).await;
+    let b = w.place(&actor, show.id, 2).await.unwrap().booking;
+    World::publish(&w.payments, &captured(&b)).await;
+    w.settle().await;
+    let cancelled = w
+        .bookings
+        .cancel(Trace::new_root(), &actor, b.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        cancelled.cancel_reason,
+        Some(CancelReason::CustomerCancelled)
+    );
+    assert_eq!(
+        w.bookings.saga(&actor, b.id).await.unwrap().state,
+        SagaState::RefundPending
+    );
+    assert!(matches!(
+        w.bookings.cancel(Trace::new_root(), &actor, b.id).await,
+        Err(BookingsError::AlreadyCancelled)
+    ));
+
+    let other = w.place(&actor, show.id, 1).await.unwrap().booking;
+    let stranger = w.add_user(&user("s@example.com", Role::Customer));
+    assert!(matches!(
+        w.bookings
+            .cancel(Trace::new_root(), &stranger, other.id)
+            .await,
+        Err(BookingsError::BookingNotFound)
+    ));
+    let show = w
+        .bookings
+        .cancel_show(Trace::new_root(), &admin, show.id)
+        .await
+        .unwrap();
+    assert_eq!((show.seats_taken, show.seats_available), (0, 0));
+    let other = w.bookings.booking(&actor, other.id).await.unwrap();
+    assert_eq!(other.cancel_reason, Some(CancelReason::ShowCancelled));
+    assert!(matches!(
+        w.place(&actor, show.id, 1).await,
+        Err(BookingsError::ShowCancelled)
+    ));
+}
+
+#[tokio::test]
+async fn an_email_change_reaches_every_booking_of_the_user_and_an_older_one_does_not_overwrite_it()
+{
+    let w = World::new(Duration::from_secs(30)).await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let ada = user("ada@example.com", Role::Customer);
+    let actor = w.add_user(&ada);
+    let show = w.show(&admin, 10).await;
+    let b1 = w.place(&actor, show.id, 1).await.unwrap().booking;
+    let b2 = w.place(&actor, show.id, 1).await.unwrap().booking;
+    let change = |email: &str, version| UserEmailChanged {
+        user_id: ada.id,
+        old_email: "x".into(),
+        new_email: email.into(),
+        email_version: version,
+    };
+    World::publish(&w.users, &change("ada@new.example", 3)).await;
+    World::publish(&w.users, &change("ada@older.example", 2)).await;
+    w.settle().await;
+    for b in [b1.id, b2.id] {
+        assert_eq!(
+            w.bookings.booking(&actor, b).await.unwrap().user_email,
+            "ada@new.example"
+        );
+    }
+    // The directory still answers with the old address, but the copy it already knows is newer.
+    let b3 = w.place(&actor, show.id, 1).await.unwrap().booking;
+    assert_eq!(b3.user_email, "ada@new.example");
+}

@@ -1,0 +1,349 @@
+//! The payments side of the booking saga: charging when bookings asks (`BookingPlaced`),
+//! compensating when it cancels (`BookingCancelled`: refund what was taken, void what is still
+//! pending), and settling the gateway's late answers (a capture after a cancellation is refunded at
+//! once). Every change appends to the payment's (and the wallet's) event stream and emits the
+//! integration event in the same transaction.
+
+use std::sync::Arc;
+
+use bookings_api::{BookingCancelled, BookingPlaced, PaymentInstruction};
+use kernel::{Envelope, Handler, HandlerError, IntegrationEvent, Timestamp, WriteTx, new_id};
+use payments_api::{
+    PaymentCaptured, PaymentDeclined, PaymentRefunded, PaymentStatus, PaymentVoided,
+};
+use uuid::Uuid;
+
+use crate::{
+    PaymentsConfig, PaymentsError,
+    gateway::{self, Authorization},
+    payment::{MethodDoc, PaymentEvent, PaymentState},
+    store::{self, AppendError, StreamKind, Upto},
+    wallet::{WalletEvent, WalletState},
+};
+
+impl From<AppendError> for PaymentsError {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::Conflict => PaymentsError::Contention,
+            AppendError::Other(e) => e,
+        }
+    }
+}
+
+impl From<PaymentsError> for HandlerError {
+    fn from(e: PaymentsError) -> Self {
+        match e {
+            PaymentsError::Corrupt(m) => HandlerError::Permanent(m),
+            other => HandlerError::Retryable(other.to_string()),
+        }
+    }
+}
+
+/// Loads a payment's state from its stream.
+pub(crate) async fn load_payment(
+    tx: &mut WriteTx,
+    id: Uuid,
+) -> Result<Option<PaymentState>, PaymentsError> {
+    let events: Vec<(i64, PaymentEvent, Timestamp)> =
+        store::load(tx.conn(), StreamKind::Payment, id, Upto::End).await?;
+    let events: Vec<(PaymentEvent, Timestamp)> =
+        events.into_iter().map(|(_, e, t)| (e, t)).collect();
+    Ok(PaymentState::fold(id, &events))
+}
+
+/// Appends payment events after the state's version and refreshes the projection.
+async fn record(
+    tx: &mut WriteTx,
+    state: &mut PaymentState,
+    events: Vec<PaymentEvent>,
+) -> Result<(), PaymentsError> {
+    let now = Timestamp::now();
+    let named: Vec<(&'static str, &PaymentEvent)> = events.iter().map(|e| (e.name(), e)).collect();
+    store::append(
+        tx.conn(),
+        StreamKind::Payment,
+        state.id,
+        state.version,
+        &named,
+        now,
+    )
+    .await?;
+    for e in &events {
+        state.apply(e, now);
+    }
+    store::save_projection(tx.conn(), state).await
+}
+
+async fn wallet(tx: &mut WriteTx, user_id: Uuid) -> Result<WalletState, PaymentsError> {
+    let events: Vec<(i64, WalletEvent, Timestamp)> =
+        store::load(tx.conn(), StreamKind::Wallet, user_id, Upto::End).await?;
+    Ok(WalletState::fold(events.iter().map(|(_, e, _)| e)))
+}
+
+async fn wallet_append(
+    tx: &mut WriteTx,
+    user_id: Uuid,
+    state: WalletState,
+    event: WalletEvent,
+) -> Result<(), PaymentsError> {
+    store::append(
+        tx.conn(),
+        StreamKind::Wallet,
+        user_id,
+        state.version,
+        &[(event.name(), &event)],
+        Timestamp::now(),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn capture(
+    tx: &mut WriteTx,
+    state: &mut PaymentState,
+    reference: String,
+) -> Result<(), PaymentsError> {
+    record(tx, state, vec![PaymentEvent::Captured { reference }]).await?;
+    tx.emit(&PaymentCaptured {
+        payment_id: state.id,
+        booking_id: state.booking_id,
+        user_id: state.user_id,
+        amount_cents: state.amount_cents,
+        currency: state.currency.clone(),
+        method: state.method.public(),
+        captured_at: state.updated_at,
+    })
+    .await?;
+    Ok(())
+}
+
+async fn decline(
+    tx: &mut WriteTx,
+    state: &mut PaymentState,
+    reason: &str,
+) -> Result<(), PaymentsError> {
+    record(
+        tx,
+        state,
+        vec![PaymentEvent::Declined {
+            reason: reason.to_owned(),
+        }],
+    )
+    .await?;
+    tx.emit(&PaymentDeclined {
+        payment_id: state.id,
+        booking_id: state.booking_id,
+        user_id: state.user_id,
+        reason: reason.to_owned(),
+        method: state.method.public(),
+        declined_at: state.updated_at,
+    })
+    .await?;
+    Ok(())
+}
+
+async fn refund(tx: &mut WriteTx, state: &mut PaymentState) -> Result<(), PaymentsError> {
+    if state.method.kind == "wallet" {
+        let w = wallet(tx, state.user_id).await?;
+        let event = WalletEvent::Refunded {
+            amount_cents: state.amount_cents,
+            payment_id: state.id,
+            booking_id: state.booking_id,
+        };
+        wallet_append(tx, state.user_id, w, event).await?;
+    }
+    record(
+        tx,
+        state,
+        vec![PaymentEvent::Refunded {
+            amount_cents: state.amount_cents,
+        }],
+    )
+    .await?;
+    tx.emit(&PaymentRefunded {
+        payment_id: state.id,
+        booking_id: state.booking_id,
+        user_id: state.user_id,
+        amount_cents: state.amount_cents,
+        currency: state.currency.clone(),
+        refunded_at: state.updated_at,
+    })
+    .await?;
+    Ok(())
+}
+
+/// Requests and, when the answer is immediate, settles the payment of a placed booking.
+async fn on_booking_placed(
+    tx: &mut WriteTx,
+    config: &PaymentsConfig,
+    placed: BookingPlaced,
+) -> Result<(), PaymentsError> {
+    if store::payment_id_for_booking(tx.conn(), placed.booking_id)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let method = match &placed.payment {
+        PaymentInstruction::Wallet => MethodDoc {
+            kind: "wallet".into(),
+            brand: None,
+            last4: None,
+            token: None,
+        },
+        PaymentInstruction::Card {
+            token,
+            brand,
+            last4,
+        } => MethodDoc {
+            kind: "card".into(),
+            brand: Some(brand.clone()),
+            last4: Some(last4.clone()),
+            token: Some(token.clone()),
+        },
+    };
+    let id = new_id();
+    let now = Timestamp::now();
+    let requested = PaymentEvent::Requested {
+        booking_id: placed.booking_id,
+        user_id: placed.user_id,
+        amount_cents: placed.amount_cents,
+        currency: placed.currency.clone(),
+        method: method.clone(),
+    };
+    store::append(
+        tx.conn(),
+        StreamKind::Payment,
+        id,
+        0,
+        &[(requested.name(), &requested)],
+        now,
+    )
+    .await?;
+    let mut state = PaymentState::fold(id, &[(requested, now)])
+        .ok_or_else(|| PaymentsError::Corrupt("empty payment".into()))?;
+    store::save_projection(tx.conn(), &state).await?;
+
+    if now > placed.deadline_at {
+        // The booking's deadline passed while this event waited: taking money now would only
+        // start a refund.
+        return decline(tx, &mut state, "expired").await;
+    }
+    match &placed.payment {
+        PaymentInstruction::Wallet => {
+            if placed.currency != config.currency {
+                return decline(tx, &mut state, "currency_mismatch").await;
+            }
+            let w = wallet(tx, placed.user_id).await?;
+            match w.charge(placed.amount_cents, id, placed.booking_id) {
+                Some(charge) => {
+                    wallet_append(tx, placed.user_id, w, charge).await?;
+                    capture(tx, &mut state, format!("wallet v{}", w.version + 1)).await
+                }
+                None => decline(tx, &mut state, "insufficient_funds").await,
+            }
+        }
+        PaymentInstruction::Card { token, .. } => match gateway::authorize(token) {
+            Authorization::Approved => {
+                capture(
+                    tx,
+                    &mut state,
+                    format!("gateway auth {}", &id.simple().to_string()[..12]),
+                )
+                .await
+            }
+            Authorization::Declined(code) => decline(tx, &mut state, code).await,
+            Authorization::NoAnswer => {
+                if let Some(delay) = config.late_answer {
+                    let trace = tx.trace();
+                    store::schedule_callback(tx.conn(), id, now.plus(delay), "captured", trace)
+                        .await?;
+                }
+                Ok(())
+            }
+        },
+    }
+}
+
+/// The compensation: give back what was taken for a cancelled booking, or void what is pending.
+async fn on_booking_cancelled(
+    tx: &mut WriteTx,
+    cancelled: BookingCancelled,
+) -> Result<(), PaymentsError> {
+    let Some(id) = store::payment_id_for_booking(tx.conn(), cancelled.booking_id).await? else {
+        return Ok(());
+    };
+    let Some(mut state) = load_payment(tx, id).await? else {
+        return Ok(());
+    };
+    match state.status {
+        PaymentStatus::Captured => refund(tx, &mut state).await,
+        PaymentStatus::Pending if !state.cancel_requested => {
+            if store::has_callback(tx.conn(), id).await? {
+                // The gateway may still settle it: remember to refund the moment it does.
+                record(tx, &mut state, vec![PaymentEvent::CancelRequested]).await
+            } else {
+                record(
+                    tx,
+                    &mut state,
+                    vec![PaymentEvent::CancelRequested, PaymentEvent::Voided],
+                )
+                .await?;
+                tx.emit(&PaymentVoided {
+                    payment_id: state.id,
+                    booking_id: state.booking_id,
+                    user_id: state.user_id,
+                    voided_at: state.updated_at,
+                })
+                .await?;
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Applies a late gateway answer: a capture for a booking cancelled meanwhile is refunded at once
+/// (the compensation of the compensation).
+pub(crate) async fn settle_late(
+    tx: &mut WriteTx,
+    payment_id: Uuid,
+    outcome: &str,
+) -> Result<(), PaymentsError> {
+    store::delete_callback(tx.conn(), payment_id).await?;
+    let Some(mut state) = load_payment(tx, payment_id).await? else {
+        return Ok(());
+    };
+    if state.status != PaymentStatus::Pending {
+        return Ok(());
+    }
+    if outcome == "captured" {
+        capture(tx, &mut state, "gateway late settlement".into()).await?;
+        if state.cancel_requested {
+            refund(tx, &mut state).await?;
+        }
+        Ok(())
+    } else {
+        decline(tx, &mut state, "card_declined").await
+    }
+}
+
+/// Applies the bookings module's events.
+pub(crate) struct BookingsHandler {
+    pub(crate) config: Arc<PaymentsConfig>,
+}
+
+impl Handler for BookingsHandler {
+    fn event_types(&self) -> &'static [&'static str] {
+        &[BookingPlaced::TYPE, BookingCancelled::TYPE]
+    }
+
+    async fn handle(&self, tx: &mut WriteTx, event: &Envelope) -> Result<(), HandlerError> {
+        if event.is::<BookingPlaced>() {
+            on_booking_placed(tx, &self.config, event.decode()?).await?;
+        } else if event.is::<BookingCancelled>() {
+            on_booking_cancelled(tx, event.decode()?).await?;
+        }
+        Ok(())
+    }
+}

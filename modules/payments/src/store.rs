@@ -1,0 +1,426 @@
+//! The payments module's SQL: the event store (append with an expected version, load a stream up
+//! to a version or a time), the `payments` projection and the gateway's pending callbacks. The
+//! only code that names its tables.
+
+use kernel::{Timestamp, Trace};
+use payments_api::PaymentStatus;
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::{Row, SqliteConnection, SqliteExecutor};
+use uuid::Uuid;
+
+use crate::{PaymentsError, payment::PaymentState};
+
+/// Which kind of aggregate a stream belongs to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum StreamKind {
+    Wallet,
+    Payment,
+}
+
+impl StreamKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Wallet => "wallet",
+            StreamKind::Payment => "payment",
+        }
+    }
+}
+
+/// Up to where a stream is read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Upto {
+    End,
+    Version(i64),
+    Time(Timestamp),
+}
+
+/// Why an append failed.
+#[derive(Debug)]
+pub(crate) enum AppendError {
+    /// Someone appended first: the expected version is stale.
+    Conflict,
+    Other(PaymentsError),
+}
+
+impl From<PaymentsError> for AppendError {
+    fn from(e: PaymentsError) -> Self {
+        AppendError::Other(e)
+    }
+}
+
+/// Loads a stream's events, oldest first, with their versions and times.
+pub(crate) async fn load<E: DeserializeOwned>(
+    exec: impl SqliteExecutor<'_>,
+    kind: StreamKind,
+    id: Uuid,
+    upto: Upto,
+) -> Result<Vec<(i64, E, Timestamp)>, PaymentsError> {
+    let (clause, bound) = match upto {
+        Upto::End => ("", i64::MAX),
+        Upto::Version(v) => (" AND version <= ?", v),
+        Upto::Time(t) => (" AND occurred_at <= ?", t.as_micros()),
+    };
+    let sql = format!(
+        "SELECT version, data, occurred_at FROM event_store WHERE stream_kind = ? AND stream_id = ?{clause} ORDER BY version"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(kind.as_str())
+        .bind(id);
+    if !clause.is_empty() {
+        query = query.bind(bound);
+    }
+    let rows = query
+        .fetch_all(exec)
+        .await
+        .map_err(PaymentsError::storage)?;
+    rows.iter()
+        .map(|row| {
+            let data: String = row.try_get("data").map_err(PaymentsError::storage)?;
+            let event: E =
+                serde_json::from_str(&data).map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
+            Ok((
+                row.try_get("version").map_err(PaymentsError::storage)?,
+                event,
+                row.try_get("occurred_at").map_err(PaymentsError::storage)?,
+            ))
+        })
+        .collect()
+}
+
+/// The newest version of a stream (0 when empty).
+pub(crate) async fn head(
+    exec: impl SqliteExecutor<'_>,
+    kind: StreamKind,
+    id: Uuid,
+) -> Result<i64, PaymentsError> {
+    let v: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(version) FROM event_store WHERE stream_kind = ? AND stream_id = ?",
+    )
+    .bind(kind.as_str())
+    .bind(id)
+    .fetch_one(exec)
+    .await
+    .map_err(PaymentsError::storage)?;
+    Ok(v.unwrap_or(0))
+}
+
+/// Appends `events` after `expected_version`; fails with `Conflict` when the stream moved on.
+pub(crate) async fn append<E: Serialize>(
+    conn: &mut SqliteConnection,
+    kind: StreamKind,
+    id: Uuid,
+    expected_version: i64,
+    events: &[(&'static str, E)],
+    at: Timestamp,
+) -> Result<i64, AppendError> {
+    let mut version = expected_version;
+    for (name, event) in events {
+        version += 1;
+        let data = serde_json::to_string(event)
+            .map_err(|e| AppendError::Other(PaymentsError::Corrupt(e.to_string())))?;
+        let result = sqlx::query(
+            "INSERT INTO event_store (stream_kind, stream_id, version, event_type, data, occurred_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(kind.as_str())
+        .bind(id)
+        .bind(version)
+        .bind(*name)
+        .bind(data)
+        .bind(at)
+        .execute(&mut *conn)
+        .await;
+        match result {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(AppendError::Conflict);
+            }
+            Err(e) => return Err(AppendError::Other(PaymentsError::storage(e))),
+        }
+    }
+    Ok(version)
+}
+
+/// Writes a payment's projection row from its folded state.
+pub(crate) async fn save_projection(
+    exec: impl SqliteExecutor<'_>,
+    p: &PaymentState,
+) -> Result<(), PaymentsError> {
+    let method =
+        serde_json::to_string(&p.method).map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO payments (id, booking_id, user_id, amount_cents, currency, method, status, decline_reason, \
+         cancel_requested, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, decline_reason = excluded.decline_reason, \
+         cancel_requested = excluded.cancel_requested, version = excluded.version, updated_at = excluded.updated_at",
+    )
+    .bind(p.id)
+    .bind(p.booking_id)
+    .bind(p.user_id)
+    .bind(p.amount_cents)
+    .bind(&p.currency)
+    .bind(method)
+    .bind(p.status.as_str())
+    .bind(&p.decline_reason)
+    .bind(p.cancel_requested)
+    .bind(p.version)
+    .bind(p.created_at)
+    .bind(p.updated_at)
+    .execute(exec)
+    .await
+    .map_err(PaymentsError::storage)?;
+    Ok(())
+}
+
+/// The payment for a booking, if one was requested.
+pub(crate) async fn payment_id_for_booking(
+    exec: impl SqliteExecutor<'_>,
+    booking_id: Uuid,
+) -> Result<Option<Uuid>, PaymentsError> {
+    sqlx::query_scalar("SELECT id FROM payments WHERE booking_id = ?")
+        .bind(booking_id)
+        .fetch_optional(exec)
+        .await
+        .map_err(PaymentsError::storage)
+}
+
+/// A payment as its projection row holds it (everything but its history).
+pub(crate) fn payment_from_row(
+    row: &sqlx::sqlite::SqliteRow,
+) -> Result<payments_api::Payment, PaymentsError> {
+    let read = || -> Result<payments_api::Payment, sqlx::Error> {
+        let method: String = row.try_get("method")?;
+        let method: crate::payment::MethodDoc =
+            serde_json::from_str(&method).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let status: String = row.try_get("status")?;
+        Ok(payments_api::Payment {
+            id: row.try_get("id")?,
+            booking_id: row.try_get("booking_id")?,
+            user_id: row.try_get("user_id")?,
+            amount_cents: row.try_get("amount_cents")?,
+            currency: row.try_get("currency")?,
+            method: method.public(),
+            status: PaymentStatus::parse(&status).unwrap_or(PaymentStatus::Pending),
+            decline_reason: row.try_get("decline_reason")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            history: Vec::new(),
+        })
+    };
+    read().map_err(PaymentsError::storage)
+}
+
+const PAYMENT_COLUMNS: &str = "SELECT id, booking_id, user_id, amount_cents, currency, method, status, decline_reason, \
+     created_at, updated_at FROM payments";
+
+/// One payment's projection row.
+pub(crate) async fn payment_row(
+    exec: impl SqliteExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<payments_api::Payment>, PaymentsError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{PAYMENT_COLUMNS} WHERE id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(exec)
+    .await
+    .map_err(PaymentsError::storage)?;
+    row.as_ref().map(payment_from_row).transpose()
+}
+
+/// A page of payments, newest first, optionally one user's or one booking's.
+pub(crate) async fn list_payments(
+    exec: impl SqliteExecutor<'_>,
+    user_id: Option<Uuid>,
+    booking_id: Option<Uuid>,
+    before: Option<(Timestamp, Uuid)>,
+    limit: u32,
+) -> Result<Vec<payments_api::Payment>, PaymentsError> {
+    let mut sql: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(PAYMENT_COLUMNS);
+    sql.push(" WHERE 1 = 1");
+    if let Some(u) = user_id {
+        sql.push(" AND user_id = ").push_bind(u);
+    }
+    if let Some(b) = booking_id {
+        sql.push(" AND booking_id = ").push_bind(b);
+    }
+    if let Some((t, id)) = before {
+        sql.push(" AND (created_at, id) < (")
+            .push_bind(t)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(i64::from(limit));
+    let rows = sql
+        .build()
+        .fetch_all(exec)
+        .await
+        .map_err(PaymentsError::storage)?;
+    rows.iter().map(payment_from_row).collect()
+}
+
+/// Counts of payments by status (for reconciliation and the dashboard's cross-checks).
+pub(crate) async fn status_counts(
+    exec: impl SqliteExecutor<'_>,
+) -> Result<Vec<(PaymentStatus, i64, i64)>, PaymentsError> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments GROUP BY status",
+    )
+    .fetch_all(exec)
+    .await
+    .map_err(PaymentsError::storage)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n, sum)| PaymentStatus::parse(&s).map(|s| (s, n, sum)))
+        .collect())
+}
+
+/// Records that the gateway will settle `payment_id` at `due_at`.
+pub(crate) async fn schedule_callback(
+    exec: impl SqliteExecutor<'_>,
+    payment_id: Uuid,
+    due_at: Timestamp,
+    outcome: &str,
+    trace: Trace,
+) -> Result<(), PaymentsError> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO gateway_callbacks (payment_id, due_at, outcome, correlation_id, causation_id) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(payment_id)
+    .bind(due_at)
+    .bind(outcome)
+    .bind(trace.correlation_id)
+    .bind(trace.causation_id)
+    .execute(exec)
+    .await
+    .map_err(PaymentsError::storage)?;
+    Ok(())
+}
+
+/// A gateway answer that is due.
+pub(crate) struct DueCallback {
+    pub(crate) payment_id: Uuid,
+    pub(crate) outcome: String,
+    pub(crate) trace: Trace,
+}
+
+/// Callbacks due by `now`, oldest first.
+pub(crate) async fn due_callbacks(
+    exec: impl SqliteExecutor<'_>,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<DueCallback>, PaymentsError> {
+    let rows = sqlx::query(
+        "SELECT payment_id, outcome, correlation_id, causation_id FROM gateway_callbacks WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(exec)
+    .await
+    .map_err(PaymentsError::storage)?;
+    rows.iter()
+        .map(|r| {
+            Ok(DueCallback {
+                payment_id: r.try_get("payment_id").map_err(PaymentsError::storage)?,
+                outcome: r.try_get("outcome").map_err(PaymentsError::storage)?,
+                trace: Trace {
+                    correlation_id: r
+                        .try_get("correlation_id")
+                        .map_err(PaymentsError::storage)?,
+                    causation_id: r.try_get("causation_id").map_err(PaymentsError::storage)?,
+                },
+            })
+        })
+        .collect()
+}
+
+/// True when the gateway still owes an answer for `payment_id`.
+pub(crate) async fn has_callback(
+    exec: impl SqliteExecutor<'_>,
+    payment_id: Uuid,
+) -> Result<bool, PaymentsError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM gateway_callbacks WHERE payment_id = ?")
+            .bind(payment_id)
+            .fetch_optional(exec)
+            .await
+            .map_err(PaymentsError::storage)?;
+    Ok(found.is_some())
+}
+
+/// Forgets a callback once handled.
+pub(crate) async fn delete_callback(
+    exec: impl SqliteExecutor<'_>,
+    payment_id: Uuid,
+) -> Result<(), PaymentsError> {
+    sqlx::query("DELETE FROM gateway_callbacks WHERE payment_id = ?")
+        .bind(payment_id)
+        .execute(exec)
+        .await
+        .map_err(PaymentsError::storage)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    use super::*;
+    use crate::wallet::WalletEvent;
+
+    #[tokio::test]
+    async fn appending_after_a_stale_version_is_a_conflict_and_changes_nothing() {
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        sqlx::migrate!("../../schemas/payments")
+            .run(&mut conn)
+            .await
+            .unwrap();
+        let wallet = Uuid::nil();
+        let e = WalletEvent::Deposited {
+            amount_cents: 100,
+            deposit_id: Uuid::nil(),
+        };
+        let now = Timestamp::now();
+        assert_eq!(
+            append(
+                &mut conn,
+                StreamKind::Wallet,
+                wallet,
+                0,
+                &[("Deposited", &e)],
+                now
+            )
+            .await
+            .unwrap(),
+            1
+        );
+        let stale = append(
+            &mut conn,
+            StreamKind::Wallet,
+            wallet,
+            0,
+            &[("Deposited", &e)],
+            now,
+        )
+        .await;
+        assert!(matches!(stale, Err(AppendError::Conflict)));
+        assert_eq!(
+            head(&mut conn, StreamKind::Wallet, wallet).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            append(
+                &mut conn,
+                StreamKind::Wallet,
+                wallet,
+                1,
+                &[("Deposited", &e)],
+                now
+            )
+            .await
+            .unwrap(),
+            2
+        );
+    }
+}
