@@ -15,33 +15,61 @@ document.querySelectorAll("[data-autosubmit]").forEach((el) => {
   el.addEventListener("change", () => el.form && el.form.submit());
 });
 
-// Live regions: `data-live="/fragment/url"` reloads its content when the server says something
-// changed (server-sent events from `data-live-source`), or every `data-live-every` seconds.
-function liveRegions() {
-  const regions = Array.from(document.querySelectorAll("[data-live]"));
-  if (regions.length === 0) return;
-  const refresh = async (region) => {
+// Follows a server-sent-event stream and calls `changed` for every event (whatever its name),
+// once right after connecting (nothing committed since the page was rendered is missed), and
+// again after each reconnection.
+function follow(source, changed) {
+  let backoff = 1000;
+  const connect = async () => {
     try {
-      const response = await fetch(region.getAttribute("data-live"), { headers: { Accept: "text/html" } });
-      if (response.ok) region.innerHTML = await response.text();
+      const response = await fetch(source, { headers: { Accept: "text/event-stream" } });
+      if (!response.ok || !response.body) throw new Error("no stream");
+      backoff = 1000;
+      changed();
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block.split("\n").some((line) => line.startsWith("data:"))) changed();
+        }
+      }
     } catch (_) {
-      // Offline for a moment: the next event or tick tries again.
+      // The server restarted or the network blinked: reconnect below.
     }
+    setTimeout(connect, backoff);
+    backoff = Math.min(backoff * 2, 15000);
   };
-  regions.forEach((region) => {
+  connect();
+}
+
+// Live regions: `data-live="/fragment/url"` reloads its content when the stream named by
+// `data-live-source` reports a change, or every `data-live-every` seconds.
+function liveRegions() {
+  document.querySelectorAll("[data-live]").forEach((region) => {
+    let pending = null;
+    const refresh = async () => {
+      try {
+        const response = await fetch(region.getAttribute("data-live"), { headers: { Accept: "text/html" } });
+        if (response.ok) region.innerHTML = await response.text();
+      } catch (_) {
+        // Offline for a moment: the next event or tick tries again.
+      }
+    };
+    // Bursts of events become one refresh.
+    const soon = () => {
+      if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 150);
+    };
     const every = Number(region.getAttribute("data-live-every") || "0");
-    if (every > 0) setInterval(() => refresh(region), every * 1000);
+    if (every > 0) setInterval(refresh, every * 1000);
     const source = region.getAttribute("data-live-source");
-    if (source && "EventSource" in window) {
-      let pending = null;
-      const events = new EventSource(source);
-      events.onmessage = () => {
-        // Coalesce bursts of events into one refresh.
-        if (pending) return;
-        pending = setTimeout(() => { pending = null; refresh(region); }, 150);
-      };
-      events.addEventListener("change", events.onmessage);
-    }
+    if (source) follow(source, soon);
   });
 }
 liveRegions();

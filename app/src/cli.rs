@@ -113,6 +113,16 @@ struct ServeArgs {
     /// Attempts before a failing event handler parks the event as a dead letter [default: 5]
     #[arg(long, env = "BOXOFFICE_HANDLER_MAX_ATTEMPTS")]
     max_attempts: Option<u32>,
+    /// Seconds a booking waits for its payment before it is cancelled [default: 30]
+    #[arg(long, env = "BOXOFFICE_PAYMENT_TIMEOUT", value_name = "SECS")]
+    payment_timeout: Option<f64>,
+    /// Seconds after which the simulated gateway settles a charge it left unanswered; 0 = never
+    /// [default: 120]
+    #[arg(long, env = "BOXOFFICE_GATEWAY_LATE_ANSWER", value_name = "SECS")]
+    gateway_late_answer: Option<f64>,
+    /// Wallet currency, ISO 4217 [default: EUR]
+    #[arg(long, env = "BOXOFFICE_CURRENCY")]
+    currency: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +183,15 @@ impl ServeArgs {
         }
         if let Some(m) = self.max_attempts {
             s.events.max_attempts = m;
+        }
+        if let Some(t) = self.payment_timeout {
+            s.bookings.payment_timeout_secs = t;
+        }
+        if let Some(t) = self.gateway_late_answer {
+            s.payments.gateway_late_answer_secs = t;
+        }
+        if let Some(c) = &self.currency {
+            s.payments.currency = c.to_ascii_uppercase();
         }
     }
 }

@@ -1,14 +1,20 @@
-//! Demo data for a new data folder: an admin whose password is printed once, so a person who just
-//! ran `cargo run --release` can log in.
+//! Demo data for a new data folder: an admin and a customer whose passwords are printed once,
+//! the customer's wallet funded, and a season of shows on sale — so a person who just ran
+//! `cargo run --release` can log in and book.
+
+use std::time::Duration;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use kernel::Trace;
-use users_api::NewUser;
+use bookings_api::NewShow;
+use kernel::{Timestamp, Trace};
+use users_api::{Actor, NewUser};
 
 use crate::modules::Modules;
 
 /// The demo admin's login.
 pub(crate) const DEMO_ADMIN_EMAIL: &str = "admin@boxoffice.local";
+/// The demo customer's login.
+pub(crate) const DEMO_CUSTOMER_EMAIL: &str = "ada@boxoffice.local";
 
 fn random_password() -> anyhow::Result<String> {
     let mut bytes = [0u8; 12];
@@ -16,23 +22,72 @@ fn random_password() -> anyhow::Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// (title, venue, days from now, hour UTC, capacity, price in cents)
+const SEASON: &[(&str, &str, u64, u64, i64, i64)] = &[
+    ("Hamlet", "The Globe", 3, 19, 120, 4_500),
+    ("The Magic Flute", "Royal Opera House", 6, 18, 300, 8_900),
+    ("Late-Night Jazz Trio", "Blue Room", 8, 21, 40, 2_200),
+    ("Swan Lake", "Coliseum", 13, 19, 250, 6_500),
+    ("Stand-up Showcase", "Comedy Cellar", 17, 20, 60, 1_800),
+    ("Symphony No. 9", "Festival Hall", 24, 19, 400, 5_500),
+];
+
 /// Creates the demo data and prints the logins.
 pub(crate) async fn seed(modules: &Modules) -> anyhow::Result<()> {
-    let password = random_password()?;
-    modules
+    let admin_password = random_password()?;
+    let admin = modules
         .users()
         .create_admin(
             Trace::new_root(),
             NewUser {
                 email: DEMO_ADMIN_EMAIL.into(),
                 full_name: "Box Office Admin".into(),
-                password: password.clone(),
+                password: admin_password.clone(),
             },
         )
         .await?;
+    let customer_password = random_password()?;
+    let customer = modules
+        .users()
+        .register(
+            Trace::new_root(),
+            NewUser {
+                email: DEMO_CUSTOMER_EMAIL.into(),
+                full_name: "Ada Lovelace".into(),
+                password: customer_password.clone(),
+            },
+        )
+        .await?;
+    modules
+        .payments()
+        .deposit(Trace::new_root(), customer.id, Some(25_000))
+        .await?;
+
+    let today = Timestamp::now().as_micros() / 86_400_000_000 * 86_400_000_000;
+    let actor = Actor::of(&admin);
+    for (title, venue, days, hour, capacity, price) in SEASON {
+        let starts_at =
+            Timestamp::from_micros(today).plus(Duration::from_secs(days * 86_400 + hour * 3_600));
+        let show = NewShow {
+            title: (*title).into(),
+            venue: (*venue).into(),
+            starts_at: starts_at.to_string(),
+            capacity: Some(*capacity),
+            price_cents: Some(*price),
+            currency: modules.payments().currency().to_owned(),
+        };
+        modules
+            .bookings()
+            .create_show(Trace::new_root(), &actor, show)
+            .await?;
+    }
     println!();
-    println!("  New data folder: demo data created.");
-    println!("  Admin login:  {DEMO_ADMIN_EMAIL}  /  {password}");
+    println!(
+        "  New data folder: demo data created ({} shows on sale).",
+        SEASON.len()
+    );
+    println!("  Admin login:     {DEMO_ADMIN_EMAIL}  /  {admin_password}");
+    println!("  Customer login:  {DEMO_CUSTOMER_EMAIL}  /  {customer_password}   (wallet: 250.00)");
     println!("  (shown only this once; `boxoffice users create-admin` makes or resets an admin)");
     println!();
     Ok(())

@@ -176,7 +176,7 @@ pub(crate) async fn dead_letters(
     for s in modules.subscriptions() {
         out.extend(s.dead_letters(all).await?);
     }
-    out.sort_by(|a, b| b.parked_at.cmp(&a.parked_at));
+    out.sort_by_key(|d| std::cmp::Reverse(d.parked_at));
     Ok(out)
 }
 

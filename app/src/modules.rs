@@ -1,16 +1,18 @@
 //! Wiring: every module opened on its own database, and their subscriptions to each other's
 //! streams. The only place that knows all modules at once.
 
-use std::{path::Path, sync::Arc};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use bookings::{Bookings, BookingsConfig};
 use kernel::{Bus, DbHealth, EventSource, Metrics, Subscription};
+use payments::{Payments, PaymentsConfig};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use users::Users;
 
-use crate::settings::Settings;
+use crate::settings::{Settings, seconds};
 
 /// All modules of one running application.
 #[derive(Clone)]
@@ -20,6 +22,8 @@ pub struct Modules {
 
 struct Inner {
     users: Users,
+    bookings: Bookings,
+    payments: Payments,
     bus: Bus,
     metrics: Metrics,
     subscriptions: Vec<Subscription>,
@@ -67,10 +71,40 @@ impl Modules {
         let users = Users::open(&db, &bus, &metrics)
             .await
             .context("opening the users module")?;
-        let subscriptions = Vec::new();
+        let payments = Payments::open(
+            &db,
+            &bus,
+            &metrics,
+            PaymentsConfig {
+                currency: settings.payments.currency.clone(),
+                late_answer: seconds(settings.payments.gateway_late_answer_secs),
+            },
+        )
+        .await
+        .context("opening the payments module")?;
+        let bookings = Bookings::open(
+            &db,
+            &bus,
+            &metrics,
+            // Bookings checks customers through the users module's published API.
+            Arc::new(users.clone()),
+            BookingsConfig {
+                payment_timeout: seconds(settings.bookings.payment_timeout_secs)
+                    .unwrap_or(Duration::from_secs(30)),
+            },
+        )
+        .await
+        .context("opening the bookings module")?;
+
+        let config = settings.events.subscription_config();
+        let mut subscriptions =
+            bookings.subscriptions(users.event_log(), payments.event_log(), config);
+        subscriptions.extend(payments.subscriptions(bookings.event_log(), config));
         Ok(Modules {
             inner: Arc::new(Inner {
                 users,
+                bookings,
+                payments,
                 bus,
                 metrics,
                 subscriptions,
@@ -81,6 +115,16 @@ impl Modules {
     /// The users module.
     pub fn users(&self) -> &Users {
         &self.inner.users
+    }
+
+    /// The bookings module.
+    pub fn bookings(&self) -> &Bookings {
+        &self.inner.bookings
+    }
+
+    /// The payments module.
+    pub fn payments(&self) -> &Payments {
+        &self.inner.payments
     }
 
     /// The shared metrics registry.
@@ -95,7 +139,11 @@ impl Modules {
 
     /// Every module's event stream, for the event log.
     pub fn event_logs(&self) -> Vec<Arc<dyn EventSource>> {
-        vec![self.inner.users.event_log()]
+        vec![
+            self.inner.users.event_log(),
+            self.inner.bookings.event_log(),
+            self.inner.payments.event_log(),
+        ]
     }
 
     /// Every subscription of one module to another's stream.
@@ -103,27 +151,39 @@ impl Modules {
         &self.inner.subscriptions
     }
 
-    /// Starts every subscription; they stop when `shutdown` is cancelled.
+    /// Starts every subscription and background task; they stop when `shutdown` is cancelled.
     pub fn start(&self, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
-        self.inner
+        let mut tasks: Vec<JoinHandle<()>> = self
+            .inner
             .subscriptions
             .iter()
             .map(|s| s.spawn(shutdown.clone()))
-            .collect()
+            .collect();
+        tasks.push(self.inner.bookings.spawn_timekeeper(shutdown.clone()));
+        tasks.push(self.inner.payments.spawn_gateway(shutdown.clone()));
+        tasks
     }
 
     /// Each module's status.
     pub async fn health(&self) -> Vec<ModuleHealth> {
-        vec![ModuleHealth::new(
-            users_api::STREAM,
-            self.inner.users.health().await,
-        )]
+        let (users, bookings, payments) = tokio::join!(
+            self.inner.users.health(),
+            self.inner.bookings.health(),
+            self.inner.payments.health()
+        );
+        vec![
+            ModuleHealth::new(users_api::STREAM, users),
+            ModuleHealth::new(bookings_api::STREAM, bookings),
+            ModuleHealth::new(payments_api::STREAM, payments),
+        ]
     }
 
     /// Takes a module offline for a while, or back online (`None`); false for an unknown module.
-    pub fn set_offline_for(&self, module: &str, duration: Option<std::time::Duration>) -> bool {
+    pub fn set_offline_for(&self, module: &str, duration: Option<Duration>) -> bool {
         match module {
             users_api::STREAM => self.inner.users.set_offline_for(duration),
+            bookings_api::STREAM => self.inner.bookings.set_offline_for(duration),
+            payments_api::STREAM => self.inner.payments.set_offline_for(duration),
             _ => return false,
         }
         true
@@ -131,6 +191,10 @@ impl Modules {
 
     /// Closes every database (after the subscriptions stopped).
     pub async fn close(&self) {
-        self.inner.users.close().await;
+        tokio::join!(
+            self.inner.users.close(),
+            self.inner.bookings.close(),
+            self.inner.payments.close()
+        );
     }
 }

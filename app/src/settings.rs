@@ -16,6 +16,10 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// The event backbone.
     pub events: EventSettings,
+    /// Shows and bookings.
+    pub bookings: BookingSettings,
+    /// Wallets, payments and the simulated card gateway.
+    pub payments: PaymentSettings,
     /// Demo data on a new data folder.
     pub demo: DemoSettings,
     /// Log output.
@@ -140,6 +144,47 @@ impl EventSettings {
     }
 }
 
+/// Shows and bookings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BookingSettings {
+    /// Seconds a booking waits for its payment before it is cancelled (fractions allowed).
+    pub payment_timeout_secs: f64,
+}
+
+impl Default for BookingSettings {
+    fn default() -> Self {
+        Self {
+            payment_timeout_secs: 30.0,
+        }
+    }
+}
+
+/// Wallets, payments and the simulated card gateway.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// The wallets' currency (ISO 4217); wallet payments in another currency are declined.
+    pub currency: String,
+    /// Seconds after which the simulated gateway settles a charge it did not answer (the
+    /// `4000000000003220` test card); 0 means it never does.
+    pub gateway_late_answer_secs: f64,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            currency: "EUR".into(),
+            gateway_late_answer_secs: 120.0,
+        }
+    }
+}
+
+/// A non-negative number of seconds as a duration (`None` for zero, negative or not finite).
+pub(crate) fn seconds(value: f64) -> Option<Duration> {
+    (value.is_finite() && value > 0.0).then(|| Duration::from_secs_f64(value.min(1e9)))
+}
+
 /// Demo data.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -191,6 +236,7 @@ impl Settings {
         s.demo.enabled = false;
         s.events.first_retry_ms = 10;
         s.events.safety_net_ms = 500;
+        s.bookings.payment_timeout_secs = 5.0;
         s
     }
 }

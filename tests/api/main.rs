@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod bookings;
 mod events;
 mod health;
 mod users;

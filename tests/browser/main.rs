@@ -9,4 +9,5 @@ mod helpers;
 
 mod driver;
 
+mod bookings;
 mod users;

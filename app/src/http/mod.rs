@@ -2,12 +2,14 @@
 //! cross-cutting pieces (request context, authentication, extractors, problem mapping).
 
 mod auth;
+mod bookings;
 mod context;
 mod events;
 mod extract;
 mod health;
 mod metrics;
 mod openapi;
+mod payments;
 mod problem;
 mod users;
 
@@ -16,15 +18,19 @@ use actix_web::{HttpRequest, ResponseError, error, web};
 pub(crate) use auth::{
     Csrf, SESSION_COOKIE, clear_session_cookie, csrf, current_user, session_cookie, verify_csrf,
 };
+pub(crate) use bookings::{BookingRequest, PaymentRequest, booking_command, compose};
 pub(crate) use context::{RequestContext, request_context};
 pub(crate) use events::EventsQuery;
 pub(crate) use extract::parse_query;
 pub(crate) use metrics::HttpMetrics;
+pub(crate) use payments::LedgerQuery;
 pub(crate) use problem::{ApiError, PROBLEM_TYPES};
 
 /// Every API route.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
+    bookings::configure(cfg);
+    payments::configure(cfg);
     events::configure(cfg);
     health::configure(cfg);
     openapi::configure(cfg);

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use utoipa::OpenApi;
 
-use super::{events, health, problem, users};
+use super::{bookings, events, health, payments, problem, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,10 @@ use super::{events, health, problem, users};
     paths(
         users::register, users::log_in, users::log_out, users::me, users::list, users::get, users::update,
         users::deactivate,
+        bookings::create_show, bookings::list_shows, bookings::get_show, bookings::update_show, bookings::cancel_show,
+        bookings::place, bookings::list, bookings::get, bookings::cancel, bookings::saga, bookings::details,
+        bookings::my_live,
+        payments::deposit, payments::wallet, payments::ledger, payments::list, payments::get,
         events::list, events::chain, events::live, events::subscriptions, events::dead_letters, events::retry,
         events::discard,
         health::health, health::metrics, health::set_availability,
@@ -24,6 +28,8 @@ use super::{events, health, problem, users};
     components(schemas(problem::Problem, kernel::FieldError)),
     tags(
         (name = "users", description = "Accounts and sessions (the users module)"),
+        (name = "bookings", description = "Shows, bookings and the booking saga (the bookings module)"),
+        (name = "payments", description = "Wallets, ledgers and payments (the payments module)"),
         (name = "events", description = "The event log across modules, subscriptions and dead letters (admins)"),
         (name = "operations", description = "Health, metrics and fault injection"),
     ),

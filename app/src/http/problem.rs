@@ -4,7 +4,9 @@
 use std::fmt;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use bookings::BookingsError;
 use kernel::{FieldError, FieldErrors};
+use payments::PaymentsError;
 use serde::Serialize;
 use users::UsersError;
 
@@ -33,6 +35,9 @@ pub(crate) enum ApiError {
     },
     /// 405: the path exists, the method does not.
     MethodNotAllowed,
+    /// 413.
+    /// 422: an `Idempotency-Key` came back with another request.
+    IdempotencyKeyReused,
     /// 413.
     PayloadTooLarge,
     /// 415.
@@ -129,6 +134,42 @@ pub(crate) const PROBLEM_TYPES: &[(&str, u16, &str, &str)] = &[
         "The path exists but does not accept this HTTP method; see the OpenAPI document at `/api/openapi.json`.",
     ),
     (
+        "not-enough-seats",
+        409,
+        "Not enough seats left",
+        "Fewer seats are left than asked for; `detail` says how many remain. Nothing was held.",
+    ),
+    (
+        "show-cancelled",
+        409,
+        "The show is cancelled",
+        "A cancelled show takes no bookings and cannot be changed.",
+    ),
+    (
+        "show-started",
+        409,
+        "The show has already started",
+        "No bookings once a show starts, and customers can no longer cancel.",
+    ),
+    (
+        "already-cancelled",
+        409,
+        "Already cancelled",
+        "The booking was cancelled before; its seats are released and any refund is under way.",
+    ),
+    (
+        "idempotency-key-reused",
+        422,
+        "Idempotency-Key reused for another request",
+        "The same `Idempotency-Key` must come with the same request. Use a new key for a new booking.",
+    ),
+    (
+        "balance-limit",
+        409,
+        "The wallet would hold too much",
+        "A wallet holds at most 100 000 000 cents.",
+    ),
+    (
         "payload-too-large",
         413,
         "The request body is too large",
@@ -166,6 +207,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict { slug, .. } => slug,
             ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::IdempotencyKeyReused => "idempotency-key-reused",
             ApiError::PayloadTooLarge => "payload-too-large",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
             ApiError::Unavailable(_) => "module-unavailable",
@@ -185,6 +227,9 @@ impl ApiError {
             ApiError::AccountDeactivated => "this account is deactivated".into(),
             ApiError::NotFound(what) => format!("{what} not found"),
             ApiError::MethodNotAllowed => "this path does not support that method".into(),
+            ApiError::IdempotencyKeyReused => {
+                "this Idempotency-Key was used for a different request".into()
+            }
             ApiError::PayloadTooLarge => "the body is larger than 64 KiB".into(),
             ApiError::UnsupportedMediaType => "expected Content-Type: application/json".into(),
             ApiError::Internal(_) => "an internal error occurred".into(),
@@ -272,6 +317,56 @@ impl From<kernel::Error> for ApiError {
             kernel::Error::WriterTimeout(module) => {
                 ApiError::Unavailable(format!("the {module} module is overloaded; retry shortly"))
             }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<BookingsError> for ApiError {
+    fn from(e: BookingsError) -> Self {
+        match e {
+            BookingsError::Validation(errors) => ApiError::Validation(errors),
+            BookingsError::ShowNotFound => ApiError::NotFound("show"),
+            BookingsError::BookingNotFound => ApiError::NotFound("booking"),
+            BookingsError::Forbidden => ApiError::Forbidden("this needs the admin role".into()),
+            BookingsError::AccountInactive => ApiError::AccountDeactivated,
+            e @ BookingsError::NotEnoughSeats { .. } => {
+                ApiError::conflict("not-enough-seats", e.to_string())
+            }
+            e @ BookingsError::ShowCancelled => ApiError::conflict("show-cancelled", e.to_string()),
+            e @ BookingsError::ShowStarted => ApiError::conflict("show-started", e.to_string()),
+            e @ BookingsError::AlreadyCancelled => {
+                ApiError::conflict("already-cancelled", e.to_string())
+            }
+            e @ BookingsError::CapacityBelowTaken { .. } => ApiError::Conflict {
+                slug: "conflict",
+                detail: e.to_string(),
+                errors: FieldErrors::single("capacity", format!("cannot be below the {e}")),
+            },
+            BookingsError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
+            BookingsError::DependencyUnavailable(why) => ApiError::Unavailable(why),
+            BookingsError::Storage(e) => e.into(),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<PaymentsError> for ApiError {
+    fn from(e: PaymentsError) -> Self {
+        match e {
+            PaymentsError::Validation(errors) => ApiError::Validation(errors),
+            PaymentsError::NotFound => ApiError::NotFound("payment"),
+            PaymentsError::Forbidden => ApiError::Forbidden("not your wallet".into()),
+            e @ PaymentsError::BalanceLimit => ApiError::Conflict {
+                slug: "balance-limit",
+                detail: e.to_string(),
+                errors: FieldErrors::single(
+                    "amount_cents",
+                    "would take the balance over the limit",
+                ),
+            },
+            PaymentsError::Contention => ApiError::Unavailable("the wallet is busy; retry".into()),
+            PaymentsError::Storage(e) => e.into(),
             other => ApiError::Internal(other.into()),
         }
     }

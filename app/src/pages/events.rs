@@ -164,7 +164,6 @@ async fn log_rows(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 struct TraceRow {
     depth: usize,
-    indent: usize,
     cause: Uuid,
     stream: String,
     event_type: String,
@@ -184,8 +183,7 @@ struct TracePage {
 fn flatten(node: &events::CauseNode, depth: usize, out: &mut Vec<TraceRow>) {
     let e = &node.event;
     out.push(TraceRow {
-        depth,
-        indent: depth * 2,
+        depth: depth.min(9),
         cause: e.causation_id,
         stream: e.stream.clone(),
         event_type: e.event_type.clone(),

@@ -3,11 +3,14 @@
 
 mod admin;
 mod assets;
+mod bookings;
 mod events;
 mod format;
 mod forms;
 mod problems;
+mod shows;
 mod users;
+mod wallet;
 
 use std::sync::LazyLock;
 
@@ -24,8 +27,10 @@ use crate::http::{self, ApiError, Csrf};
 pub(crate) use forms::FormField;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home));
     assets::configure(cfg);
+    shows::configure(cfg);
+    bookings::configure(cfg);
+    wallet::configure(cfg);
     problems::configure(cfg);
     users::configure(cfg);
     admin::configure(cfg);
@@ -87,6 +92,16 @@ fn notice(code: &str) -> Option<&'static str> {
         "saved" => "Your changes are saved.",
         "deactivated" => "The account is deactivated.",
         "module-changed" => "Module availability changed.",
+        "booked" => {
+            "Booked! Your seats are held while the payment settles; this page updates by itself."
+        }
+        "booking-cancelled" => {
+            "The booking is cancelled and its seats released. Paid bookings are refunded."
+        }
+        "deposited" => "Money added to your wallet.",
+        "show-scheduled" => "The show is on sale.",
+        "show-saved" => "The show is updated.",
+        "show-cancelled" => "The show is cancelled; its bookings are being refunded.",
         "dead-letter-applied" => "The dead letter was applied, exactly once.",
         "dead-letter-failing" => {
             "The handler failed again; the event stays parked with the new error."
@@ -98,8 +113,19 @@ fn notice(code: &str) -> Option<&'static str> {
 
 fn links(user: Option<&User>) -> Vec<NavLink> {
     let mut links = vec![NavLink::to("shows", "/", "Shows")];
+    if user.is_some() {
+        links.push(NavLink::to("bookings", "/bookings", "My bookings"));
+        links.push(NavLink::to("wallet", "/wallet", "Wallet"));
+    }
     if user.is_some_and(|u| u.role == Role::Admin) {
         links.push(NavLink::separator());
+        links.push(NavLink::to("admin-shows", "/admin/shows", "Manage shows"));
+        links.push(NavLink::to(
+            "admin-bookings",
+            "/admin/bookings",
+            "All bookings",
+        ));
+        links.push(NavLink::to("admin-payments", "/admin/payments", "Payments"));
         links.push(NavLink::to("admin-users", "/admin/users", "Users"));
         links.push(NavLink::to("admin-events", "/admin/events", "Events"));
         links.push(NavLink::to(
@@ -302,17 +328,6 @@ impl ResponseError for PageError {
 
 /// Changes whenever the embedded CSS or JS changes, so browsers fetch the new files.
 static ASSET_VERSION: LazyLock<String> = LazyLock::new(assets::version);
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct Home {
-    layout: Layout,
-}
-
-async fn home(req: HttpRequest) -> HttpResponse {
-    let (layout, page) = page(&req, "shows").await;
-    page.render(&Home { layout }, StatusCode::OK)
-}
 
 /// Unknown paths: a problem document under `/api/`, a page elsewhere.
 pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {

@@ -232,7 +232,12 @@ pub(crate) async fn on_refunded(
         "payment refunded",
         event,
         "ok",
-        Some(format!("{} {}", p.amount_cents, p.currency)),
+        Some(format!(
+            "{}.{:02} {}",
+            p.amount_cents / 100,
+            p.amount_cents % 100,
+            p.currency
+        )),
     )
     .await
 }

@@ -372,6 +372,15 @@ impl Bookings {
             .ok_or(BookingsError::ShowNotFound)
     }
 
+    /// The shows with these ids (at most 500), in one query.
+    pub async fn shows_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Show>, BookingsError> {
+        let mut unique: Vec<Uuid> = ids.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        unique.truncate(500);
+        store::shows_by_ids(self.db.reader()?, &unique).await
+    }
+
     /// Shows soonest first: upcoming ones on sale, or all of them (past, cancelled) with `all`.
     pub async fn shows(
         &self,
@@ -518,8 +527,10 @@ impl Bookings {
             event_id: Some(placed.event_id),
             outcome: "ok",
             detail: Some(format!(
-                "{seats} seat(s), {} {}",
-                booking.amount_cents, booking.currency
+                "{seats} seat(s), {}.{:02} {}",
+                booking.amount_cents / 100,
+                booking.amount_cents % 100,
+                booking.currency
             )),
         };
         store::add_step(tx.conn(), booking.id, step, now).await?;

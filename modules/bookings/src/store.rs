@@ -75,6 +75,26 @@ pub(crate) async fn show(exec: impl SqliteExecutor<'_>, id: Uuid) -> Result<Opti
     row.as_ref().map(show_from_row).transpose()
 }
 
+/// The shows with these ids (one query, whatever their number).
+pub(crate) async fn shows_by_ids(exec: impl SqliteExecutor<'_>, ids: &[Uuid]) -> Result<Vec<Show>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(SHOW_COLUMNS);
+    sql.push(" WHERE id IN (");
+    let mut list = sql.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    sql.push(")");
+    let rows = sql
+        .build()
+        .fetch_all(exec)
+        .await
+        .map_err(BookingsError::storage)?;
+    rows.iter().map(show_from_row).collect()
+}
+
 /// Shows by start time; only upcoming scheduled ones unless `all`.
 pub(crate) async fn list_shows(
     exec: impl SqliteExecutor<'_>,

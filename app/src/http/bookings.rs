@@ -1,0 +1,522 @@
+//! The bookings part of the JSON API: shows, bookings, sagas, the composed booking details, and
+//! the customer's own live stream.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, http::header::LOCATION, web};
+use bookings_api::{
+    Booking, BookingFilter, BookingPage, BookingStatus, NewShow, PaymentInstruction, PlaceBooking,
+    Saga, Show, ShowPatch,
+};
+use kernel::{FieldErrors, Timestamp};
+use payments_api::{CardDetails, Payment};
+use serde::{Deserialize, Serialize};
+use users_api::{Actor, UserDirectory};
+use uuid::Uuid;
+
+use super::{
+    auth::{Admin, Authenticated},
+    context::RequestContext,
+    extract::{Json, Query},
+    problem::{ApiError, Problem},
+};
+use crate::startup::AppState;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/shows")
+            .route(web::post().to(create_show))
+            .route(web::get().to(list_shows)),
+    )
+    .service(
+        web::resource("/api/shows/{id}")
+            .route(web::get().to(get_show))
+            .route(web::patch().to(update_show)),
+    )
+    .service(web::resource("/api/shows/{id}/cancel").route(web::post().to(cancel_show)))
+    .service(
+        web::resource("/api/bookings")
+            .route(web::post().to(place))
+            .route(web::get().to(list)),
+    )
+    .service(web::resource("/api/bookings/{id}").route(web::get().to(get)))
+    .service(web::resource("/api/bookings/{id}/cancel").route(web::post().to(cancel)))
+    .service(web::resource("/api/bookings/{id}/saga").route(web::get().to(saga)))
+    .service(web::resource("/api/bookings/{id}/details").route(web::get().to(details)))
+    .service(web::resource("/api/me/live").route(web::get().to(my_live)));
+}
+
+/// Schedule a show (admins).
+#[utoipa::path(post, path = "/api/shows", tag = "bookings", request_body = NewShow,
+    responses((status = 201, body = Show), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_show(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    admin: Admin,
+    Json(body): Json<NewShow>,
+) -> Result<HttpResponse, ApiError> {
+    let show = state
+        .modules
+        .bookings()
+        .create_show(ctx.trace(), &admin.actor(), body)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/shows/{}", show.id)))
+        .json(show))
+}
+
+/// Which shows.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub(crate) struct ShowsQuery {
+    /// Include past and cancelled shows.
+    all: bool,
+    /// 1 to 200; default 50.
+    limit: Option<u32>,
+    /// From the previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+/// A page of shows.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ShowList {
+    items: Vec<Show>,
+    next_cursor: Option<String>,
+}
+
+/// Shows soonest first, with the seats still available.
+#[utoipa::path(get, path = "/api/shows", tag = "bookings", params(ShowsQuery),
+    responses((status = 200, body = ShowList), (status = 422, body = Problem)))]
+pub(crate) async fn list_shows(
+    state: web::Data<AppState>,
+    Query(q): Query<ShowsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = state
+        .modules
+        .bookings()
+        .shows(q.all, q.limit.unwrap_or(50), q.cursor.as_deref())
+        .await?;
+    Ok(HttpResponse::Ok().json(ShowList {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One show.
+#[utoipa::path(get, path = "/api/shows/{id}", tag = "bookings", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Show), (status = 404, body = Problem)))]
+pub(crate) async fn get_show(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.modules.bookings().show(*id).await?))
+}
+
+/// Change a show (admins).
+#[utoipa::path(patch, path = "/api/shows/{id}", tag = "bookings", params(("id" = Uuid, Path)), request_body = ShowPatch,
+    responses((status = 200, body = Show), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn update_show(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    admin: Admin,
+    id: web::Path<Uuid>,
+    Json(patch): Json<ShowPatch>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(
+        state
+            .modules
+            .bookings()
+            .update_show(ctx.trace(), &admin.actor(), *id, patch)
+            .await?,
+    ))
+}
+
+/// Cancel a show (admins): its bookings are cancelled and paid ones refunded.
+#[utoipa::path(post, path = "/api/shows/{id}/cancel", tag = "bookings", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Show), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn cancel_show(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    admin: Admin,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(
+        state
+            .modules
+            .bookings()
+            .cancel_show(ctx.trace(), &admin.actor(), *id)
+            .await?,
+    ))
+}
+
+/// How to pay for a booking.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum PaymentRequest {
+    /// From the wallet.
+    Wallet,
+    /// By card: `{"type":"card","number":"4242 4242 4242 4242","exp_month":12,"exp_year":2030,"cvc":"123"}`.
+    Card(CardDetails),
+}
+
+/// A booking request.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub(crate) struct BookingRequest {
+    /// The show.
+    #[serde(default)]
+    show_id: String,
+    /// 1 to 20.
+    #[serde(default)]
+    seats: Option<i64>,
+    /// `{"type":"wallet"}` or a card.
+    #[serde(default)]
+    payment: Option<PaymentRequest>,
+}
+
+impl BookingRequest {
+    /// A request built from a form rather than a JSON body.
+    pub(crate) fn new(
+        show_id: String,
+        seats: Option<i64>,
+        payment: Option<PaymentRequest>,
+    ) -> BookingRequest {
+        BookingRequest {
+            show_id,
+            seats,
+            payment,
+        }
+    }
+}
+
+/// Turns the body into a booking command: cards become tokens here, so the bookings module never
+/// sees a card number. All field errors are reported at once.
+pub(crate) fn booking_command(
+    state: &AppState,
+    body: BookingRequest,
+    idempotency_key: Option<String>,
+) -> Result<PlaceBooking, ApiError> {
+    let mut errors = FieldErrors::new();
+    if body.show_id.trim().is_empty() {
+        errors.add("show_id", "is required");
+    } else if Uuid::parse_str(body.show_id.trim()).is_err() {
+        errors.add("show_id", "must be a show id (a UUID)");
+    }
+    match body.seats {
+        None => errors.add("seats", "is required"),
+        Some(s) if !(1..=20).contains(&s) => errors.add("seats", "must be between 1 and 20"),
+        Some(_) => {}
+    }
+    let payment = match body.payment {
+        None => {
+            errors.add("payment", "is required");
+            None
+        }
+        Some(PaymentRequest::Wallet) => Some(PaymentInstruction::Wallet),
+        Some(PaymentRequest::Card(card)) => match state.modules.payments().tokenize_card(&card) {
+            Ok(t) => Some(PaymentInstruction::Card {
+                token: t.token,
+                brand: t.brand,
+                last4: t.last4,
+            }),
+            Err(payments::PaymentsError::Validation(fields)) => {
+                for f in fields.iter() {
+                    errors.add(format!("payment.{}", f.field), f.message.clone());
+                }
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    match (errors.into_result(), payment) {
+        (Ok(()), Some(payment)) => Ok(PlaceBooking {
+            show_id: body.show_id,
+            seats: body.seats.unwrap_or_default(),
+            payment,
+            idempotency_key,
+        }),
+        (Err(errors), _) => Err(ApiError::Validation(errors)),
+        (Ok(()), None) => Err(ApiError::Validation(FieldErrors::single(
+            "payment",
+            "is required",
+        ))),
+    }
+}
+
+/// Book seats. Returns 202: the booking is `pending` until its payment settles. With the same
+/// `Idempotency-Key`, the same request returns the same booking (and a different one is 422).
+#[utoipa::path(post, path = "/api/bookings", tag = "bookings", request_body = BookingRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    responses((status = 202, body = Booking), (status = 401, body = Problem), (status = 404, description = "unknown show", body = Problem),
+              (status = 409, description = "not enough seats, show cancelled or started", body = Problem),
+              (status = 422, body = Problem)))]
+pub(crate) async fn place(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    user: Authenticated,
+    Json(body): Json<BookingRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| {
+                    ApiError::Validation(FieldErrors::single(
+                        "Idempotency-Key",
+                        "must be visible ASCII",
+                    ))
+                })?
+                .to_owned(),
+        ),
+    };
+    let command = booking_command(&state, body, key)?;
+    let placed = state
+        .modules
+        .bookings()
+        .place(ctx.trace(), &user.actor(), command)
+        .await?;
+    let mut response = HttpResponse::Accepted();
+    response.insert_header((LOCATION, format!("/api/bookings/{}", placed.booking.id)));
+    if !placed.created {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    if let Some(seq) = placed.seq {
+        response.insert_header(("X-Consistency-Token", format!("bookings:{seq}")));
+    }
+    Ok(response.json(placed.booking))
+}
+
+/// Filters of a booking list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub(crate) struct BookingsQuery {
+    /// `pending`, `confirmed` or `cancelled`.
+    status: Option<String>,
+    /// Only this customer's (admins; customers always see their own).
+    user_id: Option<String>,
+    /// Only this show's.
+    show_id: Option<String>,
+    /// Created at or after (RFC 3339).
+    from: Option<String>,
+    /// Created before (RFC 3339).
+    to: Option<String>,
+    /// 1 to 200; default 50.
+    limit: Option<u32>,
+    /// From the previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+impl BookingsQuery {
+    pub(crate) fn filter(self) -> Result<BookingFilter, ApiError> {
+        let mut e = FieldErrors::new();
+        let nonempty = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let status = nonempty(self.status).and_then(|s| {
+            let parsed = BookingStatus::parse(&s);
+            if parsed.is_none() {
+                e.add("status", "must be pending, confirmed or cancelled");
+            }
+            parsed
+        });
+        let mut uuid = |name: &str, value: Option<String>| {
+            nonempty(value).and_then(|v| {
+                Uuid::parse_str(&v)
+                    .map_err(|_| e.add(name, "must be a UUID"))
+                    .ok()
+            })
+        };
+        let user_id = uuid("user_id", self.user_id);
+        let show_id = uuid("show_id", self.show_id);
+        let mut time = |name: &str, value: Option<String>| {
+            nonempty(value).and_then(|v| {
+                Timestamp::parse_rfc3339(&v)
+                    .map_err(|_| e.add(name, "must be an RFC 3339 date-time"))
+                    .ok()
+            })
+        };
+        let from = time("from", self.from);
+        let to = time("to", self.to);
+        e.into_result().map_err(ApiError::Validation)?;
+        Ok(BookingFilter {
+            status,
+            user_id,
+            show_id,
+            from,
+            to,
+            limit: self.limit.unwrap_or(50),
+            cursor: nonempty(self.cursor),
+        })
+    }
+}
+
+/// Bookings, newest first: your own, or everyone's for admins.
+#[utoipa::path(get, path = "/api/bookings", tag = "bookings", params(BookingsQuery),
+    responses((status = 200, body = BookingPage), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    user: Authenticated,
+    Query(q): Query<BookingsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = state
+        .modules
+        .bookings()
+        .bookings(&user.actor(), q.filter()?)
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One booking (its customer's, or any for admins).
+#[utoipa::path(get, path = "/api/bookings/{id}", tag = "bookings", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Booking), (status = 404, body = Problem)))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    user: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.modules.bookings().booking(&user.actor(), *id).await?))
+}
+
+/// Cancel a booking; a paid one is refunded by payments.
+#[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings", params(("id" = Uuid, Path)),
+    responses((status = 202, body = Booking), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn cancel(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    user: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Accepted().json(
+        state
+            .modules
+            .bookings()
+            .cancel(ctx.trace(), &user.actor(), *id)
+            .await?,
+    ))
+}
+
+/// A booking's saga: state, deadline and timeline.
+#[utoipa::path(get, path = "/api/bookings/{id}/saga", tag = "bookings", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Saga), (status = 404, body = Problem)))]
+pub(crate) async fn saga(
+    state: web::Data<AppState>,
+    user: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.modules.bookings().saga(&user.actor(), *id).await?))
+}
+
+/// The customer as the users module tells it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CustomerPart {
+    pub(crate) id: Uuid,
+    pub(crate) email: String,
+    pub(crate) full_name: String,
+    pub(crate) active: bool,
+}
+
+/// A booking with its customer and payment, composed from three modules' APIs.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BookingDetails {
+    pub(crate) booking: Booking,
+    /// From the users module; null when it could not answer.
+    pub(crate) user: Option<CustomerPart>,
+    /// From the payments module; null when none was requested yet or it could not answer.
+    pub(crate) payment: Option<Payment>,
+    /// True when a part is missing because its module failed.
+    pub(crate) partial: bool,
+    /// Which parts are missing (`user`, `payment`).
+    pub(crate) missing: Vec<&'static str>,
+    /// Why, per missing part.
+    pub(crate) errors: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// How long each module may take to answer a composed request.
+const PART_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// API composition: the booking (required), then the customer and the payment concurrently, each
+/// bounded in time; a failing part is reported missing instead of failing the whole.
+pub(crate) async fn compose(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<BookingDetails, ApiError> {
+    let booking = state.modules.bookings().booking(actor, id).await?;
+    let users = state.modules.users();
+    let payments = state.modules.payments();
+    let (user, payment) = tokio::join!(
+        tokio::time::timeout(PART_TIMEOUT, users.find_user(booking.user_id)),
+        tokio::time::timeout(PART_TIMEOUT, payments.payment_for_booking(id)),
+    );
+    let mut details = BookingDetails {
+        booking,
+        user: None,
+        payment: None,
+        partial: false,
+        missing: Vec::new(),
+        errors: Default::default(),
+    };
+    let missing = |part: &'static str, why: String, d: &mut BookingDetails| {
+        d.partial = true;
+        d.missing.push(part);
+        d.errors.insert(part, why);
+    };
+    match user {
+        Ok(Ok(Some(u))) => {
+            details.user = Some(CustomerPart {
+                id: u.id,
+                email: u.email,
+                full_name: u.full_name,
+                active: u.active,
+            })
+        }
+        Ok(Ok(None)) => missing(
+            "user",
+            "the users module does not know this user".into(),
+            &mut details,
+        ),
+        Ok(Err(e)) => missing("user", e.to_string(), &mut details),
+        Err(_) => missing(
+            "user",
+            "the users module did not answer in time".into(),
+            &mut details,
+        ),
+    }
+    match payment {
+        Ok(Ok(p)) => details.payment = p,
+        Ok(Err(e)) => missing("payment", e.to_string(), &mut details),
+        Err(_) => missing(
+            "payment",
+            "the payments module did not answer in time".into(),
+            &mut details,
+        ),
+    }
+    Ok(details)
+}
+
+/// The booking with its customer and payment (API composition). When the users or payments
+/// module fails, the rest comes back with `partial: true` and the missing part named.
+#[utoipa::path(get, path = "/api/bookings/{id}/details", tag = "bookings", params(("id" = Uuid, Path)),
+    responses((status = 200, body = BookingDetails), (status = 404, body = Problem), (status = 503, body = Problem)))]
+pub(crate) async fn details(
+    state: web::Data<AppState>,
+    user: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(compose(&state, &user.actor(), *id).await?))
+}
+
+#[derive(Deserialize)]
+struct Scoped {
+    user_id: Option<Uuid>,
+}
+
+/// Your bookings' and payments' events as they happen (server-sent events), so pages update
+/// without reloading.
+#[utoipa::path(get, path = "/api/me/live", tag = "bookings",
+    responses((status = 200, description = "text/event-stream", content_type = "text/event-stream"), (status = 401, body = Problem)))]
+pub(crate) async fn my_live(state: web::Data<AppState>, user: Authenticated) -> HttpResponse {
+    let me = user.0.id;
+    super::events::sse_response(&state, move |e| {
+        (e.stream == bookings_api::STREAM || e.stream == payments_api::STREAM)
+            && serde_json::from_str::<Scoped>(e.payload.get()).is_ok_and(|s| s.user_id == Some(me))
+    })
+}

@@ -1,0 +1,482 @@
+//! Bookings: the customer's list and each booking's page (status, saga timeline, the composed
+//! view), both updating live; the admin's list of all bookings.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use bookings_api::{Booking, BookingFilter, BookingStatus, CancelReason, Show};
+use serde::Deserialize;
+use users_api::{Actor, User};
+use uuid::Uuid;
+
+use super::{
+    Layout, PageError, check_csrf, format, page_for, require_admin, require_user, see_other,
+};
+use crate::{
+    http::{ApiError, RequestContext, compose},
+    startup::AppState,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/bookings", web::get().to(my_bookings))
+        .route("/bookings/rows", web::get().to(my_rows))
+        .route("/bookings/{id}", web::get().to(booking_page))
+        .route("/bookings/{id}/live", web::get().to(booking_live))
+        .route("/bookings/{id}/cancel", web::post().to(cancel))
+        .route("/admin/bookings", web::get().to(all_bookings))
+        .route("/admin/bookings/rows", web::get().to(all_rows));
+}
+
+pub(crate) fn reason_text(reason: CancelReason) -> &'static str {
+    match reason {
+        CancelReason::PaymentDeclined => "payment declined",
+        CancelReason::PaymentTimeout => "payment timed out",
+        CancelReason::CustomerCancelled => "cancelled by you",
+        CancelReason::AdminCancelled => "cancelled by the box office",
+        CancelReason::ShowCancelled => "show cancelled",
+    }
+}
+
+pub(crate) fn payment_text(b: &Booking) -> String {
+    match (&b.card_brand, &b.card_last4) {
+        (Some(brand), Some(last4)) => format!("{brand} •••• {last4}"),
+        _ => "wallet".into(),
+    }
+}
+
+struct Row {
+    id: Uuid,
+    show_title: String,
+    show_when: String,
+    email: String,
+    seats: i64,
+    amount: String,
+    payment: String,
+    status: &'static str,
+    reason: Option<&'static str>,
+    placed: String,
+}
+
+#[derive(Template)]
+#[template(path = "bookings.html")]
+struct ListPage {
+    layout: Layout,
+    heading: &'static str,
+    admin_view: bool,
+    live_url: String,
+    live_source: &'static str,
+    status_options: Vec<(&'static str, &'static str)>,
+    show_options: Vec<(String, String)>,
+    filter_status: String,
+    filter_show: String,
+    rows: Vec<Row>,
+    next_page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "_booking_rows.html")]
+struct RowsFragment {
+    admin_view: bool,
+    rows: Vec<Row>,
+    next_page: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ListQuery {
+    status: String,
+    show_id: String,
+    cursor: String,
+}
+
+async fn rows(
+    state: &AppState,
+    actor: &Actor,
+    q: &ListQuery,
+    base: &str,
+) -> Result<(Vec<Row>, Option<String>), PageError> {
+    let filter = BookingFilter {
+        status: BookingStatus::parse(&q.status),
+        show_id: Uuid::parse_str(&q.show_id).ok(),
+        limit: 50,
+        cursor: Some(q.cursor.clone()).filter(|c| !c.is_empty()),
+        ..BookingFilter::default()
+    };
+    let page = state.modules.bookings().bookings(actor, filter).await?;
+    let ids: Vec<Uuid> = page.items.iter().map(|b| b.show_id).collect();
+    let shows: HashMap<Uuid, Show> = state
+        .modules
+        .bookings()
+        .shows_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let rows = page
+        .items
+        .iter()
+        .map(|b| {
+            let show = shows.get(&b.show_id);
+            Row {
+                id: b.id,
+                show_title: show.map_or_else(|| "—".into(), |s| s.title.clone()),
+                show_when: show.map_or_else(String::new, |s| format::show_time(s.starts_at)),
+                email: b.user_email.clone(),
+                seats: b.seats,
+                amount: format::money(b.amount_cents, &b.currency),
+                payment: payment_text(b),
+                status: b.status.as_str(),
+                reason: b.cancel_reason.map(reason_text),
+                placed: format::time(b.created_at),
+            }
+        })
+        .collect();
+    let next_page = page.next_cursor.map(|c| {
+        let params = [
+            ("status", q.status.as_str()),
+            ("show_id", q.show_id.as_str()),
+            ("cursor", c.as_str()),
+        ];
+        let kept: Vec<_> = params.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        format!(
+            "{base}?{}",
+            serde_urlencoded::to_string(kept).unwrap_or_default()
+        )
+    });
+    Ok((rows, next_page))
+}
+
+async fn list_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: User,
+    admin_view: bool,
+    q: ListQuery,
+) -> Result<HttpResponse, PageError> {
+    let actor = Actor::of(&user);
+    let base = if admin_view {
+        "/admin/bookings"
+    } else {
+        "/bookings"
+    };
+    let (rows, next_page) = rows(state, &actor, &q, base).await?;
+    let show_options = if admin_view {
+        let shows = state.modules.bookings().shows(true, 200, None).await?;
+        shows
+            .items
+            .iter()
+            .rev()
+            .map(|s| {
+                (
+                    s.id.to_string(),
+                    format!("{} ({})", s.title, format::date(s.starts_at)),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (layout, page) = page_for(
+        req,
+        if admin_view {
+            "admin-bookings"
+        } else {
+            "bookings"
+        },
+        Some(user),
+    );
+    let view = ListPage {
+        layout,
+        heading: if admin_view {
+            "All bookings"
+        } else {
+            "My bookings"
+        },
+        admin_view,
+        live_url: format!("{base}/rows?{}", req.query_string()),
+        live_source: if admin_view {
+            "/api/events/live"
+        } else {
+            "/api/me/live"
+        },
+        status_options: vec![
+            ("", "any status"),
+            ("pending", "pending"),
+            ("confirmed", "confirmed"),
+            ("cancelled", "cancelled"),
+        ],
+        show_options,
+        filter_status: q.status,
+        filter_show: q.show_id,
+        rows,
+        next_page,
+    };
+    Ok(page.render(&view, StatusCode::OK))
+}
+
+async fn my_bookings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    list_page(&req, &state, user, false, q.into_inner()).await
+}
+
+async fn all_bookings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    list_page(&req, &state, admin, true, q.into_inner()).await
+}
+
+async fn my_rows(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    let (rows, next_page) = rows(&state, &Actor::of(&user), &q, "/bookings").await?;
+    let (_, page) = page_for(&req, "", None);
+    Ok(page.render(
+        &RowsFragment {
+            admin_view: false,
+            rows,
+            next_page,
+        },
+        StatusCode::OK,
+    ))
+}
+
+async fn all_rows(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    let (rows, next_page) = rows(&state, &Actor::of(&admin), &q, "/admin/bookings").await?;
+    let (_, page) = page_for(&req, "", None);
+    Ok(page.render(
+        &RowsFragment {
+            admin_view: true,
+            rows,
+            next_page,
+        },
+        StatusCode::OK,
+    ))
+}
+
+struct Step {
+    action: String,
+    detail: Option<String>,
+    at: String,
+    event_type: Option<String>,
+    outcome: String,
+}
+
+struct PaymentView {
+    status: &'static str,
+    reason: Option<String>,
+    method: String,
+    history: Vec<(String, String, String)>,
+}
+
+/// Everything the booking page shows; rendered whole, or alone as the live fragment.
+struct Body {
+    id: Uuid,
+    csrf: String,
+    show_title: String,
+    show_when: String,
+    show_venue: String,
+    status: &'static str,
+    reason: Option<&'static str>,
+    seats: i64,
+    amount: String,
+    payment_method: String,
+    booking_email: String,
+    placed: String,
+    can_cancel: bool,
+    saga_state: &'static str,
+    deadline: String,
+    steps: Vec<Step>,
+    trace_link: Option<String>,
+    partial: bool,
+    customer: Option<(String, String)>,
+    user_error: String,
+    payment: Option<PaymentView>,
+    payment_missing: bool,
+    payment_error: String,
+}
+
+#[derive(Template)]
+#[template(path = "booking.html")]
+struct BookingPage {
+    layout: Layout,
+    id: Uuid,
+    live_source: &'static str,
+    b: Body,
+}
+
+#[derive(Template)]
+#[template(path = "_booking_body.html")]
+struct BookingFragment {
+    b: Body,
+}
+
+async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<Body, PageError> {
+    let actor = Actor::of(user);
+    let details = compose(state, &actor, id).await?;
+    let saga = state.modules.bookings().saga(&actor, id).await?;
+    let show = state
+        .modules
+        .bookings()
+        .show(details.booking.show_id)
+        .await?;
+    let b = &details.booking;
+    let started = show.starts_at <= kernel::Timestamp::now();
+    let payment = details.payment.as_ref().map(|p| PaymentView {
+        status: p.status.as_str(),
+        reason: p.decline_reason.clone(),
+        method: match (&p.method.brand, &p.method.last4) {
+            (Some(brand), Some(last4)) => format!("{brand} •••• {last4}"),
+            _ => p.method.kind.clone(),
+        },
+        history: p
+            .history
+            .iter()
+            .map(|h| {
+                (
+                    h.event.replace('_', " "),
+                    h.detail.clone().unwrap_or_default(),
+                    format::time(h.occurred_at),
+                )
+            })
+            .collect(),
+    });
+    Ok(Body {
+        id,
+        csrf,
+        show_title: show.title.clone(),
+        show_when: format::show_time(show.starts_at),
+        show_venue: show.venue.clone(),
+        status: b.status.as_str(),
+        reason: b.cancel_reason.map(reason_text),
+        seats: b.seats,
+        amount: format::money(b.amount_cents, &b.currency),
+        payment_method: payment_text(b),
+        booking_email: b.user_email.clone(),
+        placed: format::time(b.created_at),
+        can_cancel: b.status != BookingStatus::Cancelled && (!started || actor.is_admin()),
+        saga_state: saga.state.as_str(),
+        deadline: format::time(saga.deadline_at),
+        steps: saga
+            .steps
+            .into_iter()
+            .map(|s| Step {
+                action: s.action,
+                detail: s.detail,
+                at: format::time(s.at),
+                event_type: s.event_type,
+                outcome: s.outcome,
+            })
+            .collect(),
+        trace_link: None,
+        partial: details.partial,
+        customer: details
+            .user
+            .as_ref()
+            .map(|u| (u.full_name.clone(), u.email.clone())),
+        user_error: details.errors.get("user").cloned().unwrap_or_default(),
+        payment,
+        payment_missing: details.missing.contains(&"payment"),
+        payment_error: details.errors.get("payment").cloned().unwrap_or_default(),
+    })
+}
+
+async fn booking_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    let is_admin = user.role == users_api::Role::Admin;
+    let (layout, page) = page_for(
+        &req,
+        if is_admin {
+            "admin-bookings"
+        } else {
+            "bookings"
+        },
+        Some(user.clone()),
+    );
+    let mut b = body(&state, &user, *id, layout.csrf.clone()).await?;
+    if is_admin {
+        // The booking's first event carries the correlation id of the request that placed it.
+        let filter = crate::events::LogFilter {
+            stream: Some(bookings_api::STREAM.into()),
+            event_type: Some("BookingPlaced".into()),
+            aggregate_id: Some(id.to_string()),
+            ..Default::default()
+        };
+        if let Ok(first) = crate::events::page(&state.modules, &filter, None, 1).await {
+            b.trace_link = first
+                .items
+                .first()
+                .map(|e| format!("/admin/events/trace/{}", e.correlation_id));
+        }
+    }
+    let live_source = if is_admin {
+        "/api/events/live"
+    } else {
+        "/api/me/live"
+    };
+    Ok(page.render(
+        &BookingPage {
+            layout,
+            id: *id,
+            live_source,
+            b,
+        },
+        StatusCode::OK,
+    ))
+}
+
+async fn booking_live(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    let (layout, page) = page_for(&req, "", Some(user.clone()));
+    let b = body(&state, &user, *id, layout.csrf.clone()).await?;
+    Ok(page.render(&BookingFragment { b }, StatusCode::OK))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CsrfForm {
+    csrf_token: String,
+}
+
+async fn cancel(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    check_csrf(&req, &form.csrf_token)?;
+    match state
+        .modules
+        .bookings()
+        .cancel(ctx.trace(), &Actor::of(&user), *id)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/bookings/{id}?done=booking-cancelled"))),
+        Err(e) => Err(ApiError::from(e).into()),
+    }
+}

@@ -1,0 +1,656 @@
+//! Shows: the home page's list, a show's page with the booking form, and the admin's schedule.
+
+use actix_web::{HttpRequest, HttpResponse, ResponseError, http::StatusCode, web};
+use askama::Template;
+use bookings_api::{NewShow, Show, ShowPatch, ShowStatus};
+use kernel::{FieldErrors, Timestamp};
+use payments_api::CardDetails;
+use serde::Deserialize;
+use users_api::{Actor, User};
+use uuid::Uuid;
+
+use super::{
+    FormField, Layout, PageError, check_csrf, format, forms::attach_errors, page, page_for,
+    require_admin, require_user, see_other,
+};
+use crate::{
+    http::{ApiError, BookingRequest, PaymentRequest, RequestContext, booking_command},
+    startup::AppState,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/shows/{id}", web::get().to(show_page))
+        .route("/shows/{id}/book", web::post().to(book))
+        .route("/admin/shows", web::get().to(admin_shows))
+        .route("/admin/shows", web::post().to(create_show))
+        .route("/admin/shows/{id}", web::get().to(admin_show))
+        .route("/admin/shows/{id}", web::post().to(update_show))
+        .route("/admin/shows/{id}/cancel", web::post().to(cancel_show));
+}
+
+/// A show as pages display it.
+pub(crate) struct ShowView {
+    pub(crate) id: Uuid,
+    pub(crate) title: String,
+    pub(crate) venue: String,
+    pub(crate) when: String,
+    pub(crate) price: String,
+    pub(crate) capacity: i64,
+    pub(crate) taken: i64,
+    pub(crate) available: i64,
+    pub(crate) low_mark: i64,
+    pub(crate) high_mark: i64,
+    pub(crate) on_sale: bool,
+    pub(crate) cancelled: bool,
+    pub(crate) started: bool,
+}
+
+pub(crate) fn show_view(s: &Show) -> ShowView {
+    let cancelled = s.status == ShowStatus::Cancelled;
+    let started = s.starts_at <= Timestamp::now();
+    ShowView {
+        id: s.id,
+        title: s.title.clone(),
+        venue: s.venue.clone(),
+        when: format::show_time(s.starts_at),
+        price: format::money(s.price_cents, &s.currency),
+        capacity: s.capacity,
+        taken: s.seats_taken,
+        available: s.seats_available,
+        low_mark: s.capacity * 7 / 10,
+        high_mark: s.capacity * 9 / 10,
+        on_sale: !cancelled && !started && s.seats_available > 0,
+        cancelled,
+        started,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    layout: Layout,
+    shows: Vec<ShowView>,
+    next_page: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CursorQuery {
+    cursor: Option<String>,
+}
+
+async fn home(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<CursorQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (layout, page) = page(&req, "shows").await;
+    let list = state
+        .modules
+        .bookings()
+        .shows(false, 60, query.cursor.as_deref())
+        .await?;
+    let shows = list.items.iter().map(show_view).collect();
+    let next_page = list.next_cursor.map(|c| format!("/?cursor={c}"));
+    Ok(page.render(
+        &Home {
+            layout,
+            shows,
+            next_page,
+        },
+        StatusCode::OK,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "show.html")]
+struct ShowPage {
+    layout: Layout,
+    show: ShowView,
+    fields: Vec<FormField>,
+    card_fields: Vec<FormField>,
+    card_chosen: bool,
+    wallet_balance: String,
+    idempotency_key: String,
+    form_error: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct BookForm {
+    csrf_token: String,
+    idempotency_key: String,
+    seats: String,
+    payment_type: String,
+    number: String,
+    exp_month: String,
+    exp_year: String,
+    cvc: String,
+}
+
+fn book_fields(form: &BookForm, available: i64) -> (Vec<FormField>, Vec<FormField>) {
+    let seats = if form.seats.is_empty() {
+        "1".to_owned()
+    } else {
+        form.seats.clone()
+    };
+    let fields = vec![
+        FormField::new("seats", "Seats", "number")
+            .value(seats)
+            .attr("min", "1")
+            .attr("max", available.clamp(1, 20).to_string())
+            .help("Up to 20 per booking."),
+    ];
+    let card = vec![
+        FormField::new("number", "Card number", "text")
+            .value(&form.number)
+            .autocomplete("cc-number")
+            .attr("inputmode", "numeric")
+            .attr("placeholder", "4242 4242 4242 4242"),
+        FormField::new("exp_month", "Expiry month", "number")
+            .value(&form.exp_month)
+            .autocomplete("cc-exp-month")
+            .attr("min", "1")
+            .attr("max", "12"),
+        FormField::new("exp_year", "Expiry year", "number")
+            .value(&form.exp_year)
+            .autocomplete("cc-exp-year")
+            .attr("placeholder", "2030"),
+        FormField::new("cvc", "Security code", "text")
+            .autocomplete("cc-csc")
+            .attr("inputmode", "numeric")
+            .attr("maxlength", "4"),
+    ];
+    (fields, card)
+}
+
+async fn wallet_balance(state: &AppState, user: &User) -> String {
+    match state.modules.payments().wallet(user.id).await {
+        Ok(w) => format::money(w.balance_cents, &w.currency),
+        Err(_) => "unavailable".into(),
+    }
+}
+
+/// What the last attempt to book left to show: the values typed and what was wrong.
+struct Attempt<'a> {
+    form: &'a BookForm,
+    errors: Option<&'a FieldErrors>,
+    form_error: Option<String>,
+    status: StatusCode,
+}
+
+impl<'a> Attempt<'a> {
+    fn fresh(form: &'a BookForm) -> Attempt<'a> {
+        Attempt {
+            form,
+            errors: None,
+            form_error: None,
+            status: StatusCode::OK,
+        }
+    }
+}
+
+async fn render_show(
+    req: &HttpRequest,
+    state: &AppState,
+    show: &Show,
+    user: Option<User>,
+    attempt: Attempt<'_>,
+) -> HttpResponse {
+    let balance = match &user {
+        Some(u) => wallet_balance(state, u).await,
+        None => String::new(),
+    };
+    let (layout, page) = page_for(req, "shows", user);
+    let Attempt {
+        form,
+        errors,
+        form_error,
+        status,
+    } = attempt;
+    let (mut fields, mut card_fields) = book_fields(form, show.seats_available);
+    let mut form_error = form_error;
+    if let Some(errors) = errors {
+        let mut renamed = FieldErrors::new();
+        for e in errors.iter() {
+            renamed.add(e.field.trim_start_matches("payment."), e.message.clone());
+        }
+        attach_errors(&mut fields, &renamed);
+        attach_errors(&mut card_fields, &renamed);
+        let unclaimed = renamed
+            .iter()
+            .find(|e| !fields.iter().chain(&card_fields).any(|f| f.name == e.field))
+            .map(|e| format!("{} {}", e.field.replace('_', " "), e.message));
+        form_error = form_error.or(unclaimed);
+    }
+    let view = ShowPage {
+        layout,
+        show: show_view(show),
+        fields,
+        card_fields,
+        card_chosen: form.payment_type == "card",
+        wallet_balance: balance,
+        idempotency_key: kernel::new_id().to_string(),
+        form_error,
+    };
+    page.render(&view, status)
+}
+
+async fn show_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, PageError> {
+    let show = state.modules.bookings().show(*id).await?;
+    let user = crate::http::current_user(&req).await.unwrap_or(None);
+    let form = BookForm::default();
+    Ok(render_show(&req, &state, &show, user, Attempt::fresh(&form)).await)
+}
+
+async fn book(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    form: web::Form<BookForm>,
+) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    let form = form.into_inner();
+    check_csrf(&req, &form.csrf_token)?;
+    let show = state.modules.bookings().show(*id).await?;
+    let int = |text: &str| text.trim().parse::<i64>().ok();
+    let seats = match form.seats.trim() {
+        "" => None,
+        t => match int(t) {
+            Some(n) => Some(n),
+            None => {
+                let errors = FieldErrors::single("seats", "must be a whole number");
+                let attempt = Attempt {
+                    form: &form,
+                    errors: Some(&errors),
+                    form_error: None,
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                return Ok(render_show(&req, &state, &show, Some(user), attempt).await);
+            }
+        },
+    };
+    let payment = match form.payment_type.as_str() {
+        "card" => Some(PaymentRequest::Card(CardDetails {
+            number: form.number.clone(),
+            exp_month: int(&form.exp_month),
+            exp_year: int(&form.exp_year),
+            cvc: form.cvc.clone(),
+        })),
+        "wallet" => Some(PaymentRequest::Wallet),
+        _ => None,
+    };
+    let key = Some(form.idempotency_key.clone()).filter(|k| !k.is_empty());
+    let request = BookingRequest::new(id.to_string(), seats, payment);
+    let result = match booking_command(&state, request, key) {
+        Ok(command) => state
+            .modules
+            .bookings()
+            .place(ctx.trace(), &Actor::of(&user), command)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(placed) => Ok(see_other(&format!(
+            "/bookings/{}?done=booked",
+            placed.booking.id
+        ))),
+        Err(
+            e @ (ApiError::Validation(_)
+            | ApiError::Conflict { .. }
+            | ApiError::IdempotencyKeyReused),
+        ) => {
+            let status = e.status_code();
+            let (errors, message) = match &e {
+                ApiError::Validation(errors) => (Some(errors.clone()), None),
+                other => (None, Some(other.problem().detail)),
+            };
+            let show = state.modules.bookings().show(*id).await?;
+            let attempt = Attempt {
+                form: &form,
+                errors: errors.as_ref(),
+                form_error: message,
+                status,
+            };
+            Ok(render_show(&req, &state, &show, Some(user), attempt).await)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_shows.html")]
+struct AdminShows {
+    layout: Layout,
+    shows: Vec<ShowView>,
+    fields: Vec<FormField>,
+    form_error: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ShowForm {
+    csrf_token: String,
+    title: String,
+    venue: String,
+    starts_at: String,
+    capacity: String,
+    price: String,
+    currency: String,
+}
+
+fn show_fields(f: &ShowForm) -> Vec<FormField> {
+    vec![
+        FormField::new("title", "Title", "text")
+            .value(&f.title)
+            .attr("maxlength", "120"),
+        FormField::new("venue", "Venue", "text")
+            .value(&f.venue)
+            .attr("maxlength", "120"),
+        FormField::new("starts_at", "Starts at (UTC)", "datetime-local").value(&f.starts_at),
+        FormField::new("capacity", "Seats", "number")
+            .value(&f.capacity)
+            .attr("min", "1"),
+        FormField::new("price", "Price per seat", "text")
+            .value(&f.price)
+            .attr("placeholder", "25.00")
+            .attr("inputmode", "decimal"),
+        FormField::new("currency", "Currency", "text")
+            .value(if f.currency.is_empty() {
+                "EUR"
+            } else {
+                &f.currency
+            })
+            .attr("maxlength", "3"),
+    ]
+}
+
+/// The form's values as the module's input, with the form's own parse errors.
+fn parse_show_form(f: &ShowForm, errors: &mut FieldErrors) -> (Option<i64>, Option<i64>) {
+    let capacity = match f.capacity.trim() {
+        "" => None,
+        t => t
+            .parse::<i64>()
+            .map_err(|_| errors.add("capacity", "must be a whole number"))
+            .ok(),
+    };
+    let price = match f.price.trim() {
+        "" => None,
+        t => format::parse_amount(t)
+            .map_err(|m| errors.add("price", m))
+            .ok(),
+    };
+    (capacity, price)
+}
+
+fn renamed(errors: &FieldErrors) -> FieldErrors {
+    let mut out = FieldErrors::new();
+    for e in errors.iter() {
+        out.add(
+            if e.field == "price_cents" {
+                "price"
+            } else {
+                e.field.as_str()
+            },
+            e.message.clone(),
+        );
+    }
+    out
+}
+
+async fn admin_shows(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    render_admin_shows(
+        &req,
+        &state,
+        admin,
+        &ShowForm::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn render_admin_shows(
+    req: &HttpRequest,
+    state: &AppState,
+    admin: User,
+    form: &ShowForm,
+    errors: Option<FieldErrors>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let list = state.modules.bookings().shows(true, 200, None).await?;
+    let mut fields = show_fields(form);
+    let form_error = errors
+        .map(|e| attach_errors(&mut fields, &renamed(&e)))
+        .and_then(|left| left.first().cloned());
+    let (layout, page) = page_for(req, "admin-shows", Some(admin));
+    let shows = list.items.iter().rev().map(show_view).collect();
+    Ok(page.render(
+        &AdminShows {
+            layout,
+            shows,
+            fields,
+            form_error,
+        },
+        status,
+    ))
+}
+
+async fn create_show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    form: web::Form<ShowForm>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    let form = form.into_inner();
+    check_csrf(&req, &form.csrf_token)?;
+    let mut errors = FieldErrors::new();
+    let (capacity, price_cents) = parse_show_form(&form, &mut errors);
+    if !errors.is_empty() {
+        return render_admin_shows(
+            &req,
+            &state,
+            admin,
+            &form,
+            Some(errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let input = NewShow {
+        title: form.title.clone(),
+        venue: form.venue.clone(),
+        starts_at: format::from_datetime_local(&form.starts_at),
+        capacity,
+        price_cents,
+        currency: form.currency.clone(),
+    };
+    match state
+        .modules
+        .bookings()
+        .create_show(ctx.trace(), &Actor::of(&admin), input)
+        .await
+    {
+        Ok(show) => Ok(see_other(&format!(
+            "/admin/shows/{}?done=show-scheduled",
+            show.id
+        ))),
+        Err(e) => match ApiError::from(e) {
+            ApiError::Validation(errors) => {
+                render_admin_shows(
+                    &req,
+                    &state,
+                    admin,
+                    &form,
+                    Some(errors),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            other => Err(other.into()),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_show.html")]
+struct AdminShow {
+    layout: Layout,
+    show: ShowView,
+    fields: Vec<FormField>,
+    form_error: Option<String>,
+}
+
+fn form_of(show: &Show) -> ShowForm {
+    ShowForm {
+        csrf_token: String::new(),
+        title: show.title.clone(),
+        venue: show.venue.clone(),
+        starts_at: format::datetime_local(show.starts_at),
+        capacity: show.capacity.to_string(),
+        price: format!("{}.{:02}", show.price_cents / 100, show.price_cents % 100),
+        currency: show.currency.clone(),
+    }
+}
+
+async fn render_admin_show(
+    req: &HttpRequest,
+    admin: User,
+    show: &Show,
+    form: &ShowForm,
+    errors: Option<FieldErrors>,
+    status: StatusCode,
+) -> HttpResponse {
+    let mut fields = show_fields(form);
+    // The currency is fixed once bookings may exist in it.
+    fields.retain(|f| f.name != "currency");
+    let form_error = errors
+        .map(|e| attach_errors(&mut fields, &renamed(&e)))
+        .and_then(|left| left.first().cloned());
+    let (layout, page) = page_for(req, "admin-shows", Some(admin));
+    page.render(
+        &AdminShow {
+            layout,
+            show: show_view(show),
+            fields,
+            form_error,
+        },
+        status,
+    )
+}
+
+async fn admin_show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    let show = state.modules.bookings().show(*id).await?;
+    Ok(render_admin_show(&req, admin, &show, &form_of(&show), None, StatusCode::OK).await)
+}
+
+async fn update_show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    form: web::Form<ShowForm>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    let form = form.into_inner();
+    check_csrf(&req, &form.csrf_token)?;
+    let show = state.modules.bookings().show(*id).await?;
+    let mut errors = FieldErrors::new();
+    let (capacity, price_cents) = parse_show_form(&form, &mut errors);
+    if !errors.is_empty() {
+        return Ok(render_admin_show(
+            &req,
+            admin,
+            &show,
+            &form,
+            Some(errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await);
+    }
+    let starts_at = format::from_datetime_local(&form.starts_at);
+    let patch = ShowPatch {
+        title: Some(form.title.clone()),
+        venue: Some(form.venue.clone()),
+        // Unchanged start times are not re-validated, so a show can be edited on its last day.
+        starts_at: (form.starts_at != format::datetime_local(show.starts_at)).then_some(starts_at),
+        capacity,
+        price_cents,
+    };
+    match state
+        .modules
+        .bookings()
+        .update_show(ctx.trace(), &Actor::of(&admin), *id, patch)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/admin/shows/{id}?done=show-saved"))),
+        Err(e) => match ApiError::from(e) {
+            e @ (ApiError::Validation(_) | ApiError::Conflict { .. }) => {
+                let status = e.status_code();
+                let errors = e
+                    .field_errors()
+                    .cloned()
+                    .unwrap_or_else(|| FieldErrors::single("form", e.problem().detail));
+                Ok(render_admin_show(&req, admin, &show, &form, Some(errors), status).await)
+            }
+            other => Err(other.into()),
+        },
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CsrfForm {
+    csrf_token: String,
+}
+
+async fn cancel_show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    check_csrf(&req, &form.csrf_token)?;
+    state
+        .modules
+        .bookings()
+        .cancel_show(ctx.trace(), &Actor::of(&admin), *id)
+        .await?;
+    Ok(see_other(&format!("/admin/shows/{id}?done=show-cancelled")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_show_form_reports_what_cannot_be_parsed() {
+        let form = ShowForm {
+            capacity: "ten".into(),
+            price: "12,5x".into(),
+            ..ShowForm::default()
+        };
+        let mut errors = FieldErrors::new();
+        assert_eq!(parse_show_form(&form, &mut errors), (None, None));
+        let named: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, ["capacity", "price"]);
+    }
+}

@@ -1,0 +1,252 @@
+//! The wallet: balance, deposits, and the ledger with its time-travel control; the admin's list of
+//! payments.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use kernel::FieldErrors;
+use payments_api::LedgerEntryKind;
+use serde::Deserialize;
+use users_api::{Actor, User};
+use uuid::Uuid;
+
+use super::{
+    FormField, Layout, PageError, check_csrf, format, forms::attach_errors, page_for,
+    require_admin, require_user, see_other,
+};
+use crate::{
+    http::{ApiError, LedgerQuery, RequestContext, parse_query},
+    startup::AppState,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/wallet", web::get().to(wallet_page))
+        .route("/wallet/deposits", web::post().to(deposit))
+        .route("/admin/payments", web::get().to(payments_page));
+}
+
+struct Entry {
+    version: i64,
+    when: String,
+    kind: &'static str,
+    amount: String,
+    negative: bool,
+    balance: String,
+    booking_id: Option<Uuid>,
+}
+
+#[derive(Template)]
+#[template(path = "wallet.html")]
+struct WalletPage {
+    layout: Layout,
+    balance: String,
+    balance_then: String,
+    latest_version: i64,
+    version: i64,
+    as_of: String,
+    travelling: bool,
+    travel_error: Option<String>,
+    entries: Vec<Entry>,
+    fields: Vec<FormField>,
+    form_error: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct DepositForm {
+    csrf_token: String,
+    amount: String,
+}
+
+async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    user: User,
+    amount: &str,
+    errors: Option<FieldErrors>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let payments = state.modules.payments();
+    let now = payments.ledger(user.id, None, None).await?;
+    let raw: LedgerQuery = parse_query(req.query_string()).unwrap_or_default();
+    let (mut travel_error, mut ledger) = (None, now.clone());
+    match raw.parse() {
+        Ok((None, None)) => {}
+        Ok((as_of, version)) => match payments.ledger(user.id, as_of, version).await {
+            Ok(l) => ledger = l,
+            Err(e) => travel_error = Some(ApiError::from(e).problem().detail),
+        },
+        Err(e) => travel_error = Some(e.problem().detail),
+    }
+    let travelling = ledger.version != now.version || ledger.as_of.is_some();
+    let currency = ledger.currency.clone();
+    let entries = ledger
+        .entries
+        .iter()
+        .rev()
+        .map(|e| Entry {
+            version: e.version,
+            when: format::time(e.occurred_at),
+            kind: match e.kind {
+                LedgerEntryKind::Deposit => "deposit",
+                LedgerEntryKind::Charge => "charge",
+                LedgerEntryKind::Refund => "refund",
+            },
+            amount: format::money(e.amount_cents, &currency),
+            negative: e.amount_cents < 0,
+            balance: format::money(e.balance_after_cents, &currency),
+            booking_id: e.booking_id,
+        })
+        .collect();
+    let mut fields = vec![
+        FormField::new("amount", "Amount", "text")
+            .value(amount)
+            .attr("inputmode", "decimal")
+            .attr("placeholder", "50.00")
+            .help("Up to 1,000,000.00 per deposit."),
+    ];
+    let form_error = errors
+        .map(|e| attach_errors(&mut fields, &e))
+        .and_then(|left| left.first().cloned());
+    let (layout, page) = page_for(req, "wallet", Some(user));
+    let view = WalletPage {
+        layout,
+        balance: format::money(now.balance_cents, &now.currency),
+        balance_then: format::money(ledger.balance_cents, &currency),
+        latest_version: now.latest_version,
+        version: ledger.version,
+        as_of: ledger.as_of.map(format::datetime_local).unwrap_or_default(),
+        travelling,
+        travel_error,
+        entries,
+        fields,
+        form_error,
+    };
+    Ok(page.render(&view, status))
+}
+
+async fn wallet_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    render(&req, &state, user, "", None, StatusCode::OK).await
+}
+
+async fn deposit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    form: web::Form<DepositForm>,
+) -> Result<HttpResponse, PageError> {
+    let user = require_user(&req).await?;
+    check_csrf(&req, &form.csrf_token)?;
+    let cents = match format::parse_amount(&form.amount) {
+        Ok(c) => c,
+        Err(m) => {
+            return render(
+                &req,
+                &state,
+                user,
+                &form.amount,
+                Some(FieldErrors::single("amount", m)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    match state
+        .modules
+        .payments()
+        .deposit(ctx.trace(), user.id, Some(cents))
+        .await
+    {
+        Ok(_) => Ok(see_other("/wallet?done=deposited")),
+        Err(e) => match ApiError::from(e) {
+            e @ (ApiError::Validation(_) | ApiError::Conflict { .. }) => {
+                let status = actix_web::ResponseError::status_code(&e);
+                let mut errors = FieldErrors::new();
+                for f in e
+                    .field_errors()
+                    .map(|f| f.iter().cloned().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                {
+                    errors.add(
+                        if f.field == "amount_cents" {
+                            "amount".to_owned()
+                        } else {
+                            f.field
+                        },
+                        f.message,
+                    );
+                }
+                render(&req, &state, user, &form.amount, Some(errors), status).await
+            }
+            other => Err(other.into()),
+        },
+    }
+}
+
+struct PaymentRow {
+    when: String,
+    booking_id: Uuid,
+    booking_short: String,
+    amount: String,
+    method: String,
+    status: &'static str,
+    reason: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_payments.html")]
+struct PaymentsPage {
+    layout: Layout,
+    rows: Vec<PaymentRow>,
+    next_page: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CursorQuery {
+    cursor: Option<String>,
+}
+
+async fn payments_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<CursorQuery>,
+) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    let page = state
+        .modules
+        .payments()
+        .payments(&Actor::of(&admin), None, 100, q.cursor.as_deref())
+        .await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|p| PaymentRow {
+            when: format::time(p.created_at),
+            booking_id: p.booking_id,
+            booking_short: p.booking_id.to_string().chars().take(13).collect(),
+            amount: format::money(p.amount_cents, &p.currency),
+            method: match (&p.method.brand, &p.method.last4) {
+                (Some(b), Some(l)) => format!("{b} •••• {l}"),
+                _ => p.method.kind.clone(),
+            },
+            status: p.status.as_str(),
+            reason: p.decline_reason.clone(),
+        })
+        .collect();
+    let next_page = page
+        .next_cursor
+        .map(|c| format!("/admin/payments?cursor={c}"));
+    let (layout, page) = page_for(&req, "admin-payments", Some(admin));
+    Ok(page.render(
+        &PaymentsPage {
+            layout,
+            rows,
+            next_page,
+        },
+        StatusCode::OK,
+    ))
+}

@@ -1,0 +1,823 @@
+//! The booking saga end to end over HTTP: every path, the race for the last seats, email copies,
+//! API composition, and bad input.
+
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    TestApp, assert_problem, assert_status, client, error_fields, eventually, spawn_app,
+    spawn_app_with, unique_email,
+};
+
+const APPROVED: &str = "4242 4242 4242 4242";
+const DECLINED: &str = "4000000000000002";
+const NO_FUNDS: &str = "4000000000009995";
+const SILENT: &str = "4000000000003220";
+
+fn card(number: &str) -> Value {
+    json!({"type": "card", "number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"})
+}
+
+fn wallet() -> Value {
+    json!({"type": "wallet"})
+}
+
+impl TestApp {
+    pub(crate) async fn show(&self, admin: &Client, capacity: i64, price_cents: i64) -> Value {
+        let body = json!({
+            "title": "The Tempest", "venue": "Old Vic", "starts_at": "2099-06-01T19:30:00Z",
+            "capacity": capacity, "price_cents": price_cents, "currency": "EUR"
+        });
+        assert_status(
+            self.post_json(admin, "/api/shows", &body).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    pub(crate) async fn deposit(&self, client: &Client, amount_cents: i64) -> Value {
+        assert_status(
+            self.post_json(
+                client,
+                "/api/wallet/deposits",
+                &json!({"amount_cents": amount_cents}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    pub(crate) async fn book(
+        &self,
+        client: &Client,
+        show: &Value,
+        seats: i64,
+        payment: Value,
+    ) -> reqwest::Response {
+        self.post_json(
+            client,
+            "/api/bookings",
+            &json!({"show_id": show["id"], "seats": seats, "payment": payment}),
+        )
+        .await
+    }
+
+    pub(crate) async fn booked(
+        &self,
+        client: &Client,
+        show: &Value,
+        seats: i64,
+        payment: Value,
+    ) -> Value {
+        assert_status(
+            self.book(client, show, seats, payment).await,
+            StatusCode::ACCEPTED,
+        )
+        .await
+    }
+
+    /// Waits until the booking is no longer pending and returns it.
+    pub(crate) async fn settled(&self, client: &Client, booking: &Value) -> Value {
+        let path = format!("/api/bookings/{}", booking["id"].as_str().unwrap());
+        eventually("the booking to settle", Duration::from_secs(15), || async {
+            let b = assert_status(self.get(client, &path).await, StatusCode::OK).await;
+            (b["status"] != "pending").then_some(b)
+        })
+        .await
+    }
+
+    /// Waits until the booking's saga reaches `state` and returns it.
+    pub(crate) async fn saga_reaches(
+        &self,
+        client: &Client,
+        booking: &Value,
+        state: &str,
+    ) -> Value {
+        let path = format!("/api/bookings/{}/saga", booking["id"].as_str().unwrap());
+        eventually(
+            &format!("the saga to reach {state}"),
+            Duration::from_secs(15),
+            || async {
+                let s = assert_status(self.get(client, &path).await, StatusCode::OK).await;
+                (s["state"] == state).then_some(s)
+            },
+        )
+        .await
+    }
+
+    pub(crate) async fn balance(&self, client: &Client) -> i64 {
+        assert_status(self.get(client, "/api/wallet").await, StatusCode::OK).await["balance_cents"]
+            .as_i64()
+            .unwrap()
+    }
+
+    pub(crate) async fn seats_available(&self, show: &Value) -> i64 {
+        let path = format!("/api/shows/{}", show["id"].as_str().unwrap());
+        assert_status(self.get(&client(), &path).await, StatusCode::OK).await["seats_available"]
+            .as_i64()
+            .unwrap()
+    }
+}
+
+fn actions(saga: &Value) -> Vec<String> {
+    saga["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_booking_paid_from_the_wallet_is_confirmed_and_its_saga_and_details_show_it() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, ada_user) = app.customer().await;
+    let show = app.show(&admin, 10, 2_500).await;
+    app.deposit(&ada, 10_000).await;
+
+    let response = app.book(&ada, &show, 2, wallet()).await;
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/api/bookings/")
+    );
+    let booking = assert_status(response, StatusCode::ACCEPTED).await;
+    assert_eq!(booking["status"], "pending");
+    assert_eq!(booking["amount_cents"], 5_000);
+    assert_eq!(booking["user_email"], ada_user["email"]);
+    for field in [
+        "id",
+        "user_id",
+        "show_id",
+        "seats",
+        "currency",
+        "cancel_reason",
+        "created_at",
+        "updated_at",
+    ] {
+        assert!(
+            booking.get(field).is_some(),
+            "{field} missing from {booking}"
+        );
+    }
+
+    let done = app.settled(&ada, &booking).await;
+    assert_eq!(done["status"], "confirmed");
+    assert_eq!(app.balance(&ada).await, 5_000);
+    assert_eq!(app.seats_available(&show).await, 8);
+    let saga = app.saga_reaches(&ada, &booking, "confirmed").await;
+    assert_eq!(
+        actions(&saga),
+        [
+            "seats held; payment requested",
+            "payment captured",
+            "booking confirmed"
+        ]
+    );
+
+    let details = assert_status(
+        app.get(
+            &ada,
+            &format!("/api/bookings/{}/details", booking["id"].as_str().unwrap()),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(details["partial"], false);
+    assert_eq!(details["user"]["email"], ada_user["email"]);
+    assert_eq!(details["payment"]["status"], "captured");
+    assert_eq!(details["payment"]["method"]["kind"], "wallet");
+}
+
+#[tokio::test]
+async fn too_little_money_in_the_wallet_cancels_the_booking_and_releases_the_seats() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, _) = app.customer().await;
+    let show = app.show(&admin, 10, 2_500).await;
+    app.deposit(&ada, 1_000).await;
+    let booking = app.booked(&ada, &show, 1, wallet()).await;
+    let done = app.settled(&ada, &booking).await;
+    assert_eq!(
+        (done["status"].as_str(), done["cancel_reason"].as_str()),
+        (Some("cancelled"), Some("payment_declined"))
+    );
+    assert_eq!(app.seats_available(&show).await, 10);
+    assert_eq!(app.balance(&ada).await, 1_000);
+    let saga = app.saga_reaches(&ada, &booking, "cancelled").await;
+    assert_eq!(saga["steps"][1]["detail"], "insufficient_funds");
+}
+
+#[tokio::test]
+async fn an_approved_card_confirms_and_declined_cards_cancel_with_their_reason() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, _) = app.customer().await;
+    let show = app.show(&admin, 10, 1_000).await;
+    let paid = app.booked(&ada, &show, 1, card(APPROVED)).await;
+    assert_eq!(
+        (paid["card_brand"].as_str(), paid["card_last4"].as_str()),
+        (Some("visa"), Some("4242"))
+    );
+    let declined = app.booked(&ada, &show, 1, card(DECLINED)).await;
+    let broke = app.booked(&ada, &show, 1, card(NO_FUNDS)).await;
+
+    assert_eq!(app.settled(&ada, &paid).await["status"], "confirmed");
+    for (b, reason) in [(&declined, "card_declined"), (&broke, "insufficient_funds")] {
+        assert_eq!(
+            app.settled(&ada, b).await["cancel_reason"],
+            "payment_declined"
+        );
+        let payments = assert_status(
+            app.get(
+                &ada,
+                &format!("/api/payments?booking_id={}", b["id"].as_str().unwrap()),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(payments["items"][0]["decline_reason"], reason);
+    }
+    assert_eq!(app.seats_available(&show).await, 9);
+    // Only brand and last four digits are ever kept.
+    let all = assert_status(app.get(&ada, "/api/payments").await, StatusCode::OK)
+        .await
+        .to_string();
+    assert!(
+        !all.contains("4242424242424242") && !all.contains("tok_"),
+        "{all}"
+    );
+}
+
+#[tokio::test]
+async fn a_card_that_never_answers_times_out_and_its_late_capture_is_refunded() {
+    let app = spawn_app_with(|s| {
+        s.bookings.payment_timeout_secs = 1.0;
+        s.payments.gateway_late_answer_secs = 2.0;
+    })
+    .await;
+    let (admin, _) = app.admin().await;
+    let (ada, _) = app.customer().await;
+    let show = app.show(&admin, 10, 1_000).await;
+    let booking = app.booked(&ada, &show, 3, card(SILENT)).await;
+    let done = app.settled(&ada, &booking).await;
+    assert_eq!(done["cancel_reason"], "payment_timeout");
+    assert_eq!(app.seats_available(&show).await, 10);
+
+    let saga = app.saga_reaches(&ada, &booking, "refunded").await;
+    let steps = actions(&saga);
+    assert!(
+        steps.contains(&"deadline passed: booking cancelled, seats released".to_owned()),
+        "{steps:?}"
+    );
+    assert!(
+        steps.contains(
+            &"payment captured after the booking was cancelled: refund follows".to_owned()
+        ),
+        "{steps:?}"
+    );
+    assert_eq!(steps.last().unwrap(), "payment refunded");
+    let payment = assert_status(
+        app.get(
+            &ada,
+            &format!(
+                "/api/payments?booking_id={}",
+                booking["id"].as_str().unwrap()
+            ),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(payment["items"][0]["status"], "refunded");
+    assert_eq!(
+        app.get(
+            &ada,
+            &format!("/api/bookings/{}", booking["id"].as_str().unwrap())
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["status"],
+        "cancelled"
+    );
+}
+
+#[tokio::test]
+async fn a_customer_cancelling_a_confirmed_booking_gets_the_money_back() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, _) = app.customer().await;
+    let show = app.show(&admin, 10, 2_000).await;
+    app.deposit(&ada, 5_000).await;
+    let booking = app.booked(&ada, &show, 2, wallet()).await;
+    assert_eq!(app.settled(&ada, &booking).await["status"], "confirmed");
+    assert_eq!(app.balance(&ada).await, 1_000);
+
+    let path = format!("/api/bookings/{}/cancel", booking["id"].as_str().unwrap());
+    let cancelled = assert_status(
+        app.post_json(&ada, &path, &json!({})).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    assert_eq!(cancelled["cancel_reason"], "customer_cancelled");
+    assert_eq!(app.seats_available(&show).await, 10);
+    app.saga_reaches(&ada, &booking, "refunded").await;
+    assert_eq!(app.balance(&ada).await, 5_000);
+    assert_problem(
+        app.post_json(&ada, &path, &json!({})).await,
+        StatusCode::CONFLICT,
+        "already-cancelled",
+    )
+    .await;
+
+    let ledger = assert_status(app.get(&ada, "/api/wallet/ledger").await, StatusCode::OK).await;
+    let kinds: Vec<&str> = ledger["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["deposit", "charge", "refund"]);
+    let before_refund = assert_status(
+        app.get(&ada, "/api/wallet/ledger?version=2").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(before_refund["balance_cents"], 1_000);
+}
+
+#[tokio::test]
+async fn an_admin_cancelling_a_show_cancels_and_refunds_its_bookings() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, _) = app.customer().await;
+    let (bob, _) = app.customer().await;
+    let show = app.show(&admin, 10, 1_500).await;
+    app.deposit(&ada, 10_000).await;
+    let a = app.booked(&ada, &show, 2, wallet()).await;
+    let b = app.booked(&bob, &show, 1, card(APPROVED)).await;
+    app.settled(&ada, &a).await;
+    app.settled(&bob, &b).await;
+
+    let path = format!("/api/shows/{}/cancel", show["id"].as_str().unwrap());
+    assert_problem(
+        app.post_json(&ada, &path, &json!({})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let cancelled = assert_status(
+        app.post_json(&admin, &path, &json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled");
+    app.saga_reaches(&ada, &a, "refunded").await;
+    app.saga_reaches(&bob, &b, "refunded").await;
+    assert_eq!(app.balance(&ada).await, 10_000);
+    let listed = assert_status(
+        app.get(
+            &admin,
+            &format!(
+                "/api/bookings?show_id={}&status=cancelled",
+                show["id"].as_str().unwrap()
+            ),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    assert_problem(
+        app.book(&ada, &show, 1, wallet()).await,
+        StatusCode::CONFLICT,
+        "show-cancelled",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_racing_for_the_last_seats_never_oversell_and_every_wallet_folds_to_its_balance()
+{
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let show = app.show(&admin, 5, 1_000).await;
+    let mut customers = Vec::new();
+    for _ in 0..16 {
+        let (c, _) = app.customer().await;
+        app.deposit(&c, 3_000).await;
+        customers.push(c);
+    }
+    let attempts = customers.iter().map(|c| app.book(c, &show, 1, wallet()));
+    let responses = futures_util::future::join_all(attempts).await;
+    let mut accepted = Vec::new();
+    for (response, customer) in responses.into_iter().zip(&customers) {
+        match response.status() {
+            StatusCode::ACCEPTED => {
+                accepted.push((customer, response.json::<Value>().await.unwrap()))
+            }
+            StatusCode::CONFLICT => {
+                let problem: Value = response.json().await.unwrap();
+                assert_eq!(problem["type"], "/problems/not-enough-seats");
+            }
+            other => panic!("unclear answer {other}: {}", response.text().await.unwrap()),
+        }
+    }
+    assert_eq!(accepted.len(), 5, "exactly the capacity is sold");
+    for (c, b) in &accepted {
+        assert_eq!(app.settled(c, b).await["status"], "confirmed");
+    }
+    assert_eq!(app.seats_available(&show).await, 0);
+    for c in &customers {
+        let ledger = assert_status(app.get(c, "/api/wallet/ledger").await, StatusCode::OK).await;
+        let folded: i64 = ledger["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["amount_cents"].as_i64().unwrap())
+            .sum();
+        assert_eq!(folded, app.balance(c).await);
+    }
+}
+
+#[tokio::test]
+async fn an_email_change_reaches_the_bookings_eventually() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, ada_user) = app.customer().await;
+    let show = app.show(&admin, 10, 500).await;
+    let booking = app.booked(&ada, &show, 1, card(APPROVED)).await;
+    let new_email = unique_email("renamed");
+    let path = format!("/api/users/{}", ada_user["id"].as_str().unwrap());
+    assert_status(
+        app.patch_json(&ada, &path, &json!({"email": new_email}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let booking_path = format!("/api/bookings/{}", booking["id"].as_str().unwrap());
+    eventually(
+        "the booking's copy of the email to follow",
+        Duration::from_secs(10),
+        || async {
+            let b = assert_status(app.get(&ada, &booking_path).await, StatusCode::OK).await;
+            (b["user_email"] == new_email).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn details_degrade_to_a_partial_answer_when_the_payments_module_is_down() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, _) = app.customer().await;
+    let show = app.show(&admin, 10, 500).await;
+    let booking = app.booked(&ada, &show, 1, card(APPROVED)).await;
+    app.settled(&ada, &booking).await;
+    let off = admin
+        .put(app.url("/api/admin/modules/payments/availability"))
+        .json(&json!({"online": false, "offline_seconds": 30}))
+        .send()
+        .await
+        .unwrap();
+    assert_status(off, StatusCode::OK).await;
+
+    let details = assert_status(
+        app.get(
+            &ada,
+            &format!("/api/bookings/{}/details", booking["id"].as_str().unwrap()),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(details["partial"], true);
+    assert_eq!(details["missing"], json!(["payment"]));
+    assert!(details["payment"].is_null());
+    assert_eq!(details["booking"]["status"], "confirmed");
+    assert!(details["user"]["email"].is_string());
+    assert!(
+        details["errors"]["payment"]
+            .as_str()
+            .unwrap()
+            .contains("unavailable"),
+        "{details}"
+    );
+    // The module that failed answers 503; the others keep serving.
+    assert_problem(
+        app.get(&ada, "/api/wallet").await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "module-unavailable",
+    )
+    .await;
+    assert_status(app.get(&ada, "/api/shows").await, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_returns_the_same_booking_and_another_body_is_422() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, _) = app.customer().await;
+    let show = app.show(&admin, 10, 500).await;
+    let send = |seats: i64| {
+        ada.post(app.url("/api/bookings"))
+            .header("idempotency-key", "checkout-7")
+            .json(&json!({"show_id": show["id"], "seats": seats, "payment": card(APPROVED)}))
+            .send()
+    };
+    let first = assert_status(send(2).await.unwrap(), StatusCode::ACCEPTED).await;
+    let retry = send(2).await.unwrap();
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        assert_status(retry, StatusCode::ACCEPTED).await["id"],
+        first["id"]
+    );
+    assert_problem(
+        send(3).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency-key-reused",
+    )
+    .await;
+    assert_eq!(app.seats_available(&show).await, 8);
+}
+
+#[tokio::test]
+async fn bad_booking_and_payment_input_is_a_clear_4xx_and_changes_nothing() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, _) = app.customer().await;
+    let show = app.show(&admin, 3, 500).await;
+    let cases: Vec<(Value, &str, Vec<&str>)> = vec![
+        (
+            json!({"show_id": show["id"], "seats": 0, "payment": wallet()}),
+            "validation-error",
+            vec!["seats"],
+        ),
+        (
+            json!({"show_id": show["id"], "seats": -2, "payment": wallet()}),
+            "validation-error",
+            vec!["seats"],
+        ),
+        (
+            json!({"show_id": show["id"], "seats": 1}),
+            "validation-error",
+            vec!["payment"],
+        ),
+        (
+            json!({"seats": 1, "payment": wallet()}),
+            "validation-error",
+            vec!["show_id"],
+        ),
+        (
+            json!({"show_id": "nope", "seats": 1, "payment": wallet()}),
+            "validation-error",
+            vec!["show_id"],
+        ),
+        (
+            json!({"show_id": show["id"], "seats": 1, "payment": {"type": "bitcoin"}}),
+            "validation-error",
+            vec!["payment.type"],
+        ),
+        (
+            json!({"show_id": show["id"], "seats": 1, "payment": card("4242424242424241")}),
+            "validation-error",
+            vec!["payment.number"],
+        ),
+        (
+            json!({"show_id": show["id"], "seats": 1, "payment": card("abcd")}),
+            "validation-error",
+            vec!["payment.number"],
+        ),
+        (
+            json!({"show_id": show["id"], "seats": 1, "payment": {"type": "card", "number": APPROVED, "exp_month": 1, "exp_year": 2020, "cvc": "123"}}),
+            "validation-error",
+            vec!["payment.exp_year"],
+        ),
+        (
+            json!({"show_id": show["id"], "seats": 1, "payment": {"type": "card", "number": APPROVED, "exp_month": 13, "exp_year": 2031, "cvc": "1"}}),
+            "validation-error",
+            vec!["payment.exp_month", "payment.cvc"],
+        ),
+    ];
+    for (body, slug, fields) in cases {
+        let problem = assert_problem(
+            app.post_json(&ada, "/api/bookings", &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            slug,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), fields, "for {body}");
+    }
+    let overflow = format!(
+        r#"{{"show_id":"{}","seats":99999999999999999999,"payment":{{"type":"wallet"}}}}"#,
+        show["id"].as_str().unwrap()
+    );
+    let response = ada
+        .post(app.url("/api/bookings"))
+        .header("content-type", "application/json")
+        .body(overflow)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-error",
+    )
+    .await;
+    assert_eq!(error_fields(&problem), ["seats"]);
+    let unknown =
+        json!({"show_id": "01900000-0000-7000-8000-000000000000", "seats": 1, "payment": wallet()});
+    assert_problem(
+        app.post_json(&ada, "/api/bookings", &unknown).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let problem = assert_problem(
+        app.book(&ada, &show, 4, wallet()).await,
+        StatusCode::CONFLICT,
+        "not-enough-seats",
+    )
+    .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("3 seat"),
+        "{problem}"
+    );
+    assert_problem(
+        app.book(&client(), &show, 1, wallet()).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    assert_eq!(
+        app.seats_available(&show).await,
+        3,
+        "a refused request held seats"
+    );
+
+    for (amount, status, slug) in [
+        (
+            json!(-100),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+        ),
+        (
+            json!(0),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+        ),
+        (
+            json!(1e30),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+        ),
+        (
+            json!(9223372036854775807i64),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+        ),
+        (
+            json!("100"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+        ),
+    ] {
+        assert_problem(
+            app.post_json(
+                &ada,
+                "/api/wallet/deposits",
+                &json!({"amount_cents": amount}),
+            )
+            .await,
+            status,
+            slug,
+        )
+        .await;
+    }
+    assert_eq!(app.balance(&ada).await, 0);
+
+    let (bob, _) = app.customer().await;
+    let theirs = app.booked(&bob, &show, 1, card(APPROVED)).await;
+    let foreign = format!("/api/bookings/{}", theirs["id"].as_str().unwrap());
+    assert_problem(
+        app.get(&ada, &foreign).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    assert_problem(
+        app.get(&ada, &format!("{foreign}/saga")).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    assert_problem(
+        app.get(&ada, &format!("{foreign}/details")).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    assert_problem(
+        app.post_json(&ada, &format!("{foreign}/cancel"), &json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+
+    for (query, field) in [
+        ("status=lost", "status"),
+        ("from=yesterday", "from"),
+        ("show_id=x", "show_id"),
+        ("limit=0", "limit"),
+        ("cursor=zzz", "cursor"),
+    ] {
+        let problem = assert_problem(
+            app.get(&admin, &format!("/api/bookings?{query}")).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+        )
+        .await;
+        assert_eq!(error_fields(&problem), [field], "{query}");
+    }
+    assert_problem(
+        app.get(&ada, "/api/wallet/ledger?as_of=someday").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-error",
+    )
+    .await;
+    assert_problem(
+        app.get(&ada, "/api/wallet/ledger?version=-1").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-error",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_show_that_has_started_takes_no_bookings_and_bad_shows_are_refused() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, _) = app.customer().await;
+    let soon = kernel::Timestamp::now()
+        .plus(Duration::from_millis(600))
+        .to_string();
+    let body = json!({"title": "Matinee", "venue": "Hall", "starts_at": soon, "capacity": 5, "price_cents": 100, "currency": "EUR"});
+    let show = assert_status(
+        app.post_json(&admin, "/api/shows", &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_problem(
+        app.book(&ada, &show, 1, wallet()).await,
+        StatusCode::CONFLICT,
+        "show-started",
+    )
+    .await;
+    let listed = assert_status(app.get(&client(), "/api/shows").await, StatusCode::OK).await;
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["id"] != show["id"]),
+        "a started show is still on sale"
+    );
+
+    let bad = json!({"title": "", "venue": "Hall", "starts_at": "2001-01-01T00:00:00Z", "capacity": -1, "price_cents": 100, "currency": "EURO"});
+    let problem = assert_problem(
+        app.post_json(&admin, "/api/shows", &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-error",
+    )
+    .await;
+    assert_eq!(
+        error_fields(&problem),
+        ["title", "starts_at", "capacity", "currency"]
+    );
+    assert_problem(
+        app.post_json(&ada, "/api/shows", &bad).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let shrink = app
+        .patch_json(
+            &admin,
+            &format!("/api/shows/{}", show["id"].as_str().unwrap()),
+            &json!({"capacity": 0}),
+        )
+        .await;
+    assert_problem(shrink, StatusCode::UNPROCESSABLE_ENTITY, "validation-error").await;
+}
