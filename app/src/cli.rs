@@ -67,6 +67,17 @@ enum Command {
     /// Inspect, retry or discard events parked as dead letters
     #[command(subcommand)]
     DeadLetters(DeadLettersCommand),
+    /// Manage the reporting read model
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjectionsCommand {
+    /// Drop the read model and rebuild it by replaying every module's event log, with a progress
+    /// bar. Works on a stopped server's data folder, or beside a running one (which keeps serving
+    /// the old view until the rebuilt one commits).
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -239,7 +250,37 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             name,
         }) => create_admin(settings, email, password, name).await,
         Command::DeadLetters(command) => dead_letters(settings, command).await,
+        Command::Projections(ProjectionsCommand::Rebuild) => rebuild_projections(settings).await,
     }
+}
+
+async fn rebuild_projections(settings: Settings) -> anyhow::Result<()> {
+    let modules = Modules::open(&settings).await?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} replaying events [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    let result = modules
+        .reporting()
+        .rebuild_now(|status| {
+            bar.set_length(status.total);
+            bar.set_position(status.processed);
+        })
+        .await;
+    bar.finish_and_clear();
+    modules.close().await;
+    let status = result?;
+    println!(
+        "Rebuilt the read model from {} events in {:.1?}.",
+        status.processed,
+        started.elapsed()
+    );
+    Ok(())
 }
 
 async fn dead_letters(settings: Settings, command: DeadLettersCommand) -> anyhow::Result<()> {

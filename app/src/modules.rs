@@ -7,6 +7,7 @@ use anyhow::Context;
 use bookings::{Bookings, BookingsConfig};
 use kernel::{Bus, DbHealth, EventSource, Metrics, Subscription};
 use payments::{Payments, PaymentsConfig};
+use reporting::{Reporting, Sources};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -24,6 +25,7 @@ struct Inner {
     users: Users,
     bookings: Bookings,
     payments: Payments,
+    reporting: Reporting,
     bus: Bus,
     metrics: Metrics,
     subscriptions: Vec<Subscription>,
@@ -97,14 +99,30 @@ impl Modules {
         .context("opening the bookings module")?;
 
         let config = settings.events.subscription_config();
+        // The read model is fed by events only: it is given the three streams, nothing else.
+        let reporting = Reporting::open(
+            &db,
+            &bus,
+            &metrics,
+            Sources {
+                users: users.event_log(),
+                bookings: bookings.event_log(),
+                payments: payments.event_log(),
+            },
+            config,
+        )
+        .await
+        .context("opening the reporting module")?;
         let mut subscriptions =
             bookings.subscriptions(users.event_log(), payments.event_log(), config);
         subscriptions.extend(payments.subscriptions(bookings.event_log(), config));
+        subscriptions.extend(reporting.subscriptions());
         Ok(Modules {
             inner: Arc::new(Inner {
                 users,
                 bookings,
                 payments,
+                reporting,
                 bus,
                 metrics,
                 subscriptions,
@@ -125,6 +143,11 @@ impl Modules {
     /// The payments module.
     pub fn payments(&self) -> &Payments {
         &self.inner.payments
+    }
+
+    /// The reporting module.
+    pub fn reporting(&self) -> &Reporting {
+        &self.inner.reporting
     }
 
     /// The shared metrics registry.
@@ -166,15 +189,17 @@ impl Modules {
 
     /// Each module's status.
     pub async fn health(&self) -> Vec<ModuleHealth> {
-        let (users, bookings, payments) = tokio::join!(
+        let (users, bookings, payments, reporting) = tokio::join!(
             self.inner.users.health(),
             self.inner.bookings.health(),
-            self.inner.payments.health()
+            self.inner.payments.health(),
+            self.inner.reporting.health()
         );
         vec![
             ModuleHealth::new(users_api::STREAM, users),
             ModuleHealth::new(bookings_api::STREAM, bookings),
             ModuleHealth::new(payments_api::STREAM, payments),
+            ModuleHealth::new(reporting_api::STREAM, reporting),
         ]
     }
 
@@ -184,6 +209,7 @@ impl Modules {
             users_api::STREAM => self.inner.users.set_offline_for(duration),
             bookings_api::STREAM => self.inner.bookings.set_offline_for(duration),
             payments_api::STREAM => self.inner.payments.set_offline_for(duration),
+            reporting_api::STREAM => self.inner.reporting.set_offline_for(duration),
             _ => return false,
         }
         true
@@ -194,7 +220,8 @@ impl Modules {
         tokio::join!(
             self.inner.users.close(),
             self.inner.bookings.close(),
-            self.inner.payments.close()
+            self.inner.payments.close(),
+            self.inner.reporting.close()
         );
     }
 }

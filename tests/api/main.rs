@@ -6,4 +6,5 @@ mod helpers;
 mod bookings;
 mod events;
 mod health;
+mod reporting;
 mod users;

@@ -10,4 +10,5 @@ mod helpers;
 mod driver;
 
 mod bookings;
+mod dashboard;
 mod users;

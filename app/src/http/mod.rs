@@ -11,6 +11,7 @@ mod metrics;
 mod openapi;
 mod payments;
 mod problem;
+mod reporting;
 mod users;
 
 use actix_web::{HttpRequest, ResponseError, error, web};
@@ -25,12 +26,14 @@ pub(crate) use extract::parse_query;
 pub(crate) use metrics::HttpMetrics;
 pub(crate) use payments::LedgerQuery;
 pub(crate) use problem::{ApiError, PROBLEM_TYPES};
+pub(crate) use reporting::{FeedParams, consistency_token, read_your_writes};
 
 /// Every API route.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
     bookings::configure(cfg);
     payments::configure(cfg);
+    reporting::configure(cfg);
     events::configure(cfg);
     health::configure(cfg);
     openapi::configure(cfg);

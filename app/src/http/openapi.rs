@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use utoipa::OpenApi;
 
-use super::{bookings, events, health, payments, problem, users};
+use super::{bookings, events, health, payments, problem, reporting, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,7 +20,9 @@ use super::{bookings, events, health, payments, problem, users};
         bookings::create_show, bookings::list_shows, bookings::get_show, bookings::update_show, bookings::cancel_show,
         bookings::place, bookings::list, bookings::get, bookings::cancel, bookings::saga, bookings::details,
         bookings::my_live,
-        payments::deposit, payments::wallet, payments::ledger, payments::list, payments::get,
+                payments::deposit, payments::wallet, payments::ledger, payments::list, payments::get,
+        reporting::dashboard, reporting::feed, reporting::show_sales, reporting::my_summary, reporting::search_shows,
+        reporting::rebuild, reporting::rebuild_status,
         events::list, events::chain, events::live, events::subscriptions, events::dead_letters, events::retry,
         events::discard,
         health::health, health::metrics, health::set_availability,
@@ -30,6 +32,7 @@ use super::{bookings, events, health, payments, problem, users};
         (name = "users", description = "Accounts and sessions (the users module)"),
         (name = "bookings", description = "Shows, bookings and the booking saga (the bookings module)"),
         (name = "payments", description = "Wallets, ledgers and payments (the payments module)"),
+                (name = "reporting", description = "The read model: dashboard, feed, sales, search (the reporting module)"),
         (name = "events", description = "The event log across modules, subscriptions and dead letters (admins)"),
         (name = "operations", description = "Health, metrics and fault injection"),
     ),

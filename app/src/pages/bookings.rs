@@ -311,6 +311,15 @@ struct Body {
     payment_error: String,
 }
 
+/// The customer's totals from the read model, and whether it had caught up.
+struct Totals {
+    fresh: bool,
+    bookings: i64,
+    confirmed: i64,
+    spent: String,
+    refunds: String,
+}
+
 #[derive(Template)]
 #[template(path = "booking.html")]
 struct BookingPage {
@@ -318,6 +327,36 @@ struct BookingPage {
     id: Uuid,
     live_source: &'static str,
     b: Body,
+    totals: Option<Totals>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct AfterQuery {
+    after: Option<String>,
+}
+
+/// The owner's totals, after waiting (bounded) for the read model to include `after`.
+async fn totals(req: &HttpRequest, state: &AppState, owner: &User) -> Option<Totals> {
+    let q: AfterQuery = crate::http::parse_query(req.query_string()).unwrap_or_default();
+    let token = crate::http::consistency_token(req, q.after.as_deref());
+    let fresh = crate::http::read_your_writes(state, token.as_deref())
+        .await
+        .unwrap_or(false);
+    let s = state
+        .modules
+        .reporting()
+        .customer(&Actor::of(owner), owner.id)
+        .await
+        .ok()?;
+    let currency = state.modules.payments().currency().to_owned();
+    Some(Totals {
+        fresh,
+        bookings: s.bookings,
+        confirmed: s.confirmed,
+        spent: format::money(s.spent_cents, &currency),
+        refunds: format::money(s.refunds_cents, &currency),
+    })
 }
 
 #[derive(Template)]
@@ -433,12 +472,18 @@ async fn booking_page(
     } else {
         "/api/me/live"
     };
+    let totals = if is_admin {
+        None
+    } else {
+        totals(&req, &state, &user).await
+    };
     Ok(page.render(
         &BookingPage {
             layout,
             id: *id,
             live_source,
             b,
+            totals,
         },
         StatusCode::OK,
     ))

@@ -4,6 +4,8 @@
 mod admin;
 mod assets;
 mod bookings;
+mod charts;
+mod dashboard;
 mod events;
 mod format;
 mod forms;
@@ -31,6 +33,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     shows::configure(cfg);
     bookings::configure(cfg);
     wallet::configure(cfg);
+    dashboard::configure(cfg);
     problems::configure(cfg);
     users::configure(cfg);
     admin::configure(cfg);
@@ -71,7 +74,10 @@ pub(crate) struct Layout {
     pub(crate) is_admin: bool,
     pub(crate) csrf: String,
     pub(crate) nav: &'static str,
+    /// The section of the top bar that is current (`admin` for every admin page).
+    pub(crate) section: &'static str,
     pub(crate) links: Vec<NavLink>,
+    pub(crate) admin_links: Vec<NavLink>,
     pub(crate) notice: Option<&'static str>,
     pub(crate) version: &'static str,
     pub(crate) asset_version: &'static str,
@@ -99,6 +105,9 @@ fn notice(code: &str) -> Option<&'static str> {
             "The booking is cancelled and its seats released. Paid bookings are refunded."
         }
         "deposited" => "Money added to your wallet.",
+        "rebuild-started" => {
+            "Rebuilding the read model from every module's event log; the old view serves until it is done."
+        }
         "show-scheduled" => "The show is on sale.",
         "show-saved" => "The show is updated.",
         "show-cancelled" => "The show is cancelled; its bookings are being refunded.",
@@ -119,23 +128,25 @@ fn links(user: Option<&User>) -> Vec<NavLink> {
     }
     if user.is_some_and(|u| u.role == Role::Admin) {
         links.push(NavLink::separator());
-        links.push(NavLink::to("admin-shows", "/admin/shows", "Manage shows"));
-        links.push(NavLink::to(
-            "admin-bookings",
-            "/admin/bookings",
-            "All bookings",
-        ));
-        links.push(NavLink::to("admin-payments", "/admin/payments", "Payments"));
-        links.push(NavLink::to("admin-users", "/admin/users", "Users"));
-        links.push(NavLink::to("admin-events", "/admin/events", "Events"));
-        links.push(NavLink::to(
-            "admin-consumers",
-            "/admin/consumers",
-            "Subscriptions",
-        ));
-        links.push(NavLink::to("admin-health", "/admin/health", "Health"));
+        links.push(NavLink::to("admin", "/admin", "Admin"));
     }
     links
+}
+
+/// The admin sections, shown as a second bar on admin pages.
+fn admin_links() -> Vec<NavLink> {
+    vec![
+        NavLink::to("admin-dashboard", "/admin", "Dashboard"),
+        NavLink::to("admin-feed", "/admin/feed", "Feed"),
+        NavLink::to("admin-shows", "/admin/shows", "Shows"),
+        NavLink::to("admin-bookings", "/admin/bookings", "Bookings"),
+        NavLink::to("admin-payments", "/admin/payments", "Payments"),
+        NavLink::to("admin-users", "/admin/users", "Users"),
+        NavLink::separator(),
+        NavLink::to("admin-events", "/admin/events", "Event log"),
+        NavLink::to("admin-consumers", "/admin/consumers", "Subscriptions"),
+        NavLink::to("admin-health", "/admin/health", "Health"),
+    ]
 }
 
 /// The layout and page for `req`, with `nav` marking the current section.
@@ -170,9 +181,17 @@ impl Layout {
         nav: &'static str,
         notice: Option<&'static str>,
     ) -> Layout {
+        let is_admin = user.as_ref().is_some_and(|u| u.role == Role::Admin);
+        let on_admin_page = is_admin && nav.starts_with("admin");
         Layout {
             links: links(user.as_ref()),
-            is_admin: user.as_ref().is_some_and(|u| u.role == Role::Admin),
+            admin_links: if on_admin_page {
+                admin_links()
+            } else {
+                Vec::new()
+            },
+            section: if on_admin_page { "admin" } else { nav },
+            is_admin,
             user,
             csrf,
             nav,

@@ -297,10 +297,14 @@ async fn book(
         Err(e) => Err(e),
     };
     match result {
-        Ok(placed) => Ok(see_other(&format!(
-            "/bookings/{}?done=booked",
-            placed.booking.id
-        ))),
+        // The token lets the next page wait for the read model to include this booking.
+        Ok(placed) => Ok(see_other(&match placed.seq {
+            Some(seq) => format!(
+                "/bookings/{}?done=booked&after=bookings:{seq}",
+                placed.booking.id
+            ),
+            None => format!("/bookings/{}?done=booked", placed.booking.id),
+        })),
         Err(
             e @ (ApiError::Validation(_)
             | ApiError::Conflict { .. }

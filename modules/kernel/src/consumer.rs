@@ -157,6 +157,8 @@ pub struct SubscriptionStatus {
     pub head: i64,
     /// `head - checkpoint`.
     pub lag: i64,
+    /// How long the oldest unhandled event has been waiting, in milliseconds (0 when caught up).
+    pub lag_ms: i64,
     /// Events applied since start.
     pub handled: u64,
     /// Failed attempts retried since start.
@@ -329,6 +331,30 @@ impl Subscription {
         self.runner.event_types()
     }
 
+    /// Replays the producer's whole log inside `tx` (a write transaction on the consumer's own
+    /// database): the subscription's checkpoint and inbox are cleared, every event is applied
+    /// again, parked dead letters are resolved (`retried` by `rebuild`; an event that still fails
+    /// is parked anew). Used to rebuild derived data from scratch; readers see the old data until
+    /// `tx` commits. `progress` is called with the number of events read so far. Returns the
+    /// last sequence number replayed; after the commit, call [`Subscription::replayed`].
+    pub async fn replay(
+        &self,
+        tx: &mut WriteTx,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<i64, Error> {
+        self.runner.replay(tx, progress).await
+    }
+
+    /// Tells waiters the replay committed up to `seq`.
+    pub fn replayed(&self, seq: i64) {
+        self.runner.replayed(seq);
+    }
+
+    /// The producer's newest sequence number.
+    pub async fn producer_head(&self) -> Result<i64, Error> {
+        self.runner.producer_head().await
+    }
+
     /// The producer stream.
     pub fn stream(&self) -> String {
         self.runner.stream()
@@ -347,6 +373,13 @@ trait Runner: Send + Sync + 'static {
     async fn dead_letters(&self, all: bool) -> Result<Vec<DeadLetter>, Error>;
     async fn retry_dead_letter(&self, id: i64, actor: &str) -> Result<DeadLetterOutcome, Error>;
     async fn discard_dead_letter(&self, id: i64, actor: &str) -> Result<DeadLetterOutcome, Error>;
+    async fn replay(
+        &self,
+        tx: &mut WriteTx,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<i64, Error>;
+    fn replayed(&self, seq: i64);
+    async fn producer_head(&self) -> Result<i64, Error>;
 }
 
 struct Core<H> {
@@ -829,6 +862,17 @@ impl<H: Handler> Runner for Core<H> {
             self.note_head(head.seq);
         }
         let head = self.head_seen.load(Ordering::Relaxed).max(checkpoint);
+        let lag_ms = if head > checkpoint {
+            match self.source.read(checkpoint, 1).await {
+                Ok(next) => next.first().map_or(0, |e| {
+                    i64::try_from(Timestamp::now().duration_since(e.occurred_at).as_millis())
+                        .unwrap_or(i64::MAX)
+                }),
+                Err(_) => -1,
+            }
+        } else {
+            0
+        };
         let parked = match self.db.reader() {
             Ok(pool) => sqlx::query_scalar(
                 "SELECT COUNT(*) FROM dead_letters WHERE subscription = ? AND status = 'parked'",
@@ -861,6 +905,7 @@ impl<H: Handler> Runner for Core<H> {
             checkpoint,
             head,
             lag: head - checkpoint,
+            lag_ms,
             handled: self.handled.load(Ordering::Relaxed),
             retried: self.retried.load(Ordering::Relaxed),
             parked,
@@ -920,6 +965,91 @@ impl<H: Handler> Runner for Core<H> {
             }
             Err(ApplyError::Storage(e)) => Err(e),
         }
+    }
+
+    async fn replay(
+        &self,
+        tx: &mut WriteTx,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<i64, Error> {
+        let db = Error::db(self.module());
+        sqlx::query("DELETE FROM consumer_inbox WHERE subscription = ?")
+            .bind(&self.name)
+            .execute(tx.conn())
+            .await
+            .map_err(db)?;
+        sqlx::query("DELETE FROM consumer_checkpoints WHERE subscription = ?")
+            .bind(&self.name)
+            .execute(tx.conn())
+            .await
+            .map_err(Error::db(self.module()))?;
+        sqlx::query(
+            "UPDATE dead_letters SET status = 'retried', resolved_at = ?, resolved_by = 'rebuild' \
+             WHERE subscription = ? AND status = 'parked'",
+        )
+        .bind(Timestamp::now())
+        .bind(&self.name)
+        .execute(tx.conn())
+        .await
+        .map_err(Error::db(self.module()))?;
+        let limit = u32::try_from(self.config.batch_size.max(500)).unwrap_or(500);
+        let mut last = 0;
+        let mut read = 0u64;
+        loop {
+            let batch = self.source.read(last, limit).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for event in &batch {
+                match self.apply(tx, event).await {
+                    Ok(_) => {}
+                    Err(ApplyError::Handler(e)) => {
+                        // The same rule as live: park it, keep going.
+                        sqlx::query(
+                            "INSERT INTO dead_letters (subscription, stream, seq, event_id, event_type, envelope, error, attempts, parked_at) \
+                             VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (subscription, event_id) DO UPDATE SET \
+                             status = 'parked', error = excluded.error, parked_at = excluded.parked_at, resolved_at = NULL, resolved_by = NULL",
+                        )
+                        .bind(&self.name)
+                        .bind(self.source.stream())
+                        .bind(event.seq)
+                        .bind(event.event_id)
+                        .bind(&event.event_type)
+                        .bind(serde_json::to_string(&**event)?)
+                        .bind(e.to_string())
+                        .bind(Timestamp::now())
+                        .execute(tx.conn())
+                        .await
+                        .map_err(Error::db(self.module()))?;
+                        self.db.metrics().event_dead_lettered(&self.name);
+                    }
+                    Err(ApplyError::Storage(e)) => return Err(e),
+                }
+                last = event.seq;
+            }
+            read += batch.len() as u64;
+            progress(read);
+            self.note_head(last);
+        }
+        self.save_checkpoint(tx, last).await?;
+        Ok(last)
+    }
+
+    fn replayed(&self, seq: i64) {
+        self.checkpoint.send_if_modified(|c| {
+            if seq > *c {
+                *c = seq;
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    async fn producer_head(&self) -> Result<i64, Error> {
+        let head = self.source.head().await?.seq;
+        self.note_head(head);
+        Ok(head)
     }
 
     async fn discard_dead_letter(&self, id: i64, actor: &str) -> Result<DeadLetterOutcome, Error> {

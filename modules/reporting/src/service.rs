@@ -1,0 +1,356 @@
+//! The reporting module's facade: the read queries, the lag, read-your-writes waiting, and the
+//! rebuild from the event logs.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use kernel::{
+    Bus, DbHealth, DbSettings, EventSource, FieldErrors, Metrics, ModuleDb, Subscription,
+    SubscriptionConfig, Timestamp, Trace,
+};
+use reporting_api::{
+    CustomerSummary, Dashboard, FeedPage, FeedQuery, RebuildStatus, ShowHit, ShowSales, StreamLag,
+};
+use sqlx::migrate::Migrator;
+use users_api::Actor;
+use uuid::Uuid;
+
+use crate::{
+    ReportingError,
+    handlers::{BookingsHandler, PaymentsHandler, UsersHandler},
+    store::{self, FeedFilter},
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("../../schemas/reporting");
+
+/// The streams the read model is built from.
+pub struct Sources {
+    /// The users module's stream.
+    pub users: Arc<dyn EventSource>,
+    /// The bookings module's stream.
+    pub bookings: Arc<dyn EventSource>,
+    /// The payments module's stream.
+    pub payments: Arc<dyn EventSource>,
+}
+
+/// The reporting module.
+#[derive(Clone)]
+pub struct Reporting {
+    db: ModuleDb,
+    subscriptions: Vec<Subscription>,
+    rebuild: Arc<Mutex<RebuildStatus>>,
+}
+
+const STATUSES: &[&str] = &["pending", "confirmed", "cancelled"];
+const PAYMENT_STATUSES: &[&str] = &["captured", "declined", "refunded", "voided"];
+
+impl Reporting {
+    /// Opens (and migrates) `reporting.db` and subscribes to the three source streams.
+    pub async fn open(
+        settings: &DbSettings,
+        bus: &Bus,
+        metrics: &Metrics,
+        sources: Sources,
+        config: SubscriptionConfig,
+    ) -> Result<Reporting, ReportingError> {
+        let db = ModuleDb::open(reporting_api::STREAM, &MIGRATOR, settings, bus, metrics).await?;
+        let subscriptions = vec![
+            Subscription::new(&db, sources.users, UsersHandler, config),
+            Subscription::new(&db, sources.bookings, BookingsHandler, config),
+            Subscription::new(&db, sources.payments, PaymentsHandler, config),
+        ];
+        Ok(Reporting {
+            db,
+            subscriptions,
+            rebuild: Arc::new(Mutex::new(RebuildStatus::default())),
+        })
+    }
+
+    /// The subscriptions that keep the view current (to be run by the application).
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        self.subscriptions.clone()
+    }
+
+    /// Database status and schema version.
+    pub async fn health(&self) -> DbHealth {
+        self.db.health().await
+    }
+
+    /// Takes the module offline for a while, or back online (`None`).
+    pub fn set_offline_for(&self, duration: Option<Duration>) {
+        self.db.set_offline_for(duration);
+    }
+
+    /// Closes the database.
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
+    fn admin_only(actor: &Actor) -> Result<(), ReportingError> {
+        if actor.is_admin() {
+            Ok(())
+        } else {
+            Err(ReportingError::Forbidden)
+        }
+    }
+
+    /// How far behind each source stream the view is.
+    pub async fn lag(&self) -> Vec<StreamLag> {
+        let mut statuses = Vec::with_capacity(self.subscriptions.len());
+        for s in &self.subscriptions {
+            statuses.push(s.status().await);
+        }
+        statuses
+            .into_iter()
+            .map(|s| StreamLag {
+                stream: s.stream,
+                checkpoint: s.checkpoint,
+                head: s.head,
+                behind_events: s.lag,
+                behind_ms: s.lag_ms,
+            })
+            .collect()
+    }
+
+    /// The dashboard (admins).
+    pub async fn dashboard(&self, actor: &Actor) -> Result<Dashboard, ReportingError> {
+        Self::admin_only(actor)?;
+        let reader = self.db.reader()?;
+        let (bookings, seats_sold, money, avg_confirm_ms) = store::totals(reader).await?;
+        Ok(Dashboard {
+            bookings,
+            seats_sold,
+            money,
+            avg_confirm_ms,
+            top_shows: store::top_shows(reader, 8).await?,
+            timeline: store::timeline(reader, 48).await?,
+            lag: self.lag().await,
+            generated_at: Timestamp::now(),
+        })
+    }
+
+    /// Sales of every show (admins).
+    pub async fn show_sales(&self, actor: &Actor) -> Result<Vec<ShowSales>, ReportingError> {
+        Self::admin_only(actor)?;
+        store::all_sales(self.db.reader()?).await
+    }
+
+    /// The feed, newest first (admins see all; customers their own).
+    pub async fn feed(&self, actor: &Actor, query: FeedQuery) -> Result<FeedPage, ReportingError> {
+        let mut e = FieldErrors::new();
+        if !(1..=200).contains(&query.limit) {
+            e.add("limit", "must be between 1 and 200");
+        }
+        let status = query.status.filter(|s| !s.is_empty());
+        if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
+            e.add("status", "must be pending, confirmed or cancelled");
+        }
+        let payment_status = query.payment_status.filter(|s| !s.is_empty());
+        if payment_status
+            .as_deref()
+            .is_some_and(|s| !PAYMENT_STATUSES.contains(&s))
+        {
+            e.add(
+                "payment_status",
+                "must be captured, declined, refunded or voided",
+            );
+        }
+        let before = query
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .and_then(|c| {
+                let parsed = c.split_once('_').and_then(|(t, id)| {
+                    Some((
+                        Timestamp::from_micros(t.parse().ok()?),
+                        Uuid::parse_str(id).ok()?,
+                    ))
+                });
+                if parsed.is_none() {
+                    e.add("cursor", "is not a cursor returned by this list");
+                }
+                parsed
+            });
+        if query.q.as_deref().is_some_and(|q| q.chars().count() > 200) {
+            e.add("q", "must be at most 200 characters");
+        }
+        e.into_result().map_err(ReportingError::Validation)?;
+        let user_id = if actor.is_admin() {
+            query.user_id
+        } else {
+            Some(actor.user_id)
+        };
+        let filter = FeedFilter {
+            status,
+            payment_status,
+            show_id: query.show_id,
+            user_id,
+            search: query.q.as_deref().and_then(store::fts_query),
+            before,
+            limit: query.limit,
+        };
+        let rows = store::feed(self.db.reader()?, &filter).await?;
+        let next_cursor = (rows.len() == query.limit as usize)
+            .then(|| {
+                rows.last().and_then(|r| {
+                    r.placed_at
+                        .map(|t| format!("{}_{}", t.as_micros(), r.booking_id.simple()))
+                })
+            })
+            .flatten();
+        Ok(FeedPage {
+            items: rows.into_iter().map(store::feed_item).collect(),
+            next_cursor,
+        })
+    }
+
+    /// A customer's totals (themselves, or any for admins).
+    pub async fn customer(
+        &self,
+        actor: &Actor,
+        user_id: Uuid,
+    ) -> Result<CustomerSummary, ReportingError> {
+        if !actor.may_access(user_id) {
+            return Err(ReportingError::Forbidden);
+        }
+        store::customer(self.db.reader()?, user_id).await
+    }
+
+    /// Shows whose title or venue match the typed words.
+    pub async fn search_shows(&self, q: &str) -> Result<Vec<ShowHit>, ReportingError> {
+        match store::fts_query(q) {
+            Some(query) => store::search_shows(self.db.reader()?, &query, 20).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Waits (at most `timeout`) until the view includes the event named by a consistency token
+    /// (`<stream>:<seq>`, as returned by commands). True when it does.
+    pub async fn wait_for(&self, token: &str, timeout: Duration) -> Result<bool, ReportingError> {
+        let invalid = || {
+            ReportingError::Validation(FieldErrors::single(
+                "consistency_token",
+                "must look like bookings:42",
+            ))
+        };
+        let (stream, seq) = token.split_once(':').ok_or_else(invalid)?;
+        let seq: i64 = seq.parse().map_err(|_| invalid())?;
+        let sub = self
+            .subscriptions
+            .iter()
+            .find(|s| s.stream() == stream)
+            .ok_or_else(invalid)?;
+        Ok(sub.wait_for(seq, timeout).await)
+    }
+
+    /// Where the last rebuild stands.
+    pub fn rebuild_status(&self) -> RebuildStatus {
+        self.rebuild
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Starts a rebuild in the background (admins); `AlreadyRunning` if one runs.
+    pub fn start_rebuild(&self, actor: &Actor) -> Result<RebuildStatus, ReportingError> {
+        Self::admin_only(actor)?;
+        self.claim()?;
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.run_rebuild(|_| {}).await {
+                tracing::error!(error = %e, "rebuilding the read model failed");
+            }
+        });
+        Ok(self.rebuild_status())
+    }
+
+    /// Rebuilds in the foreground (the CLI), reporting progress as it goes.
+    pub async fn rebuild_now(
+        &self,
+        progress: impl Fn(&RebuildStatus) + Send + Sync,
+    ) -> Result<RebuildStatus, ReportingError> {
+        self.claim()?;
+        self.run_rebuild(progress).await
+    }
+
+    fn claim(&self) -> Result<(), ReportingError> {
+        let mut status = self.rebuild.lock().unwrap_or_else(|e| e.into_inner());
+        if status.running {
+            return Err(ReportingError::AlreadyRunning);
+        }
+        *status = RebuildStatus {
+            running: true,
+            started_at: Some(Timestamp::now()),
+            ..RebuildStatus::default()
+        };
+        Ok(())
+    }
+
+    /// Drops every view and replays every source stream from its first event, in one
+    /// transaction: readers keep seeing the old view until the new one commits, the live
+    /// subscriptions wait for the writer and then skip what the replay already applied.
+    async fn run_rebuild(
+        &self,
+        progress: impl Fn(&RebuildStatus) + Send + Sync,
+    ) -> Result<RebuildStatus, ReportingError> {
+        let result = async {
+            let mut total = 0u64;
+            for s in &self.subscriptions {
+                total += u64::try_from(s.producer_head().await?).unwrap_or(0);
+            }
+            self.update(|st| st.total = total, &progress);
+            let mut tx = self.db.write(Trace::new_root()).await?;
+            store::clear(tx.conn()).await?;
+            let mut done = 0u64;
+            let mut last = Vec::new();
+            for s in &self.subscriptions {
+                let base = done;
+                let report = |n: u64| self.update(|st| st.processed = base + n, &progress);
+                let seq = s.replay(&mut tx, &report).await?;
+                done = self.rebuild_status().processed;
+                last.push((s.clone(), seq));
+            }
+            tx.commit().await?;
+            for (s, seq) in last {
+                s.replayed(seq);
+            }
+            Ok::<(), ReportingError>(())
+        }
+        .await;
+        let error = result.as_ref().err().map(ToString::to_string);
+        self.update(
+            |st| {
+                st.running = false;
+                st.finished_at = Some(Timestamp::now());
+                st.error = error.clone();
+            },
+            &progress,
+        );
+        match result {
+            Ok(()) => {
+                let status = self.rebuild_status();
+                tracing::info!(
+                    events = status.processed,
+                    "read model rebuilt from the event logs"
+                );
+                Ok(status)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn update(
+        &self,
+        change: impl FnOnce(&mut RebuildStatus),
+        progress: &(impl Fn(&RebuildStatus) + Send + Sync),
+    ) {
+        let snapshot = {
+            let mut st = self.rebuild.lock().unwrap_or_else(|e| e.into_inner());
+            change(&mut st);
+            st.clone()
+        };
+        progress(&snapshot);
+    }
+}
