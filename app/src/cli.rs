@@ -11,6 +11,7 @@ use users::{Users, UsersError};
 use users_api::NewUser;
 
 use crate::{
+    bench::{self, BenchArgs},
     events::{self, DeadLetterAction},
     modules::Modules,
     settings::{LogFormat, SecureCookies, Settings},
@@ -70,6 +71,16 @@ enum Command {
     /// Manage the reporting read model
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Load-test a server (an embedded one on a temporary data folder by default) and measure
+    /// the floor beside it
+    Bench(Box<BenchArgs>),
+    /// The bench's floor: a minimal actix-web handler doing one SQLite insert per request
+    #[command(hide = true)]
+    FloorServer {
+        /// HTTP worker threads; 0 = one per core
+        #[arg(long, default_value_t = 0)]
+        workers: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,7 +228,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init_tracing(settings.log.format);
+    // The bench's own output is its report; its in-process module work logs only warnings.
+    let quiet = matches!(cli.command, Some(Command::Bench(_)));
+    telemetry::init_tracing(settings.log.format, quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -251,6 +264,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }) => create_admin(settings, email, password, name).await,
         Command::DeadLetters(command) => dead_letters(settings, command).await,
         Command::Projections(ProjectionsCommand::Rebuild) => rebuild_projections(settings).await,
+        Command::Bench(args) => bench::run(*args, settings).await,
+        Command::FloorServer { workers } => bench::serve_floor(settings, workers).await,
     }
 }
 

@@ -7,17 +7,23 @@
 //! requests, calls module facades, and maps their errors to `application/problem+json` in one
 //! place.
 
+mod bench;
 pub mod cli;
+
 mod demo;
 mod events;
 mod http;
 mod modules;
 mod pages;
+mod process;
+
 mod settings;
 mod startup;
 mod telemetry;
 
 pub use modules::Modules;
+pub use process::ProcessStats;
+
 pub use settings::{
     DatabaseSettings, DemoSettings, EventSettings, LogFormat, SecureCookies, ServerSettings,
     Settings,

@@ -35,7 +35,7 @@ pub(crate) async fn spawn_app() -> TestApp {
 
 pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        app::init_tracing(app::LogFormat::Text);
+        app::init_tracing(app::LogFormat::Text, false);
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings::for_tests(dir.path());

@@ -9,7 +9,7 @@ use super::{
     extract::Json,
     problem::{ApiError, Problem},
 };
-use crate::{modules::ModuleHealth, startup::AppState};
+use crate::{modules::ModuleHealth, process::ProcessStats, startup::AppState};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
@@ -31,6 +31,8 @@ pub(crate) struct HealthReport {
     uptime_seconds: u64,
     /// Each module.
     modules: Vec<ModuleHealth>,
+    /// The server process's memory and CPU time (null where `/proc` does not exist).
+    process: Option<ProcessStats>,
 }
 
 /// Overall and per-module status with schema versions.
@@ -49,6 +51,7 @@ pub(crate) async fn health(state: web::Data<AppState>) -> HttpResponse {
             version: env!("CARGO_PKG_VERSION"),
             uptime_seconds: state.started_at.elapsed().as_secs(),
             modules,
+            process: ProcessStats::current(),
         })
 }
 

@@ -486,19 +486,22 @@ impl<H: Handler> Core<H> {
         {
             return Ok(Applied::Ignored);
         }
-        let seen: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM consumer_inbox WHERE subscription = ? AND event_id = ?",
-        )
-        .bind(&self.name)
-        .bind(event.event_id)
-        .fetch_optional(tx.conn())
-        .await
-        .map_err(Error::db(self.module()))?;
-        if seen.is_some() {
+        // One round trip marks the point to roll back to and claims the event in the inbox; a
+        // duplicate claims nothing. The claim is undone with everything else if the handler
+        // fails. A successful step's savepoint is never released: it stays on SQLite's savepoint
+        // stack until the batch commits, which saves a round trip per event.
+        let (savepoint, claimed) = tx
+            .savepoint_with(
+                "INSERT INTO consumer_inbox (subscription, event_id, seq, handled_at) VALUES (?, ?, ?, ?)
+                                  ON CONFLICT (subscription, event_id) DO NOTHING RETURNING 1",
+                (&self.name, event.event_id, event.seq, Timestamp::now()),
+            )
+            .await?;
+        if !claimed {
+            tx.rollback_to(savepoint).await?;
             self.db.metrics().event_duplicate(&self.name);
             return Ok(Applied::Duplicate);
         }
-        let savepoint = tx.savepoint().await?;
         tx.set_trace(Trace::caused_by(event));
         let span = tracing::info_span!(
             "handle_event",
@@ -508,20 +511,7 @@ impl<H: Handler> Core<H> {
             correlation_id = %event.correlation_id,
         );
         match self.handler.handle(tx, event).instrument(span).await {
-            Ok(()) => {
-                sqlx::query(
-                    "INSERT INTO consumer_inbox (subscription, event_id, seq, handled_at) VALUES (?, ?, ?, ?)",
-                )
-                .bind(&self.name)
-                .bind(event.event_id)
-                .bind(event.seq)
-                .bind(Timestamp::now())
-                .execute(tx.conn())
-                .await
-                .map_err(Error::db(self.module()))?;
-                tx.release(savepoint).await?;
-                Ok(Applied::Handled)
-            }
+            Ok(()) => Ok(Applied::Handled),
             Err(e) => {
                 tx.rollback_to(savepoint).await?;
                 Err(ApplyError::Handler(e))

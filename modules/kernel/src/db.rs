@@ -115,6 +115,37 @@ fn kernel_migrator() -> Migrator {
     migrator
 }
 
+/// The options every connection to a database file is opened with (an 8 MB page cache for the
+/// writer; readers override it).
+pub(crate) fn connect_options(path: &Path, settings: &DbSettings) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .busy_timeout(settings.busy_timeout)
+        .foreign_keys(true)
+        .pragma("temp_store", "memory")
+        .pragma("cache_size", "-8000")
+}
+
+/// The single writer connection of a database file: WAL, the configured `synchronous`.
+pub(crate) async fn open_writer(
+    base: &SqliteConnectOptions,
+    settings: &DbSettings,
+) -> Result<SqlitePool, sqlx::Error> {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(settings.write_timeout)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(
+            base.clone()
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(settings.synchronous.into()),
+        )
+        .await
+}
+
 /// A module's own database. Cheap to clone; private to the module that opened it.
 #[derive(Clone)]
 pub struct ModuleDb {
@@ -174,28 +205,10 @@ impl ModuleDb {
             source,
         })?;
         let path = settings.data_dir.join(format!("{module}.db"));
-        let db = Error::db(module);
-
-        let base = SqliteConnectOptions::new()
-            .filename(&path)
-            .busy_timeout(settings.busy_timeout)
-            .foreign_keys(true)
-            .pragma("temp_store", "memory")
-            .pragma("cache_size", "-16000");
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(settings.write_timeout)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(
-                base.clone()
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(settings.synchronous.into()),
-            )
+        let base = connect_options(&path, settings);
+        let writer = open_writer(&base, settings)
             .await
-            .map_err(db)?;
+            .map_err(Error::db(module))?;
 
         kernel_migrator()
             .run(&writer)
@@ -210,7 +223,9 @@ impl ModuleDb {
             .max_connections(settings.read_connections.max(1))
             .min_connections(1)
             .acquire_timeout(settings.write_timeout)
-            .connect_with(base.read_only(true))
+            // Readers keep a smaller page cache: every write elsewhere invalidates it anyway, and
+            // with four modules × (one writer + four readers) the caches bound the process's RSS.
+            .connect_with(base.read_only(true).pragma("cache_size", "-2000"))
             .await
             .map_err(Error::db(module))?;
 
@@ -460,24 +475,24 @@ impl WriteTx {
         Ok(Committed { last_event })
     }
 
-    /// Marks a point to roll back to without losing the rest of the transaction.
-    pub(crate) async fn savepoint(&mut self) -> Result<Savepoint, Error> {
-        sqlx::query("SAVEPOINT kernel_step")
-            .execute(&mut *self.tx)
+    /// Marks a point to roll back to and, in the same round trip, runs `sql` (an `INSERT … RETURNING`
+    /// with four parameters); returns whether it returned a row. (Not the change count: SQLite's
+    /// `changes()` is stale after a `SAVEPOINT` when the insert did nothing.)
+    pub(crate) async fn savepoint_with(
+        &mut self,
+        sql: &str,
+        (a, b, c, d): (&str, uuid::Uuid, i64, Timestamp),
+    ) -> Result<(Savepoint, bool), Error> {
+        let pending = self.pending.len();
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!("SAVEPOINT kernel_step; {sql}")))
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .bind(d)
+            .fetch_optional(&mut *self.tx)
             .await
             .map_err(Error::db(self.db.inner.module))?;
-        Ok(Savepoint {
-            pending: self.pending.len(),
-        })
-    }
-
-    /// Keeps everything done since the savepoint.
-    pub(crate) async fn release(&mut self, _sp: Savepoint) -> Result<(), Error> {
-        sqlx::query("RELEASE kernel_step")
-            .execute(&mut *self.tx)
-            .await
-            .map_err(Error::db(self.db.inner.module))?;
-        Ok(())
+        Ok((Savepoint { pending }, done.is_some()))
     }
 
     /// Undoes everything done since the savepoint, events included.

@@ -14,6 +14,8 @@ mod consumer;
 mod db;
 mod error;
 mod events;
+mod floor;
+
 mod ids;
 mod metrics;
 mod outbox;
@@ -28,6 +30,7 @@ pub use consumer::{
 pub use db::{Committed, DbHealth, DbSettings, ModuleDb, Synchronous, WriteTx};
 pub use error::Error;
 pub use events::{DecodeError, Envelope, EventRef, IntegrationEvent, Trace};
+pub use floor::{FLOOR_FILE, Floor};
 pub use ids::new_id;
 pub use metrics::Metrics;
 pub use outbox::{EventCursor, EventQuery, EventSource, OutboxLog, StreamHead};

@@ -75,9 +75,7 @@ async fn record(
 }
 
 async fn wallet(tx: &mut WriteTx, user_id: Uuid) -> Result<WalletState, PaymentsError> {
-    let events: Vec<(i64, WalletEvent, Timestamp)> =
-        store::load(tx.conn(), StreamKind::Wallet, user_id, Upto::End).await?;
-    Ok(WalletState::fold(events.iter().map(|(_, e, _)| e)))
+    store::wallet_state(tx.conn(), user_id).await
 }
 
 async fn wallet_append(
@@ -95,7 +93,7 @@ async fn wallet_append(
         Timestamp::now(),
     )
     .await?;
-    Ok(())
+    store::save_wallet_snapshot(tx.conn(), user_id, state.apply(&event)).await
 }
 
 async fn capture(

@@ -170,13 +170,14 @@ impl Payments {
         card::tokenize(card, time::OffsetDateTime::now_utc()).map_err(PaymentsError::Validation)
     }
 
-    async fn wallet_state(
-        &self,
-        user_id: Uuid,
-    ) -> Result<(WalletState, Vec<(i64, WalletEvent, Timestamp)>), PaymentsError> {
-        let events: Vec<(i64, WalletEvent, Timestamp)> =
-            store::load(self.db.reader()?, StreamKind::Wallet, user_id, Upto::End).await?;
-        Ok((WalletState::fold(events.iter().map(|(_, e, _)| e)), events))
+    async fn wallet_state(&self, user_id: Uuid) -> Result<WalletState, PaymentsError> {
+        let mut conn = self
+            .db
+            .reader()?
+            .acquire()
+            .await
+            .map_err(PaymentsError::storage)?;
+        store::wallet_state(&mut conn, user_id).await
     }
 
     fn wallet_view(&self, user_id: Uuid, state: WalletState) -> Wallet {
@@ -209,7 +210,7 @@ impl Payments {
         // Optimistic: decide on the wallet as read without a lock, append only if no other event
         // got there first. On a conflict, the transaction already holds the module's writer, so
         // the decision is made once more on the fresh state and cannot conflict again.
-        let (read, _) = self.wallet_state(user_id).await?;
+        let read = self.wallet_state(user_id).await?;
         let deposit_id = new_id();
         let event = WalletEvent::Deposited {
             amount_cents: amount,
@@ -238,15 +239,14 @@ impl Payments {
                         expected = state.version,
                         "wallet changed since it was read; deciding again"
                     );
-                    let events: Vec<(i64, WalletEvent, Timestamp)> =
-                        store::load(tx.conn(), StreamKind::Wallet, user_id, Upto::End).await?;
-                    state = WalletState::fold(events.iter().map(|(_, e, _)| e));
+                    state = store::wallet_state(tx.conn(), user_id).await?;
                 }
                 Err(AppendError::Conflict) => return Err(PaymentsError::Contention),
                 Err(AppendError::Other(e)) => return Err(e),
             }
         };
         let after = state.apply(&event);
+        store::save_wallet_snapshot(tx.conn(), user_id, after).await?;
         tx.emit(&WalletDeposited {
             user_id,
             amount_cents: amount,
@@ -265,7 +265,7 @@ impl Payments {
 
     /// The caller's wallet: its balance is the fold of its events.
     pub async fn wallet(&self, user_id: Uuid) -> Result<Wallet, PaymentsError> {
-        let (state, _) = self.wallet_state(user_id).await?;
+        let state = self.wallet_state(user_id).await?;
         Ok(self.wallet_view(user_id, state))
     }
 

@@ -63,7 +63,8 @@ impl WalletState {
         self
     }
 
-    /// The state after `events`.
+    /// The state after `events` (the definition snapshots must agree with).
+    #[cfg(test)]
     pub(crate) fn fold<'a>(events: impl IntoIterator<Item = &'a WalletEvent>) -> WalletState {
         events
             .into_iter()

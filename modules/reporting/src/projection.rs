@@ -242,44 +242,51 @@ async fn add_bucket(conn: &mut SqliteConnection, bucket: i64, d: Figures) -> Res
     Ok(())
 }
 
-async fn add_total(
-    conn: &mut SqliteConnection,
-    name: &str,
-    currency: &str,
-    value: i64,
-) -> Result<()> {
-    if value == 0 {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO totals (name, currency, value) VALUES (?, ?, ?) ON CONFLICT (name, currency) DO UPDATE SET value = value + excluded.value",
-    )
-    .bind(name)
-    .bind(currency)
-    .bind(value)
-    .execute(conn)
-    .await
-    .map_err(ReportingError::storage)?;
-    Ok(())
-}
+/// The counters of the `totals` table one change moves.
+#[derive(Default)]
+struct TotalsChange(Vec<(&'static str, String, i64)>);
 
-async fn add_totals(conn: &mut SqliteConnection, d: Figures) -> Result<()> {
-    for (name, value) in [
-        ("bookings_pending", d.pending),
-        ("bookings_confirmed", d.confirmed),
-        ("bookings_cancelled", d.cancelled),
-        ("seats_sold", d.seats_sold),
-        ("confirm_ms_sum", d.confirm_ms),
-        ("confirm_count", d.confirm_count),
-    ] {
-        add_total(conn, name, "", value).await?;
+impl TotalsChange {
+    fn counts(&mut self, d: Figures) {
+        for (name, value) in [
+            ("bookings_pending", d.pending),
+            ("bookings_confirmed", d.confirmed),
+            ("bookings_cancelled", d.cancelled),
+            ("seats_sold", d.seats_sold),
+            ("confirm_ms_sum", d.confirm_ms),
+            ("confirm_count", d.confirm_count),
+        ] {
+            self.add(name, "", value);
+        }
     }
-    Ok(())
-}
 
-async fn add_money(conn: &mut SqliteConnection, currency: &str, d: Figures) -> Result<()> {
-    add_total(conn, "revenue", currency, d.revenue).await?;
-    add_total(conn, "refunds", currency, d.refunds).await
+    fn money(&mut self, currency: &str, d: Figures) {
+        self.add("revenue", currency, d.revenue);
+        self.add("refunds", currency, d.refunds);
+    }
+
+    fn add(&mut self, name: &'static str, currency: &str, value: i64) {
+        if value != 0 {
+            self.0.push((name, currency.to_owned(), value));
+        }
+    }
+
+    /// Applies every counter's change in one statement.
+    async fn write(self, conn: &mut SqliteConnection) -> Result<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let values = vec!["(?, ?, ?)"; self.0.len()].join(", ");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO totals (name, currency, value) VALUES {values} \
+             ON CONFLICT (name, currency) DO UPDATE SET value = value + excluded.value"
+        )));
+        for (name, currency, value) in self.0 {
+            query = query.bind(name).bind(currency).bind(value);
+        }
+        query.execute(conn).await.map_err(ReportingError::storage)?;
+        Ok(())
+    }
 }
 
 /// Moves every aggregate from `old`'s contribution to `new`'s.
@@ -291,7 +298,8 @@ async fn apply_delta(
     let of = old.map(Figures::of).unwrap_or_default();
     let nf = Figures::of(new);
     let diff = nf.minus(of);
-    add_totals(conn, diff).await?;
+    let mut totals = TotalsChange::default();
+    totals.counts(diff);
 
     macro_rules! moved {
         ($key:expr, $add:ident) => {{
@@ -316,17 +324,17 @@ async fn apply_delta(
     let (oc, nc) = (old.and_then(money_currency), money_currency(new));
     if oc == nc {
         if let Some(c) = nc {
-            add_money(conn, &c, diff).await?;
+            totals.money(&c, diff);
         }
     } else {
         if let Some(c) = oc {
-            add_money(conn, &c, of.negated()).await?;
+            totals.money(&c, of.negated());
         }
         if let Some(c) = nc {
-            add_money(conn, &c, nf).await?;
+            totals.money(&c, nf);
         }
     }
-    Ok(())
+    totals.write(conn).await
 }
 
 fn search_body(r: &FeedRow) -> String {
@@ -387,18 +395,17 @@ pub(crate) async fn save(
     .await
     .map_err(ReportingError::storage)?;
     if old.map(search_body) != Some(search_body(new)) {
-        // The search entry shares the feed row's rowid, so it is replaced without a scan.
-        sqlx::query("DELETE FROM feed_search WHERE rowid = ?")
-            .bind(rowid)
-            .execute(&mut *conn)
-            .await
-            .map_err(ReportingError::storage)?;
-        sqlx::query("INSERT INTO feed_search (rowid, body) VALUES (?, ?)")
-            .bind(rowid)
-            .bind(search_body(new))
-            .execute(&mut *conn)
-            .await
-            .map_err(ReportingError::storage)?;
+        // The search entry shares the feed row's rowid, so it is replaced without a scan (both
+        // statements in one round trip).
+        sqlx::query(
+            "DELETE FROM feed_search WHERE rowid = ?; INSERT INTO feed_search (rowid, body) VALUES (?, ?)",
+        )
+        .bind(rowid)
+        .bind(rowid)
+        .bind(search_body(new))
+        .execute(&mut *conn)
+        .await
+        .map_err(ReportingError::storage)?;
     }
     apply_delta(conn, old, new).await
 }

@@ -1,0 +1,162 @@
+//! The bench's HTTP side: a logged-in session per account, and the few JSON shapes it reads.
+
+use anyhow::{Context, bail};
+use reqwest::{Client, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+/// One logged-in account (its own cookie jar and connections).
+#[derive(Clone)]
+pub(super) struct Session {
+    pub(super) http: Client,
+    pub(super) base: String,
+}
+
+impl Session {
+    /// Logs `email` in on `base`.
+    pub(super) async fn log_in(base: &str, email: &str, password: &str) -> anyhow::Result<Session> {
+        let http = Client::builder()
+            .cookie_store(true)
+            .pool_max_idle_per_host(64)
+            .build()?;
+        let r = http
+            .post(format!("{base}/api/session"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .with_context(|| format!("logging in to {base}"))?;
+        if r.status() != StatusCode::NO_CONTENT {
+            bail!(
+                "logging in as {email}: {} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            );
+        }
+        Ok(Session {
+            http,
+            base: base.to_owned(),
+        })
+    }
+
+    /// Registers a customer, logs them in and funds their wallet.
+    pub(super) async fn customer(base: &str, email: &str, password: &str) -> anyhow::Result<Self> {
+        let anonymous = Client::new();
+        let r = anonymous
+            .post(format!("{base}/api/users"))
+            .json(&json!({ "email": email, "full_name": "Bench Customer", "password": password }))
+            .send()
+            .await?;
+        if r.status() != StatusCode::CREATED {
+            bail!(
+                "registering {email}: {} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            );
+        }
+        let session = Session::log_in(base, email, password).await?;
+        let r = session
+            .http
+            .post(format!("{base}/api/wallet/deposits"))
+            .json(&json!({ "amount_cents": 100_000_000 }))
+            .send()
+            .await?;
+        if r.status() != StatusCode::CREATED {
+            bail!("funding {email}'s wallet: {}", r.status());
+        }
+        Ok(session)
+    }
+
+    /// `GET path` as JSON, failing on any status but 200.
+    pub(super) async fn get_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+    ) -> anyhow::Result<T> {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await?;
+        if r.status() != StatusCode::OK {
+            bail!("GET {path}: {}", r.status());
+        }
+        Ok(r.json().await?)
+    }
+
+    /// Creates a show on sale from tomorrow, returning its id (admins).
+    pub(super) async fn create_show(
+        &self,
+        title: &str,
+        capacity: i64,
+        currency: &str,
+    ) -> anyhow::Result<Uuid> {
+        let starts_at = kernel::Timestamp::now().plus(std::time::Duration::from_secs(30 * 86_400));
+        let r = self
+            .http
+            .post(format!("{}/api/shows", self.base))
+            .json(&json!({
+                "title": title, "venue": "Bench Hall", "starts_at": starts_at.to_string(),
+                "capacity": capacity, "price_cents": 1_500, "currency": currency,
+            }))
+            .send()
+            .await?;
+        if r.status() != StatusCode::CREATED {
+            bail!(
+                "creating a show: {} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            );
+        }
+        let show: IdOnly = r.json().await?;
+        Ok(show.id)
+    }
+}
+
+/// Any resource's id.
+#[derive(Debug, Deserialize)]
+pub(super) struct IdOnly {
+    pub(super) id: Uuid,
+}
+
+/// What the bench reads of `/health`.
+#[derive(Debug, Deserialize)]
+pub(super) struct Health {
+    #[serde(default)]
+    pub(super) process: Option<crate::process::ProcessStats>,
+}
+
+/// What the bench reads of a subscription's status.
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct SubscriptionStatus {
+    pub(super) name: String,
+    pub(super) consumer: String,
+    pub(super) lag: i64,
+    pub(super) lag_ms: i64,
+    pub(super) handled: u64,
+    pub(super) propagation: Propagation,
+}
+
+/// Append-to-handled latency of one subscription, microseconds.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub(super) struct Propagation {
+    pub(super) count: u64,
+    pub(super) p50_us: u64,
+    pub(super) p99_us: u64,
+    pub(super) max_us: u64,
+}
+
+/// A booking as listed.
+#[derive(Debug, Deserialize)]
+pub(super) struct BookingRow {
+    pub(super) status: String,
+    pub(super) created_at: kernel::Timestamp,
+    pub(super) updated_at: kernel::Timestamp,
+}
+
+/// A page of bookings.
+#[derive(Debug, Deserialize)]
+pub(super) struct BookingPage {
+    pub(super) items: Vec<BookingRow>,
+    pub(super) next_cursor: Option<String>,
+}
+
+/// Sum of `head - checkpoint` over every subscription: events committed but not yet handled.
+pub(super) fn backlog(statuses: &[SubscriptionStatus]) -> i64 {
+    statuses.iter().map(|s| s.lag.max(0)).sum()
+}

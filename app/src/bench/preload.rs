@@ -1,0 +1,218 @@
+//! `--preload N`: a realistic history before the measured run. Bookings go through the module
+//! facades in this process (no HTTP, which would only make it slower), so every one of them runs
+//! the real saga: outbox, payment, confirmation or cancellation, the read model, the feed.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use bookings_api::{NewShow, PaymentInstruction, PlaceBooking};
+use kernel::{Timestamp, Trace};
+use payments_api::CardDetails;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use users_api::{Actor, NewUser, User};
+
+use crate::modules::Modules;
+
+/// What was preloaded.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Preloaded {
+    pub(crate) bookings: u64,
+    pub(crate) customers: usize,
+    pub(crate) shows: usize,
+    /// Placing them and letting every subscription catch up.
+    pub(crate) seconds: f64,
+}
+
+const CUSTOMERS: usize = 500;
+const CONCURRENCY: usize = 64;
+/// Seats per show; bookings take one or two.
+const CAPACITY: i64 = 100_000;
+
+/// Places `n` bookings through the modules and waits until every subscription handled them.
+pub(super) async fn run(
+    modules: &Modules,
+    admin: &User,
+    n: u64,
+    show_progress: bool,
+) -> anyhow::Result<Option<super::preload::Preloaded>> {
+    let started = Instant::now();
+    let shutdown = CancellationToken::new();
+    let tasks = modules.start(&shutdown);
+    let result = fill(modules, admin, n, show_progress).await;
+    let drained = match &result {
+        Ok(_) => wait_until_caught_up(modules).await,
+        Err(_) => Ok(()),
+    };
+    shutdown.cancel();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let (customers, shows) = result?;
+    drained?;
+    Ok(Some(Preloaded {
+        bookings: n,
+        customers,
+        shows,
+        seconds: started.elapsed().as_secs_f64(),
+    }))
+}
+
+async fn fill(
+    modules: &Modules,
+    admin: &User,
+    n: u64,
+    show_progress: bool,
+) -> anyhow::Result<(usize, usize)> {
+    let customers = CUSTOMERS
+        .min(usize::try_from(n).unwrap_or(CUSTOMERS))
+        .max(1);
+    let mut actors = Vec::with_capacity(customers);
+    for i in 0..customers {
+        let user = modules
+            .users()
+            .register(
+                Trace::new_root(),
+                NewUser {
+                    email: format!("history-{i}@boxoffice.local"),
+                    full_name: format!("History Customer {i}"),
+                    password: "history-password-1".into(),
+                },
+            )
+            .await
+            .context("registering a history customer")?;
+        modules
+            .payments()
+            .deposit(Trace::new_root(), user.id, Some(100_000_000))
+            .await
+            .context("funding a history wallet")?;
+        actors.push(Actor::of(&user));
+    }
+    let shows_needed = usize::try_from(n * 2 / u64::try_from(CAPACITY).unwrap_or(1) + 1)?;
+    let admin = Actor::of(admin);
+    let mut shows = Vec::with_capacity(shows_needed);
+    for i in 0..shows_needed {
+        let show = modules
+            .bookings()
+            .create_show(
+                Trace::new_root(),
+                &admin,
+                NewShow {
+                    title: format!("Repertoire night {}", i + 1),
+                    venue: ["Grand Hall", "Studio", "Open Air Stage"][i % 3].into(),
+                    starts_at: Timestamp::now()
+                        .plus(Duration::from_secs(60 * 86_400 + i as u64 * 3_600))
+                        .to_string(),
+                    capacity: Some(CAPACITY),
+                    price_cents: Some(1_000 + (i as i64 % 7) * 500),
+                    currency: modules.payments().currency().to_owned(),
+                },
+            )
+            .await
+            .context("creating a history show")?;
+        shows.push(show.id.to_string());
+    }
+
+    let bar = indicatif::ProgressBar::new(n);
+    if show_progress {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} preloading [{bar:30}] {pos}/{len} bookings ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let next = Arc::new(AtomicU64::new(0));
+    let actors = Arc::new(actors);
+    let shows = Arc::new(shows);
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (modules, next, actors, shows, bar) = (
+                modules.clone(),
+                next.clone(),
+                actors.clone(),
+                shows.clone(),
+                bar.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return Ok::<_, anyhow::Error>(());
+                    }
+                    let actor = &actors[usize::try_from(i % actors.len() as u64)?];
+                    let show = &shows[usize::try_from(i % shows.len() as u64)?];
+                    let payment = match i % 10 {
+                        0 => card(&modules, "4000000000000002")?,
+                        1..=4 => card(&modules, "4242424242424242")?,
+                        _ => PaymentInstruction::Wallet,
+                    };
+                    modules
+                        .bookings()
+                        .place(
+                            Trace::new_root(),
+                            actor,
+                            PlaceBooking {
+                                show_id: show.clone(),
+                                seats: 1 + i64::try_from(i % 2)?,
+                                payment,
+                                idempotency_key: None,
+                            },
+                        )
+                        .await
+                        .context("placing a history booking")?;
+                    bar.inc(1);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await??;
+    }
+    bar.finish_and_clear();
+    Ok((customers, shows_needed))
+}
+
+fn card(modules: &Modules, number: &str) -> anyhow::Result<PaymentInstruction> {
+    let t = modules
+        .payments()
+        .tokenize_card(&CardDetails {
+            number: number.into(),
+            exp_month: Some(12),
+            exp_year: Some(2030),
+            cvc: "123".into(),
+        })
+        .map_err(|e| anyhow::anyhow!("tokenizing a test card: {e}"))?;
+    Ok(PaymentInstruction::Card {
+        token: t.token,
+        brand: t.brand,
+        last4: t.last4,
+    })
+}
+
+async fn wait_until_caught_up(modules: &Modules) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(3_600);
+    let mut clean = 0;
+    while Instant::now() < deadline {
+        let statuses = crate::events::subscriptions(modules).await;
+        if statuses.iter().all(|s| s.lag == 0) {
+            clean += 1;
+            if clean == 2 {
+                return Ok(());
+            }
+        } else {
+            clean = 0;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::bail!("the subscriptions did not catch up with the preloaded history within an hour")
+}

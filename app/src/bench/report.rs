@@ -1,0 +1,262 @@
+//! The bench's report: the machine, the run's parameters, Boxoffice's figures, the floor's, and
+//! their ratios; printed as a table or as JSON.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{BenchArgs, floor::FloorFigures, load::Latency, workload::BoxofficeFigures};
+use crate::settings::Settings;
+
+/// Everything one `boxoffice bench` run reports.
+#[derive(Debug, Serialize)]
+pub(crate) struct Report {
+    pub(crate) date: String,
+    pub(crate) command: String,
+    pub(crate) machine: Machine,
+    pub(crate) synchronous: String,
+    pub(crate) concurrency: usize,
+    pub(crate) rate: Option<f64>,
+    pub(crate) decline_rate: f64,
+    pub(crate) card_rate: f64,
+    pub(crate) read_rate: f64,
+    pub(crate) boxoffice: Option<BoxofficeFigures>,
+    pub(crate) floor: Option<FloorFigures>,
+    pub(crate) ratios: Option<Ratios>,
+}
+
+/// Where the figures were measured.
+#[derive(Debug, Serialize)]
+pub(crate) struct Machine {
+    pub(crate) cpu: String,
+    pub(crate) cores: usize,
+    pub(crate) memory_gib: f64,
+    pub(crate) os: String,
+}
+
+/// Boxoffice against its floor.
+#[derive(Debug, Serialize)]
+pub(crate) struct Ratios {
+    /// Booking intake / minimal actix insert requests per second.
+    pub(crate) intake_vs_actix_floor: f64,
+    /// Booking intake / raw SQLite commits per second.
+    pub(crate) intake_vs_sqlite_floor: f64,
+    /// Confirmed per second / intake per second.
+    pub(crate) confirmed_vs_intake: f64,
+}
+
+impl Machine {
+    fn detect() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split(':').nth(1))
+            .map_or_else(
+                || std::env::consts::ARCH.to_owned(),
+                |s| s.trim().to_owned(),
+            );
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let memory_kib: f64 = meminfo
+            .lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        Machine {
+            cpu,
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            memory_gib: (memory_kib / 1_048_576.0 * 10.0).round() / 10.0,
+            os: format!("{} {}", std::env::consts::OS, release.trim()),
+        }
+    }
+}
+
+impl Report {
+    pub(super) fn new(args: &BenchArgs, settings: &Settings) -> Report {
+        Report {
+            date: kernel::Timestamp::now().to_string(),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            machine: Machine::detect(),
+            synchronous: format!("{:?}", settings.database.synchronous).to_ascii_lowercase(),
+            concurrency: args.concurrency,
+            rate: args.rate,
+            decline_rate: args.decline_rate,
+            card_rate: args.card_rate,
+            read_rate: args.read_rate,
+            boxoffice: None,
+            floor: None,
+            ratios: None,
+        }
+    }
+
+    /// Computes the ratios once both sides are in.
+    pub(super) fn finish(&mut self) {
+        if let (Some(b), Some(f)) = (&self.boxoffice, &self.floor) {
+            self.ratios = Some(Ratios {
+                intake_vs_actix_floor: b.intake_per_sec / f.actix_insert_per_sec.max(1e-9),
+                intake_vs_sqlite_floor: b.intake_per_sec / f.sqlite_commits_per_sec.max(1e-9),
+                confirmed_vs_intake: b.confirmed_per_sec / b.intake_per_sec.max(1e-9),
+            });
+        }
+    }
+
+    /// The human-readable report.
+    pub(super) fn table(&self) -> String {
+        let mut o = String::new();
+        let m = &self.machine;
+        let _ = writeln!(o, "boxoffice bench, {}", self.date);
+        let _ = writeln!(
+            o,
+            "machine: {} cores, {:.1} GiB, {} ({})",
+            m.cores, m.memory_gib, m.cpu, m.os
+        );
+        let _ = writeln!(
+            o,
+            "load:    {} clients{}, synchronous={}, {:.0}% declined cards, {:.0}% cards, {:.0}% reads",
+            self.concurrency,
+            self.rate
+                .map_or(String::new(), |r| format!(" paced at {r}/s")),
+            self.synchronous,
+            self.decline_rate * 100.0,
+            self.card_rate * 100.0,
+            self.read_rate * 100.0,
+        );
+        if let Some(b) = &self.boxoffice {
+            let _ = writeln!(o, "\nBoxoffice: {}", b.target);
+            if let Some(p) = &b.preloaded {
+                let _ = writeln!(
+                    o,
+                    "  history            {} bookings preloaded in {:.0} s ({:.0}/s, saga included)",
+                    p.bookings,
+                    p.seconds,
+                    p.bookings as f64 / p.seconds.max(1e-9)
+                );
+            }
+            let _ = writeln!(
+                o,
+                "  booking intake     {:>9.0} accepted/s   ({} in {:.1} s; {} refused, {} errors)",
+                b.intake_per_sec, b.accepted, b.seconds, b.refused, b.errors
+            );
+            row(&mut o, "POST /api/bookings", &b.booking_http);
+            if b.reads_http.count > 0 {
+                row(&mut o, "mixed reads", &b.reads_http);
+            }
+            row(&mut o, "saga placed→confirmed", &b.saga);
+            let _ = writeln!(
+                o,
+                "  confirmed          {:>9.0} /s           ({} confirmed, {} cancelled, {} still pending)",
+                b.confirmed_per_sec, b.confirmed, b.cancelled, b.still_pending
+            );
+            let max_backlog = b.backlog_samples.iter().max().copied().unwrap_or(0);
+            let _ = writeln!(
+                o,
+                "  backlog            max {max_backlog} events over {} samples (1/s): {}",
+                b.backlog_samples.len(),
+                sparkline(&b.backlog_samples)
+            );
+            let _ = writeln!(
+                o,
+                "  read model lag     {} events, {} ms at the end of the load; all caught up {} ms later",
+                b.read_model_lag_events, b.read_model_lag_ms, b.drain_ms
+            );
+            let _ = writeln!(o, "  event propagation (outbox commit → handled):");
+            for p in &b.propagation {
+                let _ = writeln!(
+                    o,
+                    "    {:<28} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  ({} events)",
+                    p.subscription, p.p50_ms, p.p99_ms, p.max_ms, p.handled
+                );
+            }
+            if !b.read_probe.is_empty() {
+                let _ = writeln!(o, "  reads after the load (sequential):");
+                for p in &b.read_probe {
+                    row(&mut o, &format!("  {}", p.name), &p.latency);
+                }
+            }
+            if let Some(s) = &b.server {
+                let _ = writeln!(
+                    o,
+                    "  server             peak RSS {:.1} MB, CPU {:.1} s",
+                    s.peak_rss_bytes as f64 / 1e6,
+                    s.cpu_seconds
+                );
+            }
+        }
+        if let Some(f) = &self.floor {
+            let _ = writeln!(
+                o,
+                "\nFloor (same machine, same pragmas, same load generator):"
+            );
+            let _ = writeln!(
+                o,
+                "  SQLite one-row commits  {:>9.0} /s",
+                f.sqlite_commits_per_sec
+            );
+            let _ = writeln!(
+                o,
+                "  actix + one insert      {:>9.0} req/s  ({} errors)",
+                f.actix_insert_per_sec, f.actix_errors
+            );
+            row(&mut o, "POST /floor", &f.actix_insert_http);
+            if let Some(s) = &f.server {
+                let _ = writeln!(
+                    o,
+                    "  floor server       peak RSS {:.1} MB, CPU {:.1} s",
+                    s.peak_rss_bytes as f64 / 1e6,
+                    s.cpu_seconds
+                );
+            }
+        }
+        if let Some(r) = &self.ratios {
+            let _ = writeln!(o, "\nRatios:");
+            let _ = writeln!(
+                o,
+                "  booking intake / actix+insert floor   {:>5.0}%",
+                r.intake_vs_actix_floor * 100.0
+            );
+            let _ = writeln!(
+                o,
+                "  booking intake / SQLite commit floor  {:>5.0}%",
+                r.intake_vs_sqlite_floor * 100.0
+            );
+            let _ = writeln!(
+                o,
+                "  confirmed / intake                    {:>5.0}%",
+                r.confirmed_vs_intake * 100.0
+            );
+        }
+        o
+    }
+}
+
+fn row(o: &mut String, name: &str, l: &Latency) {
+    let _ = writeln!(
+        o,
+        "  {name:<22} p50 {:>7.2} ms  p90 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  (n={})",
+        l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.count
+    );
+}
+
+/// Samples as a line of block characters, scaled to the largest.
+fn sparkline(samples: &[i64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = samples.iter().copied().max().unwrap_or(0).max(1);
+    samples
+        .iter()
+        .map(|&v| BARS[usize::try_from(v.max(0) * 7 / max).unwrap_or(0).min(7)])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sparkline_scales_to_its_largest_sample() {
+        assert_eq!(sparkline(&[0, 7, 14]), "▁▄█");
+        assert_eq!(sparkline(&[0, 0]), "▁▁");
+        assert_eq!(sparkline(&[]), "");
+    }
+}

@@ -1,0 +1,74 @@
+//! Servers the bench starts as child processes of this same binary, so their memory and CPU time
+//! are theirs alone and the load generator does not share their runtime.
+
+use std::{path::Path, process::Stdio, time::Duration};
+
+use anyhow::{Context, bail};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+use crate::process::ProcessStats;
+
+/// A child server; killed when dropped.
+pub(super) struct ChildServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub(super) url: String,
+}
+
+impl ChildServer {
+    /// Starts `boxoffice <args>` and waits for the `http://…` line it prints once listening.
+    /// Its log goes to `log_file`.
+    pub(super) async fn start(args: &[&str], log_file: &Path) -> anyhow::Result<ChildServer> {
+        let exe = std::env::current_exe().context("finding this executable")?;
+        let log = std::fs::File::create(log_file)
+            .with_context(|| format!("creating {}", log_file.display()))?;
+        let mut child = Command::new(exe)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting the server")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(at) = line.find("http://") {
+                    let url = line[at..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    return Ok::<_, anyhow::Error>(Some(url));
+                }
+            }
+            Ok(None)
+        })
+        .await
+        .context("the server did not start within 60 s")??;
+        let Some(url) = url else {
+            bail!(
+                "the server exited before listening; see {}",
+                log_file.display()
+            )
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(ChildServer { child, url })
+    }
+
+    /// The child's memory and CPU time, read from `/proc`.
+    pub(super) fn stats(&self) -> Option<ProcessStats> {
+        ProcessStats::of(&self.child.id()?.to_string())
+    }
+
+    /// Stops the child (SIGKILL: its data is scratch) and waits for it.
+    pub(super) async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}

@@ -1,0 +1,535 @@
+//! The headline run: set up, drive bookings (and optional reads), let the saga drain, then read
+//! back what the server did.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use futures_util::future::try_join_all;
+use kernel::{Timestamp, Trace};
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    BenchArgs,
+    client::{self, BookingPage, Health, IdOnly, Session, SubscriptionStatus},
+    load::{self, Latency, Live, Outcome, Plan},
+    preload::{self, Preloaded},
+    server::ChildServer,
+};
+use crate::{modules::Modules, process::ProcessStats, settings::Settings};
+
+/// Everything measured against Boxoffice.
+#[derive(Debug, Serialize)]
+pub(crate) struct BoxofficeFigures {
+    /// The server measured.
+    pub(crate) target: String,
+    /// Bookings in the history before the run (`--preload`).
+    pub(crate) preloaded: Option<Preloaded>,
+    /// Seconds the load ran.
+    pub(crate) seconds: f64,
+    /// Bookings accepted (202) per second.
+    pub(crate) intake_per_sec: f64,
+    pub(crate) accepted: u64,
+    /// Refused as expected (sold out, show started).
+    pub(crate) refused: u64,
+    /// Unexpected statuses and transport errors.
+    pub(crate) errors: u64,
+    /// `POST /api/bookings` latency.
+    pub(crate) booking_http: Latency,
+    /// Reads mixed into the load (`--read-rate`).
+    pub(crate) reads: u64,
+    pub(crate) reads_http: Latency,
+    /// Placed → confirmed, from the bookings' own timestamps.
+    pub(crate) saga: Latency,
+    pub(crate) confirmed: u64,
+    pub(crate) cancelled: u64,
+    pub(crate) still_pending: u64,
+    /// Confirmed bookings per second, from the first placement to the last confirmation.
+    pub(crate) confirmed_per_sec: f64,
+    /// Events committed but not yet handled, summed over subscriptions, sampled each second.
+    pub(crate) backlog_samples: Vec<i64>,
+    /// The reporting subscriptions' lag the moment the load stopped.
+    pub(crate) read_model_lag_events: i64,
+    pub(crate) read_model_lag_ms: i64,
+    /// How long after the load stopped every subscription had caught up.
+    pub(crate) drain_ms: u64,
+    /// Per subscription: append → handled latency.
+    pub(crate) propagation: Vec<PropagationFigures>,
+    /// Sequential reads after the load, per page or endpoint.
+    pub(crate) read_probe: Vec<ProbeFigures>,
+    /// The server process at the end (peak RSS, CPU time).
+    pub(crate) server: Option<ProcessStats>,
+}
+
+/// One subscription's propagation latency.
+#[derive(Debug, Serialize)]
+pub(crate) struct PropagationFigures {
+    pub(crate) subscription: String,
+    pub(crate) consumer: String,
+    pub(crate) handled: u64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) max_ms: f64,
+}
+
+/// Latency of one read.
+#[derive(Debug, Serialize)]
+pub(crate) struct ProbeFigures {
+    pub(crate) name: &'static str,
+    pub(crate) path: String,
+    pub(crate) latency: Latency,
+}
+
+/// The server under test: a child this run started, or one given with `--url`.
+struct Target {
+    url: String,
+    admin: Session,
+    child: Option<ChildServer>,
+    preloaded: Option<Preloaded>,
+    _scratch: Option<tempfile::TempDir>,
+}
+
+fn random_password() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+async fn start_target(args: &BenchArgs, settings: &Settings) -> anyhow::Result<Target> {
+    if let Some(url) = &args.url {
+        let url = url.trim_end_matches('/').to_owned();
+        let admin = Session::log_in(
+            &url,
+            args.admin_email.as_deref().unwrap_or_default(),
+            args.admin_password.as_deref().unwrap_or_default(),
+        )
+        .await?;
+        return Ok(Target {
+            url,
+            admin,
+            child: None,
+            preloaded: None,
+            _scratch: None,
+        });
+    }
+    let (scratch, dir) = match &args.keep_data {
+        Some(dir) => {
+            if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+                bail!(
+                    "--keep-data {} must be a new or empty folder",
+                    dir.display()
+                );
+            }
+            std::fs::create_dir_all(dir)?;
+            (None, dir.clone())
+        }
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("boxoffice-bench-")
+                .tempdir()?;
+            let dir = t.path().to_path_buf();
+            (Some(t), dir)
+        }
+    };
+    let mut s = settings.clone();
+    s.database.data_dir = dir.clone();
+    s.demo.enabled = false;
+
+    // The admin, and any preloaded history, go in before the server starts.
+    let email = "bench-admin@boxoffice.local";
+    let password = random_password();
+    let modules = Modules::open(&s).await?;
+    let created = modules
+        .users()
+        .create_admin(
+            Trace::new_root(),
+            users_api::NewUser {
+                email: email.into(),
+                full_name: "Bench Admin".into(),
+                password: password.clone(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the bench admin: {e}"));
+    let preloaded = match created {
+        Ok(admin) if args.preload > 0 => {
+            preload::run(&modules, &admin, args.preload, !args.json).await
+        }
+        Ok(_) => Ok(None),
+        Err(e) => Err(e),
+    };
+    modules.close().await;
+    let preloaded = preloaded?;
+
+    let sync = format!("{:?}", s.database.synchronous).to_ascii_lowercase();
+    let data_dir = dir.to_string_lossy().into_owned();
+    let workers = args.workers.to_string();
+    let child = ChildServer::start(
+        &[
+            "--data-dir",
+            &data_dir,
+            "--synchronous",
+            &sync,
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--no-demo",
+            "--workers",
+            &workers,
+        ],
+        &dir.join("server.log"),
+    )
+    .await?;
+    let admin = Session::log_in(&child.url, email, &password).await?;
+    Ok(Target {
+        url: child.url.clone(),
+        admin,
+        child: Some(child),
+        preloaded,
+        _scratch: scratch,
+    })
+}
+
+/// Test card numbers the simulated gateway approves or declines.
+const CARD_OK: &str = "4242424242424242";
+const CARD_DECLINED: &str = "4000000000000002";
+
+fn card(number: &str) -> serde_json::Value {
+    json!({ "type": "card", "number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123" })
+}
+
+/// Runs the whole Boxoffice measurement.
+pub(super) async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<BoxofficeFigures> {
+    let target = start_target(args, settings).await?;
+    let result = measure(args, &target).await;
+    if let Some(child) = target.child {
+        child.stop().await;
+    }
+    if let Some(dir) = &args.keep_data {
+        eprintln!("data kept in {}", dir.display());
+    }
+    result
+}
+
+async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeFigures> {
+    let base = target.url.as_str();
+    say(
+        args,
+        &format!("setting up {} customers on {base}", args.users),
+    );
+    let run_id = &format!("{:08x}", rand::random::<u32>());
+    let customers: Vec<Session> = try_join_all((0..args.users).map(|i| async move {
+        let email = format!("bench-{run_id}-{i}@boxoffice.local");
+        Session::customer(base, &email, "bench-password-1").await
+    }))
+    .await?;
+    let wallet: serde_json::Value = customers[0].get_json("/api/wallet").await?;
+    let currency = wallet["currency"].as_str().unwrap_or("EUR").to_owned();
+    let shows: Vec<Uuid> = try_join_all((0..8).map(|i| {
+        let title = format!("Bench {run_id} #{i}");
+        let currency = &currency;
+        async move { target.admin.create_show(&title, 100_000, currency).await }
+    }))
+    .await?;
+
+    let plan = Plan {
+        concurrency: args.concurrency,
+        duration: args.duration(),
+        max_accepted: args.bookings,
+        rate: args.rate,
+    };
+    let live = Arc::new(Live::default());
+    let last_booking: Arc<Vec<Mutex<Option<Uuid>>>> =
+        Arc::new((0..customers.len()).map(|_| Mutex::new(None)).collect());
+    let customers = Arc::new(customers);
+    let shows = Arc::new(shows);
+    let request = {
+        let customers = customers.clone();
+        let shows = shows.clone();
+        let last_booking = last_booking.clone();
+        let decline_rate = args.decline_rate;
+        let card_rate = args.card_rate;
+        let read_rate = args.read_rate;
+        move |worker: usize, i: u64| {
+            let customers = customers.clone();
+            let shows = shows.clone();
+            let last_booking = last_booking.clone();
+            async move {
+                let who = worker % customers.len();
+                let s = &customers[who];
+                if read_rate > 0.0 && rand::random::<f64>() < read_rate {
+                    let last = *last_booking[who].lock().unwrap_or_else(|e| e.into_inner());
+                    let path = match (i % 4, last) {
+                        (1, Some(id)) => format!("/api/bookings/{id}"),
+                        (2, Some(id)) => format!("/bookings/{id}"),
+                        (3, _) => "/api/me/summary".to_owned(),
+                        _ => "/api/shows".to_owned(),
+                    };
+                    return match s.http.get(format!("{}{path}", s.base)).send().await {
+                        Ok(r) if r.status() == StatusCode::OK => {
+                            let _ = r.bytes().await;
+                            Outcome::Read
+                        }
+                        _ => Outcome::Error,
+                    };
+                }
+                let show = shows[(worker + i as usize) % shows.len()];
+                let body = booking_body_with(show, decline_rate, card_rate);
+                match s
+                    .http
+                    .post(format!("{}/api/bookings", s.base))
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == StatusCode::ACCEPTED => {
+                        if let Ok(b) = r.json::<IdOnly>().await {
+                            *last_booking[who].lock().unwrap_or_else(|e| e.into_inner()) =
+                                Some(b.id);
+                        }
+                        Outcome::Accepted
+                    }
+                    Ok(r) if r.status() == StatusCode::CONFLICT => Outcome::Refused,
+                    _ => Outcome::Error,
+                }
+            }
+        }
+    };
+
+    // Sample the backlog once a second while the load runs.
+    let sampling = Arc::new(Mutex::new(Vec::new()));
+    let sampler = {
+        let admin = target.admin.clone();
+        let samples = sampling.clone();
+        let live = live.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(s) = admin
+                    .get_json::<Vec<SubscriptionStatus>>("/api/admin/subscriptions")
+                    .await
+                {
+                    samples
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(client::backlog(&s));
+                }
+                let _ = &live;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
+    };
+
+    let started_at = Timestamp::now();
+    let bar = (!args.json).then(|| load::progress("boxoffice", plan, live.clone()));
+    let run = load::drive(plan, live, request).await;
+    sampler.abort();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+
+    // The read model's lag the moment intake stops, then how long the backlog takes to drain.
+    let at_stop: Vec<SubscriptionStatus> =
+        target.admin.get_json("/api/admin/subscriptions").await?;
+    let reporting: Vec<&SubscriptionStatus> = at_stop
+        .iter()
+        .filter(|s| s.consumer == reporting_api::STREAM)
+        .collect();
+    let read_model_lag_events = reporting.iter().map(|s| s.lag.max(0)).sum();
+    let read_model_lag_ms = reporting.iter().map(|s| s.lag_ms).max().unwrap_or(0);
+    let drain_started = Instant::now();
+    let final_statuses = drain(&target.admin).await?;
+    let drain_ms = drain_started.elapsed().as_millis() as u64;
+
+    say(args, "reading back the bookings");
+    let mut saga = load::histogram();
+    let (mut confirmed, mut cancelled, mut pending) = (0u64, 0u64, 0u64);
+    let mut first_placed: Option<Timestamp> = None;
+    let mut last_confirmed: Option<Timestamp> = None;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!(
+            "/api/bookings?limit=200&from={}",
+            form_urlencoded::byte_serialize(started_at.to_string().as_bytes()).collect::<String>()
+        );
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page: BookingPage = target.admin.get_json(&path).await?;
+        for b in &page.items {
+            first_placed = Some(first_placed.map_or(b.created_at, |f| f.min(b.created_at)));
+            match b.status.as_str() {
+                "confirmed" => {
+                    confirmed += 1;
+                    let us = b.updated_at.duration_since(b.created_at).as_micros();
+                    let _ = saga.record(u64::try_from(us).unwrap_or(u64::MAX).max(1));
+                    last_confirmed =
+                        Some(last_confirmed.map_or(b.updated_at, |l| l.max(b.updated_at)));
+                }
+                "cancelled" => cancelled += 1,
+                _ => pending += 1,
+            }
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let confirmed_per_sec = match (first_placed, last_confirmed) {
+        (Some(f), Some(l)) => confirmed as f64 / l.duration_since(f).as_secs_f64().max(1e-3),
+        _ => 0.0,
+    };
+
+    let read_probe = if args.probe > 0 {
+        say(args, "probing read latency");
+        let booking = last_booking
+            .iter()
+            .find_map(|b| *b.lock().unwrap_or_else(|e| e.into_inner()));
+        probe(&target.admin, &customers[0], booking, shows[0], args.probe).await?
+    } else {
+        Vec::new()
+    };
+
+    let health: Health = target.admin.get_json("/health").await?;
+    let server = target
+        .child
+        .as_ref()
+        .and_then(ChildServer::stats)
+        .or(health.process);
+
+    let propagation = final_statuses
+        .iter()
+        .filter(|s| s.propagation.count > 0)
+        .map(|s| PropagationFigures {
+            subscription: s.name.clone(),
+            consumer: s.consumer.clone(),
+            handled: s.handled,
+            p50_ms: s.propagation.p50_us as f64 / 1_000.0,
+            p99_ms: s.propagation.p99_us as f64 / 1_000.0,
+            max_ms: s.propagation.max_us as f64 / 1_000.0,
+        })
+        .collect();
+    let backlog_samples = sampling.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Ok(BoxofficeFigures {
+        target: if target.child.is_some() {
+            format!("embedded server ({base})")
+        } else {
+            base.to_owned()
+        },
+        preloaded: target.preloaded.clone(),
+        seconds: run.elapsed.as_secs_f64(),
+        intake_per_sec: run.per_sec(run.accepted),
+        accepted: run.accepted,
+        refused: run.refused,
+        errors: run.errors,
+        booking_http: Latency::of(&run.writes),
+        reads: run.read_count,
+        reads_http: Latency::of(&run.reads),
+        saga: Latency::of(&saga),
+        confirmed,
+        cancelled,
+        still_pending: pending,
+        confirmed_per_sec,
+        backlog_samples,
+        read_model_lag_events,
+        read_model_lag_ms,
+        drain_ms,
+        propagation,
+        read_probe,
+        server,
+    })
+}
+
+fn booking_body_with(show: Uuid, decline_rate: f64, card_rate: f64) -> serde_json::Value {
+    let seats = 1 + (rand::random::<u8>() % 2);
+    let payment = if rand::random::<f64>() < decline_rate {
+        card(CARD_DECLINED)
+    } else if rand::random::<f64>() < card_rate {
+        card(CARD_OK)
+    } else {
+        json!({ "type": "wallet" })
+    };
+    json!({ "show_id": show, "seats": seats, "payment": payment })
+}
+
+/// Waits until every subscription has handled everything (twice in a row, 100 ms apart); at
+/// most two minutes.
+async fn drain(admin: &Session) -> anyhow::Result<Vec<SubscriptionStatus>> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut clean = 0;
+    loop {
+        let s: Vec<SubscriptionStatus> = admin.get_json("/api/admin/subscriptions").await?;
+        if client::backlog(&s) == 0 {
+            clean += 1;
+            if clean == 2 {
+                return Ok(s);
+            }
+        } else {
+            clean = 0;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the subscriptions did not catch up within two minutes (backlog {})",
+                client::backlog(&s)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sequential GETs of the pages and endpoints whose latency must hold at scale.
+async fn probe(
+    admin: &Session,
+    customer: &Session,
+    booking: Option<Uuid>,
+    show: Uuid,
+    n: usize,
+) -> anyhow::Result<Vec<ProbeFigures>> {
+    let mut targets: Vec<(&'static str, &Session, String)> = vec![
+        ("shows list (API)", customer, "/api/shows".into()),
+        ("shows page", customer, "/".into()),
+        ("show page", customer, format!("/shows/{show}")),
+        ("my bookings (API)", customer, "/api/bookings".into()),
+        ("feed (API)", admin, "/api/feed".into()),
+        ("feed page", admin, "/admin/feed".into()),
+        ("dashboard (API)", admin, "/api/dashboard".into()),
+        ("dashboard page", admin, "/admin".into()),
+    ];
+    if let Some(id) = booking {
+        targets.insert(4, ("booking page", customer, format!("/bookings/{id}")));
+    }
+    let mut out = Vec::new();
+    for (name, session, path) in targets {
+        let mut h = load::histogram();
+        for _ in 0..n {
+            let t = Instant::now();
+            let r = session
+                .http
+                .get(format!("{}{path}", session.base))
+                .send()
+                .await
+                .with_context(|| format!("GET {path}"))?;
+            let status = r.status();
+            let _ = r.bytes().await;
+            if status != StatusCode::OK {
+                bail!("GET {path}: {status}");
+            }
+            let _ = h.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
+        }
+        out.push(ProbeFigures {
+            name,
+            path,
+            latency: Latency::of(&h),
+        });
+    }
+    Ok(out)
+}
+
+fn say(args: &BenchArgs, what: &str) {
+    if !args.json {
+        eprintln!("… {what}");
+    }
+}

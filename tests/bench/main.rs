@@ -1,0 +1,84 @@
+//! `boxoffice bench` end to end: the real binary starts its own server and floor, drives a few
+//! hundred bookings and reports them as JSON. Only the report's consistency is checked here, never
+//! its timings (those belong in BENCHMARKS.md).
+
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_boxoffice");
+
+#[test]
+fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "--json",
+            "--duration",
+            "2",
+            "--bookings",
+            "150",
+            "--concurrency",
+            "8",
+            "--users",
+            "4",
+            "--decline-rate",
+            "0.2",
+            "--read-rate",
+            "0.2",
+            "--probe",
+            "3",
+        ])
+        .output()
+        .expect("run boxoffice bench");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench failed: {stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+
+    let b = &report["boxoffice"];
+    let accepted = b["accepted"].as_u64().unwrap();
+    assert!(accepted > 0, "{b}");
+    assert_eq!(b["errors"], 0, "{b}");
+    // Every accepted booking was read back, and the saga settled each one.
+    let (confirmed, cancelled) = (
+        b["confirmed"].as_u64().unwrap(),
+        b["cancelled"].as_u64().unwrap(),
+    );
+    assert_eq!(confirmed + cancelled, accepted, "{b}");
+    assert_eq!(b["still_pending"], 0, "{b}");
+    // Declined cards were part of the mix, and mixed reads were made.
+    assert!(cancelled > 0, "a 20% decline rate cancelled nothing: {b}");
+    assert!(b["reads"].as_u64().unwrap() > 0, "{b}");
+    assert_eq!(b["saga"]["count"].as_u64().unwrap(), confirmed);
+    // Each consumer reported its propagation; the reporting one handled the bookings' events.
+    let subscriptions: Vec<&str> = b["propagation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["subscription"].as_str().unwrap())
+        .collect();
+    for s in ["bookings/payments", "payments/bookings", "reporting/bookings"] {
+        assert!(subscriptions.contains(&s), "{s} missing: {subscriptions:?}");
+    }
+    assert!(b["read_probe"].as_array().unwrap().len() >= 8, "{b}");
+    assert!(b["server"]["peak_rss_bytes"].as_u64().unwrap() > 0, "{b}");
+
+    let f = &report["floor"];
+    assert!(f["sqlite_commits_per_sec"].as_f64().unwrap() > 0.0, "{f}");
+    assert!(f["actix_insert_per_sec"].as_f64().unwrap() > 0.0, "{f}");
+    assert_eq!(f["actix_errors"], 0, "{f}");
+    assert!(report["ratios"]["intake_vs_actix_floor"].as_f64().unwrap() > 0.0);
+    assert!(report["machine"]["cores"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn bad_options_are_refused_with_a_clear_message() {
+    let out = Command::new(BIN)
+        .args(["bench", "--decline-rate", "1.5"])
+        .output()
+        .expect("run boxoffice bench");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--decline-rate must be between 0 and 1"), "{stderr}");
+}
