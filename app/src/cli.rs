@@ -71,6 +71,13 @@ enum Command {
     /// Manage the reporting read model
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Print the module canvas (modules, tables, events, APIs, dependency graph), generated from
+    /// the code
+    Architecture {
+        /// markdown (with a Mermaid graph), mermaid, or json
+        #[arg(long, value_enum, default_value_t = CanvasFormat::Markdown)]
+        format: CanvasFormat,
+    },
     /// Load-test a server (an embedded one on a temporary data folder by default) and measure
     /// the floor beside it
     Bench(Box<BenchArgs>),
@@ -81,6 +88,13 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         workers: usize,
     },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum CanvasFormat {
+    Markdown,
+    Mermaid,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,6 +278,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }) => create_admin(settings, email, password, name).await,
         Command::DeadLetters(command) => dead_letters(settings, command).await,
         Command::Projections(ProjectionsCommand::Rebuild) => rebuild_projections(settings).await,
+        Command::Architecture { format } => {
+            let canvas = crate::architecture::Canvas::current();
+            match format {
+                CanvasFormat::Markdown => print!("{}", canvas.markdown()),
+                CanvasFormat::Mermaid => print!("{}", canvas.mermaid()),
+                CanvasFormat::Json => println!("{}", serde_json::to_string_pretty(&canvas)?),
+            }
+            Ok(())
+        }
         Command::Bench(args) => bench::run(*args, settings).await,
         Command::FloorServer { workers } => bench::serve_floor(settings, workers).await,
     }

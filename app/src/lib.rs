@@ -7,6 +7,7 @@
 //! requests, calls module facades, and maps their errors to `application/problem+json` in one
 //! place.
 
+mod architecture;
 mod bench;
 pub mod cli;
 

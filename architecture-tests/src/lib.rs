@@ -7,13 +7,17 @@
 //! stop working. It deliberately depends on no module: it reads manifests, Rust sources and SQL
 //! as text, the way a reviewer would.
 
+mod canvas;
 mod rules;
 mod rust;
 mod sql;
 mod violation;
 mod workspace;
 
-pub use rules::{check_all, crate_graph, table_ownership};
+pub use canvas::{Canvas, ModuleCanvas, canvas};
+pub use rules::{
+    check_all, crate_graph, event_sources, foreign_databases, public_api, table_ownership,
+};
 pub use sql::{SqlObject, SqlScan, scan_sql};
 pub use violation::{Violation, report};
 pub use workspace::{CrateInfo, Dependency, DependencyKind, Module, Workspace};

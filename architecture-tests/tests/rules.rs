@@ -5,7 +5,10 @@ use std::{
     time::Instant,
 };
 
-use architecture_tests::{Violation, Workspace, check_all, crate_graph, report, table_ownership};
+use architecture_tests::{
+    Violation, Workspace, check_all, crate_graph, event_sources, foreign_databases, public_api,
+    report, table_ownership,
+};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -150,4 +153,113 @@ fn the_table_ownership_rule_sees_foreign_tables_in_schemas_and_sources() {
         ),
     ];
     assert_eq!(found, expected);
+}
+
+#[test]
+fn the_code_rules_see_foreign_databases_leaky_public_apis_and_local_events() {
+    let ws = fixture("code-rules");
+    let service = "modules/alpha/src/service.rs";
+    assert_eq!(
+        summary(&foreign_databases(&ws)),
+        vec![
+            v(
+                "no-foreign-database",
+                service,
+                7,
+                "module alpha runs migrations from ../../schemas/beta"
+            ),
+            v(
+                "no-foreign-database",
+                service,
+                17,
+                "module alpha opens a database that is not its own"
+            ),
+            v(
+                "no-foreign-database",
+                service,
+                18,
+                "module alpha names module beta's database file beta.db"
+            ),
+        ]
+    );
+    let lib = "modules/alpha/src/lib.rs";
+    assert_eq!(
+        summary(&public_api(&ws)),
+        vec![
+            v(
+                "public-api",
+                lib,
+                3,
+                "module alpha makes a whole internal module public"
+            ),
+            v(
+                "public-api",
+                lib,
+                4,
+                "module alpha exports AlphaRow, which its allow-list does not name"
+            ),
+            v("public-api", lib, 5, "module alpha re-exports with a glob"),
+            v(
+                "public-api",
+                service,
+                10,
+                "module alpha's public struct Alpha exposes sqlx, a storage type"
+            ),
+            v(
+                "public-api",
+                service,
+                23,
+                "module alpha's public fn rows exposes sqlx, a storage type"
+            ),
+            v(
+                "public-api",
+                "modules/beta/Cargo.toml",
+                0,
+                "module beta declares no exports allow-list"
+            ),
+        ]
+    );
+    assert_eq!(
+        summary(&event_sources(&ws)),
+        vec![
+            v(
+                "event-sources",
+                service,
+                32,
+                "module alpha handles LocalEvent, which no -api crate defines"
+            ),
+            v(
+                "event-sources",
+                service,
+                37,
+                "module alpha handles LocalEvent, which no -api crate defines"
+            ),
+            v(
+                "event-sources",
+                service,
+                43,
+                "module alpha defines integration event AlphaRow in its implementation crate"
+            ),
+        ]
+    );
+}
+
+/// The committed canvas (`docs/architecture.json`) is what the code says today. The app embeds it
+/// for `boxoffice architecture` and `/admin/architecture`, so those never drift either.
+#[test]
+fn the_committed_architecture_canvas_matches_the_code() {
+    let ws = Workspace::load(&repo_root()).unwrap();
+    let generated =
+        serde_json::to_string_pretty(&architecture_tests::canvas(&ws).unwrap()).unwrap() + "\n";
+    let path = repo_root().join("docs").join("architecture.json");
+    if std::env::var_os("BOXOFFICE_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/architecture.json is out of date with the code.\n    hint: regenerate it with \
+         `BOXOFFICE_BLESS=1 cargo test -p architecture-tests --test rules`, then \
+         `cargo run -- architecture > docs/architecture.md`, and commit both.\n\ngenerated:\n{generated}"
+    );
 }

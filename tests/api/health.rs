@@ -22,6 +22,48 @@ async fn health_reports_every_module_with_its_schema_version() {
 }
 
 #[tokio::test]
+async fn health_reports_the_server_process_footprint() {
+    let app = spawn_app().await;
+    let health = assert_status(app.get(&client(), "/health").await, StatusCode::OK).await;
+    let process = &health["process"];
+    assert!(process["rss_bytes"].as_u64().unwrap() > 0, "{health}");
+    assert!(
+        process["peak_rss_bytes"].as_u64().unwrap() >= process["rss_bytes"].as_u64().unwrap(),
+        "{health}"
+    );
+    assert!(process["cpu_seconds"].as_f64().unwrap() >= 0.0, "{health}");
+}
+
+#[tokio::test]
+async fn the_architecture_page_shows_every_module_to_admins_only() {
+    let app = spawn_app().await;
+    let (customer, _) = app.customer().await;
+    let refused = app.get(&customer, "/admin/architecture").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let (admin, _) = app.admin().await;
+        let short = app.get(&admin, "/architecture").await;
+    assert_eq!(short.status(), StatusCode::SEE_OTHER);
+    assert_eq!(short.headers()["location"], "/admin/architecture");
+    let page = app.get(&admin, "/admin/architecture").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    for needle in [
+        "users.db",
+        "bookings.db",
+        "payments.db",
+        "reporting.db",
+        "BookingPlaced",
+        "UserDirectory",
+        "<svg",
+    ] {
+        assert!(
+            html.contains(needle),
+            "{needle} missing from the architecture page"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_module_taken_offline_shows_in_health_and_comes_back_by_itself() {
     let app = spawn_app().await;
     let (admin, _) = app.admin().await;

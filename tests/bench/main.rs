@@ -58,7 +58,11 @@ fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
         .iter()
         .map(|p| p["subscription"].as_str().unwrap())
         .collect();
-    for s in ["bookings/payments", "payments/bookings", "reporting/bookings"] {
+    for s in [
+        "bookings/payments",
+        "payments/bookings",
+        "reporting/bookings",
+    ] {
         assert!(subscriptions.contains(&s), "{s} missing: {subscriptions:?}");
     }
     assert!(b["read_probe"].as_array().unwrap().len() >= 8, "{b}");
@@ -80,5 +84,8 @@ fn bad_options_are_refused_with_a_clear_message() {
         .expect("run boxoffice bench");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--decline-rate must be between 0 and 1"), "{stderr}");
+    assert!(
+        stderr.contains("--decline-rate must be between 0 and 1"),
+        "{stderr}"
+    );
 }

@@ -164,6 +164,10 @@ async fn start_target(args: &BenchArgs, settings: &Settings) -> anyhow::Result<T
     };
     modules.close().await;
     let preloaded = preloaded?;
+    if args.keep_data.is_some() {
+        // The folder outlives the run; so must a way into it (e.g. `bench --url` against it).
+        eprintln!("bench admin of {}: {email} / {password}", dir.display());
+    }
 
     let sync = format!("{:?}", s.database.synchronous).to_ascii_lowercase();
     let data_dir = dir.to_string_lossy().into_owned();

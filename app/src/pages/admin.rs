@@ -1,14 +1,57 @@
-//! Operator pages: module health with fault injection.
+//! Operator pages: module health with fault injection, and the module canvas.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{Layout, PageError, check_csrf, page_for, require_admin, see_other};
-use crate::{http::ApiError, modules::ModuleHealth, startup::AppState};
+use crate::{
+    architecture::{Canvas, Line, Node, layout},
+    http::ApiError,
+    modules::ModuleHealth,
+    startup::AppState,
+};
+
+#[derive(Template)]
+#[template(path = "admin_architecture.html")]
+struct ArchitecturePage {
+    layout: Layout,
+    canvas: Canvas,
+    nodes: Vec<Node>,
+    lines: Vec<Line>,
+    mermaid: String,
+}
+
+const GRAPH_W: i64 = 720;
+const GRAPH_H: i64 = 420;
+
+/// The module canvas: each module's database, tables, events and APIs, and the graph between them.
+async fn architecture_page(req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let admin = require_admin(&req).await?;
+    let (layout_, page) = page_for(&req, "admin-architecture", Some(admin));
+    let canvas = Canvas::current();
+    let (nodes, lines) = layout(&canvas, GRAPH_W, GRAPH_H);
+    let mermaid = canvas.mermaid();
+    Ok(page.render(
+        &ArchitecturePage {
+            layout: layout_,
+            canvas,
+            nodes,
+            lines,
+            mermaid,
+        },
+        StatusCode::OK,
+    ))
+}
+
+async fn architecture_redirect() -> HttpResponse {
+    see_other("/admin/architecture")
+}
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/health", web::get().to(health_page))
+        .route("/admin/architecture", web::get().to(architecture_page))
+        .route("/architecture", web::get().to(architecture_redirect))
         .route(
             "/admin/modules/{module}/availability",
             web::post().to(set_availability),

@@ -146,6 +146,7 @@ fn admin_links() -> Vec<NavLink> {
         NavLink::to("admin-events", "/admin/events", "Event log"),
         NavLink::to("admin-consumers", "/admin/consumers", "Subscriptions"),
         NavLink::to("admin-health", "/admin/health", "Health"),
+        NavLink::to("admin-architecture", "/admin/architecture", "Architecture"),
     ]
 }
 

@@ -1,10 +1,12 @@
 //! The rules. Each takes the workspace and returns what breaks it.
 
+mod code;
 mod crate_graph;
 mod tables;
 
 use crate::{Violation, Workspace};
 
+pub use code::{event_sources, foreign_databases, public_api};
 pub use crate_graph::crate_graph;
 pub use tables::table_ownership;
 
@@ -12,5 +14,8 @@ pub use tables::table_ownership;
 pub fn check_all(ws: &Workspace) -> Vec<Violation> {
     let mut all = crate_graph(ws);
     all.extend(table_ownership(ws));
+    all.extend(foreign_databases(ws));
+    all.extend(public_api(ws));
+    all.extend(event_sources(ws));
     all
 }

@@ -1,0 +1,243 @@
+//! The module canvas, generated from the code: for each module, its database and tables (from its
+//! schema files), the events it publishes (its `-api` crate's integration events), the events it
+//! consumes (the `-api` event types its implementation handles), the API traits it offers and
+//! uses, and the crates it may depend on. The committed `docs/architecture.json` must equal what
+//! this produces; the app renders it as Markdown, Mermaid and an admin page.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use syn::{
+    Item, ItemImpl, ItemMacro,
+    visit::{self, Visit},
+};
+
+use crate::{
+    Workspace,
+    rust::{parse, rust_files},
+    sql::scan_sql,
+    workspace::{DependencyKind, sql_files},
+};
+
+/// The whole canvas.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Canvas {
+    /// Tables the kernel adds to every module database.
+    pub kernel_tables: Vec<String>,
+    /// Each module, by name.
+    pub modules: Vec<ModuleCanvas>,
+}
+
+/// One module.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ModuleCanvas {
+    /// Its name (also its event stream's name).
+    pub name: String,
+    /// Its own database file.
+    pub database: String,
+    /// Tables, views, indexes and triggers its schema declares, as `kind name`.
+    pub schema: Vec<String>,
+    /// Its implementation crate's exports (its facade).
+    pub facade: Vec<String>,
+    /// Integration events its `-api` crate defines.
+    pub publishes: Vec<String>,
+    /// Events it handles, by producer stream.
+    pub consumes: BTreeMap<String, Vec<String>>,
+    /// Traits of its `-api` crate that it implements.
+    pub offers: Vec<String>,
+    /// Traits of other `-api` crates it calls, by crate.
+    pub uses: BTreeMap<String, Vec<String>>,
+    /// Workspace crates its implementation depends on (normal dependencies).
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Default)]
+struct ApiFacts {
+    events: BTreeSet<String>,
+    traits: BTreeSet<String>,
+}
+
+impl<'ast> Visit<'ast> for ApiFacts {
+    fn visit_item_impl(&mut self, i: &'ast ItemImpl) {
+        if let Some((_, path, _)) = &i.trait_
+            && path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "IntegrationEvent")
+            && let syn::Type::Path(p) = &*i.self_ty
+            && let Some(last) = p.path.segments.last()
+        {
+            self.events.insert(last.ident.to_string());
+        }
+        visit::visit_item_impl(self, i);
+    }
+
+    fn visit_item_macro(&mut self, m: &'ast ItemMacro) {
+        // `integration_event!(Name, id_field);`
+        if m.mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "integration_event")
+            && let Ok(args) = m.mac.parse_body_with(
+                syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated,
+            )
+            && let Some(name) = args.first()
+        {
+            self.events.insert(name.to_string());
+        }
+    }
+
+    fn visit_item(&mut self, item: &'ast Item) {
+        if let Item::Trait(t) = item
+            && matches!(t.vis, syn::Visibility::Public(_))
+        {
+            self.traits.insert(t.ident.to_string());
+        }
+        visit::visit_item(self, item);
+    }
+}
+
+/// Identifiers an implementation crate names, and the traits it implements.
+#[derive(Default)]
+struct ImplFacts {
+    idents: BTreeSet<String>,
+    implemented: BTreeSet<String>,
+    type_refs: BTreeSet<String>,
+}
+
+impl<'ast> Visit<'ast> for ImplFacts {
+    fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+        self.idents.insert(i.to_string());
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast ItemImpl) {
+        if let Some((_, path, _)) = &i.trait_
+            && let Some(last) = path.segments.last()
+        {
+            self.implemented.insert(last.ident.to_string());
+        }
+        visit::visit_item_impl(self, i);
+    }
+
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        let segments: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        if segments.len() >= 2 && segments.last().is_some_and(|s| s == "TYPE") {
+            self.type_refs.insert(segments[segments.len() - 2].clone());
+        }
+        visit::visit_expr_path(self, p);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        if let Ok(args) = mac.parse_body_with(
+            syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+        ) {
+            for arg in &args {
+                self.visit_expr(arg);
+            }
+        }
+        visit::visit_macro(self, mac);
+    }
+}
+
+/// Builds the canvas of `ws`.
+pub fn canvas(ws: &Workspace) -> Result<Canvas, String> {
+    let mut api = BTreeMap::new();
+    for module in &ws.modules {
+        let mut facts = ApiFacts::default();
+        for file in rust_files(&module.api_dir.join("src")) {
+            facts.visit_file(&parse(&file)?);
+        }
+        api.insert(module.name.clone(), facts);
+    }
+    let mut kernel_tables: Vec<String> = ws
+        .kernel_tables
+        .iter()
+        .map(|t| format!("{} {}", format!("{:?}", t.kind).to_lowercase(), t.name))
+        .collect();
+    kernel_tables.sort();
+    kernel_tables.dedup();
+
+    let mut modules = Vec::new();
+    for module in &ws.modules {
+        let mut schema = Vec::new();
+        for file in sql_files(&module.schema_dir) {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let scan = scan_sql(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            schema.extend(
+                scan.declared
+                    .iter()
+                    .map(|d| format!("{} {}", format!("{:?}", d.kind).to_lowercase(), d.name)),
+            );
+        }
+        let mut facts = ImplFacts::default();
+        for file in rust_files(&module.dir.join("src")) {
+            facts.visit_file(&parse(&file)?);
+        }
+        let mut consumes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut uses: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (other, other_api) in &api {
+            if *other == module.name {
+                continue;
+            }
+            let handled: Vec<String> = other_api
+                .events
+                .iter()
+                .filter(|e| facts.type_refs.contains(*e))
+                .cloned()
+                .collect();
+            if !handled.is_empty() {
+                consumes.insert(other.clone(), handled);
+            }
+            let called: Vec<String> = other_api
+                .traits
+                .iter()
+                .filter(|t| facts.idents.contains(*t))
+                .cloned()
+                .collect();
+            if !called.is_empty() {
+                uses.insert(format!("{other}-api"), called);
+            }
+        }
+        let own = &api[&module.name];
+        let krate = ws.crate_named(&module.name);
+        let mut depends_on: Vec<String> = krate
+            .map(|c| {
+                c.deps
+                    .iter()
+                    .filter(|d| {
+                        d.kind == DependencyKind::Normal && ws.crate_named(&d.name).is_some()
+                    })
+                    .map(|d| d.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        depends_on.sort();
+        modules.push(ModuleCanvas {
+            name: module.name.clone(),
+            database: format!("{}.db", module.name),
+            schema,
+            facade: krate.and_then(|c| c.exports.clone()).unwrap_or_default(),
+            publishes: own.events.iter().cloned().collect(),
+            consumes,
+            offers: own
+                .traits
+                .iter()
+                .filter(|t| facts.implemented.contains(*t))
+                .cloned()
+                .collect(),
+            uses,
+            depends_on,
+        });
+    }
+    Ok(Canvas {
+        kernel_tables,
+        modules,
+    })
+}
