@@ -41,7 +41,7 @@ async fn the_architecture_page_shows_every_module_to_admins_only() {
     let refused = app.get(&customer, "/admin/architecture").await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let (admin, _) = app.admin().await;
-        let short = app.get(&admin, "/architecture").await;
+    let short = app.get(&admin, "/architecture").await;
     assert_eq!(short.status(), StatusCode::SEE_OTHER);
     assert_eq!(short.headers()["location"], "/admin/architecture");
     let page = app.get(&admin, "/admin/architecture").await;
