@@ -14,7 +14,7 @@ use syn::{
 
 use crate::{
     Workspace,
-    rust::{parse, rust_files},
+    rust::{event_type_constant, parse, rust_files, visit_macro_args},
     sql::scan_sql,
     workspace::{DependencyKind, sql_files},
 };
@@ -121,26 +121,14 @@ impl<'ast> Visit<'ast> for ImplFacts {
     }
 
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-        let segments: Vec<String> = p
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        if segments.len() >= 2 && segments.last().is_some_and(|s| s == "TYPE") {
-            self.type_refs.insert(segments[segments.len() - 2].clone());
+        if let Some(ty) = event_type_constant(p).and_then(|mut s| s.pop()) {
+            self.type_refs.insert(ty);
         }
         visit::visit_expr_path(self, p);
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        if let Ok(args) = mac.parse_body_with(
-            syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
-        ) {
-            for arg in &args {
-                self.visit_expr(arg);
-            }
-        }
+        visit_macro_args(self, mac);
         visit::visit_macro(self, mac);
     }
 }

@@ -61,12 +61,33 @@ impl<'ast> Visit<'ast> for Literals {
     }
 
     fn visit_macro(&mut self, mac: &'ast Macro) {
-        if let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
-            for arg in &args {
-                self.visit_expr(arg);
-            }
-        }
+        visit_macro_args(self, mac);
         visit::visit_macro(self, mac);
+    }
+}
+
+/// The type named by an `X::TYPE` expression (an integration event's type constant), as path
+/// segments (`["X"]`, `["crate_api", "X"]`), or `None` for any other path.
+pub(crate) fn event_type_constant(p: &syn::ExprPath) -> Option<Vec<String>> {
+    let segments: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    match segments.split_last() {
+        Some((last, rest)) if last == "TYPE" && !rest.is_empty() => Some(rest.to_vec()),
+        _ => None,
+    }
+}
+
+/// Visits the arguments of a function-like macro call (`format!`, `matches!`, `query!`) as
+/// expressions, when they parse as such.
+pub(crate) fn visit_macro_args<V: for<'a> Visit<'a>>(visitor: &mut V, mac: &Macro) {
+    if let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
+        for arg in &args {
+            visitor.visit_expr(arg);
+        }
     }
 }
 

@@ -48,20 +48,11 @@ pub(super) async fn measure(args: &BenchArgs, settings: &Settings) -> anyhow::Re
 
     let dir = scratch.path().join("actix");
     std::fs::create_dir_all(&dir)?;
-    let sync = format!("{:?}", settings.database.synchronous).to_ascii_lowercase();
-    let data_dir = dir.to_string_lossy().into_owned();
-    let workers = args.workers.to_string();
-    let child = ChildServer::start(
-        &[
-            "--data-dir",
-            &data_dir,
-            "--synchronous",
-            &sync,
-            "floor-server",
-            "--workers",
-            &workers,
-        ],
-        &dir.join("server.log"),
+    let child = ChildServer::boxoffice(
+        &dir,
+        settings.database.synchronous,
+        &["floor-server"],
+        args.workers,
     )
     .await?;
     let plan = Plan {

@@ -9,6 +9,8 @@ use tokio::{
     process::{Child, Command},
 };
 
+use kernel::Synchronous;
+
 use crate::process::ProcessStats;
 
 /// A child server; killed when dropped.
@@ -19,9 +21,26 @@ pub(super) struct ChildServer {
 }
 
 impl ChildServer {
+    /// Starts `boxoffice --data-dir DIR --synchronous S <command…> --workers N`, logging to
+    /// `DIR/server.log`: the same database settings and thread count for Boxoffice and its floor.
+    pub(super) async fn boxoffice(
+        dir: &Path,
+        synchronous: Synchronous,
+        command: &[&str],
+        workers: usize,
+    ) -> anyhow::Result<ChildServer> {
+        let data_dir = dir.to_string_lossy().into_owned();
+        let sync = format!("{synchronous:?}").to_ascii_lowercase();
+        let workers = workers.to_string();
+        let mut args = vec!["--data-dir", &data_dir, "--synchronous", &sync];
+        args.extend_from_slice(command);
+        args.extend_from_slice(&["--workers", &workers]);
+        Self::start(&args, &dir.join("server.log")).await
+    }
+
     /// Starts `boxoffice <args>` and waits for the `http://…` line it prints once listening.
     /// Its log goes to `log_file`.
-    pub(super) async fn start(args: &[&str], log_file: &Path) -> anyhow::Result<ChildServer> {
+    async fn start(args: &[&str], log_file: &Path) -> anyhow::Result<ChildServer> {
         let exe = std::env::current_exe().context("finding this executable")?;
         let log = std::fs::File::create(log_file)
             .with_context(|| format!("creating {}", log_file.display()))?;

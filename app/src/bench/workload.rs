@@ -169,23 +169,11 @@ async fn start_target(args: &BenchArgs, settings: &Settings) -> anyhow::Result<T
         eprintln!("bench admin of {}: {email} / {password}", dir.display());
     }
 
-    let sync = format!("{:?}", s.database.synchronous).to_ascii_lowercase();
-    let data_dir = dir.to_string_lossy().into_owned();
-    let workers = args.workers.to_string();
-    let child = ChildServer::start(
-        &[
-            "--data-dir",
-            &data_dir,
-            "--synchronous",
-            &sync,
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--no-demo",
-            "--workers",
-            &workers,
-        ],
-        &dir.join("server.log"),
+    let child = ChildServer::boxoffice(
+        &dir,
+        s.database.synchronous,
+        &["serve", "--bind", "127.0.0.1:0", "--no-demo"],
+        args.workers,
     )
     .await?;
     let admin = Session::log_in(&child.url, email, &password).await?;

@@ -23,7 +23,7 @@ use syn::{
 
 use crate::{
     Module, Violation, Workspace,
-    rust::{parse, rust_files},
+    rust::{event_type_constant, parse, rust_files, visit_macro_args},
 };
 
 fn line_of(span: proc_macro2::Span) -> usize {
@@ -591,14 +591,8 @@ impl<'ast> Visit<'ast> for EventUse<'_> {
     }
 
     fn visit_expr_path(&mut self, p: &'ast ExprPath) {
-        let segments: Vec<String> = p
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        if segments.len() >= 2 && segments.last().is_some_and(|s| s == "TYPE") {
-            self.check(segments[..segments.len() - 1].to_vec(), line_of(p.span()));
+        if let Some(segments) = event_type_constant(p) {
+            self.check(segments, line_of(p.span()));
         }
         visit::visit_expr_path(self, p);
     }
@@ -624,13 +618,7 @@ impl<'ast> Visit<'ast> for EventUse<'_> {
 
     fn visit_macro(&mut self, mac: &'ast Macro) {
         // `matches!(…, X::TYPE)` and friends.
-        if let Ok(args) = mac
-            .parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
-        {
-            for arg in &args {
-                self.visit_expr(arg);
-            }
-        }
+        visit_macro_args(self, mac);
     }
 }
 
