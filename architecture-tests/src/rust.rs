@@ -14,10 +14,30 @@ use syn::{
 pub(crate) struct Literal {
     pub(crate) value: String,
     pub(crate) line: usize,
+    /// Inside the arguments of a call that takes SQL (`sqlx::query*`, `raw_sql`, a query
+    /// builder's `push`): SQL whatever it looks like.
+    pub(crate) sql_argument: bool,
 }
+
+/// Calls whose arguments are SQL.
+const SQL_CALLS: &[&str] = &[
+    "query",
+    "query_as",
+    "query_scalar",
+    "query_with",
+    "query_as_with",
+    "query_scalar_with",
+    "raw_sql",
+    "AssertSqlSafe",
+];
 
 /// Every `.rs` file under `dir`, sorted.
 pub(crate) fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    files_with_extension(dir, "rs")
+}
+
+/// Every file under `dir` (recursively, `target/` aside) whose extension is `ext`, sorted.
+pub(crate) fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -31,7 +51,7 @@ pub(crate) fn rust_files(dir: &Path) -> Vec<PathBuf> {
                 if path.file_name().is_some_and(|n| n != "target") {
                     stack.push(path);
                 }
-            } else if path.extension().is_some_and(|x| x == "rs") {
+            } else if path.extension().is_some_and(|x| x == ext) {
                 out.push(path);
             }
         }
@@ -46,7 +66,11 @@ pub(crate) fn parse(path: &Path) -> Result<syn::File, String> {
     syn::parse_file(&text).map_err(|e| format!("{}:{}: {e}", path.display(), e.span().start().line))
 }
 
-struct Literals(Vec<Literal>);
+struct Literals {
+    found: Vec<Literal>,
+    /// How many SQL-taking calls the visit is inside.
+    in_sql_call: usize,
+}
 
 impl<'ast> Visit<'ast> for Literals {
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {
@@ -54,10 +78,30 @@ impl<'ast> Visit<'ast> for Literals {
     }
 
     fn visit_lit_str(&mut self, lit: &'ast syn::LitStr) {
-        self.0.push(Literal {
+        self.found.push(Literal {
             value: lit.value(),
             line: lit.span().start().line,
+            sql_argument: self.in_sql_call > 0,
         });
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        let takes_sql = matches!(&*call.func, Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| SQL_CALLS.contains(&s.ident.to_string().as_str())));
+        self.in_sql_call += usize::from(takes_sql);
+        visit::visit_expr_call(self, call);
+        self.in_sql_call -= usize::from(takes_sql);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        // `QueryBuilder::push("…")` and `push_unseparated`.
+        let takes_sql = call.method == "push" || call.method == "push_unseparated";
+        self.visit_expr(&call.receiver);
+        self.in_sql_call += usize::from(takes_sql);
+        for arg in &call.args {
+            self.visit_expr(arg);
+        }
+        self.in_sql_call -= usize::from(takes_sql);
     }
 
     fn visit_macro(&mut self, mac: &'ast Macro) {
@@ -93,9 +137,12 @@ pub(crate) fn visit_macro_args<V: for<'a> Visit<'a>>(visitor: &mut V, mac: &Macr
 
 /// Every string literal of a file.
 pub(crate) fn string_literals(file: &syn::File) -> Vec<Literal> {
-    let mut v = Literals(Vec::new());
+    let mut v = Literals {
+        found: Vec::new(),
+        in_sql_call: 0,
+    };
     v.visit_file(file);
-    v.0
+    v.found
 }
 
 /// Statement and clause keywords that open SQL text, in the upper case this codebase writes SQL in.
@@ -132,15 +179,24 @@ const SQL_OPENERS: &[&str] = &[
     "ANALYZE",
 ];
 
-/// True when a literal reads as SQL: its first word, after `format!` placeholders, is an
-/// upper-case SQL keyword.
+/// True when a literal reads as SQL: its first word, after leading comments and `format!`
+/// placeholders, is an upper-case SQL keyword. (Any case counts inside a call that takes SQL; see
+/// [`Literal::sql_argument`].)
 pub(crate) fn looks_like_sql(text: &str) -> bool {
     let mut rest = text.trim_start();
-    while let Some(after) = rest.strip_prefix('{') {
-        let Some(end) = after.find('}') else {
-            return false;
-        };
-        rest = after[end + 1..].trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix('{') {
+            let Some(end) = after.find('}') else {
+                return false;
+            };
+            rest = after[end + 1..].trim_start();
+        } else if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, r)| r).trim_start();
+        } else {
+            break;
+        }
     }
     let first: String = rest
         .chars()

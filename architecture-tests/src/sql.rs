@@ -47,6 +47,8 @@ pub struct SqlScan {
     pub attach: Vec<usize>,
     /// `schema.table` references to a schema other than `main`/`temp`: (schema, line).
     pub foreign_schemas: Vec<(String, usize)>,
+    /// Lines where a table name is a `format!` placeholder, so no check can see it.
+    pub dynamic_tables: Vec<usize>,
 }
 
 struct Tok {
@@ -300,6 +302,10 @@ fn table_name(
     if allow_function && matches!(toks.get(next).map(|t| &t.token), Some(Token::LParen)) {
         return (next, false);
     }
+    if name == DYNAMIC {
+        scan.dynamic_tables.push(line);
+        return (next, true);
+    }
     if !ctes.contains(&name) {
         scan.referenced.push(SqlObject {
             name,
@@ -359,6 +365,9 @@ fn matching_paren(toks: &[Tok], open: usize) -> Option<usize> {
     None
 }
 
+/// What a `format!` placeholder reads as once blanked: a word no table is named.
+const DYNAMIC: &str = "__dyn__";
+
 fn blank_placeholders(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_placeholder = false;
@@ -366,7 +375,7 @@ fn blank_placeholders(text: &str) -> String {
         match c {
             '{' => {
                 in_placeholder = true;
-                out.push(' ');
+                out.push_str(" __dyn__");
             }
             '}' if in_placeholder => {
                 in_placeholder = false;

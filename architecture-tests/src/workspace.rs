@@ -93,9 +93,12 @@ impl Workspace {
                 .dependencies
                 .iter()
                 .map(|d| {
-                    let name = d.rename.clone().unwrap_or_else(|| d.name.clone());
+                    // Identified by package name, so `alias = { package = "payments" }` is still
+                    // payments; the manifest names it by its alias.
+                    let name = d.name.clone();
+                    let key = d.rename.as_deref().unwrap_or(&d.name);
                     Dependency {
-                        line: manifest_line(&text, &name),
+                        line: manifest_line(&text, key),
                         kind: match d.kind {
                             cargo_metadata::DependencyKind::Development => DependencyKind::Dev,
                             cargo_metadata::DependencyKind::Build => DependencyKind::Build,

@@ -95,11 +95,24 @@ fn the_crate_graph_rule_sees_every_forbidden_dependency_and_cycle() {
             9,
             "alpha-api (a public face) depends on module beta's implementation crate",
         ),
+        // Through a renamed dependency (`sneaky = { package = "alpha" }`): still alpha.
         v(
             "crate-graph",
             "modules/beta/Cargo.toml",
             10,
             "module beta depends on module alpha's implementation crate",
+        ),
+        v(
+            "crate-graph",
+            "modules/beta/api/Cargo.toml",
+            9,
+            "beta-api depends on workspace crate tools",
+        ),
+        v(
+            "crate-graph",
+            "tools/Cargo.toml",
+            8,
+            "tools depends on module alpha's implementation crate; only app may",
         ),
     ];
     assert_eq!(found, expected);
@@ -108,37 +121,61 @@ fn the_crate_graph_rule_sees_every_forbidden_dependency_and_cycle() {
 #[test]
 fn the_table_ownership_rule_sees_foreign_tables_in_schemas_and_sources() {
     let found = summary(&table_ownership(&fixture("table-ownership")));
+    let lib = "modules/alpha/src/lib.rs";
+    let foreign = "module alpha names table beta_items, which belongs to module beta";
     let expected = vec![
         v(
             "no-foreign-database",
-            "modules/alpha/src/lib.rs",
+            lib,
             15,
             "module alpha attaches another database",
         ),
         v(
-            "table-ownership",
-            "modules/alpha/src/lib.rs",
-            5,
-            "module alpha names table beta_items, which belongs to module beta",
+            "no-foreign-database",
+            lib,
+            25,
+            "module alpha names schema beta",
         ),
+        v("table-ownership", lib, 5, foreign),
         v(
             "table-ownership",
-            "modules/alpha/src/lib.rs",
+            lib,
             20,
             "module alpha names table alpha_itemz, which no schema declares",
         ),
+        // `beta.beta_items`: the schema and the table.
+        v("table-ownership", lib, 25, foreign),
+        // Lower-case, but handed to sqlx::query.
+        v("table-ownership", lib, 30, foreign),
+        v(
+            "table-ownership",
+            lib,
+            35,
+            "module alpha builds a table name at runtime",
+        ),
+        // A .sql file beside the sources.
+        v(
+            "table-ownership",
+            "modules/alpha/src/queries/report.sql",
+            2,
+            foreign,
+        ),
+        // A foreign key, a trigger's target.
         v(
             "table-ownership",
             "schemas/alpha/0001_alpha.sql",
             1,
-            "module alpha names table beta_items, which belongs to module beta",
+            foreign,
         ),
         v(
             "table-ownership",
             "schemas/alpha/0001_alpha.sql",
             2,
-            "module alpha names table beta_items, which belongs to module beta",
+            foreign,
         ),
+        // A trigger's body, an FTS5 table's external content.
+        v("table-ownership", "schemas/alpha/0002_more.sql", 2, foreign),
+        v("table-ownership", "schemas/alpha/0002_more.sql", 3, foreign),
         v(
             "table-ownership",
             "schemas/beta/0001_beta.sql",
@@ -151,6 +188,18 @@ fn the_table_ownership_rule_sees_foreign_tables_in_schemas_and_sources() {
             3,
             "table outbox is already declared by kernel (schemas/kernel:1)",
         ),
+        v(
+            "table-ownership",
+            "schemas/beta/0002_dupes.sql",
+            1,
+            "view alpha_view is already declared by alpha (schemas/alpha/0002_more.sql:1)",
+        ),
+        v(
+            "table-ownership",
+            "schemas/beta/0002_dupes.sql",
+            2,
+            "trigger alpha_watch is already declared by alpha (schemas/alpha/0001_alpha.sql:2)",
+        ),
     ];
     assert_eq!(found, expected);
 }
@@ -159,6 +208,7 @@ fn the_table_ownership_rule_sees_foreign_tables_in_schemas_and_sources() {
 fn the_code_rules_see_foreign_databases_leaky_public_apis_and_local_events() {
     let ws = fixture("code-rules");
     let service = "modules/alpha/src/service.rs";
+    let sneaky = "modules/alpha/src/sneaky.rs";
     assert_eq!(
         summary(&foreign_databases(&ws)),
         vec![
@@ -179,6 +229,13 @@ fn the_code_rules_see_foreign_databases_leaky_public_apis_and_local_events() {
                 service,
                 18,
                 "module alpha names module beta's database file beta.db"
+            ),
+            // Through `use kernel::ModuleDb as Db` and a local `STREAM`.
+            v(
+                "no-foreign-database",
+                sneaky,
+                27,
+                "module alpha opens a database that is not its own"
             ),
         ]
     );
@@ -211,6 +268,25 @@ fn the_code_rules_see_foreign_databases_leaky_public_apis_and_local_events() {
                 23,
                 "module alpha's public fn rows exposes sqlx, a storage type"
             ),
+            // Under other names: `use … as Pool`, `type Handle = Db`, `impl Deref`.
+            v(
+                "public-api",
+                sneaky,
+                9,
+                "module alpha's public fn pool exposes Pool, a storage type"
+            ),
+            v(
+                "public-api",
+                sneaky,
+                13,
+                "module alpha's public fn handle exposes Handle, a storage type"
+            ),
+            v(
+                "public-api",
+                sneaky,
+                19,
+                "module alpha's public impl Deref exposes Db, a storage type"
+            ),
             v(
                 "public-api",
                 "modules/beta/Cargo.toml",
@@ -239,6 +315,26 @@ fn the_code_rules_see_foreign_databases_leaky_public_apis_and_local_events() {
                 service,
                 43,
                 "module alpha defines integration event AlphaRow in its implementation crate"
+            ),
+            // `fake_api` is no -api crate of the workspace; a string is no event type; a macro
+            // writing the impl is an impl.
+            v(
+                "event-sources",
+                sneaky,
+                34,
+                "module alpha handles Rumour, which no -api crate defines"
+            ),
+            v(
+                "event-sources",
+                sneaky,
+                34,
+                "module alpha subscribes to \"BetaCreated\" by a string"
+            ),
+            v(
+                "event-sources",
+                sneaky,
+                38,
+                "module alpha has a macro that implements IntegrationEvent in its implementation crate"
             ),
         ]
     );

@@ -10,13 +10,13 @@
 //!   every event type it handles (`X::TYPE`, `decode::<X>()`) comes from an `-api` crate.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
 };
 
 use syn::{
-    Expr, ExprCall, ExprMethodCall, ExprPath, GenericArgument, Item, ItemImpl, LitStr, Macro,
-    Signature, Type, UseTree, Visibility,
+    Expr, ExprCall, ExprMethodCall, ExprPath, GenericArgument, Item, ItemImpl, ItemMacro, LitStr,
+    Macro, Signature, Type, UseTree, Visibility,
     spanned::Spanned,
     visit::{self, Visit},
 };
@@ -64,6 +64,7 @@ fn module_files(
 
 struct DatabaseUse<'a> {
     module: &'a str,
+    imports: BTreeMap<String, (String, String)>,
     others: Vec<&'a str>,
     file: &'a Path,
     out: &'a mut Vec<Violation>,
@@ -108,9 +109,13 @@ impl<'ast> Visit<'ast> for DatabaseUse<'_> {
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
         if let Expr::Path(ExprPath { path, .. }) = &*call.func {
             let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-            let opens = names.len() >= 2
-                && names[names.len() - 2] == "ModuleDb"
-                && names[names.len() - 1] == "open";
+            // `ModuleDb::open`, also under another name (`use kernel::ModuleDb as Db`).
+            let type_name = names.len().checked_sub(2).map(|i| {
+                self.imports
+                    .get(&names[i])
+                    .map_or(names[i].as_str(), |(_, original)| original.as_str())
+            });
+            let opens = type_name == Some("ModuleDb") && names.last().is_some_and(|l| l == "open");
             if opens && let Some(first) = call.args.first() {
                 let own_api = format!("{}_api", self.module);
                 let ok = match first {
@@ -118,6 +123,8 @@ impl<'ast> Visit<'ast> for DatabaseUse<'_> {
                         syn::Lit::Str(s) => s.value() == self.module,
                         _ => false,
                     },
+                    // The module's own `-api` crate's STREAM, named through it or imported from it;
+                    // never a local constant, which could say anything.
                     Expr::Path(p) => {
                         let segs: Vec<String> = p
                             .path
@@ -125,8 +132,13 @@ impl<'ast> Visit<'ast> for DatabaseUse<'_> {
                             .iter()
                             .map(|s| s.ident.to_string())
                             .collect();
-                        segs.last().is_some_and(|l| l == "STREAM")
-                            && (segs.len() == 1 || segs[0] == own_api || segs[0] == "crate")
+                        match segs.as_slice() {
+                            [single] => self.imports.get(single).is_some_and(|(root, original)| {
+                                *root == own_api && original == "STREAM"
+                            }),
+                            [first, last] => *first == own_api && last == "STREAM",
+                            _ => false,
+                        }
                     }
                     _ => false,
                 };
@@ -181,6 +193,7 @@ pub fn foreign_databases(ws: &Workspace) -> Vec<Violation> {
         for (rel, parsed) in module_files(ws, module, &mut out) {
             let mut v = DatabaseUse {
                 module: &module.name,
+                imports: imports(&parsed),
                 others: others.clone(),
                 file: &rel,
                 out: &mut out,
@@ -194,8 +207,12 @@ pub fn foreign_databases(ws: &Workspace) -> Vec<Violation> {
 // ---------------------------------------------------------------- rule 4
 
 /// Names a public signature must not mention.
-fn is_storage_type(ident: &str) -> bool {
-    ident == "sqlx" || ident.starts_with("Sqlite") || ident == "ModuleDb" || ident == "WriteTx"
+fn is_storage_type(ident: &str, aliases: &BTreeSet<String>) -> bool {
+    ident == "sqlx"
+        || ident.starts_with("Sqlite")
+        || ident == "ModuleDb"
+        || ident == "WriteTx"
+        || aliases.contains(ident)
 }
 
 struct Idents(Vec<String>);
@@ -207,13 +224,13 @@ impl<'ast> Visit<'ast> for Idents {
     }
 }
 
-fn storage_in_type(ty: &Type) -> Option<String> {
+fn storage_in_type(ty: &Type, aliases: &BTreeSet<String>) -> Option<String> {
     let mut ids = Idents(Vec::new());
     ids.visit_type(ty);
-    ids.0.into_iter().find(|i| is_storage_type(i))
+    ids.0.into_iter().find(|i| is_storage_type(i, aliases))
 }
 
-fn storage_in_signature(sig: &Signature) -> Option<String> {
+fn storage_in_signature(sig: &Signature, aliases: &BTreeSet<String>) -> Option<String> {
     let mut ids = Idents(Vec::new());
     for input in &sig.inputs {
         if let syn::FnArg::Typed(t) = input {
@@ -223,11 +240,46 @@ fn storage_in_signature(sig: &Signature) -> Option<String> {
     if let syn::ReturnType::Type(_, ty) = &sig.output {
         ids.visit_type(ty);
     }
-    ids.0.into_iter().find(|i| is_storage_type(i))
+    ids.0.into_iter().find(|i| is_storage_type(i, aliases))
+}
+
+/// Names a crate gives to storage types: `use sqlx::SqlitePool as Pool`, `type Db = ModuleDb`
+/// (aliases of aliases included).
+fn storage_aliases(files: &[syn::File]) -> BTreeSet<String> {
+    let mut aliases = BTreeSet::new();
+    loop {
+        let before = aliases.len();
+        for file in files {
+            for (name, (root, original)) in imports(file) {
+                if name != original && (root == "sqlx" || is_storage_type(&original, &aliases)) {
+                    aliases.insert(name);
+                }
+            }
+            let mut types = TypeAliases(Vec::new());
+            types.visit_file(file);
+            for (name, ty) in types.0 {
+                if storage_in_type(&ty, &aliases).is_some() {
+                    aliases.insert(name);
+                }
+            }
+        }
+        if aliases.len() == before {
+            return aliases;
+        }
+    }
+}
+
+struct TypeAliases(Vec<(String, Type)>);
+
+impl<'ast> Visit<'ast> for TypeAliases {
+    fn visit_item_type(&mut self, t: &'ast syn::ItemType) {
+        self.0.push((t.ident.to_string(), (*t.ty).clone()));
+    }
 }
 
 struct PublicSurface<'a> {
     module: &'a str,
+    aliases: &'a BTreeSet<String>,
     file: &'a Path,
     out: &'a mut Vec<Violation>,
 }
@@ -255,7 +307,7 @@ impl<'ast> Visit<'ast> for PublicSurface<'_> {
     fn visit_item(&mut self, item: &'ast Item) {
         match item {
             Item::Fn(f) if is_pub(&f.vis) => {
-                if let Some(found) = storage_in_signature(&f.sig) {
+                if let Some(found) = storage_in_signature(&f.sig, self.aliases) {
                     self.flag(
                         line_of(f.sig.ident.span()),
                         &format!("fn {}", f.sig.ident),
@@ -266,7 +318,7 @@ impl<'ast> Visit<'ast> for PublicSurface<'_> {
             Item::Struct(s) if is_pub(&s.vis) => {
                 for field in &s.fields {
                     if is_pub(&field.vis)
-                        && let Some(found) = storage_in_type(&field.ty)
+                        && let Some(found) = storage_in_type(&field.ty, self.aliases)
                     {
                         self.flag(
                             line_of(field.ty.span()),
@@ -279,7 +331,7 @@ impl<'ast> Visit<'ast> for PublicSurface<'_> {
             Item::Enum(e) if is_pub(&e.vis) => {
                 for variant in &e.variants {
                     for field in &variant.fields {
-                        if let Some(found) = storage_in_type(&field.ty) {
+                        if let Some(found) = storage_in_type(&field.ty, self.aliases) {
                             self.flag(
                                 line_of(field.ty.span()),
                                 &format!("enum {}", e.ident),
@@ -290,7 +342,7 @@ impl<'ast> Visit<'ast> for PublicSurface<'_> {
                 }
             }
             Item::Type(t) if is_pub(&t.vis) => {
-                if let Some(found) = storage_in_type(&t.ty) {
+                if let Some(found) = storage_in_type(&t.ty, self.aliases) {
                     self.flag(
                         line_of(t.ident.span()),
                         &format!("type {}", t.ident),
@@ -299,7 +351,7 @@ impl<'ast> Visit<'ast> for PublicSurface<'_> {
                 }
             }
             Item::Const(c) if is_pub(&c.vis) => {
-                if let Some(found) = storage_in_type(&c.ty) {
+                if let Some(found) = storage_in_type(&c.ty, self.aliases) {
                     self.flag(
                         line_of(c.ident.span()),
                         &format!("const {}", c.ident),
@@ -308,7 +360,7 @@ impl<'ast> Visit<'ast> for PublicSurface<'_> {
                 }
             }
             Item::Static(s) if is_pub(&s.vis) => {
-                if let Some(found) = storage_in_type(&s.ty) {
+                if let Some(found) = storage_in_type(&s.ty, self.aliases) {
                     self.flag(
                         line_of(s.ident.span()),
                         &format!("static {}", s.ident),
@@ -319,7 +371,7 @@ impl<'ast> Visit<'ast> for PublicSurface<'_> {
             Item::Trait(t) if is_pub(&t.vis) => {
                 for item in &t.items {
                     if let syn::TraitItem::Fn(f) = item
-                        && let Some(found) = storage_in_signature(&f.sig)
+                        && let Some(found) = storage_in_signature(&f.sig, self.aliases)
                     {
                         self.flag(
                             line_of(f.sig.ident.span()),
@@ -333,7 +385,7 @@ impl<'ast> Visit<'ast> for PublicSurface<'_> {
                 for item in &i.items {
                     if let syn::ImplItem::Fn(f) = item
                         && is_pub(&f.vis)
-                        && let Some(found) = storage_in_signature(&f.sig)
+                        && let Some(found) = storage_in_signature(&f.sig, self.aliases)
                     {
                         self.flag(
                             line_of(f.sig.ident.span()),
@@ -341,6 +393,27 @@ impl<'ast> Visit<'ast> for PublicSurface<'_> {
                             &found,
                         );
                     }
+                }
+            }
+            // A trait impl is as public as its type: `impl Deref for Facade { type Target =
+            // ModuleDb }` or `impl AsRef<SqlitePool> for Facade` hands the storage out.
+            Item::Impl(i) => {
+                let Some((_, trait_path, _)) = &i.trait_ else {
+                    return;
+                };
+                let mut ids = Idents(Vec::new());
+                ids.visit_path(trait_path);
+                for item in &i.items {
+                    if let syn::ImplItem::Type(t) = item {
+                        ids.visit_type(&t.ty);
+                    }
+                }
+                if let Some(found) = ids.0.into_iter().find(|n| is_storage_type(n, self.aliases)) {
+                    let name = trait_path
+                        .segments
+                        .last()
+                        .map_or_else(String::new, |s| s.ident.to_string());
+                    self.flag(line_of(trait_path.span()), &format!("impl {name}"), &found);
                 }
             }
             _ => {}
@@ -463,17 +536,24 @@ pub fn public_api(ws: &Workspace) -> Vec<Violation> {
                 }
             }
         }
+        let mut files = Vec::new();
         for file in rust_files(&module.dir.join("src")) {
             let rel = ws.relative(&file);
             match parse(&file) {
-                Ok(parsed) => PublicSurface {
-                    module: &module.name,
-                    file: &rel,
-                    out: &mut out,
-                }
-                .visit_file(&parsed),
+                Ok(parsed) => files.push((rel, parsed)),
                 Err(e) => out.push(unreadable(&rel, &e)),
             }
+        }
+        let parsed: Vec<syn::File> = files.iter().map(|(_, f)| f.clone()).collect();
+        let aliases = storage_aliases(&parsed);
+        for (rel, file) in &files {
+            PublicSurface {
+                module: &module.name,
+                aliases: &aliases,
+                file: rel,
+                out: &mut out,
+            }
+            .visit_file(file);
         }
     }
     out
@@ -481,9 +561,9 @@ pub fn public_api(ws: &Workspace) -> Vec<Violation> {
 
 // ---------------------------------------------------------------- rule 5
 
-/// `use` declarations of a file: imported name → the crate it comes from.
-fn imports(file: &syn::File) -> BTreeMap<String, String> {
-    fn walk(tree: &UseTree, root: Option<&str>, out: &mut BTreeMap<String, String>) {
+/// `use` declarations of a file: the name in scope → (the crate it comes from, its own name).
+fn imports(file: &syn::File) -> BTreeMap<String, (String, String)> {
+    fn walk(tree: &UseTree, root: Option<&str>, out: &mut BTreeMap<String, (String, String)>) {
         match tree {
             UseTree::Path(p) => {
                 let root = root.map_or_else(|| p.ident.to_string(), str::to_owned);
@@ -491,12 +571,13 @@ fn imports(file: &syn::File) -> BTreeMap<String, String> {
             }
             UseTree::Name(n) => {
                 if let Some(r) = root {
-                    out.insert(n.ident.to_string(), r.to_owned());
+                    let name = n.ident.to_string();
+                    out.insert(name.clone(), (r.to_owned(), name));
                 }
             }
             UseTree::Rename(r) => {
                 if let Some(root) = root {
-                    out.insert(r.rename.to_string(), root.to_owned());
+                    out.insert(r.rename.to_string(), (root.to_owned(), r.ident.to_string()));
                 }
             }
             UseTree::Glob(_) => {}
@@ -518,7 +599,9 @@ fn imports(file: &syn::File) -> BTreeMap<String, String> {
 
 struct EventUse<'a> {
     module: &'a str,
-    imports: BTreeMap<String, String>,
+    imports: BTreeMap<String, (String, String)>,
+    /// The workspace's `-api` crates, as Rust names them (`users_api`).
+    api_crates: &'a BTreeSet<String>,
     file: &'a Path,
     out: &'a mut Vec<Violation>,
 }
@@ -528,12 +611,11 @@ impl EventUse<'_> {
     fn origin(&self, segments: &[String]) -> Option<String> {
         match segments {
             [] => None,
-            [single] => self.imports.get(single).cloned(),
+            [single] => self.imports.get(single).map(|(root, _)| root.clone()),
             [first, ..] => Some(
                 self.imports
                     .get(first)
-                    .cloned()
-                    .unwrap_or_else(|| first.clone()),
+                    .map_or_else(|| first.clone(), |(root, _)| root.clone()),
             ),
         }
     }
@@ -542,8 +624,9 @@ impl EventUse<'_> {
         if segments.first().is_some_and(|s| s == "Self") {
             return;
         }
+        // A real `-api` crate of the workspace, not any module whose name ends in `_api`.
         let origin = self.origin(&segments);
-        if origin.as_deref().is_some_and(|o| o.ends_with("_api")) {
+        if origin.is_some_and(|o| self.api_crates.contains(&o)) {
             return;
         }
         self.out.push(Violation {
@@ -561,6 +644,50 @@ impl EventUse<'_> {
 }
 
 impl<'ast> Visit<'ast> for EventUse<'_> {
+    fn visit_item_macro(&mut self, m: &'ast ItemMacro) {
+        // A `macro_rules!` that writes `impl IntegrationEvent` defines events all the same.
+        let defines_events = m.mac.path.is_ident("macro_rules")
+            && m.mac
+                .tokens
+                .clone()
+                .into_iter()
+                .any(|t| mentions(&t, "IntegrationEvent"));
+        if defines_events {
+            self.out.push(Violation {
+                rule: "event-sources",
+                file: self.file.to_path_buf(),
+                line: line_of(m.mac.path.span()),
+                message: format!(
+                    "module {} has a macro that implements IntegrationEvent in its implementation crate",
+                    self.module
+                ),
+                hint: "integration events are part of a module's published contract: declare them in its -api crate",
+            });
+        }
+        visit::visit_item_macro(self, m);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        // `event_types()` names types (`X::TYPE`), never strings that no compiler checks.
+        if f.sig.ident == "event_types" {
+            let mut strings = StringLiterals(Vec::new());
+            strings.visit_block(&f.block);
+            for (text, line) in strings.0 {
+                self.out.push(Violation {
+                    rule: "event-sources",
+                    file: self.file.to_path_buf(),
+                    line,
+                    message: format!(
+                        "module {} subscribes to \"{text}\" by a string",
+                        self.module
+                    ),
+                    hint: "list event types as `Event::TYPE` of an -api crate's event, so the compiler and this check see them",
+                });
+            }
+        }
+        visit::visit_impl_item_fn(self, f);
+    }
+
     fn visit_item_impl(&mut self, i: &'ast ItemImpl) {
         if let Some((_, path, _)) = &i.trait_
             && path
@@ -622,9 +749,32 @@ impl<'ast> Visit<'ast> for EventUse<'_> {
     }
 }
 
+/// True when a token tree mentions identifier `name` anywhere.
+fn mentions(t: &proc_macro2::TokenTree, name: &str) -> bool {
+    match t {
+        proc_macro2::TokenTree::Ident(i) => i == name,
+        proc_macro2::TokenTree::Group(g) => g.stream().into_iter().any(|t| mentions(&t, name)),
+        _ => false,
+    }
+}
+
+/// String literals with their lines.
+struct StringLiterals(Vec<(String, usize)>);
+
+impl<'ast> Visit<'ast> for StringLiterals {
+    fn visit_lit_str(&mut self, lit: &'ast LitStr) {
+        self.0.push((lit.value(), line_of(lit.span())));
+    }
+}
+
 /// Rule 5: events handled by a module come from `-api` crates, and it defines none itself.
 pub fn event_sources(ws: &Workspace) -> Vec<Violation> {
     let mut out = Vec::new();
+    let api_crates: BTreeSet<String> = ws
+        .modules
+        .iter()
+        .map(|m| m.api_crate().replace('-', "_"))
+        .collect();
     for module in &ws.modules {
         for file in rust_files(&module.dir.join("src")) {
             let rel = ws.relative(&file);
@@ -633,6 +783,7 @@ pub fn event_sources(ws: &Workspace) -> Vec<Violation> {
                     let mut v = EventUse {
                         module: &module.name,
                         imports: imports(&parsed),
+                        api_crates: &api_crates,
                         file: &rel,
                         out: &mut out,
                     };

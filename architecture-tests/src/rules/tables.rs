@@ -10,7 +10,7 @@ use std::{
 
 use crate::{
     Module, Violation, Workspace,
-    rust::{looks_like_sql, parse, rust_files, string_literals},
+    rust::{files_with_extension, looks_like_sql, parse, rust_files, string_literals},
     sql::{ObjectKind, SqlScan, scan_sql},
     workspace::sql_files,
 };
@@ -108,10 +108,21 @@ pub fn table_ownership(ws: &Workspace) -> Vec<Violation> {
         check_scan(&module.name, rel, 0, scan, &may_touch, &mut out);
     }
 
-    // SQL in each module's Rust sources, impl and api crates alike.
+    // SQL in each module's Rust sources, impl and api crates alike, and any `.sql` file kept
+    // beside them (for `include_str!`).
     for module in &ws.modules {
         let mut dirs = vec![module.dir.join("src"), module.dir.join("tests")];
         dirs.push(module.api_dir.join("src"));
+        for file in dirs.iter().flat_map(|d| files_with_extension(d, "sql")) {
+            let rel = ws.relative(&file);
+            match std::fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|text| scan_sql(&text))
+            {
+                Ok(scan) => check_scan(&module.name, &rel, 0, &scan, &may_touch, &mut out),
+                Err(e) => out.push(unreadable(&rel, &e)),
+            }
+        }
         for file in dirs.iter().flat_map(|d| rust_files(d)) {
             let rel = ws.relative(&file);
             let parsed = match parse(&file) {
@@ -122,7 +133,7 @@ pub fn table_ownership(ws: &Workspace) -> Vec<Violation> {
                 }
             };
             for lit in string_literals(&parsed) {
-                if !looks_like_sql(&lit.value) {
+                if !lit.sql_argument && !looks_like_sql(&lit.value) {
                     continue;
                 }
                 match scan_sql(&lit.value) {
@@ -184,6 +195,15 @@ fn check_scan(
             line: line + line_offset,
             message: format!("module {module} attaches another database"),
             hint: "never ATTACH: each module opens only its own database through the kernel",
+        });
+    }
+    for line in &scan.dynamic_tables {
+        out.push(Violation {
+            rule: "table-ownership",
+            file: file.to_path_buf(),
+            line: line + line_offset,
+            message: format!("module {module} builds a table name at runtime"),
+            hint: "name tables literally in SQL (placeholders only for clauses and values), so the boundary check can read them",
         });
     }
     for (schema, line) in &scan.foreign_schemas {

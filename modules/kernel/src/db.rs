@@ -213,11 +213,17 @@ impl ModuleDb {
         kernel_migrator()
             .run(&writer)
             .await
-            .map_err(|source| Error::Migration { module, source })?;
+            .map_err(|source| Error::Migration {
+                module,
+                source: source.into(),
+            })?;
         migrator
             .run(&writer)
             .await
-            .map_err(|source| Error::Migration { module, source })?;
+            .map_err(|source| Error::Migration {
+                module,
+                source: source.into(),
+            })?;
 
         let reader = SqlitePoolOptions::new()
             .max_connections(settings.read_connections.max(1))

@@ -11,7 +11,7 @@ pub enum Error {
         module: &'static str,
         /// The driver's error.
         #[source]
-        source: sqlx::Error,
+        source: StorageError,
     },
     /// Applying a module's migrations failed.
     #[error("migrating module {module}: {source}")]
@@ -20,7 +20,7 @@ pub enum Error {
         module: &'static str,
         /// The migrator's error.
         #[source]
-        source: sqlx::migrate::MigrateError,
+        source: StorageError,
     },
     /// The module's database was taken offline (by an operator, to exercise isolated failures).
     #[error("module {0} is unavailable")]
@@ -42,14 +42,47 @@ pub enum Error {
     },
 }
 
+/// A storage failure, opaque: it says what went wrong (`Display`, `source()`), but no sqlx type
+/// crosses a module's public API through it.
+#[derive(Debug)]
+pub struct StorageError(Box<dyn std::error::Error + Send + Sync>, bool);
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for StorageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        let unique = matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation());
+        StorageError(Box::new(e), unique)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StorageError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StorageError(Box::new(e), false)
+    }
+}
+
 impl Error {
     /// Wraps a driver error with the module it came from.
     pub fn db(module: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
-        move |source| Error::Database { module, source }
+        move |source| Error::Database {
+            module,
+            source: source.into(),
+        }
     }
 
     /// True when a unique or primary key constraint refused the write.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, Error::Database { source: sqlx::Error::Database(e), .. } if e.is_unique_violation())
+        matches!(self, Error::Database { source, .. } if source.1)
     }
 }

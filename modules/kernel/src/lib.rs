@@ -28,7 +28,7 @@ pub use consumer::{
     Subscription, SubscriptionConfig, SubscriptionStatus,
 };
 pub use db::{Committed, DbHealth, DbSettings, ModuleDb, Synchronous, WriteTx};
-pub use error::Error;
+pub use error::{Error, StorageError};
 pub use events::{DecodeError, Envelope, EventRef, IntegrationEvent, Trace};
 pub use floor::{FLOOR_FILE, Floor};
 pub use ids::new_id;
