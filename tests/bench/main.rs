@@ -51,6 +51,10 @@ fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
     assert!(cancelled > 0, "a 20% decline rate cancelled nothing: {b}");
     assert!(b["reads"].as_u64().unwrap() > 0, "{b}");
     assert_eq!(b["saga"]["count"].as_u64().unwrap(), confirmed);
+    // Settled during the load can be at most what was accepted.
+    let settled = b["settled_per_sec"].as_f64().unwrap() * b["seconds"].as_f64().unwrap();
+    assert!(settled > 0.0 && settled <= accepted as f64 + 0.5, "{b}");
+    assert!(b["backlog_trend_per_sec"].is_number(), "{b}");
     // Each consumer reported its propagation; the reporting one handled the bookings' events.
     let subscriptions: Vec<&str> = b["propagation"]
         .as_array()

@@ -11,6 +11,8 @@ use uuid::Uuid;
 pub(super) struct Session {
     pub(super) http: Client,
     pub(super) base: String,
+    /// Known when the bench registered the account itself.
+    pub(super) user_id: Option<Uuid>,
 }
 
 impl Session {
@@ -36,6 +38,7 @@ impl Session {
         Ok(Session {
             http,
             base: base.to_owned(),
+            user_id: None,
         })
     }
 
@@ -54,7 +57,9 @@ impl Session {
                 r.text().await.unwrap_or_default()
             );
         }
-        let session = Session::log_in(base, email, password).await?;
+        let registered: IdOnly = r.json().await?;
+        let mut session = Session::log_in(base, email, password).await?;
+        session.user_id = Some(registered.id);
         let r = session
             .http
             .post(format!("{base}/api/wallet/deposits"))
@@ -144,6 +149,7 @@ pub(super) struct Propagation {
 /// A booking as listed.
 #[derive(Debug, Deserialize)]
 pub(super) struct BookingRow {
+    pub(super) user_id: Uuid,
     pub(super) status: String,
     pub(super) created_at: kernel::Timestamp,
     pub(super) updated_at: kernel::Timestamp,

@@ -31,6 +31,10 @@ pub(crate) struct Preloaded {
 }
 
 const CUSTOMERS: usize = 500;
+/// The first history customer: with `--preload N`, about N / 500 bookings of their own.
+pub(super) const VETERAN_EMAIL: &str = "history-0@boxoffice.local";
+/// Every history customer's password.
+pub(super) const PASSWORD: &str = "history-password-1";
 const CONCURRENCY: usize = 64;
 /// Seats per show; bookings take one or two.
 const CAPACITY: i64 = 100_000;
@@ -82,7 +86,7 @@ async fn fill(
                 NewUser {
                     email: format!("history-{i}@boxoffice.local"),
                     full_name: format!("History Customer {i}"),
-                    password: "history-password-1".into(),
+                    password: PASSWORD.into(),
                 },
             )
             .await

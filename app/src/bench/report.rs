@@ -41,8 +41,8 @@ pub(crate) struct Ratios {
     pub(crate) intake_vs_actix_floor: f64,
     /// Booking intake / raw SQLite commits per second.
     pub(crate) intake_vs_sqlite_floor: f64,
-    /// Confirmed per second / intake per second.
-    pub(crate) confirmed_vs_intake: f64,
+    /// Settled (confirmed or cancelled) per second / intake per second, over the same window.
+    pub(crate) settled_vs_intake: f64,
 }
 
 impl Machine {
@@ -97,7 +97,7 @@ impl Report {
             self.ratios = Some(Ratios {
                 intake_vs_actix_floor: b.intake_per_sec / f.actix_insert_per_sec.max(1e-9),
                 intake_vs_sqlite_floor: b.intake_per_sec / f.sqlite_commits_per_sec.max(1e-9),
-                confirmed_vs_intake: b.confirmed_per_sec / b.intake_per_sec.max(1e-9),
+                settled_vs_intake: b.settled_per_sec / b.intake_per_sec.max(1e-9),
             });
         }
     }
@@ -146,13 +146,14 @@ impl Report {
             row(&mut o, "saga placed→confirmed", &b.saga);
             let _ = writeln!(
                 o,
-                "  confirmed          {:>9.0} /s           ({} confirmed, {} cancelled, {} still pending)",
-                b.confirmed_per_sec, b.confirmed, b.cancelled, b.still_pending
+                "  settled            {:>9.0} /s           ({:.0} confirmed/s while loading; in all {} confirmed, {} cancelled, {} still pending)",
+                b.settled_per_sec, b.confirmed_per_sec, b.confirmed, b.cancelled, b.still_pending
             );
             let max_backlog = b.backlog_samples.iter().max().copied().unwrap_or(0);
             let _ = writeln!(
                 o,
-                "  backlog            max {max_backlog} events over {} samples (1/s): {}",
+                "  backlog            max {max_backlog} events, trend {:+.1} events/s over {} samples (1/s): {}",
+                b.backlog_trend_per_sec,
                 b.backlog_samples.len(),
                 sparkline(&b.backlog_samples)
             );
@@ -223,8 +224,8 @@ impl Report {
             );
             let _ = writeln!(
                 o,
-                "  confirmed / intake                    {:>5.0}%",
-                r.confirmed_vs_intake * 100.0
+                "  settled / intake (same window)        {:>5.0}%",
+                r.settled_vs_intake * 100.0
             );
         }
         o

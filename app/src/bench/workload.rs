@@ -50,8 +50,14 @@ pub(crate) struct BoxofficeFigures {
     pub(crate) confirmed: u64,
     pub(crate) cancelled: u64,
     pub(crate) still_pending: u64,
-    /// Confirmed bookings per second, from the first placement to the last confirmation.
+    /// Bookings confirmed while the load ran, per second of load.
     pub(crate) confirmed_per_sec: f64,
+    /// Bookings settled (confirmed or cancelled) while the load ran, per second of load: equal to
+    /// the intake when the saga keeps pace.
+    pub(crate) settled_per_sec: f64,
+    /// Least-squares slope of the backlog samples, in events per second: about zero when every
+    /// consumer keeps pace, positive when a backlog builds.
+    pub(crate) backlog_trend_per_sec: f64,
     /// Events committed but not yet handled, summed over subscriptions, sampled each second.
     pub(crate) backlog_samples: Vec<i64>,
     /// The reporting subscriptions' lag the moment the load stopped.
@@ -219,6 +225,8 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         Session::customer(base, &email, "bench-password-1").await
     }))
     .await?;
+    let customer_ids: std::collections::HashSet<Uuid> =
+        customers.iter().filter_map(|c| c.user_id).collect();
     let wallet: serde_json::Value = customers[0].get_json("/api/wallet").await?;
     let currency = wallet["currency"].as_str().unwrap_or("EUR").to_owned();
     let shows: Vec<Uuid> = try_join_all((0..8).map(|i| {
@@ -246,7 +254,9 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         let decline_rate = args.decline_rate;
         let card_rate = args.card_rate;
         let read_rate = args.read_rate;
+        let admin = target.admin.clone();
         move |worker: usize, i: u64| {
+            let admin = admin.clone();
             let customers = customers.clone();
             let shows = shows.clone();
             let last_booking = last_booking.clone();
@@ -255,13 +265,15 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
                 let s = &customers[who];
                 if read_rate > 0.0 && rand::random::<f64>() < read_rate {
                     let last = *last_booking[who].lock().unwrap_or_else(|e| e.into_inner());
-                    let path = match (i % 4, last) {
-                        (1, Some(id)) => format!("/api/bookings/{id}"),
-                        (2, Some(id)) => format!("/bookings/{id}"),
-                        (3, _) => "/api/me/summary".to_owned(),
-                        _ => "/api/shows".to_owned(),
+                    // Customers' pages and, one read in five, the admin dashboard.
+                    let (who, path) = match (i % 5, last) {
+                        (1, Some(id)) => (s, format!("/api/bookings/{id}")),
+                        (2, Some(id)) => (s, format!("/bookings/{id}")),
+                        (3, _) => (s, "/api/me/summary".to_owned()),
+                        (4, _) => (&admin, "/api/dashboard".to_owned()),
+                        _ => (s, "/api/shows".to_owned()),
                     };
-                    return match s.http.get(format!("{}{path}", s.base)).send().await {
+                    return match who.http.get(format!("{}{path}", who.base)).send().await {
                         Ok(r) if r.status() == StatusCode::OK => {
                             let _ = r.bytes().await;
                             Outcome::Read
@@ -318,6 +330,7 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
     let started_at = Timestamp::now();
     let bar = (!args.json).then(|| load::progress("boxoffice", plan, live.clone()));
     let run = load::drive(plan, live, request).await;
+    let ended_at = Timestamp::now();
     sampler.abort();
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -339,8 +352,8 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
     say(args, "reading back the bookings");
     let mut saga = load::histogram();
     let (mut confirmed, mut cancelled, mut pending) = (0u64, 0u64, 0u64);
-    let mut first_placed: Option<Timestamp> = None;
-    let mut last_confirmed: Option<Timestamp> = None;
+    // Settled while the load ran, for a pace measured over the same window as the intake.
+    let (mut confirmed_in_window, mut settled_in_window) = (0u64, 0u64);
     let mut cursor: Option<String> = None;
     loop {
         let mut path = format!(
@@ -351,17 +364,25 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
             path.push_str(&format!("&cursor={c}"));
         }
         let page: BookingPage = target.admin.get_json(&path).await?;
-        for b in &page.items {
-            first_placed = Some(first_placed.map_or(b.created_at, |f| f.min(b.created_at)));
+        // Only this run's customers: on a shared `--url` server others book too.
+        for b in page
+            .items
+            .iter()
+            .filter(|b| customer_ids.contains(&b.user_id))
+        {
+            let in_window = b.updated_at <= ended_at;
             match b.status.as_str() {
                 "confirmed" => {
                     confirmed += 1;
+                    confirmed_in_window += u64::from(in_window);
+                    settled_in_window += u64::from(in_window);
                     let us = b.updated_at.duration_since(b.created_at).as_micros();
                     let _ = saga.record(u64::try_from(us).unwrap_or(u64::MAX).max(1));
-                    last_confirmed =
-                        Some(last_confirmed.map_or(b.updated_at, |l| l.max(b.updated_at)));
                 }
-                "cancelled" => cancelled += 1,
+                "cancelled" => {
+                    cancelled += 1;
+                    settled_in_window += u64::from(in_window);
+                }
                 _ => pending += 1,
             }
         }
@@ -370,10 +391,8 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
             None => break,
         }
     }
-    let confirmed_per_sec = match (first_placed, last_confirmed) {
-        (Some(f), Some(l)) => confirmed as f64 / l.duration_since(f).as_secs_f64().max(1e-3),
-        _ => 0.0,
-    };
+    let confirmed_per_sec = run.per_sec(confirmed_in_window);
+    let settled_per_sec = run.per_sec(settled_in_window);
 
     let read_probe = if args.probe > 0 {
         say(args, "probing read latency");
@@ -404,7 +423,7 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
             max_ms: s.propagation.max_us as f64 / 1_000.0,
         })
         .collect();
-    let backlog_samples = sampling.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let backlog_samples: Vec<i64> = sampling.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Ok(BoxofficeFigures {
         target: if target.child.is_some() {
             format!("embedded server ({base})")
@@ -425,6 +444,8 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         cancelled,
         still_pending: pending,
         confirmed_per_sec,
+        settled_per_sec,
+        backlog_trend_per_sec: slope(&backlog_samples),
         backlog_samples,
         read_model_lag_events,
         read_model_lag_ms,
@@ -445,6 +466,23 @@ fn booking_body_with(show: Uuid, decline_rate: f64, card_rate: f64) -> serde_jso
         json!({ "type": "wallet" })
     };
     json!({ "show_id": show, "seats": seats, "payment": payment })
+}
+
+/// The least-squares slope of samples taken once a second.
+fn slope(samples: &[i64]) -> f64 {
+    let n = samples.len() as f64;
+    if samples.len() < 2 {
+        return 0.0;
+    }
+    let mean_x = (n - 1.0) / 2.0;
+    let mean_y = samples.iter().sum::<i64>() as f64 / n;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (x, y) in samples.iter().enumerate() {
+        let dx = x as f64 - mean_x;
+        num += dx * (*y as f64 - mean_y);
+        den += dx * dx;
+    }
+    num / den
 }
 
 /// Waits until every subscription has handled everything (twice in a row, 100 ms apart); at
@@ -480,11 +518,17 @@ async fn probe(
     show: Uuid,
     n: usize,
 ) -> anyhow::Result<Vec<ProbeFigures>> {
+    // With a preloaded history, also a customer who has thousands of bookings.
+    let veteran = Session::log_in(&admin.base, preload::VETERAN_EMAIL, preload::PASSWORD)
+        .await
+        .ok();
     let mut targets: Vec<(&'static str, &Session, String)> = vec![
         ("shows list (API)", customer, "/api/shows".into()),
         ("shows page", customer, "/".into()),
         ("show page", customer, format!("/shows/{show}")),
         ("my bookings (API)", customer, "/api/bookings".into()),
+        ("all bookings (API)", admin, "/api/bookings".into()),
+        ("all bookings page", admin, "/admin/bookings".into()),
         ("feed (API)", admin, "/api/feed".into()),
         ("feed page", admin, "/admin/feed".into()),
         ("dashboard (API)", admin, "/api/dashboard".into()),
@@ -492,6 +536,10 @@ async fn probe(
     ];
     if let Some(id) = booking {
         targets.insert(4, ("booking page", customer, format!("/bookings/{id}")));
+    }
+    if let Some(v) = &veteran {
+        targets.push(("veteran's bookings (API)", v, "/api/bookings".into()));
+        targets.push(("veteran's bookings page", v, "/bookings".into()));
     }
     let mut out = Vec::new();
     for (name, session, path) in targets {

@@ -36,7 +36,11 @@ static HASHERS: LazyLock<Mutex<mpsc::Sender<Job>>> = LazyLock::new(|| {
                         Err(_) => return,
                     };
                     match job {
-                        Ok(job) => job(),
+                        // A panicking hash fails its one request (its answer channel drops),
+                        // not the thread.
+                        Ok(job) => {
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        }
                         Err(_) => return,
                     }
                 }
