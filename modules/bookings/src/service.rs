@@ -450,20 +450,21 @@ impl Bookings {
         {
             return Self::replay(existing, &fingerprint);
         }
-        let show = store::show(tx.conn(), show_id)
-            .await?
-            .ok_or(BookingsError::ShowNotFound)?;
-        if show.status == ShowStatus::Cancelled {
-            return Err(BookingsError::ShowCancelled);
-        }
-        if show.starts_at <= now {
-            return Err(BookingsError::ShowStarted);
-        }
-        if !store::reserve_seats(tx.conn(), show_id, seats, now).await? {
-            return Err(BookingsError::NotEnoughSeats {
-                available: show.capacity - show.seats_taken,
+                // The common case in one statement; only a refusal reads the show to say why.
+        let Some(show) = store::reserve_seats(tx.conn(), show_id, seats, now).await? else {
+            let show = store::show(tx.conn(), show_id)
+                .await?
+                .ok_or(BookingsError::ShowNotFound)?;
+            return Err(if show.status == ShowStatus::Cancelled {
+                BookingsError::ShowCancelled
+            } else if show.starts_at <= now {
+                BookingsError::ShowStarted
+            } else {
+                BookingsError::NotEnoughSeats {
+                    available: show.capacity - show.seats_taken,
+                }
             });
-        }
+        };
         // The directory's answer may be older than an email change this module already applied.
         let (email, email_version) = match store::email_copy(tx.conn(), user.id).await? {
             Some((email, version)) if version > user.email_version => (email, version),

@@ -149,25 +149,29 @@ pub(crate) async fn update_show(exec: impl SqliteExecutor<'_>, s: &Show) -> Resu
 
 /// Holds `seats` of a scheduled show that has not started, if that many are left. The guard and
 /// the increment are one statement on the module's single writer: a show cannot be oversold.
+/// Takes `seats` of a scheduled, future show if that many are left, and returns the show as it
+/// now is; `None` when it could not (the caller reads the show to say why). One statement, so two
+/// bookings can never both take the last seats.
 pub(crate) async fn reserve_seats(
     exec: impl SqliteExecutor<'_>,
     show_id: Uuid,
     seats: i64,
     now: Timestamp,
-) -> Result<bool> {
-    let done = sqlx::query(
+) -> Result<Option<Show>> {
+    let row = sqlx::query(
         "UPDATE shows SET seats_taken = seats_taken + ?, updated_at = ? \
-         WHERE id = ? AND status = 'scheduled' AND starts_at > ? AND seats_taken + ? <= capacity",
+         WHERE id = ? AND status = 'scheduled' AND starts_at > ? AND seats_taken + ? <= capacity \
+         RETURNING id, title, venue, starts_at, capacity, seats_taken, price_cents, currency, status, created_at, updated_at",
     )
     .bind(seats)
     .bind(now)
     .bind(show_id)
     .bind(now)
     .bind(seats)
-    .execute(exec)
+    .fetch_optional(exec)
     .await
     .map_err(BookingsError::storage)?;
-    Ok(done.rows_affected() == 1)
+    row.as_ref().map(show_from_row).transpose()
 }
 
 pub(crate) async fn release_seats(
