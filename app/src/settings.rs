@@ -140,6 +140,7 @@ impl EventSettings {
                 first_delay: Duration::from_millis(self.first_retry_ms),
                 max_delay: Duration::from_secs(5),
             },
+            ..kernel::SubscriptionConfig::default()
         }
     }
 }

@@ -450,7 +450,7 @@ impl Bookings {
         {
             return Self::replay(existing, &fingerprint);
         }
-                // The common case in one statement; only a refusal reads the show to say why.
+        // The common case in one statement; only a refusal reads the show to say why.
         let Some(show) = store::reserve_seats(tx.conn(), show_id, seats, now).await? else {
             let show = store::show(tx.conn(), show_id)
                 .await?

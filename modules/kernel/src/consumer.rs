@@ -37,9 +37,12 @@ use crate::{
     time::Timestamp,
 };
 
-/// Inbox rows this far below a subscription's checkpoint are pruned: the checkpoint alone already
-/// keeps those events from being applied again.
+/// By default, inbox rows this far below a subscription's checkpoint are pruned: the checkpoint
+/// alone already keeps those events from being applied again.
 const INBOX_RETENTION: i64 = 100_000;
+
+/// Sequence numbers of inbox rows deleted per pruning transaction.
+const INBOX_PRUNE_SLICE: i64 = 2_000;
 
 /// Applies one producer's events to the consumer module's own tables.
 pub trait Handler: Send + Sync + 'static {
@@ -128,6 +131,9 @@ pub struct SubscriptionConfig {
     pub safety_net: Duration,
     /// Retries of a failing event.
     pub retry: RetryPolicy,
+    /// How far below the checkpoint inbox rows are kept (the checkpoint alone already prevents
+    /// re-application; the rows answer "was this event handled?" for recent ones).
+    pub inbox_retention: i64,
 }
 
 impl Default for SubscriptionConfig {
@@ -136,6 +142,7 @@ impl Default for SubscriptionConfig {
             batch_size: 256,
             safety_net: Duration::from_secs(5),
             retry: RetryPolicy::default(),
+            inbox_retention: INBOX_RETENTION,
         }
     }
 }
@@ -657,18 +664,31 @@ impl<H: Handler> Core<H> {
     }
 
     async fn prune_inbox(&self, checkpoint: i64) -> Result<(), Error> {
-        if checkpoint <= INBOX_RETENTION {
+        let retention = self.config.inbox_retention.max(0);
+        if checkpoint <= retention {
             return Ok(());
         }
-        let mut tx = self.db.write(Trace::new_root()).await?;
-        sqlx::query("DELETE FROM consumer_inbox WHERE subscription = ? AND seq < ?")
+        // In slices of a few thousand rows, one short transaction each: a single DELETE of a
+        // large backlog held the module's only writer for seconds.
+        loop {
+            let mut tx = self.db.write(Trace::new_root()).await?;
+            let done = sqlx::query(
+                "DELETE FROM consumer_inbox WHERE subscription = ? AND seq < MIN(?, \
+                 (SELECT MIN(seq) FROM consumer_inbox WHERE subscription = ?) + ?)",
+            )
             .bind(&self.name)
-            .bind(checkpoint - INBOX_RETENTION)
+            .bind(checkpoint - retention)
+            .bind(&self.name)
+            .bind(INBOX_PRUNE_SLICE)
             .execute(tx.conn())
             .await
             .map_err(Error::db(self.module()))?;
-        tx.commit().await?;
-        Ok(())
+            tx.commit().await?;
+            if done.rows_affected() == 0 {
+                return Ok(());
+            }
+            tokio::task::yield_now().await;
+        }
     }
 
     fn dead_letter_from_row(&self, row: &sqlx::sqlite::SqliteRow) -> Result<DeadLetter, Error> {

@@ -88,6 +88,7 @@ fn fast_retries() -> SubscriptionConfig {
             first_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
         },
+        inbox_retention: 100_000,
     }
 }
 
@@ -380,6 +381,55 @@ async fn a_discarded_dead_letter_is_resolved_without_taking_effect() {
     );
     assert!(sub.dead_letters(false).await.unwrap().is_empty());
     assert!(world.applied().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_is_pruned_behind_the_checkpoint_and_pruned_events_never_apply_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::open(dir.path(), 1024).await;
+    let config = SubscriptionConfig {
+        inbox_retention: 10,
+        ..fast_retries()
+    };
+    let sub = Subscription::new(&world.consumer, world.log(), CountNotes::default(), config);
+    let shutdown = CancellationToken::new();
+    let task = sub.spawn(shutdown.clone());
+    for n in 0..300 {
+        world.add_note(n).await.unwrap();
+    }
+    assert!(sub.wait_for(300, Duration::from_secs(30)).await);
+    // The safety net (every 200 ms here) prunes: only rows within ten of the checkpoint stay.
+    let inbox = || async {
+        sqlx::query_as::<_, (i64, Option<i64>)>(
+            "SELECT COUNT(*), MIN(seq) FROM consumer_inbox WHERE subscription = ?",
+        )
+        .bind(sub.name())
+        .fetch_one(world.consumer.reader().unwrap())
+        .await
+        .unwrap()
+    };
+    let started = std::time::Instant::now();
+    let (mut rows, mut lowest) = inbox().await;
+    while rows > 11 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        (rows, lowest) = inbox().await;
+    }
+    assert!(
+        rows <= 11 && lowest.is_some_and(|l| l >= 290),
+        "{rows} rows from seq {lowest:?}"
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+    // A restarted subscription reads the log again from its checkpoint: the pruned events stay
+    // applied once, and the next one applies.
+    let shutdown = CancellationToken::new();
+    let sub = world.subscription(CountNotes::default());
+    let task = sub.spawn(shutdown.clone());
+    world.add_note(300).await.unwrap();
+    assert!(sub.wait_for(301, Duration::from_secs(30)).await);
+    shutdown.cancel();
+    task.await.unwrap();
+    world.assert_exactly_once().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
