@@ -9,15 +9,25 @@ use std::{
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use hyper_util::client::legacy::connect::HttpConnector;
 
-/// A browser session; chromedriver is stopped when it is dropped.
+/// A browser session; chromedriver and every Chromium process it started are stopped when it is
+/// dropped, even when the test panicked.
 pub(crate) struct Browser {
     pub(crate) client: Client,
     driver: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Killing chromedriver leaves the Chromium it started running (in a process group of its
+        // own: dozens of them after a few test runs). Each of this session's Chromium processes
+        // names the session's private profile folder, so they are found by it.
+        let _ = Command::new("pkill")
+            .arg("-KILL")
+            .arg("-f")
+            .arg(self.profile.path())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -85,7 +95,7 @@ pub(crate) async fn browser() -> Option<Browser> {
     Some(Browser {
         client,
         driver,
-        _profile: profile,
+        profile,
     })
 }
 
