@@ -121,6 +121,7 @@ impl BenchArgs {
 /// Runs the benchmark and prints its report.
 pub(crate) async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
     args.validate()?;
+    server::remember_executable()?;
     let mut report = report::Report::new(&args, &settings);
     if !args.baseline {
         report.boxoffice = Some(workload::run(&args, &settings).await?);

@@ -13,6 +13,24 @@ use kernel::Synchronous;
 
 use crate::process::ProcessStats;
 
+/// This executable, as found when the bench started: a rebuild during a long `--preload` replaces
+/// the file, after which the running process's own path reads as deleted.
+static EXECUTABLE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Records this executable's path; call first thing.
+pub(super) fn remember_executable() -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("finding this executable")?;
+    let _ = EXECUTABLE.set(exe);
+    Ok(())
+}
+
+fn executable() -> anyhow::Result<std::path::PathBuf> {
+    match EXECUTABLE.get() {
+        Some(exe) => Ok(exe.clone()),
+        None => std::env::current_exe().context("finding this executable"),
+    }
+}
+
 /// A child server; killed when dropped.
 pub(super) struct ChildServer {
     child: Child,
@@ -41,7 +59,7 @@ impl ChildServer {
     /// Starts `boxoffice <args>` and waits for the `http://…` line it prints once listening.
     /// Its log goes to `log_file`.
     async fn start(args: &[&str], log_file: &Path) -> anyhow::Result<ChildServer> {
-        let exe = std::env::current_exe().context("finding this executable")?;
+        let exe = executable()?;
         let log = std::fs::File::create(log_file)
             .with_context(|| format!("creating {}", log_file.display()))?;
         let mut child = Command::new(exe)

@@ -115,15 +115,16 @@ fn kernel_migrator() -> Migrator {
     migrator
 }
 
-/// The options every connection to a database file is opened with (an 8 MB page cache for the
-/// writer; readers override it).
+/// The options every connection to a database file is opened with (a 4 MB page cache for the
+/// writer; readers override it). Pages missing from it come from the OS page cache, which all
+/// connections share; the private caches are what counts against the process's memory.
 pub(crate) fn connect_options(path: &Path, settings: &DbSettings) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
         .busy_timeout(settings.busy_timeout)
         .foreign_keys(true)
         .pragma("temp_store", "memory")
-        .pragma("cache_size", "-8000")
+        .pragma("cache_size", "-4000")
 }
 
 /// The single writer connection of a database file: WAL, the configured `synchronous`.
@@ -231,7 +232,7 @@ impl ModuleDb {
             .acquire_timeout(settings.write_timeout)
             // Readers keep a smaller page cache: every write elsewhere invalidates it anyway, and
             // with four modules × (one writer + four readers) the caches bound the process's RSS.
-            .connect_with(base.read_only(true).pragma("cache_size", "-2000"))
+            .connect_with(base.read_only(true).pragma("cache_size", "-1000"))
             .await
             .map_err(Error::db(module))?;
 
