@@ -14,7 +14,7 @@ use syn::{
 
 use crate::{
     Workspace,
-    rust::{event_type_constant, parse, rust_files, visit_macro_args},
+    rust::{event_type_constant, integration_event_impl, parse, rust_files, visit_macro_args},
     sql::scan_sql,
     workspace::{DependencyKind, sql_files},
 };
@@ -59,15 +59,8 @@ struct ApiFacts {
 
 impl<'ast> Visit<'ast> for ApiFacts {
     fn visit_item_impl(&mut self, i: &'ast ItemImpl) {
-        if let Some((_, path, _)) = &i.trait_
-            && path
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == "IntegrationEvent")
-            && let syn::Type::Path(p) = &*i.self_ty
-            && let Some(last) = p.path.segments.last()
-        {
-            self.events.insert(last.ident.to_string());
+        if let Some((_, name)) = integration_event_impl(i) {
+            self.events.insert(name);
         }
         visit::visit_item_impl(self, i);
     }

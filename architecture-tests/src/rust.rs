@@ -125,6 +125,23 @@ pub(crate) fn event_type_constant(p: &syn::ExprPath) -> Option<Vec<String>> {
     }
 }
 
+/// For `impl IntegrationEvent for X`: the trait path (for its line) and `X`'s name.
+pub(crate) fn integration_event_impl(i: &syn::ItemImpl) -> Option<(&syn::Path, String)> {
+    let (_, path, _) = i.trait_.as_ref()?;
+    if path
+        .segments
+        .last()
+        .is_none_or(|s| s.ident != "IntegrationEvent")
+    {
+        return None;
+    }
+    let name = match &*i.self_ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    Some((path, name.unwrap_or_default()))
+}
+
 /// Visits the arguments of a function-like macro call (`format!`, `matches!`, `query!`) as
 /// expressions, when they parse as such.
 pub(crate) fn visit_macro_args<V: for<'a> Visit<'a>>(visitor: &mut V, mac: &Macro) {

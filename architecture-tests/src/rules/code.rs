@@ -23,7 +23,7 @@ use syn::{
 
 use crate::{
     Module, Violation, Workspace,
-    rust::{event_type_constant, parse, rust_files, visit_macro_args},
+    rust::{event_type_constant, integration_event_impl, parse, rust_files, visit_macro_args},
 };
 
 fn line_of(span: proc_macro2::Span) -> usize {
@@ -689,20 +689,7 @@ impl<'ast> Visit<'ast> for EventUse<'_> {
     }
 
     fn visit_item_impl(&mut self, i: &'ast ItemImpl) {
-        if let Some((_, path, _)) = &i.trait_
-            && path
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == "IntegrationEvent")
-        {
-            let name = match &*i.self_ty {
-                Type::Path(p) => p
-                    .path
-                    .segments
-                    .last()
-                    .map_or_else(String::new, |s| s.ident.to_string()),
-                _ => String::new(),
-            };
+        if let Some((path, name)) = integration_event_impl(i) {
             self.out.push(Violation {
                 rule: "event-sources",
                 file: self.file.to_path_buf(),

@@ -425,13 +425,19 @@ mod tests {
     use super::*;
     use crate::wallet::WalletEvent;
 
-    #[tokio::test]
-    async fn appending_after_a_stale_version_is_a_conflict_and_changes_nothing() {
+    /// An in-memory database with the payments schema.
+    async fn migrated() -> SqliteConnection {
         let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
         sqlx::migrate!("../../schemas/payments")
             .run(&mut conn)
             .await
             .unwrap();
+        conn
+    }
+
+    #[tokio::test]
+    async fn appending_after_a_stale_version_is_a_conflict_and_changes_nothing() {
+        let mut conn = migrated().await;
         let wallet = Uuid::nil();
         let e = WalletEvent::Deposited {
             amount_cents: 100,
@@ -482,11 +488,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_wallet_state_is_its_snapshot_completed_by_later_events_and_equals_the_fold() {
-        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
-        sqlx::migrate!("../../schemas/payments")
-            .run(&mut conn)
-            .await
-            .unwrap();
+        let mut conn = migrated().await;
         let wallet = Uuid::nil();
         let events = [
             WalletEvent::Deposited {
