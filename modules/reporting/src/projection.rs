@@ -181,65 +181,100 @@ fn bucket(r: &FeedRow) -> Option<i64> {
         .map(|t| t.as_micros().div_euclid(HOUR_MICROS) * HOUR_MICROS)
 }
 
-/// Applies `delta` to one aggregate row.
-async fn add_show(conn: &mut SqliteConnection, show_id: Uuid, d: Figures) -> Result<()> {
-    if d.is_zero() {
-        return Ok(());
-    }
-    sqlx::query(
-        "UPDATE show_sales SET bookings = bookings + ?, seats_sold = seats_sold + ?, seats_held = seats_held + ?, \
-         revenue_cents = revenue_cents + ?, refunds_cents = refunds_cents + ? WHERE show_id = ?",
-    )
-    .bind(d.bookings)
-    .bind(d.seats_sold)
-    .bind(d.seats_held)
-    .bind(d.revenue)
-    .bind(d.refunds)
-    .bind(show_id)
-    .execute(conn)
-    .await
-    .map_err(ReportingError::storage)?;
-    Ok(())
+/// A value bound to a statement of [`Writes`].
+enum Value {
+    Int(i64),
+    Id(Uuid),
+    Text(String),
 }
 
-async fn add_customer(conn: &mut SqliteConnection, user_id: Uuid, d: Figures) -> Result<()> {
-    if d.is_zero() {
-        return Ok(());
+/// The aggregate writes one event causes, sent to SQLite as one multi-statement query: one round
+/// trip for all of them instead of one per aggregate row.
+#[derive(Default)]
+struct Writes {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Writes {
+    fn push(&mut self, sql: &str, values: impl IntoIterator<Item = Value>) {
+        if !self.sql.is_empty() {
+            self.sql.push_str(";\n");
+        }
+        self.sql.push_str(sql);
+        self.values.extend(values);
     }
-    sqlx::query(
+
+    async fn run(self, conn: &mut SqliteConnection) -> Result<()> {
+        if self.sql.is_empty() {
+            return Ok(());
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(self.sql));
+        for v in self.values {
+            query = match v {
+                Value::Int(i) => query.bind(i),
+                Value::Id(id) => query.bind(id),
+                Value::Text(t) => query.bind(t),
+            };
+        }
+        query.execute(conn).await.map_err(ReportingError::storage)?;
+        Ok(())
+    }
+}
+
+/// Applies `delta` to one aggregate row.
+fn add_show(w: &mut Writes, show_id: Uuid, d: Figures) {
+    if d.is_zero() {
+        return;
+    }
+    w.push(
+        "UPDATE show_sales SET bookings = bookings + ?, seats_sold = seats_sold + ?, seats_held = seats_held + ?, \
+         revenue_cents = revenue_cents + ?, refunds_cents = refunds_cents + ? WHERE show_id = ?",
+        [
+            Value::Int(d.bookings),
+            Value::Int(d.seats_sold),
+            Value::Int(d.seats_held),
+            Value::Int(d.revenue),
+            Value::Int(d.refunds),
+            Value::Id(show_id),
+        ],
+    );
+}
+
+fn add_customer(w: &mut Writes, user_id: Uuid, d: Figures) {
+    if d.is_zero() {
+        return;
+    }
+    w.push(
         "INSERT INTO customers (user_id, bookings, confirmed, cancelled, spent_cents, refunds_cents) VALUES (?, ?, ?, ?, ?, ?) \
          ON CONFLICT (user_id) DO UPDATE SET bookings = bookings + excluded.bookings, confirmed = confirmed + excluded.confirmed, \
          cancelled = cancelled + excluded.cancelled, spent_cents = spent_cents + excluded.spent_cents, \
          refunds_cents = refunds_cents + excluded.refunds_cents",
-    )
-    .bind(user_id)
-    .bind(d.bookings)
-    .bind(d.confirmed)
-    .bind(d.cancelled)
-    .bind(d.revenue)
-    .bind(d.refunds)
-    .execute(conn)
-    .await
-    .map_err(ReportingError::storage)?;
-    Ok(())
+        [
+            Value::Id(user_id),
+            Value::Int(d.bookings),
+            Value::Int(d.confirmed),
+            Value::Int(d.cancelled),
+            Value::Int(d.revenue),
+            Value::Int(d.refunds),
+        ],
+    );
 }
 
-async fn add_bucket(conn: &mut SqliteConnection, bucket: i64, d: Figures) -> Result<()> {
+fn add_bucket(w: &mut Writes, bucket: i64, d: Figures) {
     if d.bookings == 0 && d.confirmed == 0 && d.cancelled == 0 {
-        return Ok(());
+        return;
     }
-    sqlx::query(
+    w.push(
         "INSERT INTO timeline (bucket, placed, confirmed, cancelled) VALUES (?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET \
          placed = placed + excluded.placed, confirmed = confirmed + excluded.confirmed, cancelled = cancelled + excluded.cancelled",
-    )
-    .bind(bucket)
-    .bind(d.bookings)
-    .bind(d.confirmed)
-    .bind(d.cancelled)
-    .execute(conn)
-    .await
-    .map_err(ReportingError::storage)?;
-    Ok(())
+        [
+            Value::Int(bucket),
+            Value::Int(d.bookings),
+            Value::Int(d.confirmed),
+            Value::Int(d.cancelled),
+        ],
+    );
 }
 
 /// The counters of the `totals` table one change moves.
@@ -271,21 +306,26 @@ impl TotalsChange {
         }
     }
 
-    /// Applies every counter's change in one statement.
-    async fn write(self, conn: &mut SqliteConnection) -> Result<()> {
+    /// Every counter's change, as one statement.
+    fn write(self, w: &mut Writes) {
         if self.0.is_empty() {
-            return Ok(());
+            return;
         }
-        let values = vec!["(?, ?, ?)"; self.0.len()].join(", ");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO totals (name, currency, value) VALUES {values} \
-             ON CONFLICT (name, currency) DO UPDATE SET value = value + excluded.value"
-        )));
-        for (name, currency, value) in self.0 {
-            query = query.bind(name).bind(currency).bind(value);
-        }
-        query.execute(conn).await.map_err(ReportingError::storage)?;
-        Ok(())
+        let rows = vec!["(?, ?, ?)"; self.0.len()].join(", ");
+        let values = self.0.into_iter().flat_map(|(name, currency, value)| {
+            [
+                Value::Text(name.to_owned()),
+                Value::Text(currency),
+                Value::Int(value),
+            ]
+        });
+        w.push(
+            &format!(
+                "INSERT INTO totals (name, currency, value) VALUES {rows} \
+                 ON CONFLICT (name, currency) DO UPDATE SET value = value + excluded.value"
+            ),
+            values,
+        );
     }
 }
 
@@ -300,20 +340,21 @@ async fn apply_delta(
     let diff = nf.minus(of);
     let mut totals = TotalsChange::default();
     totals.counts(diff);
+    let mut w = Writes::default();
 
     macro_rules! moved {
         ($key:expr, $add:ident) => {{
             let (ok, nk) = (old.and_then($key), $key(new));
             if ok == nk {
                 if let Some(k) = nk {
-                    $add(conn, k, diff).await?;
+                    $add(&mut w, k, diff);
                 }
             } else {
                 if let Some(k) = ok {
-                    $add(conn, k, of.negated()).await?;
+                    $add(&mut w, k, of.negated());
                 }
                 if let Some(k) = nk {
-                    $add(conn, k, nf).await?;
+                    $add(&mut w, k, nf);
                 }
             }
         }};
@@ -334,7 +375,8 @@ async fn apply_delta(
             totals.money(&c, nf);
         }
     }
-    totals.write(conn).await
+    totals.write(&mut w);
+    w.run(conn).await
 }
 
 fn search_body(r: &FeedRow) -> String {
