@@ -83,7 +83,7 @@ impl TestApp {
     pub(crate) async fn settled(&self, client: &Client, booking: &Value) -> Value {
         let path = format!("/api/bookings/{}", booking["id"].as_str().unwrap());
         eventually("the booking to settle", Duration::from_secs(15), || async {
-            let b = assert_status(self.get(client, &path).await, StatusCode::OK).await;
+            let b = self.get_json(client, &path).await;
             (b["status"] != "pending").then_some(b)
         })
         .await
@@ -101,7 +101,7 @@ impl TestApp {
             &format!("the saga to reach {state}"),
             Duration::from_secs(15),
             || async {
-                let s = assert_status(self.get(client, &path).await, StatusCode::OK).await;
+                let s = self.get_json(client, &path).await;
                 (s["state"] == state).then_some(s)
             },
         )
@@ -109,7 +109,7 @@ impl TestApp {
     }
 
     pub(crate) async fn balance(&self, client: &Client) -> i64 {
-        assert_status(self.get(client, "/api/wallet").await, StatusCode::OK).await["balance_cents"]
+        self.get_json(client, "/api/wallet").await["balance_cents"]
             .as_i64()
             .unwrap()
     }
@@ -180,15 +180,12 @@ async fn a_booking_paid_from_the_wallet_is_confirmed_and_its_saga_and_details_sh
         ]
     );
 
-    let details = assert_status(
-        app.get(
+    let details = app
+        .get_json(
             &ada,
             &format!("/api/bookings/{}/details", booking["id"].as_str().unwrap()),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await;
     assert_eq!(details["partial"], false);
     assert_eq!(details["user"]["email"], ada_user["email"]);
     assert_eq!(details["payment"]["status"], "captured");
@@ -234,22 +231,17 @@ async fn an_approved_card_confirms_and_declined_cards_cancel_with_their_reason()
             app.settled(&ada, b).await["cancel_reason"],
             "payment_declined"
         );
-        let payments = assert_status(
-            app.get(
+        let payments = app
+            .get_json(
                 &ada,
                 &format!("/api/payments?booking_id={}", b["id"].as_str().unwrap()),
             )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
+            .await;
         assert_eq!(payments["items"][0]["decline_reason"], reason);
     }
     assert_eq!(app.seats_available(&show).await, 9);
     // Only brand and last four digits are ever kept.
-    let all = assert_status(app.get(&ada, "/api/payments").await, StatusCode::OK)
-        .await
-        .to_string();
+    let all = app.get_json(&ada, "/api/payments").await.to_string();
     assert!(
         !all.contains("4242424242424242") && !all.contains("tok_"),
         "{all}"
@@ -284,18 +276,15 @@ async fn a_card_that_never_answers_times_out_and_its_late_capture_is_refunded() 
         "{steps:?}"
     );
     assert_eq!(steps.last().unwrap(), "payment refunded");
-    let payment = assert_status(
-        app.get(
+    let payment = app
+        .get_json(
             &ada,
             &format!(
                 "/api/payments?booking_id={}",
                 booking["id"].as_str().unwrap()
             ),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await;
     assert_eq!(payment["items"][0]["status"], "refunded");
     assert_eq!(
         app.get(
@@ -338,7 +327,7 @@ async fn a_customer_cancelling_a_confirmed_booking_gets_the_money_back() {
     )
     .await;
 
-    let ledger = assert_status(app.get(&ada, "/api/wallet/ledger").await, StatusCode::OK).await;
+    let ledger = app.get_json(&ada, "/api/wallet/ledger").await;
     let kinds: Vec<&str> = ledger["entries"]
         .as_array()
         .unwrap()
@@ -346,11 +335,7 @@ async fn a_customer_cancelling_a_confirmed_booking_gets_the_money_back() {
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["deposit", "charge", "refund"]);
-    let before_refund = assert_status(
-        app.get(&ada, "/api/wallet/ledger?version=2").await,
-        StatusCode::OK,
-    )
-    .await;
+    let before_refund = app.get_json(&ada, "/api/wallet/ledger?version=2").await;
     assert_eq!(before_refund["balance_cents"], 1_000);
 }
 
@@ -383,18 +368,15 @@ async fn an_admin_cancelling_a_show_cancels_and_refunds_its_bookings() {
     app.saga_reaches(&ada, &a, "refunded").await;
     app.saga_reaches(&bob, &b, "refunded").await;
     assert_eq!(app.balance(&ada).await, 10_000);
-    let listed = assert_status(
-        app.get(
+    let listed = app
+        .get_json(
             &admin,
             &format!(
                 "/api/bookings?show_id={}&status=cancelled",
                 show["id"].as_str().unwrap()
             ),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
     assert_problem(
         app.book(&ada, &show, 1, wallet()).await,
@@ -437,7 +419,7 @@ async fn customers_racing_for_the_last_seats_never_oversell_and_every_wallet_fol
     }
     assert_eq!(app.seats_available(&show).await, 0);
     for c in &customers {
-        let ledger = assert_status(app.get(c, "/api/wallet/ledger").await, StatusCode::OK).await;
+        let ledger = app.get_json(c, "/api/wallet/ledger").await;
         let folded: i64 = ledger["entries"]
             .as_array()
             .unwrap()
@@ -468,7 +450,7 @@ async fn an_email_change_reaches_the_bookings_eventually() {
         "the booking's copy of the email to follow",
         Duration::from_secs(10),
         || async {
-            let b = assert_status(app.get(&ada, &booking_path).await, StatusCode::OK).await;
+            let b = app.get_json(&ada, &booking_path).await;
             (b["user_email"] == new_email).then_some(())
         },
     )
@@ -491,15 +473,12 @@ async fn details_degrade_to_a_partial_answer_when_the_payments_module_is_down() 
         .unwrap();
     assert_status(off, StatusCode::OK).await;
 
-    let details = assert_status(
-        app.get(
+    let details = app
+        .get_json(
             &ada,
             &format!("/api/bookings/{}/details", booking["id"].as_str().unwrap()),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await;
     assert_eq!(details["partial"], true);
     assert_eq!(details["missing"], json!(["payment"]));
     assert!(details["payment"].is_null());
@@ -519,7 +498,7 @@ async fn details_degrade_to_a_partial_answer_when_the_payments_module_is_down() 
         "module-unavailable",
     )
     .await;
-    assert_status(app.get(&ada, "/api/shows").await, StatusCode::OK).await;
+    app.get_json(&ada, "/api/shows").await;
 }
 
 #[tokio::test]

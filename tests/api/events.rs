@@ -29,12 +29,9 @@ async fn a_request_and_the_event_it_caused_share_a_correlation_id_and_the_chain_
         .to_owned();
     assert_status(response, StatusCode::CREATED).await;
 
-    let log = assert_status(
-        app.get(&admin, &format!("/api/events?correlation_id={correlation}"))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let log = app
+        .get_json(&admin, &format!("/api/events?correlation_id={correlation}"))
+        .await;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{log}");
     let event = &items[0];
@@ -43,12 +40,9 @@ async fn a_request_and_the_event_it_caused_share_a_correlation_id_and_the_chain_
     assert_eq!(event["payload"]["email"], email);
     assert_eq!(event["causation_id"], request_id);
 
-    let chain = assert_status(
-        app.get(&admin, &format!("/api/events/correlations/{correlation}"))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let chain = app
+        .get_json(&admin, &format!("/api/events/correlations/{correlation}"))
+        .await;
     assert_eq!(chain["events"], 1);
     assert_eq!(chain["started_by"], json!([request_id]));
     assert_eq!(chain["roots"][0]["event"]["event_type"], "UserRegistered");
@@ -74,7 +68,7 @@ async fn the_log_pages_newest_first_without_gaps_or_repeats() {
     let mut seen: Vec<Value> = Vec::new();
     let mut path = "/api/events?limit=2".to_owned();
     loop {
-        let page = assert_status(app.get(&admin, &path).await, StatusCode::OK).await;
+        let page = app.get_json(&admin, &path).await;
         seen.extend(page["items"].as_array().unwrap().iter().cloned());
         match page["next_cursor"].as_str() {
             Some(cursor) => path = format!("/api/events?limit=2&cursor={cursor}"),
@@ -84,21 +78,14 @@ async fn the_log_pages_newest_first_without_gaps_or_repeats() {
     assert_eq!(seen.len(), 6, "one admin and five customers registered");
     let seqs: Vec<i64> = seen.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, [6, 5, 4, 3, 2, 1]);
-    let only = assert_status(
-        app.get(
+    let only = app
+        .get_json(
             &admin,
             "/api/events?stream=users&type=UserRegistered&limit=200",
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await;
     assert_eq!(only["items"].as_array().unwrap().len(), 6);
-    let none = assert_status(
-        app.get(&admin, "/api/events?type=NoSuchEvent").await,
-        StatusCode::OK,
-    )
-    .await;
+    let none = app.get_json(&admin, "/api/events?type=NoSuchEvent").await;
     assert!(none["items"].as_array().unwrap().is_empty());
 }
 
@@ -195,11 +182,7 @@ async fn the_live_stream_delivers_events_as_they_commit() {
 async fn subscriptions_and_dead_letters_are_visible_and_unknown_ones_are_404() {
     let app = spawn_app().await;
     let (admin, _) = app.admin().await;
-    let subs = assert_status(
-        app.get(&admin, "/api/admin/subscriptions").await,
-        StatusCode::OK,
-    )
-    .await;
+    let subs = app.get_json(&admin, "/api/admin/subscriptions").await;
     assert!(subs.is_array(), "{subs}");
     for s in subs.as_array().unwrap() {
         assert!(
@@ -207,11 +190,9 @@ async fn subscriptions_and_dead_letters_are_visible_and_unknown_ones_are_404() {
             "{s}"
         );
     }
-    let letters = assert_status(
-        app.get(&admin, "/api/admin/dead-letters?all=true").await,
-        StatusCode::OK,
-    )
-    .await;
+    let letters = app
+        .get_json(&admin, "/api/admin/dead-letters?all=true")
+        .await;
     assert_eq!(letters, json!([]));
     let retry = app
         .post_json(&admin, "/api/admin/dead-letters/users/42/retry", &json!({}))

@@ -73,6 +73,11 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// `GET path`, asserting 200, and its JSON body.
+    pub(crate) async fn get_json(&self, client: &Client, path: &str) -> Value {
+        assert_status(self.get(client, path).await, StatusCode::OK).await
+    }
+
     pub(crate) async fn post_json(&self, client: &Client, path: &str, body: &Value) -> Response {
         client
             .post(self.url(path))

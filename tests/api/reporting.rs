@@ -22,7 +22,7 @@ impl TestApp {
         let mut items = Vec::new();
         let mut next = format!("{path}{sep}limit=200");
         loop {
-            let page = assert_status(self.get(client, &next).await, StatusCode::OK).await;
+            let page = self.get_json(client, &next).await;
             items.extend(page["items"].as_array().unwrap().iter().cloned());
             match page["next_cursor"].as_str() {
                 Some(c) => next = format!("{path}{sep}limit=200&cursor={c}"),
@@ -47,15 +47,12 @@ impl TestApp {
             Duration::from_secs(20),
             || async {
                 for b in self.all(admin, "/api/bookings?status=cancelled").await {
-                    let saga = assert_status(
-                        self.get(
+                    let saga = self
+                        .get_json(
                             admin,
                             &format!("/api/bookings/{}/saga", b["id"].as_str().unwrap()),
                         )
-                        .await,
-                        StatusCode::OK,
-                    )
-                    .await;
+                        .await;
                     if saga["state"] == "refund_pending" {
                         return None;
                     }
@@ -68,8 +65,7 @@ impl TestApp {
             "the read model to catch up",
             Duration::from_secs(20),
             || async {
-                let d =
-                    assert_status(self.get(admin, "/api/dashboard").await, StatusCode::OK).await;
+                let d = self.get_json(admin, "/api/dashboard").await;
                 d["lag"]
                     .as_array()
                     .unwrap()
@@ -99,7 +95,7 @@ fn sum(items: &[Value], field: &str) -> i64 {
 async fn reconcile(app: &TestApp, admin: &Client) {
     let bookings = app.all(admin, "/api/bookings").await;
     let payments = app.all(admin, "/api/payments").await;
-    let d = assert_status(app.get(admin, "/api/dashboard").await, StatusCode::OK).await;
+    let d = app.get_json(admin, "/api/dashboard").await;
     let by = |s: &str| {
         bookings
             .iter()
@@ -137,7 +133,7 @@ async fn reconcile(app: &TestApp, admin: &Client) {
         .iter()
         .map(|p| (p["booking_id"].as_str().unwrap(), p))
         .collect();
-    let sales = assert_status(app.get(admin, "/api/reports/shows").await, StatusCode::OK).await;
+    let sales = app.get_json(admin, "/api/reports/shows").await;
     for s in sales.as_array().unwrap() {
         let of_show: Vec<&Value> = bookings
             .iter()
@@ -157,15 +153,12 @@ async fn reconcile(app: &TestApp, admin: &Client) {
         assert_eq!(s["seats_sold"], sold, "{s}");
         assert_eq!(s["bookings"], of_show.len() as i64, "{s}");
         assert_eq!(s["revenue_cents"], revenue, "{s}");
-        let show = assert_status(
-            app.get(
+        let show = app
+            .get_json(
                 admin,
                 &format!("/api/shows/{}", s["show_id"].as_str().unwrap()),
             )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
+            .await;
         assert_eq!(
             s["seats_sold"].as_i64().unwrap() + s["seats_held"].as_i64().unwrap(),
             show["seats_taken"].as_i64().unwrap(),
@@ -189,11 +182,7 @@ async fn reconcile(app: &TestApp, admin: &Client) {
         );
         let user_id = b["user_id"].as_str().unwrap().to_owned();
         if !emails.contains_key(&user_id) {
-            let user = assert_status(
-                app.get(admin, &format!("/api/users/{user_id}")).await,
-                StatusCode::OK,
-            )
-            .await;
+            let user = app.get_json(admin, &format!("/api/users/{user_id}")).await;
             emails.insert(user_id.clone(), user["email"].as_str().unwrap().to_owned());
         }
         assert_eq!(

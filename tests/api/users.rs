@@ -172,7 +172,7 @@ async fn bad_sign_up_input_is_a_clear_4xx_and_never_a_500() {
 
     // Nothing of the above was stored.
     let (admin, _) = app.admin().await;
-    let users = assert_status(app.get(&admin, "/api/users").await, StatusCode::OK).await;
+    let users = app.get_json(&admin, "/api/users").await;
     assert_eq!(users["items"].as_array().unwrap().len(), 1, "{users}");
 }
 
@@ -202,7 +202,7 @@ async fn logging_in_sets_an_http_only_same_site_cookie_and_logging_out_ends_the_
         "a plain-HTTP cookie must not be Secure: {cookie}"
     );
 
-    let me = assert_status(app.get(&browser, "/api/me").await, StatusCode::OK).await;
+    let me = app.get_json(&browser, "/api/me").await;
     assert_eq!(me["email"], email);
 
     assert_status(
@@ -332,13 +332,9 @@ async fn a_customer_sees_only_themselves_and_an_admin_sees_everyone() {
     let (_, bob_user) = app.customer().await;
     let bob_path = format!("/api/users/{}", bob_user["id"].as_str().unwrap());
 
-    assert_status(
-        app.get(
-            &ada,
-            &format!("/api/users/{}", ada_user["id"].as_str().unwrap()),
-        )
-        .await,
-        StatusCode::OK,
+    app.get_json(
+        &ada,
+        &format!("/api/users/{}", ada_user["id"].as_str().unwrap()),
     )
     .await;
     assert_problem(
@@ -362,10 +358,7 @@ async fn a_customer_sees_only_themselves_and_an_admin_sees_everyone() {
     .await;
 
     let (admin, _) = app.admin().await;
-    assert_eq!(
-        assert_status(app.get(&admin, &bob_path).await, StatusCode::OK).await["id"],
-        bob_user["id"]
-    );
+    assert_eq!(app.get_json(&admin, &bob_path).await["id"], bob_user["id"]);
     assert_problem(
         app.get(&admin, "/api/users/01900000-0000-7000-8000-000000000000")
             .await,
@@ -380,18 +373,15 @@ async fn a_customer_sees_only_themselves_and_an_admin_sees_everyone() {
     )
     .await;
 
-    let first = assert_status(app.get(&admin, "/api/users?limit=2").await, StatusCode::OK).await;
+    let first = app.get_json(&admin, "/api/users?limit=2").await;
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
     let cursor = first["next_cursor"]
         .as_str()
         .expect("a next page")
         .to_owned();
-    let rest = assert_status(
-        app.get(&admin, &format!("/api/users?limit=2&cursor={cursor}"))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let rest = app
+        .get_json(&admin, &format!("/api/users?limit=2&cursor={cursor}"))
+        .await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert!(rest["next_cursor"].is_null());
     for bad in [
@@ -446,7 +436,7 @@ async fn changing_the_email_works_once_and_a_taken_address_is_refused() {
     )
     .await;
     assert_eq!(error_fields(&problem), ["email", "full_name"]);
-    let me = assert_status(app.get(&ada, "/api/me").await, StatusCode::OK).await;
+    let me = app.get_json(&ada, "/api/me").await;
     assert_eq!(me["email"], new_email);
 }
 
@@ -523,7 +513,7 @@ async fn html_forms_without_the_csrf_token_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let me = assert_status(app.get(&browser, "/api/me").await, StatusCode::OK).await;
+    let me = app.get_json(&browser, "/api/me").await;
     assert_eq!(me["email"], "ada@example.com");
 
     // A form with errors is shown again with the messages next to the fields.

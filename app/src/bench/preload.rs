@@ -45,7 +45,7 @@ pub(super) async fn run(
     admin: &User,
     n: u64,
     show_progress: bool,
-) -> anyhow::Result<Option<super::preload::Preloaded>> {
+) -> anyhow::Result<Preloaded> {
     let started = Instant::now();
     let shutdown = CancellationToken::new();
     let tasks = modules.start(&shutdown);
@@ -60,12 +60,12 @@ pub(super) async fn run(
     }
     let (customers, shows) = result?;
     drained?;
-    Ok(Some(Preloaded {
+    Ok(Preloaded {
         bookings: n,
         customers,
         shows,
         seconds: started.elapsed().as_secs_f64(),
-    }))
+    })
 }
 
 async fn fill(

@@ -162,9 +162,9 @@ async fn start_target(args: &BenchArgs, settings: &Settings) -> anyhow::Result<T
         .await
         .map_err(|e| anyhow::anyhow!("creating the bench admin: {e}"));
     let preloaded = match created {
-        Ok(admin) if args.preload > 0 => {
-            preload::run(&modules, &admin, args.preload, !args.json).await
-        }
+        Ok(admin) if args.preload > 0 => preload::run(&modules, &admin, args.preload, !args.json)
+            .await
+            .map(Some),
         Ok(_) => Ok(None),
         Err(e) => Err(e),
     };
@@ -282,7 +282,7 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
                     };
                 }
                 let show = shows[(worker + i as usize) % shows.len()];
-                let body = booking_body_with(show, decline_rate, card_rate);
+                let body = booking_body(show, decline_rate, card_rate);
                 match s
                     .http
                     .post(format!("{}/api/bookings", s.base))
@@ -309,7 +309,6 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
     let sampler = {
         let admin = target.admin.clone();
         let samples = sampling.clone();
-        let live = live.clone();
         tokio::spawn(async move {
             loop {
                 if let Ok(s) = admin
@@ -321,7 +320,6 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
                         .unwrap_or_else(|e| e.into_inner())
                         .push(client::backlog(&s));
                 }
-                let _ = &live;
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         })
@@ -456,7 +454,7 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
     })
 }
 
-fn booking_body_with(show: Uuid, decline_rate: f64, card_rate: f64) -> serde_json::Value {
+fn booking_body(show: Uuid, decline_rate: f64, card_rate: f64) -> serde_json::Value {
     let seats = 1 + (rand::random::<u8>() % 2);
     let payment = if rand::random::<f64>() < decline_rate {
         card(CARD_DECLINED)

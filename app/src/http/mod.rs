@@ -26,7 +26,7 @@ pub(crate) use extract::parse_query;
 pub(crate) use metrics::HttpMetrics;
 pub(crate) use payments::LedgerQuery;
 pub(crate) use problem::{ApiError, PROBLEM_TYPES};
-pub(crate) use reporting::{FeedParams, consistency_token, read_your_writes};
+pub(crate) use reporting::{FeedParams, read_your_writes};
 
 /// Every API route.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {

@@ -37,7 +37,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 pub(crate) const CONSISTENCY_WAIT: Duration = Duration::from_secs(2);
 
 /// The consistency token of a request, from `after=` or `X-Consistency-Token`.
-pub(crate) fn consistency_token(req: &HttpRequest, after: Option<&str>) -> Option<String> {
+fn consistency_token(req: &HttpRequest, after: Option<&str>) -> Option<String> {
     after
         .map(str::to_owned)
         .or_else(|| {
@@ -49,12 +49,14 @@ pub(crate) fn consistency_token(req: &HttpRequest, after: Option<&str>) -> Optio
         .filter(|t| !t.is_empty())
 }
 
-/// Waits for the view to include `token`; true when it does (or there is no token).
+/// Waits for the view to include the request's consistency token (`after`, or the
+/// `X-Consistency-Token` header); true when it does, or when there is none.
 pub(crate) async fn read_your_writes(
+    req: &HttpRequest,
     state: &AppState,
-    token: Option<&str>,
+    after: Option<&str>,
 ) -> Result<bool, ApiError> {
-    match token {
+    match consistency_token(req, after).as_deref() {
         None => Ok(true),
         Some(t) => Ok(state
             .modules
@@ -106,11 +108,7 @@ pub(crate) async fn dashboard(
     admin: Admin,
     Query(q): Query<AfterQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let caught_up = read_your_writes(
-        &state,
-        consistency_token(&req, q.after.as_deref()).as_deref(),
-    )
-    .await?;
+    let caught_up = read_your_writes(&req, &state, q.after.as_deref()).await?;
     let d = state.modules.reporting().dashboard(&admin.actor()).await?;
     Ok(with_consistency(caught_up).json(d))
 }
@@ -161,11 +159,7 @@ pub(crate) async fn feed(
     admin: Admin,
     Query(q): Query<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let caught_up = read_your_writes(
-        &state,
-        consistency_token(&req, q.after.as_deref()).as_deref(),
-    )
-    .await?;
+    let caught_up = read_your_writes(&req, &state, q.after.as_deref()).await?;
     let page = state
         .modules
         .reporting()
@@ -193,11 +187,7 @@ pub(crate) async fn my_summary(
     user: Authenticated,
     Query(q): Query<AfterQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let caught_up = read_your_writes(
-        &state,
-        consistency_token(&req, q.after.as_deref()).as_deref(),
-    )
-    .await?;
+    let caught_up = read_your_writes(&req, &state, q.after.as_deref()).await?;
     let summary = state
         .modules
         .reporting()

@@ -339,8 +339,7 @@ struct AfterQuery {
 /// The owner's totals, after waiting (bounded) for the read model to include `after`.
 async fn totals(req: &HttpRequest, state: &AppState, owner: &User) -> Option<Totals> {
     let q: AfterQuery = crate::http::parse_query(req.query_string()).unwrap_or_default();
-    let token = crate::http::consistency_token(req, q.after.as_deref());
-    let fresh = crate::http::read_your_writes(state, token.as_deref())
+    let fresh = crate::http::read_your_writes(req, state, q.after.as_deref())
         .await
         .unwrap_or(false);
     let s = state

@@ -147,8 +147,6 @@ pub(crate) async fn update_show(exec: impl SqliteExecutor<'_>, s: &Show) -> Resu
     Ok(())
 }
 
-/// Holds `seats` of a scheduled show that has not started, if that many are left. The guard and
-/// the increment are one statement on the module's single writer: a show cannot be oversold.
 /// Takes `seats` of a scheduled, future show if that many are left, and returns the show as it
 /// now is; `None` when it could not (the caller reads the show to say why). One statement, so two
 /// bookings can never both take the last seats.

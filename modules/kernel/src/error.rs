@@ -45,30 +45,38 @@ pub enum Error {
 /// A storage failure, opaque: it says what went wrong (`Display`, `source()`), but no sqlx type
 /// crosses a module's public API through it.
 #[derive(Debug)]
-pub struct StorageError(Box<dyn std::error::Error + Send + Sync>, bool);
+pub struct StorageError {
+    cause: Box<dyn std::error::Error + Send + Sync>,
+    unique_violation: bool,
+}
 
 impl std::fmt::Display for StorageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        self.cause.fmt(f)
     }
 }
 
 impl std::error::Error for StorageError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
+        self.cause.source()
     }
 }
 
 impl From<sqlx::Error> for StorageError {
     fn from(e: sqlx::Error) -> Self {
-        let unique = matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation());
-        StorageError(Box::new(e), unique)
+        StorageError {
+            unique_violation: matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation()),
+            cause: Box::new(e),
+        }
     }
 }
 
 impl From<sqlx::migrate::MigrateError> for StorageError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
-        StorageError(Box::new(e), false)
+        StorageError {
+            cause: Box::new(e),
+            unique_violation: false,
+        }
     }
 }
 
@@ -83,6 +91,6 @@ impl Error {
 
     /// True when a unique or primary key constraint refused the write.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, Error::Database { source, .. } if source.1)
+        matches!(self, Error::Database { source, .. } if source.unique_violation)
     }
 }

@@ -111,20 +111,13 @@ pub(crate) async fn show_details(
 
 /// Empties every view (inside a rebuild's transaction).
 pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<()> {
-    for table in [
-        "DELETE FROM feed",
-        "DELETE FROM feed_search",
-        "DELETE FROM show_sales",
-        "DELETE FROM show_search",
-        "DELETE FROM customers",
-        "DELETE FROM totals",
-        "DELETE FROM timeline",
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(table))
-            .execute(&mut *conn)
-            .await
-            .map_err(ReportingError::storage)?;
-    }
+    sqlx::query(
+        "DELETE FROM feed; DELETE FROM feed_search; DELETE FROM show_sales; DELETE FROM show_search; \
+         DELETE FROM customers; DELETE FROM totals; DELETE FROM timeline",
+    )
+    .execute(conn)
+    .await
+    .map_err(ReportingError::storage)?;
     Ok(())
 }
 

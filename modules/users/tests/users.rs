@@ -5,7 +5,7 @@ use std::sync::Arc;
 use kernel::{Bus, DbSettings, EventSource, Metrics, Trace};
 use users::{Users, UsersError};
 use users_api::{
-    Actor, NewUser, Role, UserDeactivated, UserDirectory, UserEmailChanged, UserPatch,
+    Actor, NewUser, Role, User, UserDeactivated, UserDirectory, UserEmailChanged, UserPatch,
     UserRegistered,
 };
 
@@ -20,6 +20,24 @@ async fn open() -> TestModule {
         .await
         .unwrap();
     TestModule { _dir: dir, users }
+}
+
+impl TestModule {
+    /// A registered customer (password "correct horse").
+    async fn customer(&self, email: &str) -> User {
+        self.users
+            .register(Trace::new_root(), new_user(email))
+            .await
+            .unwrap()
+    }
+
+    /// An administrator (password "correct horse").
+    async fn admin(&self, email: &str) -> User {
+        self.users
+            .create_admin(Trace::new_root(), new_user(email))
+            .await
+            .unwrap()
+    }
 }
 
 fn new_user(email: &str) -> NewUser {
@@ -37,11 +55,7 @@ async fn events(log: &Arc<dyn EventSource>) -> Vec<Arc<kernel::Envelope>> {
 #[tokio::test]
 async fn registering_creates_a_customer_and_emits_user_registered() {
     let m = open().await;
-    let user = m
-        .users
-        .register(Trace::new_root(), new_user("ada@example.com"))
-        .await
-        .unwrap();
+    let user = m.customer("ada@example.com").await;
     assert_eq!(user.role, Role::Customer);
     assert!(user.active);
     let log = m.users.event_log();
@@ -55,10 +69,7 @@ async fn registering_creates_a_customer_and_emits_user_registered() {
 #[tokio::test]
 async fn an_email_is_taken_whatever_its_letter_case() {
     let m = open().await;
-    m.users
-        .register(Trace::new_root(), new_user("ada@example.com"))
-        .await
-        .unwrap();
+    m.customer("ada@example.com").await;
     let err = m
         .users
         .register(Trace::new_root(), new_user("ADA@Example.COM"))
@@ -95,11 +106,7 @@ async fn invalid_sign_up_fields_are_all_reported_and_nothing_is_stored() {
 #[tokio::test]
 async fn logging_in_with_the_right_password_opens_a_session_that_authenticates() {
     let m = open().await;
-    let user = m
-        .users
-        .register(Trace::new_root(), new_user("ada@example.com"))
-        .await
-        .unwrap();
+    let user = m.customer("ada@example.com").await;
     let session = m
         .users
         .log_in(" Ada@Example.com", "correct horse")
@@ -122,10 +129,7 @@ async fn logging_in_with_the_right_password_opens_a_session_that_authenticates()
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_fail_the_same_way() {
     let m = open().await;
-    m.users
-        .register(Trace::new_root(), new_user("ada@example.com"))
-        .await
-        .unwrap();
+    m.customer("ada@example.com").await;
     let wrong = m
         .users
         .log_in("ada@example.com", "wrong horse")
@@ -147,21 +151,9 @@ async fn a_wrong_password_and_an_unknown_email_fail_the_same_way() {
 #[tokio::test]
 async fn a_customer_reads_only_themselves_and_only_admins_list_users() {
     let m = open().await;
-    let ada = m
-        .users
-        .register(Trace::new_root(), new_user("ada@example.com"))
-        .await
-        .unwrap();
-    let bob = m
-        .users
-        .register(Trace::new_root(), new_user("bob@example.com"))
-        .await
-        .unwrap();
-    let admin = m
-        .users
-        .create_admin(Trace::new_root(), new_user("root@example.com"))
-        .await
-        .unwrap();
+    let ada = m.customer("ada@example.com").await;
+    let bob = m.customer("bob@example.com").await;
+    let admin = m.admin("root@example.com").await;
     assert_eq!(admin.role, Role::Admin);
 
     let as_ada = Actor::of(&ada);
@@ -198,11 +190,7 @@ async fn a_customer_reads_only_themselves_and_only_admins_list_users() {
 #[tokio::test]
 async fn changing_the_email_bumps_its_version_and_emits_user_email_changed() {
     let m = open().await;
-    let ada = m
-        .users
-        .register(Trace::new_root(), new_user("ada@example.com"))
-        .await
-        .unwrap();
+    let ada = m.customer("ada@example.com").await;
     let trace = Trace::new_root();
     let patch = UserPatch {
         email: Some("ada@lovelace.org".into()),
@@ -241,15 +229,8 @@ async fn changing_the_email_bumps_its_version_and_emits_user_email_changed() {
 #[tokio::test]
 async fn changing_to_an_address_someone_else_has_is_refused_and_changes_nothing() {
     let m = open().await;
-    let ada = m
-        .users
-        .register(Trace::new_root(), new_user("ada@example.com"))
-        .await
-        .unwrap();
-    m.users
-        .register(Trace::new_root(), new_user("bob@example.com"))
-        .await
-        .unwrap();
+    let ada = m.customer("ada@example.com").await;
+    m.customer("bob@example.com").await;
     let patch = UserPatch {
         email: Some("BOB@example.com".into()),
         full_name: Some("Ada King".into()),
@@ -275,16 +256,8 @@ async fn changing_to_an_address_someone_else_has_is_refused_and_changes_nothing(
 #[tokio::test]
 async fn a_deactivated_user_cannot_log_in_loses_their_sessions_and_the_directory_says_so() {
     let m = open().await;
-    let ada = m
-        .users
-        .register(Trace::new_root(), new_user("ada@example.com"))
-        .await
-        .unwrap();
-    let admin = m
-        .users
-        .create_admin(Trace::new_root(), new_user("root@example.com"))
-        .await
-        .unwrap();
+    let ada = m.customer("ada@example.com").await;
+    let admin = m.admin("root@example.com").await;
     let session = m
         .users
         .log_in("ada@example.com", "correct horse")
@@ -313,11 +286,7 @@ async fn a_deactivated_user_cannot_log_in_loses_their_sessions_and_the_directory
 #[tokio::test]
 async fn the_last_active_admin_cannot_be_deactivated() {
     let m = open().await;
-    let admin = m
-        .users
-        .create_admin(Trace::new_root(), new_user("root@example.com"))
-        .await
-        .unwrap();
+    let admin = m.admin("root@example.com").await;
     let err = m
         .users
         .deactivate(Trace::new_root(), &Actor::of(&admin), admin.id)
@@ -329,11 +298,7 @@ async fn the_last_active_admin_cannot_be_deactivated() {
 #[tokio::test]
 async fn an_offline_module_fails_cleanly_and_recovers() {
     let m = open().await;
-    let ada = m
-        .users
-        .register(Trace::new_root(), new_user("ada@example.com"))
-        .await
-        .unwrap();
+    let ada = m.customer("ada@example.com").await;
     m.users
         .set_offline_for(Some(std::time::Duration::from_secs(60)));
     assert!(m.users.find_user(ada.id).await.is_err());
