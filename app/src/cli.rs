@@ -5,15 +5,17 @@
 use std::{io::BufRead, path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, bail};
+use bench::BenchArgs;
 use clap::{Args, Parser, Subcommand};
-use kernel::{Synchronous, Trace};
-use users::{Users, UsersError};
-use users_api::NewUser;
+use kernel::{Clock, Synchronous, Trace};
+use users::Users;
+use users_api::{NewUser, Password, Registration};
 
 use crate::{
-    bench::{self, BenchArgs},
     events::{self, DeadLetterAction},
+    floor_server,
     modules::Modules,
+    preload,
     settings::{LogFormat, SecureCookies, Settings},
     startup::Application,
     telemetry,
@@ -32,12 +34,14 @@ struct Cli {
 
 const AFTER_HELP: &str = "\
 Settings come from, in increasing priority: built-in defaults, the TOML file given with --config
-(or BOXOFFICE_CONFIG), BOXOFFICE_* environment variables, and flags. Logs go to stderr; set
-RUST_LOG (e.g. RUST_LOG=debug) to change what is logged.";
+(or BOXOFFICE_CONFIG), BOXOFFICE_* environment variables, and flags. Every setting has all three;
+the TOML file's sections are server, database, events, bookings, payments, demo and log, its keys
+the settings' names (e.g. [events] batch_size = 256). Logs go to stderr; set RUST_LOG (e.g.
+RUST_LOG=debug) to change what is logged.";
 
 #[derive(Debug, Args)]
 struct GlobalArgs {
-    /// TOML settings file (sections: server, database, events, demo, log)
+    /// TOML settings file (sections: server, database, events, bookings, payments, demo, log)
     #[arg(long, global = true, env = "BOXOFFICE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Folder holding one SQLite database per module [default: ./data]
@@ -51,6 +55,23 @@ struct GlobalArgs {
         value_name = "MODE"
     )]
     synchronous: Option<Synchronous>,
+    /// How long a database connection waits for a lock held by another process, in
+    /// milliseconds [default: 5000]
+    #[arg(
+        long,
+        global = true,
+        env = "BOXOFFICE_BUSY_TIMEOUT_MS",
+        value_name = "MS"
+    )]
+    busy_timeout_ms: Option<u64>,
+    /// Read connections per module database [default: 4]
+    #[arg(
+        long,
+        global = true,
+        env = "BOXOFFICE_READ_CONNECTIONS",
+        value_name = "N"
+    )]
+    read_connections: Option<u32>,
     /// Log format [default: text]
     #[arg(long, global = true, env = "BOXOFFICE_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
@@ -87,6 +108,20 @@ enum Command {
         /// HTTP worker threads; 0 = one per core
         #[arg(long, default_value_t = 0)]
         workers: usize,
+    },
+    /// The bench's history: place bookings through the modules (saga included) in the data
+    /// folder, then print what was done as one JSON line
+    #[command(hide = true)]
+    Preload {
+        /// How many bookings
+        #[arg(long)]
+        bookings: u64,
+        /// The administrator who schedules the history's shows (must exist)
+        #[arg(long)]
+        admin_email: String,
+        /// No progress bar
+        #[arg(long)]
+        quiet: bool,
     },
 }
 
@@ -159,6 +194,20 @@ struct ServeArgs {
     /// Wallet currency, ISO 4217 [default: EUR]
     #[arg(long, env = "BOXOFFICE_CURRENCY")]
     currency: Option<String>,
+    /// Let admins take a module offline from the Health page, to see failures stay isolated
+    /// [default: true]
+    #[arg(long, env = "BOXOFFICE_ALLOW_FAULT_INJECTION", value_name = "BOOL")]
+    allow_fault_injection: Option<bool>,
+    /// Milliseconds before a failed event is first retried (doubling, with jitter) [default: 50]
+    #[arg(long, env = "BOXOFFICE_FIRST_RETRY_MS", value_name = "MS")]
+    first_retry_ms: Option<u64>,
+    /// How often each subscription reads its producer's log even when the bus is quiet, in
+    /// milliseconds [default: 5000]
+    #[arg(long, env = "BOXOFFICE_SAFETY_NET_MS", value_name = "MS")]
+    safety_net_ms: Option<u64>,
+    /// Most events a subscription applies in one transaction [default: 256]
+    #[arg(long, env = "BOXOFFICE_BATCH_SIZE", value_name = "N")]
+    batch_size: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +238,12 @@ impl Cli {
         }
         if let Some(m) = self.global.synchronous {
             s.database.synchronous = m;
+        }
+        if let Some(t) = self.global.busy_timeout_ms {
+            s.database.busy_timeout_ms = t;
+        }
+        if let Some(n) = self.global.read_connections {
+            s.database.read_connections = n;
         }
         if let Some(f) = self.global.log_format {
             s.log.format = f;
@@ -228,6 +283,18 @@ impl ServeArgs {
         }
         if let Some(c) = &self.currency {
             s.payments.currency = c.to_ascii_uppercase();
+        }
+        if let Some(a) = self.allow_fault_injection {
+            s.server.allow_fault_injection = a;
+        }
+        if let Some(ms) = self.first_retry_ms {
+            s.events.first_retry_ms = ms;
+        }
+        if let Some(ms) = self.safety_net_ms {
+            s.events.safety_net_ms = ms;
+        }
+        if let Some(n) = self.batch_size {
+            s.events.batch_size = n;
         }
     }
 }
@@ -287,13 +354,40 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench(args) => bench::run(*args, settings).await,
-        Command::FloorServer { workers } => bench::serve_floor(settings, workers).await,
+        Command::Bench(args) => bench::run(*args, settings.database.synchronous).await,
+        Command::FloorServer { workers } => floor_server::serve(settings, workers).await,
+        Command::Preload {
+            bookings,
+            admin_email,
+            quiet,
+        } => preload_history(settings, bookings, &admin_email, !quiet).await,
     }
 }
 
+async fn preload_history(
+    settings: Settings,
+    bookings: u64,
+    admin_email: &str,
+    show_progress: bool,
+) -> anyhow::Result<()> {
+    let modules = Modules::open(&settings, Clock::system()).await?;
+    let result = async {
+        let admin = modules
+            .users()
+            .find_by_email(admin_email)
+            .await?
+            .filter(|u| u.role == users_api::Role::Admin)
+            .with_context(|| format!("no administrator {admin_email} in this data folder"))?;
+        preload::run(&modules, &admin, bookings, show_progress).await
+    }
+    .await;
+    modules.close().await;
+    println!("{}", serde_json::to_string(&result?)?);
+    Ok(())
+}
+
 async fn rebuild_projections(settings: Settings) -> anyhow::Result<()> {
-    let modules = Modules::open(&settings).await?;
+    let modules = Modules::open(&settings, Clock::system()).await?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -322,7 +416,7 @@ async fn rebuild_projections(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn dead_letters(settings: Settings, command: DeadLettersCommand) -> anyhow::Result<()> {
-    let modules = Modules::open(&settings).await?;
+    let modules = Modules::open(&settings, Clock::system()).await?;
     let actor = format!(
         "cli {}",
         std::env::var("USER").unwrap_or_else(|_| "operator".into())
@@ -381,7 +475,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
-    let modules = Modules::open(&settings).await?;
+    let modules = Modules::open(&settings, Clock::system()).await?;
     for m in modules.health().await {
         println!(
             "{:<10} schema version {}  (kernel {})",
@@ -411,18 +505,19 @@ async fn create_admin(
     } else {
         password
     };
-    let modules = Modules::open(&settings).await?;
+    let modules = Modules::open(&settings, Clock::system()).await?;
     let users: &Users = modules.users();
     let result = match users.find_by_email(&email).await? {
-        Some(existing) if existing.role == users_api::Role::Admin => users
-            .reset_password(existing.id, &password)
-            .await
-            .map(|()| {
+        Some(existing) if existing.role == users_api::Role::Admin => {
+            let password = Password::parse(&password)
+                .map_err(|m| anyhow::anyhow!("invalid input: password: {m}"))?;
+            users.reset_password(existing.id, password).await.map(|()| {
                 println!(
                     "Reset the password of admin {} ({}); their sessions were ended.",
                     existing.email, existing.id
                 );
-            }),
+            })
+        }
         Some(existing) => {
             modules.close().await;
             bail!(
@@ -430,24 +525,26 @@ async fn create_admin(
                 existing.email
             )
         }
-        None => users
-            .create_admin(
-                Trace::new_root(),
-                NewUser {
-                    email,
-                    full_name: name,
-                    password,
-                },
-            )
-            .await
-            .map(|u| println!("Created admin {} ({}).", u.email, u.id)),
+        None => {
+            let registration = Registration::try_from(NewUser {
+                email,
+                full_name: name,
+                password,
+            });
+            match registration {
+                Err(errors) => {
+                    modules.close().await;
+                    bail!("invalid input: {errors}")
+                }
+                Ok(r) => users
+                    .create_admin(Trace::new_root(), r)
+                    .await
+                    .map(|u| println!("Created admin {} ({}).", u.email, u.id)),
+            }
+        }
     };
     modules.close().await;
-    match result {
-        Ok(()) => Ok(()),
-        Err(UsersError::Validation(errors)) => bail!("invalid input: {errors}"),
-        Err(e) => Err(e.into()),
-    }
+    result.map_err(Into::into)
 }
 
 #[cfg(test)]

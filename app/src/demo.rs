@@ -4,10 +4,12 @@
 
 use std::time::Duration;
 
+use anyhow::anyhow;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use bookings_api::NewShow;
+use bookings_api::{NewShow, ScheduleShow};
 use kernel::{Timestamp, Trace};
-use users_api::{Actor, NewUser};
+use payments_api::{DepositRequest, MakeDeposit};
+use users_api::{Actor, NewUser, Registration};
 
 use crate::modules::Modules;
 
@@ -35,47 +37,54 @@ const SEASON: &[(&str, &str, u64, u64, i64, i64)] = &[
 /// Creates the demo data and prints the logins.
 pub(crate) async fn seed(modules: &Modules) -> anyhow::Result<()> {
     let admin_password = random_password()?;
+    let admin = Registration::try_from(NewUser {
+        email: DEMO_ADMIN_EMAIL.into(),
+        full_name: "Box Office Admin".into(),
+        password: admin_password.clone(),
+    })
+    .map_err(|e| anyhow!("the demo admin: {e}"))?;
     let admin = modules
         .users()
-        .create_admin(
-            Trace::new_root(),
-            NewUser {
-                email: DEMO_ADMIN_EMAIL.into(),
-                full_name: "Box Office Admin".into(),
-                password: admin_password.clone(),
-            },
-        )
+        .create_admin(Trace::new_root(), admin)
         .await?;
     let customer_password = random_password()?;
+    let customer = Registration::try_from(NewUser {
+        email: DEMO_CUSTOMER_EMAIL.into(),
+        full_name: "Ada Lovelace".into(),
+        password: customer_password.clone(),
+    })
+    .map_err(|e| anyhow!("the demo customer: {e}"))?;
     let customer = modules
         .users()
-        .register(
-            Trace::new_root(),
-            NewUser {
-                email: DEMO_CUSTOMER_EMAIL.into(),
-                full_name: "Ada Lovelace".into(),
-                password: customer_password.clone(),
-            },
-        )
+        .register(Trace::new_root(), customer)
         .await?;
+    let deposit = MakeDeposit::try_from(DepositRequest {
+        amount_cents: Some(25_000),
+    })
+    .map_err(|e| anyhow!("the demo deposit: {e}"))?;
     modules
         .payments()
-        .deposit(Trace::new_root(), customer.id, Some(25_000))
+        .deposit(Trace::new_root(), customer.id, deposit)
         .await?;
 
-    let today = Timestamp::now().as_micros() / 86_400_000_000 * 86_400_000_000;
+    let now = modules.now();
+    let today = now.as_micros() / 86_400_000_000 * 86_400_000_000;
     let actor = Actor::of(&admin);
     for (title, venue, days, hour, capacity, price) in SEASON {
         let starts_at =
             Timestamp::from_micros(today).plus(Duration::from_secs(days * 86_400 + hour * 3_600));
-        let show = NewShow {
-            title: (*title).into(),
-            venue: (*venue).into(),
-            starts_at: starts_at.to_string(),
-            capacity: Some(*capacity),
-            price_cents: Some(*price),
-            currency: modules.payments().currency().to_owned(),
-        };
+        let show = ScheduleShow::try_from((
+            NewShow {
+                title: (*title).into(),
+                venue: (*venue).into(),
+                starts_at: starts_at.to_string(),
+                capacity: Some(*capacity),
+                price_cents: Some(*price),
+                currency: modules.payments().currency().to_owned(),
+            },
+            now,
+        ))
+        .map_err(|e| anyhow!("a demo show: {e}"))?;
         modules
             .bookings()
             .create_show(Trace::new_root(), &actor, show)

@@ -8,22 +8,20 @@
 //! place.
 
 mod architecture;
-mod bench;
 pub mod cli;
-
 mod demo;
 mod events;
+mod floor_server;
 mod http;
 mod modules;
 mod pages;
-mod process;
-
+mod preload;
 mod settings;
 mod startup;
+mod state;
 mod telemetry;
 
 pub use modules::Modules;
-pub use process::ProcessStats;
 
 pub use settings::{
     DatabaseSettings, DemoSettings, EventSettings, LogFormat, SecureCookies, ServerSettings,

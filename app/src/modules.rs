@@ -5,7 +5,9 @@ use std::{path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use bookings::{Bookings, BookingsConfig};
-use kernel::{Bus, DbHealth, EventSource, Metrics, Subscription};
+use kernel::{
+    Clock, DbHealth, EventSource, Metrics, ModuleHandle, Platform, Subscription, Timestamp,
+};
 use payments::{Payments, PaymentsConfig};
 use reporting::{Reporting, Sources};
 use serde::Serialize;
@@ -26,8 +28,7 @@ struct Inner {
     bookings: Bookings,
     payments: Payments,
     reporting: Reporting,
-    bus: Bus,
-    metrics: Metrics,
+    platform: Platform,
     subscriptions: Vec<Subscription>,
 }
 
@@ -65,18 +66,19 @@ impl Modules {
         !data_dir.join(format!("{}.db", users_api::STREAM)).exists()
     }
 
-    /// Opens (and migrates) every module's database and wires their subscriptions.
-    pub async fn open(settings: &Settings) -> anyhow::Result<Modules> {
-        let db = settings.database.db_settings();
-        let bus = Bus::new(settings.events.bus_capacity);
-        let metrics = Metrics::new();
-        let users = Users::open(&db, &bus, &metrics)
+    /// Opens (and migrates) every module's database and wires their subscriptions, reading time
+    /// from `clock`.
+    pub async fn open(settings: &Settings, clock: Clock) -> anyhow::Result<Modules> {
+        let platform = Platform::new(
+            settings.database.db_settings(),
+            settings.events.bus_capacity,
+        )
+        .with_clock(clock);
+        let users = Users::open(&platform)
             .await
             .context("opening the users module")?;
         let payments = Payments::open(
-            &db,
-            &bus,
-            &metrics,
+            &platform,
             PaymentsConfig {
                 currency: settings.payments.currency.clone(),
                 late_answer: seconds(settings.payments.gateway_late_answer_secs),
@@ -85,9 +87,7 @@ impl Modules {
         .await
         .context("opening the payments module")?;
         let bookings = Bookings::open(
-            &db,
-            &bus,
-            &metrics,
+            &platform,
             // Bookings checks customers through the users module's published API.
             Arc::new(users.clone()),
             BookingsConfig {
@@ -99,23 +99,27 @@ impl Modules {
         .context("opening the bookings module")?;
 
         let config = settings.events.subscription_config();
+        let (users_log, bookings_log, payments_log) = (
+            users.handle().event_log(),
+            bookings.handle().event_log(),
+            payments.handle().event_log(),
+        );
         // The read model is fed by events only: it is given the three streams, nothing else.
         let reporting = Reporting::open(
-            &db,
-            &bus,
-            &metrics,
+            &platform,
             Sources {
-                users: users.event_log(),
-                bookings: bookings.event_log(),
-                payments: payments.event_log(),
+                users: users_log.clone(),
+                bookings: bookings_log.clone(),
+                payments: payments_log.clone(),
             },
             config,
         )
         .await
         .context("opening the reporting module")?;
-        let mut subscriptions =
-            bookings.subscriptions(users.event_log(), payments.event_log(), config);
-        subscriptions.extend(payments.subscriptions(bookings.event_log(), config));
+        let mut subscriptions = bookings.subscriptions(users_log, payments_log, config);
+        // Bookings is the one module that asks payments to take money: its stream carries the
+        // payment commands.
+        subscriptions.extend(payments.subscriptions(vec![bookings_log], config));
         subscriptions.extend(reporting.subscriptions());
         Ok(Modules {
             inner: Arc::new(Inner {
@@ -123,8 +127,7 @@ impl Modules {
                 bookings,
                 payments,
                 reporting,
-                bus,
-                metrics,
+                platform,
                 subscriptions,
             }),
         })
@@ -152,20 +155,39 @@ impl Modules {
 
     /// The shared metrics registry.
     pub fn metrics(&self) -> &Metrics {
-        &self.inner.metrics
+        &self.inner.platform.metrics
     }
 
     /// The in-process bus.
-    pub fn bus(&self) -> &Bus {
-        &self.inner.bus
+    pub fn bus(&self) -> &kernel::Bus {
+        &self.inner.platform.bus
     }
 
-    /// Every module's event stream, for the event log.
+    /// The application's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.platform.clock
+    }
+
+    /// The time on the application's clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.platform.clock.now()
+    }
+
+    fn handles(&self) -> [ModuleHandle; 4] {
+        [
+            self.inner.users.handle(),
+            self.inner.bookings.handle(),
+            self.inner.payments.handle(),
+            self.inner.reporting.handle(),
+        ]
+    }
+
+    /// Every module's event stream, for the event log (reporting publishes none).
     pub fn event_logs(&self) -> Vec<Arc<dyn EventSource>> {
         vec![
-            self.inner.users.event_log(),
-            self.inner.bookings.event_log(),
-            self.inner.payments.event_log(),
+            self.inner.users.handle().event_log(),
+            self.inner.bookings.handle().event_log(),
+            self.inner.payments.handle().event_log(),
         ]
     }
 
@@ -189,39 +211,27 @@ impl Modules {
 
     /// Each module's status.
     pub async fn health(&self) -> Vec<ModuleHealth> {
-        let (users, bookings, payments, reporting) = tokio::join!(
-            self.inner.users.health(),
-            self.inner.bookings.health(),
-            self.inner.payments.health(),
-            self.inner.reporting.health()
-        );
-        vec![
-            ModuleHealth::new(users_api::STREAM, users),
-            ModuleHealth::new(bookings_api::STREAM, bookings),
-            ModuleHealth::new(payments_api::STREAM, payments),
-            ModuleHealth::new(reporting_api::STREAM, reporting),
-        ]
+        let handles = self.handles();
+        let checks = handles
+            .iter()
+            .map(|h| async move { ModuleHealth::new(h.name(), h.health().await) });
+        futures_util::future::join_all(checks).await
     }
 
     /// Takes a module offline for a while, or back online (`None`); false for an unknown module.
     pub fn set_offline_for(&self, module: &str, duration: Option<Duration>) -> bool {
-        match module {
-            users_api::STREAM => self.inner.users.set_offline_for(duration),
-            bookings_api::STREAM => self.inner.bookings.set_offline_for(duration),
-            payments_api::STREAM => self.inner.payments.set_offline_for(duration),
-            reporting_api::STREAM => self.inner.reporting.set_offline_for(duration),
-            _ => return false,
+        match self.handles().into_iter().find(|h| h.name() == module) {
+            Some(h) => {
+                h.set_offline_for(duration);
+                true
+            }
+            None => false,
         }
-        true
     }
 
     /// Closes every database (after the subscriptions stopped).
     pub async fn close(&self) {
-        tokio::join!(
-            self.inner.users.close(),
-            self.inner.bookings.close(),
-            self.inner.payments.close(),
-            self.inner.reporting.close()
-        );
+        let handles = self.handles();
+        futures_util::future::join_all(handles.iter().map(ModuleHandle::close)).await;
     }
 }

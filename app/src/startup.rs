@@ -6,19 +6,11 @@ use std::{net::SocketAddr, time::Instant};
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use anyhow::Context;
+use kernel::Clock;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{demo, http, modules::Modules, pages, settings::Settings};
-
-/// Shared by every request handler.
-pub(crate) struct AppState {
-    pub(crate) modules: Modules,
-    pub(crate) settings: Settings,
-    pub(crate) started_at: Instant,
-    /// Cancelled when the server stops, so long-lived responses (server-sent events) end.
-    pub(crate) shutdown: CancellationToken,
-}
+use crate::{demo, http, modules::Modules, pages, settings::Settings, state::AppState};
 
 /// A built, bound, not yet serving application.
 pub struct Application {
@@ -36,8 +28,14 @@ impl Application {
     /// Opens and migrates the module databases (creating demo data in a new folder when enabled),
     /// starts the subscriptions and binds the HTTP listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// [`Application::build`] with every module reading time from `clock` (tests pass an
+    /// adjustable one, to move deadlines forward instead of waiting for them).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
         let fresh = Modules::is_fresh(&settings.database.data_dir);
-        let modules = Modules::open(&settings).await?;
+        let modules = Modules::open(&settings, clock).await?;
         if fresh && settings.demo.enabled {
             demo::seed(&modules).await.context("creating demo data")?;
         }

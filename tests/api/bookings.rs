@@ -89,6 +89,24 @@ impl TestApp {
         .await
     }
 
+    /// Waits until the payments module has handled the booking's payment request (its payment
+    /// exists), so the next step can only come from the clock.
+    pub(crate) async fn payment_requested(&self, client: &Client, booking: &Value) {
+        let path = format!(
+            "/api/payments?booking_id={}",
+            booking["id"].as_str().unwrap()
+        );
+        eventually(
+            "the payment to be requested",
+            Duration::from_secs(15),
+            || async {
+                let page = self.get_json(client, &path).await;
+                (page["items"].as_array().is_some_and(|i| !i.is_empty())).then_some(())
+            },
+        )
+        .await;
+    }
+
     /// Waits until the booking's saga reaches `state` and returns it.
     pub(crate) async fn saga_reaches(
         &self,
@@ -251,18 +269,31 @@ async fn an_approved_card_confirms_and_declined_cards_cancel_with_their_reason()
 #[tokio::test]
 async fn a_card_that_never_answers_times_out_and_its_late_capture_is_refunded() {
     let app = spawn_app_with(|s| {
-        s.bookings.payment_timeout_secs = 1.0;
-        s.payments.gateway_late_answer_secs = 2.0;
+        s.bookings.payment_timeout_secs = 30.0;
+        s.payments.gateway_late_answer_secs = 120.0;
     })
     .await;
     let (admin, _) = app.admin().await;
     let (ada, _) = app.customer().await;
     let show = app.show(&admin, 10, 1_000).await;
     let booking = app.booked(&ada, &show, 3, card(SILENT)).await;
+    // The payment is requested and left unanswered; only the deadline can move the saga.
+    app.payment_requested(&ada, &booking).await;
+    assert_eq!(
+        app.get_json(
+            &ada,
+            &format!("/api/bookings/{}", booking["id"].as_str().unwrap())
+        )
+        .await["status"],
+        "pending"
+    );
+    app.clock.advance(Duration::from_secs(31));
     let done = app.settled(&ada, &booking).await;
     assert_eq!(done["cancel_reason"], "payment_timeout");
     assert_eq!(app.seats_available(&show).await, 10);
 
+    // Two minutes later on the application's clock, the gateway captures after all.
+    app.clock.advance(Duration::from_secs(120));
     let saga = app.saga_reaches(&ada, &booking, "refunded").await;
     let steps = actions(&saga);
     assert!(
@@ -748,8 +779,10 @@ async fn a_show_that_has_started_takes_no_bookings_and_bad_shows_are_refused() {
     let app = spawn_app().await;
     let (admin, _) = app.admin().await;
     let (ada, _) = app.customer().await;
-    let soon = kernel::Timestamp::now()
-        .plus(Duration::from_millis(600))
+    let soon = app
+        .modules
+        .now()
+        .plus(Duration::from_secs(3600))
         .to_string();
     let body = json!({"title": "Matinee", "venue": "Hall", "starts_at": soon, "capacity": 5, "price_cents": 100, "currency": "EUR"});
     let show = assert_status(
@@ -757,7 +790,7 @@ async fn a_show_that_has_started_takes_no_bookings_and_bad_shows_are_refused() {
         StatusCode::CREATED,
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.clock.advance(Duration::from_secs(3601));
     assert_problem(
         app.book(&ada, &show, 1, wallet()).await,
         StatusCode::CONFLICT,

@@ -1,20 +1,20 @@
 //! `spawn_app()` and typed request helpers shared by the API tests.
 
-use std::{
-    sync::atomic::{AtomicU64, Ordering},
-    time::{Duration, Instant},
-};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::{Application, Modules, Settings};
-use kernel::Trace;
+use kernel::{Clock, ClockControl, Trace};
+pub(crate) use kernel_testkit::eventually;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
-use users_api::NewUser;
+use users_api::{NewUser, Registration};
 
 /// A running application and what a test needs to talk to it.
 pub(crate) struct TestApp {
     pub(crate) address: String,
     pub(crate) modules: Modules,
+    /// Moves the application's clock: deadlines and timers come at once instead of in real time.
+    pub(crate) clock: ClockControl,
     _dir: tempfile::TempDir,
 }
 
@@ -40,13 +40,17 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> Tes
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings::for_tests(dir.path());
     configure(&mut settings);
-    let application = Application::build(settings).await.expect("the app builds");
+    let (clock, control) = Clock::adjustable();
+    let application = Application::build_with_clock(settings, clock)
+        .await
+        .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", application.port());
     let modules = application.modules().clone();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
         modules,
+        clock: control,
         _dir: dir,
     }
 }
@@ -150,17 +154,16 @@ impl TestApp {
     /// A new, logged-in admin (created the way `boxoffice users create-admin` does).
     pub(crate) async fn admin(&self) -> (Client, Value) {
         let email = unique_email("admin");
+        let registration = Registration::try_from(NewUser {
+            email: email.clone(),
+            full_name: "Test Admin".into(),
+            password: "admin password".into(),
+        })
+        .expect("a valid admin");
         let user = self
             .modules
             .users()
-            .create_admin(
-                Trace::new_root(),
-                NewUser {
-                    email: email.clone(),
-                    full_name: "Test Admin".into(),
-                    password: "admin password".into(),
-                },
-            )
+            .create_admin(Trace::new_root(), registration)
             .await
             .expect("admin created");
         let client = client();
@@ -215,23 +218,4 @@ pub(crate) fn error_fields(problem: &Value) -> Vec<String> {
                 .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
                 .collect()
         })
-}
-
-/// Polls `check` until it returns `Some`, or fails the test after `timeout`.
-pub(crate) async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }

@@ -236,14 +236,30 @@ async fn every_path(app: &TestApp, c: &Cast) {
         &c.customers[3].0,
     );
     let (s1, s2, s3) = (&c.shows[0], &c.shows[1], &c.shows[2]);
-    app.booked(ada, s1, 2, json!({"type": "wallet"})).await;
-    app.booked(bob, s1, 1, json!({"type": "wallet"})).await;
-    app.booked(cyd, s2, 1, card("4000000000000002")).await;
-    app.booked(dee, s2, 2, card("4000000000003220")).await;
+    let answered = [
+        (ada, app.booked(ada, s1, 2, json!({"type": "wallet"})).await),
+        (bob, app.booked(bob, s1, 1, json!({"type": "wallet"})).await),
+        (cyd, app.booked(cyd, s2, 1, card("4000000000000002")).await),
+    ];
+    let silent = app.booked(dee, s2, 2, card("4000000000003220")).await;
     let to_cancel = app.booked(ada, s2, 3, json!({"type": "wallet"})).await;
-    app.booked(cyd, s3, 2, card("4242424242424242")).await;
-    app.booked(dee, s3, 1, json!({"type": "wallet"})).await;
+    let more = [
+        (cyd, app.booked(cyd, s3, 2, card("4242424242424242")).await),
+        (dee, app.booked(dee, s3, 1, json!({"type": "wallet"})).await),
+    ];
+    for (client, booking) in answered.iter().chain(&more) {
+        app.settled(client, booking).await;
+    }
     assert_eq!(app.settled(ada, &to_cancel).await["status"], "confirmed");
+    // The silent card: its deadline passes, then the gateway's late answer comes, both on the
+    // application's clock.
+    app.payment_requested(dee, &silent).await;
+    app.clock.advance(Duration::from_secs(31));
+    assert_eq!(
+        app.settled(dee, &silent).await["cancel_reason"],
+        "payment_timeout"
+    );
+    app.clock.advance(Duration::from_secs(120));
     let path = format!("/api/bookings/{}/cancel", to_cancel["id"].as_str().unwrap());
     assert_status(
         app.post_json(ada, &path, &json!({})).await,
@@ -273,16 +289,17 @@ async fn every_path(app: &TestApp, c: &Cast) {
     .await;
 }
 
-fn fast() -> impl FnOnce(&mut app::Settings) {
+/// The defaults the clock is moved past: a 30 s payment deadline, a 2-minute late answer.
+fn timeouts() -> impl FnOnce(&mut app::Settings) {
     |s| {
-        s.bookings.payment_timeout_secs = 1.0;
-        s.payments.gateway_late_answer_secs = 1.5;
+        s.bookings.payment_timeout_secs = 30.0;
+        s.payments.gateway_late_answer_secs = 120.0;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_every_saga_path_the_read_model_agrees_with_the_source_modules() {
-    let app = spawn_app_with(fast()).await;
+    let app = spawn_app_with(timeouts()).await;
     let c = cast(&app, 4).await;
     every_path(&app, &c).await;
     app.quiesce(&c.admin).await;
@@ -309,13 +326,14 @@ async fn after_every_saga_path_the_read_model_agrees_with_the_source_modules() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebuild_during_live_traffic_ends_equal_to_the_view_that_was_never_rebuilt() {
-    let app = spawn_app_with(fast()).await;
+    let app = spawn_app_with(timeouts()).await;
     let c = cast(&app, 6).await;
     every_path(&app, &c).await;
     app.quiesce(&c.admin).await;
     let before = app.feed_rows(&c.admin).await;
 
     // More bookings keep arriving while the read model is dropped and replayed.
+    let placed = std::sync::atomic::AtomicUsize::new(0);
     let traffic = async {
         for round in 0..6 {
             for (i, (customer, _)) in c.customers.iter().enumerate().skip(4) {
@@ -326,11 +344,16 @@ async fn a_rebuild_during_live_traffic_ends_equal_to_the_view_that_was_never_reb
                 };
                 app.booked(customer, &c.shows[(round + i) % 2], 1, payment)
                     .await;
+                placed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
         }
     };
     let rebuild = async {
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        // The rebuild starts once the traffic has, so the two overlap.
+        eventually("the traffic to start", Duration::from_secs(10), || async {
+            (placed.load(std::sync::atomic::Ordering::SeqCst) >= 2).then_some(())
+        })
+        .await;
         assert_status(
             app.post_json(&c.admin, "/api/admin/projections/rebuild", &json!({}))
                 .await,
@@ -429,7 +452,7 @@ async fn a_customer_reads_their_own_write_through_the_consistency_token() {
 
 #[tokio::test]
 async fn search_finds_shows_and_bookings_and_bad_reads_are_refused() {
-    let app = spawn_app_with(fast()).await;
+    let app = spawn_app_with(timeouts()).await;
     let c = cast(&app, 1).await;
     let (ada, ada_user) = &c.customers[0];
     let b = app

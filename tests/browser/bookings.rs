@@ -1,5 +1,7 @@
 //! Booking a show through the real pages, and watching a booking change without reloading.
 
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -12,7 +14,7 @@ use crate::{
 async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid_one_cancel_itself()
 {
     let Some(b) = browser().await else { return };
-    let app = spawn_app_with(|s| s.bookings.payment_timeout_secs = 2.0).await;
+    let app = spawn_app_with(|s| s.bookings.payment_timeout_secs = 30.0).await;
     let (admin, _) = app.admin().await;
     let show = json!({"title": "Browser Night", "venue": "Chromium Hall", "starts_at": "2099-03-03T20:00:00Z",
                       "capacity": 50, "price_cents": 1_250, "currency": "EUR"});
@@ -59,6 +61,8 @@ async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid
     let pending = b.wait_for_text("Booked!").await;
     assert!(pending.contains("pending"), "{pending}");
     let url_before = b.path().await;
+    // The deadline passes on the application's clock, while the page is open.
+    app.clock.advance(Duration::from_secs(31));
     b.wait_for_text("payment timed out").await;
     assert_eq!(b.path().await, url_before);
     assert!(

@@ -3,11 +3,12 @@
 use std::{
     path::PathBuf,
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use hyper_util::client::legacy::connect::HttpConnector;
+use kernel_testkit::{eventually, within};
 
 /// A browser session; chromedriver and every Chromium process it started are stopped when it is
 /// dropped, even when the test panicked.
@@ -65,14 +66,12 @@ pub(crate) async fn browser() -> Option<Browser> {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not listen on port {port}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        &format!("chromedriver to listen on port {port}"),
+        Duration::from_secs(20),
+        || async { std::net::TcpStream::connect(("127.0.0.1", port)).ok() },
+    )
+    .await;
     let profile = tempfile::tempdir().unwrap();
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -128,24 +127,23 @@ impl Browser {
 
     /// Waits until the page's text contains `needle`, and returns the text.
     pub(crate) async fn wait_for_text(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
+        let shown = within(Duration::from_secs(15), || async {
             let text = self.find("body").await.text().await.unwrap_or_default();
-            if text.contains(needle) {
-                return text;
-            }
-            if Instant::now() > deadline {
-                let path = std::env::temp_dir().join("boxoffice-browser-failure.png");
-                if let Ok(png) = self.client.screenshot().await {
-                    let _ = std::fs::write(&path, png);
-                }
-                panic!(
-                    "the page never showed {needle:?} (screenshot: {}); it shows:\n{text}",
-                    path.display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            text.contains(needle).then_some(text)
+        })
+        .await;
+        if let Some(text) = shown {
+            return text;
         }
+        let text = self.find("body").await.text().await.unwrap_or_default();
+        let path = std::env::temp_dir().join("boxoffice-browser-failure.png");
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(&path, png);
+        }
+        panic!(
+            "the page never showed {needle:?} (screenshot: {}); it shows:\n{text}",
+            path.display()
+        );
     }
 
     pub(crate) async fn path(&self) -> String {

@@ -4,7 +4,7 @@
 //! `BOXOFFICE_REQUIRE_BROWSER=1` (set by `.ci/run`) a missing browser fails them instead.
 
 #[path = "../api/helpers.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod helpers;
 
 mod driver;

@@ -9,11 +9,12 @@ use std::{
     process::{Child, Command, Stdio},
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
+use kernel_testkit::eventually;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -67,20 +68,16 @@ async fn start(dir: &Path) -> Server {
         child,
         base: format!("http://127.0.0.1:{port}"),
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = reqwest::get(format!("{}/health", server.base)).await
-            && r.status() == StatusCode::OK
-        {
-            return server;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not come up; see {}",
-            dir.join("server.log").display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let what = format!(
+        "the server to come up (see {})",
+        dir.join("server.log").display()
+    );
+    eventually(&what, Duration::from_secs(30), || async {
+        let r = reqwest::get(format!("{}/health", server.base)).await.ok()?;
+        (r.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    server
 }
 
 fn client() -> Client {
@@ -136,8 +133,16 @@ struct Customer {
     deposited: i64,
 }
 
-/// Books, and now and then cancels, until told to stop; failures are expected (the server dies).
-async fn burst(base: String, email: String, shows: Vec<Value>, stop: Arc<AtomicBool>, seed: u64) {
+/// Books, and now and then cancels, until told to stop, counting the booking requests the server
+/// answered in `answered`; failures are expected (the server dies).
+async fn burst(
+    base: String,
+    email: String,
+    shows: Vec<Value>,
+    stop: Arc<AtomicBool>,
+    answered: Arc<AtomicU64>,
+    seed: u64,
+) {
     let c = client();
     let _ = c
         .post(format!("{base}/api/session"))
@@ -163,24 +168,24 @@ async fn burst(base: String, email: String, shows: Vec<Value>, stop: Arc<AtomicB
             }
         };
         let seats = 1 + (n >> 50) % 3;
-        let placed = c
+        let placed_now = c
             .post(format!("{base}/api/bookings"))
             .json(&json!({"show_id": show["id"], "seats": seats, "payment": payment}))
             .send()
             .await;
-        if let Ok(r) = placed
-            && r.status() == StatusCode::ACCEPTED
+        let Ok(r) = placed_now else { continue };
+        answered.fetch_add(1, Ordering::SeqCst);
+        if r.status() == StatusCode::ACCEPTED
             && (n >> 20).is_multiple_of(7)
             && let Ok(b) = r.json::<Value>().await
         {
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            let _ = c
-                .post(format!(
-                    "{base}/api/bookings/{}/cancel",
-                    b["id"].as_str().unwrap_or_default()
-                ))
-                .send()
-                .await;
+            // Read it back first (its saga may have moved on meanwhile), then cancel it.
+            let url = format!(
+                "{base}/api/bookings/{}",
+                b["id"].as_str().unwrap_or_default()
+            );
+            let _ = c.get(&url).send().await;
+            let _ = c.post(format!("{url}/cancel")).send().await;
         }
     }
 }
@@ -249,6 +254,7 @@ async fn sigkill_during_bursts_of_bookings_loses_nothing_and_charges_nothing_twi
     drop(server);
 
     // Act: bursts killed at random points, five times over.
+    let answered = Arc::new(AtomicU64::new(0));
     for round in 0..5u64 {
         let server = start(dir.path()).await;
         let stop = Arc::new(AtomicBool::new(false));
@@ -261,11 +267,20 @@ async fn sigkill_during_bursts_of_bookings_loses_nothing_and_charges_nothing_twi
                     c.email.clone(),
                     shows.clone(),
                     stop.clone(),
+                    answered.clone(),
                     round * 100 + i as u64,
                 ))
             })
             .collect();
-        tokio::time::sleep(Duration::from_millis(400 + (round * 337) % 900)).await;
+        // Killed after a different number of answered requests each round: at a point of the
+        // work, not of the clock.
+        let target = answered.load(Ordering::SeqCst) + 100 + (round * 337) % 400;
+        eventually(
+            "the bursts to send more bookings",
+            Duration::from_secs(60),
+            || async { (answered.load(Ordering::SeqCst) >= target).then_some(()) },
+        )
+        .await;
         drop(server); // SIGKILL
         stop.store(true, Ordering::Relaxed);
         for t in tasks {
@@ -277,35 +292,32 @@ async fn sigkill_during_bursts_of_bookings_loses_nothing_and_charges_nothing_twi
     let server = start(dir.path()).await;
     let admin = log_in(&server.base, ADMIN.0, ADMIN.1).await;
     let base = server.base.clone();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let bookings = loop {
-        let bookings = all_pages(&admin, &format!("{base}/api/bookings")).await;
-        let payments = all_pages(&admin, &format!("{base}/api/payments")).await;
-        // Settled: no booking waits for its payment, and no payment waits for the gateway.
-        let mut settled = bookings.iter().all(|b| b["status"] != "pending")
-            && payments.iter().all(|p| p["status"] != "pending");
-        if settled {
-            for b in bookings.iter().filter(|b| b["status"] == "cancelled") {
-                let saga = get_json(
-                    &admin,
-                    format!("{base}/api/bookings/{}/saga", b["id"].as_str().unwrap()),
-                )
-                .await;
-                if !matches!(saga["state"].as_str(), Some("cancelled" | "refunded")) {
-                    settled = false;
-                    break;
+    let bookings = eventually(
+        "bookings to settle after the crashes",
+        Duration::from_secs(60),
+        || async {
+            let bookings = all_pages(&admin, &format!("{base}/api/bookings")).await;
+            let payments = all_pages(&admin, &format!("{base}/api/payments")).await;
+            // Settled: no booking waits for its payment, and no payment waits for the gateway.
+            let mut settled = bookings.iter().all(|b| b["status"] != "pending")
+                && payments.iter().all(|p| p["status"] != "pending");
+            if settled {
+                for b in bookings.iter().filter(|b| b["status"] == "cancelled") {
+                    let saga = get_json(
+                        &admin,
+                        format!("{base}/api/bookings/{}/saga", b["id"].as_str().unwrap()),
+                    )
+                    .await;
+                    if !matches!(saga["state"].as_str(), Some("cancelled" | "refunded")) {
+                        settled = false;
+                        break;
+                    }
                 }
             }
-        }
-        if settled {
-            break bookings;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "bookings never settled after the crashes"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+            settled.then_some(bookings)
+        },
+    )
+    .await;
     assert!(
         bookings.len() >= 10,
         "the bursts placed too few bookings to prove anything: {}",

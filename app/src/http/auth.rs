@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 use users_api::{Actor, User};
 
 use super::problem::ApiError;
-use crate::{settings::SecureCookies, startup::AppState};
+use crate::{settings::SecureCookies, state::AppState};
 
 /// Name of the session cookie.
 pub(crate) const SESSION_COOKIE: &str = "bo_session";

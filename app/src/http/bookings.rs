@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, http::header::LOCATION, web};
 use bookings_api::{
-    Booking, BookingFilter, BookingPage, BookingStatus, NewShow, PaymentInstruction, PlaceBooking,
-    Saga, Show, ShowPatch,
+    Booking, BookingDraft, BookingFilter, BookingPage, BookingStatus, ChangeShow, NewShow,
+    PlaceBooking, Saga, ScheduleShow, Show, ShowFilter, ShowPatch,
 };
-use kernel::{FieldErrors, Timestamp};
-use payments_api::{CardDetails, Payment};
+use kernel::{Cursor, FieldErrors, PageSize, Timestamp};
+use payments_api::{CardDetails, PaymentSource, PaymentsError};
 use serde::{Deserialize, Serialize};
 use users_api::{Actor, UserDirectory};
 use uuid::Uuid;
@@ -18,9 +18,10 @@ use super::{
     auth::{Admin, Authenticated},
     context::RequestContext,
     extract::{Json, Query},
+    payments::PaymentView,
     problem::{ApiError, Problem},
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -55,10 +56,12 @@ pub(crate) async fn create_show(
     admin: Admin,
     Json(body): Json<NewShow>,
 ) -> Result<HttpResponse, ApiError> {
+    let input =
+        ScheduleShow::try_from((body, state.modules.now())).map_err(ApiError::Validation)?;
     let show = state
         .modules
         .bookings()
-        .create_show(ctx.trace(), &admin.actor(), body)
+        .create_show(ctx.trace(), &admin.actor(), input)
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/shows/{}", show.id)))
@@ -77,29 +80,34 @@ pub(crate) struct ShowsQuery {
     cursor: Option<String>,
 }
 
-/// A page of shows.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ShowList {
-    items: Vec<Show>,
-    next_cursor: Option<String>,
+impl TryFrom<ShowsQuery> for ShowFilter {
+    type Error = ApiError;
+
+    fn try_from(q: ShowsQuery) -> Result<Self, ApiError> {
+        let mut e = FieldErrors::new();
+        let limit = e.check("limit", PageSize::or_default(q.limit));
+        let cursor = q
+            .cursor
+            .filter(|c| !c.is_empty())
+            .and_then(|c| e.check("cursor", Cursor::parse(&c)));
+        e.into_result().map_err(ApiError::Validation)?;
+        Ok(ShowFilter {
+            all: q.all,
+            limit: limit.unwrap_or_default(),
+            cursor,
+        })
+    }
 }
 
 /// Shows soonest first, with the seats still available.
 #[utoipa::path(get, path = "/api/shows", tag = "bookings", params(ShowsQuery),
-    responses((status = 200, body = ShowList), (status = 422, body = Problem)))]
+    responses((status = 200, body = bookings_api::ShowPage), (status = 422, body = Problem)))]
 pub(crate) async fn list_shows(
     state: web::Data<AppState>,
     Query(q): Query<ShowsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .modules
-        .bookings()
-        .shows(q.all, q.limit.unwrap_or(50), q.cursor.as_deref())
-        .await?;
-    Ok(HttpResponse::Ok().json(ShowList {
-        items: page.items,
-        next_cursor: page.next_cursor,
-    }))
+    let page = state.modules.bookings().shows(q.try_into()?).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One show.
@@ -122,11 +130,13 @@ pub(crate) async fn update_show(
     id: web::Path<Uuid>,
     Json(patch): Json<ShowPatch>,
 ) -> Result<HttpResponse, ApiError> {
+    let change =
+        ChangeShow::try_from((patch, state.modules.now())).map_err(ApiError::Validation)?;
     Ok(HttpResponse::Ok().json(
         state
             .modules
             .bookings()
-            .update_show(ctx.trace(), &admin.actor(), *id, patch)
+            .update_show(ctx.trace(), &admin.actor(), *id, change)
             .await?,
     ))
 }
@@ -188,57 +198,32 @@ impl BookingRequest {
     }
 }
 
-/// Turns the body into a booking command: cards become tokens here, so the bookings module never
-/// sees a card number. All field errors are reported at once.
-pub(crate) fn booking_command(
-    state: &AppState,
-    body: BookingRequest,
-    idempotency_key: Option<String>,
-) -> Result<PlaceBooking, ApiError> {
-    let mut errors = FieldErrors::new();
-    if body.show_id.trim().is_empty() {
-        errors.add("show_id", "is required");
-    } else if Uuid::parse_str(body.show_id.trim()).is_err() {
-        errors.add("show_id", "must be a show id (a UUID)");
-    }
-    match body.seats {
-        None => errors.add("seats", "is required"),
-        Some(s) if !(1..=20).contains(&s) => errors.add("seats", "must be between 1 and 20"),
-        Some(_) => {}
-    }
-    let payment = match body.payment {
-        None => {
-            errors.add("payment", "is required");
-            None
-        }
-        Some(PaymentRequest::Wallet) => Some(PaymentInstruction::Wallet),
-        Some(PaymentRequest::Card(card)) => match state.modules.payments().tokenize_card(&card) {
-            Ok(t) => Some(PaymentInstruction::Card {
-                token: t.token,
-                brand: t.brand,
-                last4: t.last4,
-            }),
-            Err(payments::PaymentsError::Validation(fields)) => {
-                for f in fields.iter() {
-                    errors.add(format!("payment.{}", f.field), f.message.clone());
+impl BookingRequest {
+    /// The booking command of this request, validated once, every bad field at once: a card
+    /// becomes a token here, through the payments module, so bookings never sees its number.
+    pub(crate) fn into_command(
+        self,
+        state: &AppState,
+        idempotency_key: Option<String>,
+    ) -> Result<PlaceBooking, ApiError> {
+        let payment = match self.payment {
+            None => None,
+            Some(PaymentRequest::Wallet) => Some(Ok(PaymentSource::Wallet)),
+            Some(PaymentRequest::Card(card)) => {
+                match state.modules.payments().tokenize_card(&card) {
+                    Ok(token) => Some(Ok(PaymentSource::Card(token))),
+                    Err(PaymentsError::Validation(fields)) => Some(Err(fields)),
+                    Err(e) => return Err(e.into()),
                 }
-                None
             }
-            Err(e) => return Err(e.into()),
-        },
-    };
-    match (errors.into_result(), payment) {
-        (Ok(()), Some(payment)) => Ok(PlaceBooking {
-            show_id: body.show_id,
-            seats: body.seats.unwrap_or_default(),
+        };
+        PlaceBooking::try_from(BookingDraft {
+            show_id: self.show_id,
+            seats: self.seats,
             payment,
             idempotency_key,
-        }),
-        (Err(errors), _) => Err(ApiError::Validation(errors)),
-        (Ok(()), None) => Err(ApiError::Validation(FieldErrors::single(
-            "payment",
-            "is required",
-        ))),
+        })
+        .map_err(ApiError::Validation)
     }
 }
 
@@ -269,7 +254,7 @@ pub(crate) async fn place(
                 .to_owned(),
         ),
     };
-    let command = booking_command(&state, body, key)?;
+    let command = body.into_command(&state, key)?;
     let placed = state
         .modules
         .bookings()
@@ -280,8 +265,8 @@ pub(crate) async fn place(
     if !placed.created {
         response.insert_header(("Idempotent-Replayed", "true"));
     }
-    if let Some(seq) = placed.seq {
-        response.insert_header(("X-Consistency-Token", format!("bookings:{seq}")));
+    if let Some(token) = &placed.token {
+        response.insert_header(("X-Consistency-Token", token.to_string()));
     }
     Ok(response.json(placed.booking))
 }
@@ -306,11 +291,13 @@ pub(crate) struct BookingsQuery {
     cursor: Option<String>,
 }
 
-impl BookingsQuery {
-    pub(crate) fn filter(self) -> Result<BookingFilter, ApiError> {
+impl TryFrom<BookingsQuery> for BookingFilter {
+    type Error = ApiError;
+
+    fn try_from(q: BookingsQuery) -> Result<Self, ApiError> {
         let mut e = FieldErrors::new();
         let nonempty = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        let status = nonempty(self.status).and_then(|s| {
+        let status = nonempty(q.status).and_then(|s| {
             let parsed = BookingStatus::parse(&s);
             if parsed.is_none() {
                 e.add("status", "must be pending, confirmed or cancelled");
@@ -324,8 +311,8 @@ impl BookingsQuery {
                     .ok()
             })
         };
-        let user_id = uuid("user_id", self.user_id);
-        let show_id = uuid("show_id", self.show_id);
+        let user_id = uuid("user_id", q.user_id);
+        let show_id = uuid("show_id", q.show_id);
         let mut time = |name: &str, value: Option<String>| {
             nonempty(value).and_then(|v| {
                 Timestamp::parse_rfc3339(&v)
@@ -333,8 +320,15 @@ impl BookingsQuery {
                     .ok()
             })
         };
-        let from = time("from", self.from);
-        let to = time("to", self.to);
+        let from = time("from", q.from);
+        let to = time("to", q.to);
+        let limit = e.check("limit", PageSize::or_default(q.limit));
+        if let (Some(from), Some(to)) = (from, to)
+            && from >= to
+        {
+            e.add("to", "must be after from");
+        }
+        let cursor = nonempty(q.cursor).and_then(|c| e.check("cursor", Cursor::parse(&c)));
         e.into_result().map_err(ApiError::Validation)?;
         Ok(BookingFilter {
             status,
@@ -342,8 +336,8 @@ impl BookingsQuery {
             show_id,
             from,
             to,
-            limit: self.limit.unwrap_or(50),
-            cursor: nonempty(self.cursor),
+            limit: limit.unwrap_or_default(),
+            cursor,
         })
     }
 }
@@ -359,7 +353,7 @@ pub(crate) async fn list(
     let page = state
         .modules
         .bookings()
-        .bookings(&user.actor(), q.filter()?)
+        .bookings(&user.actor(), q.try_into()?)
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -420,7 +414,7 @@ pub(crate) struct BookingDetails {
     /// From the users module; null when it could not answer.
     pub(crate) user: Option<CustomerPart>,
     /// From the payments module; null when none was requested yet or it could not answer.
-    pub(crate) payment: Option<Payment>,
+    pub(crate) payment: Option<PaymentView>,
     /// True when a part is missing because its module failed.
     pub(crate) partial: bool,
     /// Which parts are missing (`user`, `payment`).
@@ -444,7 +438,7 @@ pub(crate) async fn compose(
     let payments = state.modules.payments();
     let (user, payment) = tokio::join!(
         tokio::time::timeout(PART_TIMEOUT, users.find_user(booking.user_id)),
-        tokio::time::timeout(PART_TIMEOUT, payments.payment_for_booking(id)),
+        tokio::time::timeout(PART_TIMEOUT, payments.payment_for_reference(id)),
     );
     let mut details = BookingDetails {
         booking,
@@ -481,7 +475,7 @@ pub(crate) async fn compose(
         ),
     }
     match payment {
-        Ok(Ok(p)) => details.payment = p,
+        Ok(Ok(p)) => details.payment = p.map(PaymentView::from),
         Ok(Err(e)) => missing("payment", e.to_string(), &mut details),
         Err(_) => missing(
             "payment",

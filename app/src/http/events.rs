@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     events::{self, CausationChain, DeadLetterAction, LogError, LogFilter},
-    startup::AppState,
+    state::AppState,
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {

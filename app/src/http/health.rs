@@ -9,7 +9,9 @@ use super::{
     extract::Json,
     problem::{ApiError, Problem},
 };
-use crate::{modules::ModuleHealth, process::ProcessStats, startup::AppState};
+use kernel::ProcessStats;
+
+use crate::{modules::ModuleHealth, state::AppState};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))

@@ -19,7 +19,7 @@ use actix_web::{HttpRequest, ResponseError, error, web};
 pub(crate) use auth::{
     Csrf, SESSION_COOKIE, clear_session_cookie, csrf, current_user, session_cookie, verify_csrf,
 };
-pub(crate) use bookings::{BookingRequest, PaymentRequest, booking_command, compose};
+pub(crate) use bookings::{BookingRequest, PaymentRequest, compose};
 pub(crate) use context::{RequestContext, request_context};
 pub(crate) use events::EventsQuery;
 pub(crate) use extract::parse_query;

@@ -1,9 +1,15 @@
 //! The payments part of the JSON API: the caller's wallet, deposits, its ledger with time travel,
 //! and payments.
+//!
+//! The payments module names what a payment is for by an opaque `reference`; to this API's
+//! clients, every reference is the booking it pays for, so the views below call it `booking_id`.
 
 use actix_web::{HttpResponse, web};
-use kernel::{FieldErrors, Timestamp};
-use payments_api::{Ledger, Payment, Wallet};
+use kernel::{Cursor, FieldErrors, PageSize, Timestamp};
+use payments_api::{
+    Deposit, DepositRequest, Ledger, LedgerEntry, LedgerEntryKind, LedgerPoint, MakeDeposit,
+    Payment, PaymentFilter, PaymentHistoryEntry, PaymentMethod, PaymentStatus, Wallet,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -13,7 +19,7 @@ use super::{
     extract::{Json, Query},
     problem::{ApiError, Problem},
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/wallet").route(web::get().to(wallet)))
@@ -23,24 +29,121 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/payments/{id}").route(web::get().to(get)));
 }
 
-/// A deposit request.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(default)]
-pub(crate) struct DepositRequest {
-    /// Positive, at most 100 000 000 cents.
-    amount_cents: Option<i64>,
+/// A payment of a booking.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct PaymentView {
+    /// Its id.
+    pub(crate) id: Uuid,
+    /// The booking paid for.
+    pub(crate) booking_id: Uuid,
+    /// The payer.
+    pub(crate) user_id: Uuid,
+    /// Amount in cents.
+    pub(crate) amount_cents: i64,
+    /// ISO 4217 currency code.
+    pub(crate) currency: String,
+    /// How it is paid.
+    pub(crate) method: PaymentMethod,
+    /// Where it stands.
+    pub(crate) status: PaymentStatus,
+    /// Why it was declined.
+    pub(crate) decline_reason: Option<String>,
+    /// Created.
+    pub(crate) created_at: Timestamp,
+    /// Last changed.
+    pub(crate) updated_at: Timestamp,
+    /// Its audit trail, oldest first (on single-payment views; absent in lists).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) history: Vec<PaymentHistoryEntry>,
 }
 
-/// A deposit's result.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct DepositResponse {
-    deposit_id: Uuid,
-    wallet: Wallet,
+impl From<Payment> for PaymentView {
+    fn from(p: Payment) -> Self {
+        PaymentView {
+            id: p.id,
+            booking_id: p.reference,
+            user_id: p.user_id,
+            amount_cents: p.amount_cents,
+            currency: p.currency,
+            method: p.method,
+            status: p.status,
+            decline_reason: p.decline_reason,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            history: p.history,
+        }
+    }
+}
+
+/// One event of a wallet's stream, with the balance after it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LedgerEntryView {
+    /// Position in the wallet's stream (1 is the first event).
+    pub(crate) version: i64,
+    /// When it happened.
+    pub(crate) occurred_at: Timestamp,
+    /// What happened.
+    pub(crate) kind: LedgerEntryKind,
+    /// Signed amount in cents (charges are negative).
+    pub(crate) amount_cents: i64,
+    /// The running balance after this entry.
+    pub(crate) balance_after_cents: i64,
+    /// The booking paid or refunded.
+    pub(crate) booking_id: Option<Uuid>,
+    /// The payment charged or refunded.
+    pub(crate) payment_id: Option<Uuid>,
+}
+
+/// A wallet's history up to a point in time or a version ("time travel").
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LedgerView {
+    /// The owner.
+    pub(crate) user_id: Uuid,
+    /// ISO 4217 currency code.
+    pub(crate) currency: String,
+    /// The instant asked for, if any.
+    pub(crate) as_of: Option<Timestamp>,
+    /// The version the ledger stops at.
+    pub(crate) version: i64,
+    /// The newest version of the wallet.
+    pub(crate) latest_version: i64,
+    /// Balance at that point.
+    pub(crate) balance_cents: i64,
+    /// Entries up to that point, oldest first.
+    pub(crate) entries: Vec<LedgerEntryView>,
+}
+
+impl From<LedgerEntry> for LedgerEntryView {
+    fn from(e: LedgerEntry) -> Self {
+        LedgerEntryView {
+            version: e.version,
+            occurred_at: e.occurred_at,
+            kind: e.kind,
+            amount_cents: e.amount_cents,
+            balance_after_cents: e.balance_after_cents,
+            booking_id: e.reference,
+            payment_id: e.payment_id,
+        }
+    }
+}
+
+impl From<Ledger> for LedgerView {
+    fn from(l: Ledger) -> Self {
+        LedgerView {
+            user_id: l.user_id,
+            currency: l.currency,
+            as_of: l.as_of,
+            version: l.version,
+            latest_version: l.latest_version,
+            balance_cents: l.balance_cents,
+            entries: l.entries.into_iter().map(LedgerEntryView::from).collect(),
+        }
+    }
 }
 
 /// Put money into your wallet.
 #[utoipa::path(post, path = "/api/wallet/deposits", tag = "payments", request_body = DepositRequest,
-    responses((status = 201, body = DepositResponse), (status = 401, body = Problem), (status = 409, description = "balance limit", body = Problem),
+    responses((status = 201, body = Deposit), (status = 401, body = Problem), (status = 409, description = "balance limit", body = Problem),
               (status = 422, body = Problem)))]
 pub(crate) async fn deposit(
     state: web::Data<AppState>,
@@ -48,15 +151,13 @@ pub(crate) async fn deposit(
     user: Authenticated,
     Json(body): Json<DepositRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let deposit = MakeDeposit::try_from(body).map_err(ApiError::Validation)?;
     let d = state
         .modules
         .payments()
-        .deposit(ctx.trace(), user.0.id, body.amount_cents)
+        .deposit(ctx.trace(), user.0.id, deposit)
         .await?;
-    Ok(HttpResponse::Created().json(DepositResponse {
-        deposit_id: d.deposit_id,
-        wallet: d.wallet,
-    }))
+    Ok(HttpResponse::Created().json(d))
 }
 
 /// Your wallet: the balance is the fold of its events; `version` counts them.
@@ -73,47 +174,30 @@ pub(crate) async fn wallet(
 #[serde(default)]
 pub(crate) struct LedgerQuery {
     /// Show the wallet as it was at this instant (RFC 3339).
-    as_of: Option<String>,
+    pub(crate) as_of: Option<String>,
     /// Show the wallet as it was after this many events.
-    version: Option<i64>,
+    pub(crate) version: Option<i64>,
 }
 
-impl LedgerQuery {
-    pub(crate) fn parse(&self) -> Result<(Option<Timestamp>, Option<i64>), ApiError> {
-        let as_of = match self
-            .as_of
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            None => None,
-            Some(t) => Some(Timestamp::parse_rfc3339(t).map_err(|_| {
-                ApiError::Validation(FieldErrors::single(
-                    "as_of",
-                    "must be an RFC 3339 date-time",
-                ))
-            })?),
-        };
-        Ok((as_of, self.version))
+impl TryFrom<&LedgerQuery> for LedgerPoint {
+    type Error = ApiError;
+
+    fn try_from(q: &LedgerQuery) -> Result<Self, ApiError> {
+        LedgerPoint::parse(q.as_of.as_deref(), q.version).map_err(ApiError::Validation)
     }
 }
 
 /// Your wallet's entries with the running balance, now, as of an instant, or as of a version.
 #[utoipa::path(get, path = "/api/wallet/ledger", tag = "payments", params(LedgerQuery),
-    responses((status = 200, body = Ledger), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = LedgerView), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn ledger(
     state: web::Data<AppState>,
     user: Authenticated,
     Query(q): Query<LedgerQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (as_of, version) = q.parse()?;
-    Ok(HttpResponse::Ok().json(
-        state
-            .modules
-            .payments()
-            .ledger(user.0.id, as_of, version)
-            .await?,
-    ))
+    let point = LedgerPoint::try_from(&q)?;
+    let ledger = state.modules.payments().ledger(user.0.id, point).await?;
+    Ok(HttpResponse::Ok().json(LedgerView::from(ledger)))
 }
 
 /// Which payments.
@@ -128,10 +212,29 @@ pub(crate) struct PaymentsQuery {
     cursor: Option<String>,
 }
 
+impl TryFrom<PaymentsQuery> for PaymentFilter {
+    type Error = ApiError;
+
+    fn try_from(q: PaymentsQuery) -> Result<Self, ApiError> {
+        let mut e = FieldErrors::new();
+        let limit = e.check("limit", PageSize::or_default(q.limit));
+        let cursor = q
+            .cursor
+            .filter(|c| !c.is_empty())
+            .and_then(|c| e.check("cursor", Cursor::parse(&c)));
+        e.into_result().map_err(ApiError::Validation)?;
+        Ok(PaymentFilter {
+            reference: q.booking_id,
+            limit: limit.unwrap_or_default(),
+            cursor,
+        })
+    }
+}
+
 /// A page of payments.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct PaymentList {
-    items: Vec<Payment>,
+    items: Vec<PaymentView>,
     next_cursor: Option<String>,
 }
 
@@ -146,26 +249,22 @@ pub(crate) async fn list(
     let page = state
         .modules
         .payments()
-        .payments(
-            &user.actor(),
-            q.booking_id,
-            q.limit.unwrap_or(50),
-            q.cursor.as_deref(),
-        )
+        .payments(&user.actor(), PaymentFilter::try_from(q)?)
         .await?;
     Ok(HttpResponse::Ok().json(PaymentList {
-        items: page.items,
+        items: page.items.into_iter().map(PaymentView::from).collect(),
         next_cursor: page.next_cursor,
     }))
 }
 
 /// One payment with its audit trail.
 #[utoipa::path(get, path = "/api/payments/{id}", tag = "payments", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Payment), (status = 404, body = Problem)))]
+    responses((status = 200, body = PaymentView), (status = 404, body = Problem)))]
 pub(crate) async fn get(
     state: web::Data<AppState>,
     user: Authenticated,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.modules.payments().payment(&user.actor(), *id).await?))
+    let payment = state.modules.payments().payment(&user.actor(), *id).await?;
+    Ok(HttpResponse::Ok().json(PaymentView::from(payment)))
 }

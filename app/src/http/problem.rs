@@ -4,11 +4,12 @@
 use std::fmt;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
-use bookings::BookingsError;
+use bookings_api::BookingsError;
 use kernel::{FieldError, FieldErrors};
-use payments::PaymentsError;
+use payments_api::PaymentsError;
+use reporting_api::ReportingError;
 use serde::Serialize;
-use users::UsersError;
+use users_api::UsersError;
 
 /// Everything an API handler can fail with.
 #[derive(Debug)]
@@ -391,6 +392,20 @@ impl From<UsersError> for ApiError {
                 ApiError::conflict("last-admin", "the last active admin cannot be deactivated")
             }
             UsersError::Storage(e) => e.into(),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<ReportingError> for ApiError {
+    fn from(e: ReportingError) -> Self {
+        match e {
+            ReportingError::Validation(errors) => ApiError::Validation(errors),
+            ReportingError::Forbidden => ApiError::Forbidden("this needs the admin role".into()),
+            ReportingError::AlreadyRunning => {
+                ApiError::conflict("conflict", "a rebuild is already running")
+            }
+            ReportingError::Storage(e) => e.into(),
             other => ApiError::Internal(other.into()),
         }
     }

@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
-use reporting::ReportingError;
+use kernel::{ConsistencyToken, FieldErrors};
 use reporting_api::{
-    CustomerSummary, Dashboard, FeedPage, FeedQuery, RebuildStatus, ShowHit, ShowSales,
+    CustomerSummary, Dashboard, FeedFilter, FeedPage, FeedQuery, RebuildStatus, ShowHit, ShowSales,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use super::{
     extract::Query,
     problem::{ApiError, Problem},
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/dashboard", web::get().to(dashboard))
@@ -36,17 +36,28 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 /// How long a read waits for the view to catch up with a consistency token.
 pub(crate) const CONSISTENCY_WAIT: Duration = Duration::from_secs(2);
 
-/// The consistency token of a request, from `after=` or `X-Consistency-Token`.
-fn consistency_token(req: &HttpRequest, after: Option<&str>) -> Option<String> {
-    after
-        .map(str::to_owned)
+/// The consistency token of a request, from `after=` or `X-Consistency-Token`: none when absent,
+/// a field error when it is not one.
+fn consistency_token(
+    req: &HttpRequest,
+    after: Option<&str>,
+) -> Result<Option<ConsistencyToken>, ApiError> {
+    let text = after
         .or_else(|| {
             req.headers()
                 .get("x-consistency-token")
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
         })
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.is_empty());
+    text.map(|t| {
+        ConsistencyToken::parse(t).ok_or_else(|| {
+            ApiError::Validation(FieldErrors::single(
+                "consistency_token",
+                "must look like bookings:42",
+            ))
+        })
+    })
+    .transpose()
 }
 
 /// Waits for the view to include the request's consistency token (`after`, or the
@@ -56,12 +67,12 @@ pub(crate) async fn read_your_writes(
     state: &AppState,
     after: Option<&str>,
 ) -> Result<bool, ApiError> {
-    match consistency_token(req, after).as_deref() {
+    match consistency_token(req, after)? {
         None => Ok(true),
         Some(t) => Ok(state
             .modules
             .reporting()
-            .wait_for(t, CONSISTENCY_WAIT)
+            .wait_for(&t, CONSISTENCY_WAIT)
             .await?),
     }
 }
@@ -73,20 +84,6 @@ fn with_consistency(caught_up: bool) -> HttpResponseBuilder {
         if caught_up { "consistent" } else { "stale" },
     ));
     r
-}
-
-impl From<ReportingError> for ApiError {
-    fn from(e: ReportingError) -> Self {
-        match e {
-            ReportingError::Validation(errors) => ApiError::Validation(errors),
-            ReportingError::Forbidden => ApiError::Forbidden("this needs the admin role".into()),
-            ReportingError::AlreadyRunning => {
-                ApiError::conflict("conflict", "a rebuild is already running")
-            }
-            ReportingError::Storage(e) => e.into(),
-            other => ApiError::Internal(other.into()),
-        }
-    }
 }
 
 /// Read-your-writes.
@@ -136,16 +133,18 @@ pub(crate) struct FeedParams {
 }
 
 impl FeedParams {
-    pub(crate) fn query(&self) -> FeedQuery {
-        FeedQuery {
+    /// The validated filter of these parameters.
+    pub(crate) fn filter(&self) -> Result<FeedFilter, ApiError> {
+        FeedFilter::try_from(FeedQuery {
             status: self.status.clone(),
             payment_status: self.payment_status.clone(),
             show_id: self.show_id,
             user_id: self.user_id,
-            q: self.q.clone().filter(|q| !q.trim().is_empty()),
-            limit: self.limit.unwrap_or(50),
+            q: self.q.clone(),
+            limit: self.limit,
             cursor: self.cursor.clone(),
-        }
+        })
+        .map_err(ApiError::Validation)
     }
 }
 
@@ -163,7 +162,7 @@ pub(crate) async fn feed(
     let page = state
         .modules
         .reporting()
-        .feed(&admin.actor(), q.query())
+        .feed(&admin.actor(), q.filter()?)
         .await?;
     Ok(with_consistency(caught_up).json(page))
 }

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header::LOCATION, web};
 use serde::Deserialize;
-use users_api::{NewUser, User, UserPatch};
+use users_api::{NewUser, ProfileChange, Registration, User, UserFilter, UserPatch};
 use uuid::Uuid;
 
 use super::{
@@ -11,7 +11,7 @@ use super::{
     extract::{Json, Query},
     problem::{ApiError, Problem},
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -67,7 +67,12 @@ pub(crate) async fn register(
     ctx: RequestContext,
     Json(body): Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state.modules.users().register(ctx.trace(), body).await?;
+    let registration = Registration::try_from(body).map_err(ApiError::Validation)?;
+    let user = state
+        .modules
+        .users()
+        .register(ctx.trace(), registration)
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/users/{}", user.id)))
         .json(user))
@@ -90,7 +95,7 @@ pub(crate) async fn log_in(
     let max_age = session
         .expires_at
         .as_micros()
-        .saturating_sub(kernel::Timestamp::now().as_micros())
+        .saturating_sub(state.modules.now().as_micros())
         / 1_000_000;
     Ok(HttpResponse::NoContent()
         .cookie(auth::session_cookie(&req, &session.token, max_age))
@@ -127,11 +132,8 @@ pub(crate) async fn list(
     admin: Admin,
     Query(q): Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .modules
-        .users()
-        .list(&admin.actor(), q.limit.unwrap_or(50), q.cursor.as_deref())
-        .await?;
+    let filter = UserFilter::parse(q.limit, q.cursor.as_deref()).map_err(ApiError::Validation)?;
+    let page = state.modules.users().list(&admin.actor(), filter).await?;
     Ok(HttpResponse::Ok().json(UserList {
         items: page.items,
         next_cursor: page.next_cursor,
@@ -160,10 +162,11 @@ pub(crate) async fn update(
     id: web::Path<Uuid>,
     Json(patch): Json<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
+    let change = ProfileChange::try_from(patch).map_err(ApiError::Validation)?;
     let updated = state
         .modules
         .users()
-        .update(ctx.trace(), &user.actor(), *id, patch)
+        .update(ctx.trace(), &user.actor(), *id, change)
         .await?;
     Ok(HttpResponse::Ok().json(updated))
 }

@@ -4,12 +4,16 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Layout, PageError, check_csrf, page_for, require_admin, see_other};
+use super::{
+    Layout, PageError,
+    guard::{AdminUser, CheckedForm},
+    page_for, see_other,
+};
 use crate::{
     architecture::{Canvas, Line, Node, layout},
     http::ApiError,
     modules::ModuleHealth,
-    startup::AppState,
+    state::AppState,
 };
 
 #[derive(Template)]
@@ -26,8 +30,10 @@ const GRAPH_W: i64 = 720;
 const GRAPH_H: i64 = 420;
 
 /// The module canvas: each module's database, tables, events and APIs, and the graph between them.
-async fn architecture_page(req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
+async fn architecture_page(
+    req: HttpRequest,
+    AdminUser(admin): AdminUser,
+) -> Result<HttpResponse, PageError> {
     let (layout_, page) = page_for(&req, "admin-architecture", Some(admin));
     let canvas = Canvas::current();
     let (nodes, lines) = layout(&canvas, GRAPH_W, GRAPH_H);
@@ -70,8 +76,8 @@ struct HealthPage {
 async fn health_page(
     req: HttpRequest,
     state: web::Data<AppState>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let modules = state.modules.health().await;
     let overall = if modules.iter().all(|m| m.status == "up") {
         "ok"
@@ -98,15 +104,14 @@ struct AvailabilityForm {
     online: bool,
     offline_seconds: Option<u64>,
 }
+super::guard::csrf_protected!(AvailabilityForm);
 
 async fn set_availability(
-    req: HttpRequest,
     state: web::Data<AppState>,
     module: web::Path<String>,
-    form: web::Form<AvailabilityForm>,
+    _admin: AdminUser,
+    CheckedForm(form): CheckedForm<AvailabilityForm>,
 ) -> Result<HttpResponse, PageError> {
-    require_admin(&req).await?;
-    check_csrf(&req, &form.csrf_token)?;
     if !state.settings.server.allow_fault_injection {
         return Err(ApiError::Forbidden("fault injection is disabled".into()).into());
     }

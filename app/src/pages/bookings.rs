@@ -5,17 +5,20 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use bookings_api::{Booking, BookingFilter, BookingStatus, CancelReason, Show};
+use bookings_api::{Booking, BookingFilter, BookingStatus, CancelReason, Show, ShowFilter};
+use kernel::Cursor;
 use serde::Deserialize;
 use users_api::{Actor, User};
 use uuid::Uuid;
 
 use super::{
-    Layout, PageError, check_csrf, format, page_for, require_admin, require_user, see_other,
+    Layout, PageError, format,
+    guard::{AdminUser, CheckedForm, CsrfOnly, SignedIn},
+    page_for, see_other,
 };
 use crate::{
     http::{ApiError, RequestContext, compose},
-    startup::AppState,
+    state::AppState,
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -99,8 +102,7 @@ async fn rows(
     let filter = BookingFilter {
         status: BookingStatus::parse(&q.status),
         show_id: Uuid::parse_str(&q.show_id).ok(),
-        limit: 50,
-        cursor: Some(q.cursor.clone()).filter(|c| !c.is_empty()),
+        cursor: Cursor::parse(&q.cursor).ok(),
         ..BookingFilter::default()
     };
     let page = state.modules.bookings().bookings(actor, filter).await?;
@@ -162,7 +164,11 @@ async fn list_page(
     };
     let (rows, next_page) = rows(state, &actor, &q, base).await?;
     let show_options = if admin_view {
-        let shows = state.modules.bookings().shows(true, 200, None).await?;
+        let shows = state
+            .modules
+            .bookings()
+            .shows(ShowFilter::every_show())
+            .await?;
         shows
             .items
             .iter()
@@ -219,8 +225,8 @@ async fn my_bookings(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
+    SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
     list_page(&req, &state, user, false, q.into_inner()).await
 }
 
@@ -228,8 +234,8 @@ async fn all_bookings(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     list_page(&req, &state, admin, true, q.into_inner()).await
 }
 
@@ -237,8 +243,8 @@ async fn my_rows(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
+    SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
     let (rows, next_page) = rows(&state, &Actor::of(&user), &q, "/bookings").await?;
     let (_, page) = page_for(&req, "", None);
     Ok(page.render(
@@ -255,8 +261,8 @@ async fn all_rows(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let (rows, next_page) = rows(&state, &Actor::of(&admin), &q, "/admin/bookings").await?;
     let (_, page) = page_for(&req, "", None);
     Ok(page.render(
@@ -374,7 +380,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
         .show(details.booking.show_id)
         .await?;
     let b = &details.booking;
-    let started = show.starts_at <= kernel::Timestamp::now();
+    let started = show.starts_at <= state.modules.now();
     let payment = details.payment.as_ref().map(|p| PaymentView {
         status: p.status.as_str(),
         reason: p.decline_reason.clone(),
@@ -438,8 +444,8 @@ async fn booking_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
+    SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
     let is_admin = user.role == users_api::Role::Admin;
     let (layout, page) = page_for(
         &req,
@@ -492,28 +498,20 @@ async fn booking_live(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
+    SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
     let (layout, page) = page_for(&req, "", Some(user.clone()));
     let b = body(&state, &user, *id, layout.csrf.clone()).await?;
     Ok(page.render(&BookingFragment { b }, StatusCode::OK))
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct CsrfForm {
-    csrf_token: String,
-}
-
 async fn cancel(
-    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    form: web::Form<CsrfForm>,
+    SignedIn(user): SignedIn,
+    _: CheckedForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
-    check_csrf(&req, &form.csrf_token)?;
     match state
         .modules
         .bookings()

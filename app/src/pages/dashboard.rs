@@ -7,10 +7,14 @@ use serde::Deserialize;
 use users_api::Actor;
 use uuid::Uuid;
 
-use super::{Layout, PageError, charts, check_csrf, format, page_for, require_admin, see_other};
+use super::{
+    Layout, PageError, charts, format,
+    guard::{AdminUser, CheckedForm, CsrfOnly},
+    page_for, see_other,
+};
 use crate::{
     http::{ApiError, FeedParams, parse_query},
-    startup::AppState,
+    state::AppState,
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -90,8 +94,8 @@ async fn body(state: &AppState, actor: &Actor) -> Result<Body, PageError> {
     let latest = reporting
         .feed(
             actor,
-            reporting_api::FeedQuery {
-                limit: 8,
+            reporting_api::FeedFilter {
+                limit: kernel::PageSize::clamped(8),
                 ..Default::default()
             },
         )
@@ -156,8 +160,8 @@ async fn body(state: &AppState, actor: &Actor) -> Result<Body, PageError> {
 async fn dashboard_page(
     req: HttpRequest,
     state: web::Data<AppState>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let d = body(&state, &Actor::of(&admin)).await?;
     let refresh_every = if d.rebuild.running { 1 } else { 0 };
     let (layout, page) = page_for(&req, "admin-dashboard", Some(admin));
@@ -174,28 +178,20 @@ async fn dashboard_page(
 async fn dashboard_live(
     req: HttpRequest,
     state: web::Data<AppState>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let d = body(&state, &Actor::of(&admin)).await?;
     let (_, page) = page_for(&req, "", None);
     Ok(page.render(&DashboardFragment { d }, StatusCode::OK))
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct CsrfForm {
-    csrf_token: String,
-}
-
 async fn rebuild(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<CsrfForm>,
+    AdminUser(admin): AdminUser,
+    _: CheckedForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
-    check_csrf(&req, &form.csrf_token)?;
     match state.modules.reporting().start_rebuild(&Actor::of(&admin)) {
-        Ok(_) | Err(reporting::ReportingError::AlreadyRunning) => {
+        Ok(_) | Err(reporting_api::ReportingError::AlreadyRunning) => {
             Ok(see_other("/admin?done=rebuild-started"))
         }
         Err(e) => Err(ApiError::from(e).into()),
@@ -281,7 +277,7 @@ async fn feed_data(
     let page: FeedPage = state
         .modules
         .reporting()
-        .feed(actor, params.query())
+        .feed(actor, params.filter()?)
         .await?;
     let next_page = page.next_cursor.map(|c| {
         let form: FeedForm = parse_query(req.query_string()).unwrap_or_default();
@@ -303,8 +299,8 @@ async fn feed_data(
 async fn feed_page(
     req: HttpRequest,
     state: web::Data<AppState>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let form: FeedForm = parse_query(req.query_string()).unwrap_or_default();
     let (rows, next_page, error, status) = match feed_data(&state, &Actor::of(&admin), &req).await {
         Ok((rows, next)) => (rows, next, None, StatusCode::OK),
@@ -343,8 +339,8 @@ async fn feed_page(
 async fn feed_rows(
     req: HttpRequest,
     state: web::Data<AppState>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let (rows, next_page) = feed_data(&state, &Actor::of(&admin), &req).await?;
     let (_, page) = page_for(&req, "", None);
     Ok(page.render(&FeedRowsFragment { rows, next_page }, StatusCode::OK))

@@ -6,11 +6,15 @@ use kernel::{DeadLetterOutcome, Envelope, SubscriptionStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Layout, PageError, check_csrf, format, page_for, require_admin, see_other};
+use super::{
+    Layout, PageError, format,
+    guard::{AdminUser, CheckedForm, CsrfOnly},
+    page_for, see_other,
+};
 use crate::{
     events::{self, DeadLetterAction},
     http::{ApiError, EventsQuery},
-    startup::AppState,
+    state::AppState,
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -114,8 +118,11 @@ async fn rows(
     Ok((page.items.iter().map(|e| event_row(e)).collect(), next_page))
 }
 
-async fn log_page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
+async fn log_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    AdminUser(admin): AdminUser,
+) -> Result<HttpResponse, PageError> {
     let raw: RawFilter = crate::http::parse_query(req.query_string()).unwrap_or_default();
     let (rows, next_page, error, status) = match rows(&state, &req).await {
         Ok((rows, next)) => (rows, next, None, StatusCode::OK),
@@ -155,8 +162,11 @@ async fn log_page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     ))
 }
 
-async fn log_rows(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    require_admin(&req).await?;
+async fn log_rows(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+) -> Result<HttpResponse, PageError> {
     let (rows, next_page) = rows(&state, &req).await?;
     let (_, page) = page_for(&req, "", None);
     Ok(page.render(&LogRows { rows, next_page }, StatusCode::OK))
@@ -200,8 +210,8 @@ async fn trace_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let chain = events::chain(&state.modules, *id)
         .await
         .map_err(ApiError::from)?;
@@ -291,8 +301,8 @@ struct ConsumerRows {
 async fn consumers_page(
     req: HttpRequest,
     state: web::Data<AppState>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let subscriptions = events::subscriptions(&state.modules)
         .await
         .into_iter()
@@ -334,8 +344,8 @@ async fn consumers_page(
 async fn consumer_rows(
     req: HttpRequest,
     state: web::Data<AppState>,
+    _admin: AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    require_admin(&req).await?;
     let subscriptions = events::subscriptions(&state.modules)
         .await
         .into_iter()
@@ -345,20 +355,12 @@ async fn consumer_rows(
     Ok(page.render(&ConsumerRows { subscriptions }, StatusCode::OK))
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct CsrfForm {
-    csrf_token: String,
-}
-
 async fn resolve(
-    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, i64, String)>,
-    form: web::Form<CsrfForm>,
+    AdminUser(admin): AdminUser,
+    _: CheckedForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
-    check_csrf(&req, &form.csrf_token)?;
     let (module, id, action) = path.into_inner();
     let action = match action.as_str() {
         "retry" => DeadLetterAction::Retry,

@@ -9,6 +9,7 @@ mod dashboard;
 mod events;
 mod format;
 mod forms;
+mod guard;
 mod problems;
 mod shows;
 mod users;
@@ -239,41 +240,6 @@ pub(crate) fn safe_next(next: &str) -> &str {
         && !next.contains('\\')
         && !next.contains("://");
     if local { next } else { "/" }
-}
-
-/// The logged-in user of a page, or a redirect to the login page.
-pub(crate) async fn require_user(req: &HttpRequest) -> Result<User, PageError> {
-    match http::current_user(req).await? {
-        Some(user) => Ok(user),
-        None => Err(PageError::Login(
-            req.uri()
-                .path_and_query()
-                .map_or("/".into(), |p| p.to_string()),
-        )),
-    }
-}
-
-/// The logged-in admin of a page: a redirect to the login page, or 403.
-pub(crate) async fn require_admin(req: &HttpRequest) -> Result<User, PageError> {
-    let user = require_user(req).await?;
-    if user.role == Role::Admin {
-        Ok(user)
-    } else {
-        Err(PageError::Api(ApiError::Forbidden(
-            "this page is for administrators".into(),
-        )))
-    }
-}
-
-/// Refuses a form whose CSRF token does not match the browser's cookie.
-pub(crate) fn check_csrf(req: &HttpRequest, submitted: &str) -> Result<(), PageError> {
-    if http::verify_csrf(req, submitted) {
-        Ok(())
-    } else {
-        Err(PageError::Api(ApiError::Forbidden(
-            "this form expired or came from another site; reload the page and try again".into(),
-        )))
-    }
 }
 
 /// How a page fails: a redirect to the login page, or an error page.

@@ -2,20 +2,24 @@
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError, http::StatusCode, web};
 use askama::Template;
-use bookings_api::{NewShow, Show, ShowPatch, ShowStatus};
-use kernel::{FieldErrors, Timestamp};
+use bookings_api::{
+    BookingsError, ChangeShow, NewShow, ScheduleShow, Show, ShowFilter, ShowPatch, ShowStatus,
+};
+use kernel::{Cursor, FieldErrors, PageSize, Timestamp};
 use payments_api::CardDetails;
 use serde::Deserialize;
 use users_api::{Actor, User};
 use uuid::Uuid;
 
 use super::{
-    FormField, Layout, PageError, check_csrf, format, forms::attach_errors, page, page_for,
-    require_admin, require_user, see_other,
+    FormField, Layout, PageError, format,
+    forms::attach_errors,
+    guard::{AdminUser, CheckedForm, CsrfOnly, SignedIn},
+    page, page_for, see_other,
 };
 use crate::{
-    http::{ApiError, BookingRequest, PaymentRequest, RequestContext, booking_command},
-    startup::AppState,
+    http::{ApiError, BookingRequest, PaymentRequest, RequestContext},
+    state::AppState,
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -46,9 +50,9 @@ pub(crate) struct ShowView {
     pub(crate) started: bool,
 }
 
-pub(crate) fn show_view(s: &Show) -> ShowView {
+pub(crate) fn show_view(s: &Show, now: Timestamp) -> ShowView {
     let cancelled = s.status == ShowStatus::Cancelled;
-    let started = s.starts_at <= Timestamp::now();
+    let started = s.starts_at <= now;
     ShowView {
         id: s.id,
         title: s.title.clone(),
@@ -85,12 +89,14 @@ async fn home(
     query: web::Query<CursorQuery>,
 ) -> Result<HttpResponse, PageError> {
     let (layout, page) = page(&req, "shows").await;
-    let list = state
-        .modules
-        .bookings()
-        .shows(false, 60, query.cursor.as_deref())
-        .await?;
-    let shows = list.items.iter().map(show_view).collect();
+    let on_sale = ShowFilter {
+        all: false,
+        limit: PageSize::clamped(60),
+        cursor: query.cursor.as_deref().and_then(|c| Cursor::parse(c).ok()),
+    };
+    let list = state.modules.bookings().shows(on_sale).await?;
+    let now = state.modules.now();
+    let shows = list.items.iter().map(|s| show_view(s, now)).collect();
     let next_page = list.next_cursor.map(|c| format!("/?cursor={c}"));
     Ok(page.render(
         &Home {
@@ -127,6 +133,7 @@ struct BookForm {
     exp_year: String,
     cvc: String,
 }
+super::guard::csrf_protected!(BookForm);
 
 fn book_fields(form: &BookForm, available: i64) -> (Vec<FormField>, Vec<FormField>) {
     let seats = if form.seats.is_empty() {
@@ -225,7 +232,7 @@ async fn render_show(
     }
     let view = ShowPage {
         layout,
-        show: show_view(show),
+        show: show_view(show, state.modules.now()),
         fields,
         card_fields,
         card_chosen: form.payment_type == "card",
@@ -252,11 +259,9 @@ async fn book(
     state: web::Data<AppState>,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    form: web::Form<BookForm>,
+    SignedIn(user): SignedIn,
+    CheckedForm(form): CheckedForm<BookForm>,
 ) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
-    let form = form.into_inner();
-    check_csrf(&req, &form.csrf_token)?;
     let show = state.modules.bookings().show(*id).await?;
     let int = |text: &str| text.trim().parse::<i64>().ok();
     let seats = match form.seats.trim() {
@@ -287,7 +292,7 @@ async fn book(
     };
     let key = Some(form.idempotency_key.clone()).filter(|k| !k.is_empty());
     let request = BookingRequest::new(id.to_string(), seats, payment);
-    let result = match booking_command(&state, request, key) {
+    let result = match request.into_command(&state, key) {
         Ok(command) => state
             .modules
             .bookings()
@@ -298,11 +303,8 @@ async fn book(
     };
     match result {
         // The token lets the next page wait for the read model to include this booking.
-        Ok(placed) => Ok(see_other(&match placed.seq {
-            Some(seq) => format!(
-                "/bookings/{}?done=booked&after=bookings:{seq}",
-                placed.booking.id
-            ),
+        Ok(placed) => Ok(see_other(&match placed.token {
+            Some(token) => format!("/bookings/{}?done=booked&after={token}", placed.booking.id),
             None => format!("/bookings/{}?done=booked", placed.booking.id),
         })),
         Err(
@@ -348,6 +350,7 @@ struct ShowForm {
     price: String,
     currency: String,
 }
+super::guard::csrf_protected!(ShowForm);
 
 fn show_fields(f: &ShowForm) -> Vec<FormField> {
     vec![
@@ -411,8 +414,8 @@ fn renamed(errors: &FieldErrors) -> FieldErrors {
 async fn admin_shows(
     req: HttpRequest,
     state: web::Data<AppState>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     render_admin_shows(
         &req,
         &state,
@@ -432,13 +435,18 @@ async fn render_admin_shows(
     errors: Option<FieldErrors>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let list = state.modules.bookings().shows(true, 200, None).await?;
+    let list = state
+        .modules
+        .bookings()
+        .shows(ShowFilter::every_show())
+        .await?;
     let mut fields = show_fields(form);
     let form_error = errors
         .map(|e| attach_errors(&mut fields, &renamed(&e)))
         .and_then(|left| left.first().cloned());
     let (layout, page) = page_for(req, "admin-shows", Some(admin));
-    let shows = list.items.iter().rev().map(show_view).collect();
+    let now = state.modules.now();
+    let shows = list.items.iter().rev().map(|s| show_view(s, now)).collect();
     Ok(page.render(
         &AdminShows {
             layout,
@@ -454,11 +462,9 @@ async fn create_show(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
-    form: web::Form<ShowForm>,
+    AdminUser(admin): AdminUser,
+    CheckedForm(form): CheckedForm<ShowForm>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
-    let form = form.into_inner();
-    check_csrf(&req, &form.csrf_token)?;
     let mut errors = FieldErrors::new();
     let (capacity, price_cents) = parse_show_form(&form, &mut errors);
     if !errors.is_empty() {
@@ -480,12 +486,17 @@ async fn create_show(
         price_cents,
         currency: form.currency.clone(),
     };
-    match state
-        .modules
-        .bookings()
-        .create_show(ctx.trace(), &Actor::of(&admin), input)
-        .await
-    {
+    let created = match ScheduleShow::try_from((input, state.modules.now())) {
+        Ok(input) => {
+            state
+                .modules
+                .bookings()
+                .create_show(ctx.trace(), &Actor::of(&admin), input)
+                .await
+        }
+        Err(errors) => Err(BookingsError::Validation(errors)),
+    };
+    match created {
         Ok(show) => Ok(see_other(&format!(
             "/admin/shows/{}?done=show-scheduled",
             show.id
@@ -530,6 +541,7 @@ fn form_of(show: &Show) -> ShowForm {
 
 async fn render_admin_show(
     req: &HttpRequest,
+    state: &AppState,
     admin: User,
     show: &Show,
     form: &ShowForm,
@@ -546,7 +558,7 @@ async fn render_admin_show(
     page.render(
         &AdminShow {
             layout,
-            show: show_view(show),
+            show: show_view(show, state.modules.now()),
             fields,
             form_error,
         },
@@ -558,10 +570,19 @@ async fn admin_show(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let show = state.modules.bookings().show(*id).await?;
-    Ok(render_admin_show(&req, admin, &show, &form_of(&show), None, StatusCode::OK).await)
+    Ok(render_admin_show(
+        &req,
+        &state,
+        admin,
+        &show,
+        &form_of(&show),
+        None,
+        StatusCode::OK,
+    )
+    .await)
 }
 
 async fn update_show(
@@ -569,17 +590,16 @@ async fn update_show(
     state: web::Data<AppState>,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    form: web::Form<ShowForm>,
+    AdminUser(admin): AdminUser,
+    CheckedForm(form): CheckedForm<ShowForm>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
-    let form = form.into_inner();
-    check_csrf(&req, &form.csrf_token)?;
     let show = state.modules.bookings().show(*id).await?;
     let mut errors = FieldErrors::new();
     let (capacity, price_cents) = parse_show_form(&form, &mut errors);
     if !errors.is_empty() {
         return Ok(render_admin_show(
             &req,
+            &state,
             admin,
             &show,
             &form,
@@ -597,12 +617,17 @@ async fn update_show(
         capacity,
         price_cents,
     };
-    match state
-        .modules
-        .bookings()
-        .update_show(ctx.trace(), &Actor::of(&admin), *id, patch)
-        .await
-    {
+    let updated = match ChangeShow::try_from((patch, state.modules.now())) {
+        Ok(change) => {
+            state
+                .modules
+                .bookings()
+                .update_show(ctx.trace(), &Actor::of(&admin), *id, change)
+                .await
+        }
+        Err(errors) => Err(BookingsError::Validation(errors)),
+    };
+    match updated {
         Ok(_) => Ok(see_other(&format!("/admin/shows/{id}?done=show-saved"))),
         Err(e) => match ApiError::from(e) {
             e @ (ApiError::Validation(_) | ApiError::Conflict { .. }) => {
@@ -611,28 +636,23 @@ async fn update_show(
                     .field_errors()
                     .cloned()
                     .unwrap_or_else(|| FieldErrors::single("form", e.problem().detail));
-                Ok(render_admin_show(&req, admin, &show, &form, Some(errors), status).await)
+                Ok(
+                    render_admin_show(&req, &state, admin, &show, &form, Some(errors), status)
+                        .await,
+                )
             }
             other => Err(other.into()),
         },
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct CsrfForm {
-    csrf_token: String,
-}
-
 async fn cancel_show(
-    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    form: web::Form<CsrfForm>,
+    AdminUser(admin): AdminUser,
+    _: CheckedForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
-    check_csrf(&req, &form.csrf_token)?;
     state
         .modules
         .bookings()

@@ -3,17 +3,20 @@
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
-use users::UsersError;
-use users_api::{Actor, NewUser, User, UserPatch};
+use users_api::{
+    Actor, NewUser, ProfileChange, Registration, User, UserFilter, UserPatch, UsersError,
+};
 use uuid::Uuid;
 
 use super::{
-    FormField, Layout, PageError, check_csrf, forms::attach_errors, page, page_for, require_admin,
-    require_user, safe_next, see_other,
+    FormField, Layout, PageError,
+    forms::attach_errors,
+    guard::{AdminUser, CheckedForm, CsrfOnly, SignedIn},
+    page, page_for, safe_next, see_other,
 };
 use crate::{
     http::{self, ApiError, RequestContext},
-    startup::AppState,
+    state::AppState,
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,6 +51,7 @@ struct SignupForm {
     full_name: String,
     password: String,
 }
+super::guard::csrf_protected!(SignupForm);
 
 fn signup_fields(form: &SignupForm) -> Vec<FormField> {
     vec![
@@ -84,17 +88,19 @@ async fn signup(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
-    form: web::Form<SignupForm>,
+    CheckedForm(form): CheckedForm<SignupForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
-    check_csrf(&req, &form.csrf_token)?;
     let users = state.modules.users();
     let input = NewUser {
         email: form.email.clone(),
         full_name: form.full_name.clone(),
         password: form.password.clone(),
     };
-    match users.register(ctx.trace(), input).await {
+    let registered = match Registration::try_from(input) {
+        Ok(registration) => users.register(ctx.trace(), registration).await,
+        Err(errors) => Err(UsersError::Validation(errors)),
+    };
+    match registered {
         Ok(_) => {
             let session = users.log_in(&form.email, &form.password).await?;
             let mut response = see_other("/?done=welcome");
@@ -144,6 +150,7 @@ struct LoginForm {
     password: String,
     next: String,
 }
+super::guard::csrf_protected!(LoginForm);
 
 fn login_fields(email: &str) -> Vec<FormField> {
     vec![
@@ -182,10 +189,8 @@ async fn login_page(
 async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<LoginForm>,
+    CheckedForm(form): CheckedForm<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
-    check_csrf(&req, &form.csrf_token)?;
     let next = safe_next(&form.next).to_owned();
     match state
         .modules
@@ -235,18 +240,11 @@ async fn login(
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct CsrfOnly {
-    csrf_token: String,
-}
-
 async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<CsrfOnly>,
+    _: CheckedForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    check_csrf(&req, &form.csrf_token)?;
     if let Some(c) = req.cookie(http::SESSION_COOKIE) {
         state.modules.users().log_out(c.value()).await?;
     }
@@ -272,6 +270,7 @@ struct AccountForm {
     email: String,
     full_name: String,
 }
+super::guard::csrf_protected!(AccountForm);
 
 fn account_fields(email: &str, full_name: &str) -> Vec<FormField> {
     vec![
@@ -289,8 +288,10 @@ fn member_since(user: &User) -> String {
     format!("{} {}, {}", t.month(), t.day(), t.year())
 }
 
-async fn account_page(req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
+async fn account_page(
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+) -> Result<HttpResponse, PageError> {
     let (layout, page) = page_for(&req, "account", Some(user.clone()));
     let fields = account_fields(&user.email, &user.full_name);
     let member_since = member_since(&user);
@@ -310,21 +311,24 @@ async fn update_account(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
-    form: web::Form<AccountForm>,
+    SignedIn(user): SignedIn,
+    CheckedForm(form): CheckedForm<AccountForm>,
 ) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
-    let form = form.into_inner();
-    check_csrf(&req, &form.csrf_token)?;
     let patch = UserPatch {
         email: Some(form.email.clone()),
         full_name: Some(form.full_name.clone()),
     };
-    match state
-        .modules
-        .users()
-        .update(ctx.trace(), &Actor::of(&user), user.id, patch)
-        .await
-    {
+    let updated = match ProfileChange::try_from(patch) {
+        Ok(change) => {
+            state
+                .modules
+                .users()
+                .update(ctx.trace(), &Actor::of(&user), user.id, change)
+                .await
+        }
+        Err(errors) => Err(UsersError::Validation(errors)),
+    };
+    match updated {
         Ok(_) => Ok(see_other("/account?done=saved")),
         Err(e) => {
             let error = ApiError::from(e);
@@ -354,10 +358,9 @@ async fn deactivate_self(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
-    form: web::Form<CsrfOnly>,
+    SignedIn(user): SignedIn,
+    _: CheckedForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
-    check_csrf(&req, &form.csrf_token)?;
     state
         .modules
         .users()
@@ -390,12 +393,15 @@ async fn users_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<CursorQuery>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let list = state
         .modules
         .users()
-        .list(&Actor::of(&admin), 50, query.cursor.as_deref())
+        .list(
+            &Actor::of(&admin),
+            UserFilter::parse(None, query.cursor.as_deref()).unwrap_or_default(),
+        )
         .await?;
     let rows = list
         .items
@@ -417,14 +423,12 @@ async fn users_page(
 }
 
 async fn deactivate_user(
-    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    form: web::Form<CsrfOnly>,
+    AdminUser(admin): AdminUser,
+    _: CheckedForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
-    check_csrf(&req, &form.csrf_token)?;
     state
         .modules
         .users()

@@ -3,19 +3,23 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use kernel::FieldErrors;
-use payments_api::LedgerEntryKind;
+use kernel::{Cursor, FieldErrors, PageSize};
+use payments_api::{
+    DepositRequest, LedgerEntryKind, LedgerPoint, MakeDeposit, PaymentFilter, PaymentsError,
+};
 use serde::Deserialize;
 use users_api::{Actor, User};
 use uuid::Uuid;
 
 use super::{
-    FormField, Layout, PageError, check_csrf, format, forms::attach_errors, page_for,
-    require_admin, require_user, see_other,
+    FormField, Layout, PageError, format,
+    forms::attach_errors,
+    guard::{AdminUser, CheckedForm, SignedIn},
+    page_for, see_other,
 };
 use crate::{
     http::{ApiError, LedgerQuery, RequestContext, parse_query},
-    startup::AppState,
+    state::AppState,
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -56,6 +60,7 @@ struct DepositForm {
     csrf_token: String,
     amount: String,
 }
+super::guard::csrf_protected!(DepositForm);
 
 async fn render(
     req: &HttpRequest,
@@ -66,12 +71,12 @@ async fn render(
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let payments = state.modules.payments();
-    let now = payments.ledger(user.id, None, None).await?;
+    let now = payments.ledger(user.id, LedgerPoint::Latest).await?;
     let raw: LedgerQuery = parse_query(req.query_string()).unwrap_or_default();
     let (mut travel_error, mut ledger) = (None, now.clone());
-    match raw.parse() {
-        Ok((None, None)) => {}
-        Ok((as_of, version)) => match payments.ledger(user.id, as_of, version).await {
+    match LedgerPoint::try_from(&raw) {
+        Ok(LedgerPoint::Latest) => {}
+        Ok(point) => match payments.ledger(user.id, point).await {
             Ok(l) => ledger = l,
             Err(e) => travel_error = Some(ApiError::from(e).problem().detail),
         },
@@ -94,7 +99,8 @@ async fn render(
             amount: format::money(e.amount_cents, &currency),
             negative: e.amount_cents < 0,
             balance: format::money(e.balance_after_cents, &currency),
-            booking_id: e.booking_id,
+            // The bookings module pays with its booking ids as references.
+            booking_id: e.reference,
         })
         .collect();
     let mut fields = vec![
@@ -127,8 +133,8 @@ async fn render(
 async fn wallet_page(
     req: HttpRequest,
     state: web::Data<AppState>,
+    SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
     render(&req, &state, user, "", None, StatusCode::OK).await
 }
 
@@ -136,10 +142,9 @@ async fn deposit(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
-    form: web::Form<DepositForm>,
+    SignedIn(user): SignedIn,
+    CheckedForm(form): CheckedForm<DepositForm>,
 ) -> Result<HttpResponse, PageError> {
-    let user = require_user(&req).await?;
-    check_csrf(&req, &form.csrf_token)?;
     let cents = match format::parse_amount(&form.amount) {
         Ok(c) => c,
         Err(m) => {
@@ -154,12 +159,19 @@ async fn deposit(
             .await;
         }
     };
-    match state
-        .modules
-        .payments()
-        .deposit(ctx.trace(), user.id, Some(cents))
-        .await
-    {
+    let deposited = match MakeDeposit::try_from(DepositRequest {
+        amount_cents: Some(cents),
+    }) {
+        Ok(deposit) => {
+            state
+                .modules
+                .payments()
+                .deposit(ctx.trace(), user.id, deposit)
+                .await
+        }
+        Err(errors) => Err(PaymentsError::Validation(errors)),
+    };
+    match deposited {
         Ok(_) => Ok(see_other("/wallet?done=deposited")),
         Err(e) => match ApiError::from(e) {
             e @ (ApiError::Validation(_) | ApiError::Conflict { .. }) => {
@@ -214,20 +226,27 @@ async fn payments_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<CursorQuery>,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let admin = require_admin(&req).await?;
     let page = state
         .modules
         .payments()
-        .payments(&Actor::of(&admin), None, 100, q.cursor.as_deref())
+        .payments(
+            &Actor::of(&admin),
+            PaymentFilter {
+                reference: None,
+                limit: PageSize::clamped(100),
+                cursor: q.cursor.as_deref().and_then(|c| Cursor::parse(c).ok()),
+            },
+        )
         .await?;
     let rows = page
         .items
         .iter()
         .map(|p| PaymentRow {
             when: format::time(p.created_at),
-            booking_id: p.booking_id,
-            booking_short: p.booking_id.to_string().chars().take(13).collect(),
+            booking_id: p.reference,
+            booking_short: p.reference.to_string().chars().take(13).collect(),
             amount: format::money(p.amount_cents, &p.currency),
             method: match (&p.method.brand, &p.method.last4) {
                 (Some(b), Some(l)) => format!("{b} •••• {l}"),

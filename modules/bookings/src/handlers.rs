@@ -1,17 +1,11 @@
 //! The bookings module's subscriptions: email copies kept fresh from the users stream, and the
 //! saga driven by the payments stream.
 
-use kernel::{Envelope, Handler, HandlerError, IntegrationEvent, WriteTx};
+use kernel::{Envelope, Handler, HandlerError, Message, WriteTx};
 use payments_api::{PaymentCaptured, PaymentDeclined, PaymentRefunded, PaymentVoided};
 use users_api::UserEmailChanged;
 
-use crate::{BookingsError, saga, store};
-
-impl From<BookingsError> for HandlerError {
-    fn from(e: BookingsError) -> Self {
-        HandlerError::Retryable(e.to_string())
-    }
-}
+use crate::{saga, store};
 
 /// Refreshes the email copied into bookings when a user changes it.
 pub(crate) struct UsersHandler;

@@ -3,20 +3,19 @@
 //!
 //! Placing a booking checks the customer through `users-api` (a call, not a table), holds the
 //! seats with a guarded update that cannot oversell, stores the booking `pending` with the
-//! customer's email copied in, and emits `BookingPlaced` — all in one transaction. The saga then
-//! follows the payments module's events: confirmed when paid, cancelled with the seats released
-//! when declined or when the deadline passes; a payment that lands after a cancellation is
-//! refunded by payments and recorded here. Every step is persisted, so a restart resumes it.
+//! customer's email copied in, emits `BookingPlaced` and sends payments a `RequestPayment` (its
+//! own command), all in one transaction. The saga then follows the payments stream's answers to
+//! that reference: confirmed when paid, cancelled with the seats released when declined or when
+//! the deadline passes; a cancellation sends `CancelPayment`, and a payment that lands after a
+//! cancellation is refunded by payments and recorded here. Every step is persisted, so a restart
+//! resumes it.
 //!
 //! It deliberately never sees a card number (the application tokenizes cards with payments first)
 //! and never reads the users' or payments' tables.
 
-mod domain;
-mod error;
 mod handlers;
 mod saga;
 mod service;
 mod store;
 
-pub use error::BookingsError;
-pub use service::{Bookings, BookingsConfig, Placed, ShowPage};
+pub use service::{Bookings, BookingsConfig};

@@ -1,17 +1,19 @@
 //! The booking saga's transitions. Each runs inside the transaction that applies its trigger (an
 //! event from payments, the deadline, a cancellation), moves the booking and the saga together,
-//! writes a timeline step, and emits the next event. Each is idempotent: a transition that does not
-//! fit the saga's current state records what arrived and changes nothing else.
+//! writes a timeline step, and emits the next event or sends payments its next command. Each is
+//! idempotent: a transition that does not fit the saga's current state records what arrived and
+//! changes nothing else.
 
-use bookings_api::{BookingCancelled, BookingConfirmed, BookingStatus, CancelReason, SagaState};
-use kernel::{Envelope, IntegrationEvent, Timestamp, WriteTx};
-use payments_api::{PaymentCaptured, PaymentDeclined, PaymentRefunded, PaymentVoided};
+use bookings_api::{
+    BookingCancelled, BookingConfirmed, BookingStatus, BookingsError, CancelReason, SagaState,
+};
+use kernel::{Envelope, Message, WriteTx};
+use payments_api::{
+    CancelPayment, PaymentCaptured, PaymentDeclined, PaymentRefunded, PaymentVoided,
+};
 use uuid::Uuid;
 
-use crate::{
-    BookingsError,
-    store::{self, BookingRow, NewStep},
-};
+use crate::store::{self, BookingRow, NewStep};
 
 fn cancel_action(reason: CancelReason) -> &'static str {
     match reason {
@@ -24,7 +26,8 @@ fn cancel_action(reason: CancelReason) -> &'static str {
 }
 
 /// Cancels a pending or confirmed booking: releases its seats, moves the saga (to
-/// `refund_pending` when money was taken), and emits `BookingCancelled` — the compensation request.
+/// `refund_pending` when money was taken), emits `BookingCancelled` and sends payments
+/// `CancelPayment`, the compensation request (a refund, or a void of what is still pending).
 pub(crate) async fn cancel(
     tx: &mut WriteTx,
     row: &BookingRow,
@@ -34,7 +37,7 @@ pub(crate) async fn cancel(
     if b.status == BookingStatus::Cancelled {
         return Err(BookingsError::AlreadyCancelled);
     }
-    let now = Timestamp::now();
+    let now = tx.now();
     store::set_booking_status(
         tx.conn(),
         b.id,
@@ -61,6 +64,11 @@ pub(crate) async fn cancel(
             cancelled_at: now,
         })
         .await?;
+    tx.send(&CancelPayment {
+        reference: b.id,
+        cancelled_at: now,
+    })
+    .await?;
     let detail =
         (state == SagaState::RefundPending).then(|| "money was taken: refund requested".to_owned());
     let step = NewStep {
@@ -89,7 +97,8 @@ async fn note(
         outcome,
         detail,
     };
-    store::add_step(tx.conn(), booking_id, step, Timestamp::now()).await
+    let now = tx.now();
+    store::add_step(tx.conn(), booking_id, step, now).await
 }
 
 fn method_text(m: &payments_api::PaymentMethod) -> String {
@@ -106,19 +115,21 @@ pub(crate) async fn on_captured(
     p: PaymentCaptured,
     event: &Envelope,
 ) -> Result<(), BookingsError> {
-    let Some(saga) = store::saga(tx.conn(), p.booking_id).await? else {
-        tracing::warn!(booking_id = %p.booking_id, "payment captured for an unknown booking");
+    // Payments answers every requester on one stream: a reference that is no booking of ours
+    // is someone else's purchase.
+    let Some(saga) = store::saga(tx.conn(), p.reference).await? else {
         return Ok(());
     };
-    let now = Timestamp::now();
+    let booking_id = p.reference;
+    let now = tx.now();
     match saga.state {
         SagaState::AwaitingPayment => {
-            let Some(row) = store::booking(tx.conn(), p.booking_id).await? else {
+            let Some(row) = store::booking(tx.conn(), booking_id).await? else {
                 return Ok(());
             };
             note(
                 tx,
-                p.booking_id,
+                booking_id,
                 "payment captured",
                 event,
                 "ok",
@@ -127,7 +138,7 @@ pub(crate) async fn on_captured(
             .await?;
             store::set_booking_status(
                 tx.conn(),
-                p.booking_id,
+                booking_id,
                 BookingStatus::Confirmed,
                 None,
                 Some(p.payment_id),
@@ -136,7 +147,7 @@ pub(crate) async fn on_captured(
             .await?;
             store::set_saga(
                 tx.conn(),
-                p.booking_id,
+                booking_id,
                 SagaState::Confirmed,
                 Some(p.payment_id),
                 now,
@@ -144,7 +155,7 @@ pub(crate) async fn on_captured(
             .await?;
             let confirmed = tx
                 .emit(&BookingConfirmed {
-                    booking_id: p.booking_id,
+                    booking_id,
                     user_id: p.user_id,
                     show_id: row.booking.show_id,
                     payment_id: p.payment_id,
@@ -158,12 +169,12 @@ pub(crate) async fn on_captured(
                 outcome: "ok",
                 detail: None,
             };
-            store::add_step(tx.conn(), p.booking_id, step, now).await
+            store::add_step(tx.conn(), booking_id, step, now).await
         }
         SagaState::Cancelled => {
             store::set_saga(
                 tx.conn(),
-                p.booking_id,
+                booking_id,
                 SagaState::RefundPending,
                 Some(p.payment_id),
                 now,
@@ -171,7 +182,7 @@ pub(crate) async fn on_captured(
             .await?;
             note(
                 tx,
-                p.booking_id,
+                booking_id,
                 "payment captured after the booking was cancelled: refund follows",
                 event,
                 "compensating",
@@ -189,12 +200,12 @@ pub(crate) async fn on_declined(
     p: PaymentDeclined,
     event: &Envelope,
 ) -> Result<(), BookingsError> {
-    let Some(saga) = store::saga(tx.conn(), p.booking_id).await? else {
+    let Some(saga) = store::saga(tx.conn(), p.reference).await? else {
         return Ok(());
     };
     note(
         tx,
-        p.booking_id,
+        p.reference,
         "payment declined",
         event,
         "failed",
@@ -204,7 +215,7 @@ pub(crate) async fn on_declined(
     if saga.state != SagaState::AwaitingPayment {
         return Ok(());
     }
-    let Some(row) = store::booking(tx.conn(), p.booking_id).await? else {
+    let Some(row) = store::booking(tx.conn(), p.reference).await? else {
         return Ok(());
     };
     cancel(tx, &row, CancelReason::PaymentDeclined)
@@ -218,17 +229,17 @@ pub(crate) async fn on_refunded(
     p: PaymentRefunded,
     event: &Envelope,
 ) -> Result<(), BookingsError> {
-    let Some(saga) = store::saga(tx.conn(), p.booking_id).await? else {
+    let Some(saga) = store::saga(tx.conn(), p.reference).await? else {
         return Ok(());
     };
     if saga.state == SagaState::Refunded {
         return Ok(());
     }
-    let now = Timestamp::now();
-    store::set_saga(tx.conn(), p.booking_id, SagaState::Refunded, None, now).await?;
+    let now = tx.now();
+    store::set_saga(tx.conn(), p.reference, SagaState::Refunded, None, now).await?;
     note(
         tx,
-        p.booking_id,
+        p.reference,
         "payment refunded",
         event,
         "ok",
@@ -248,12 +259,12 @@ pub(crate) async fn on_voided(
     p: PaymentVoided,
     event: &Envelope,
 ) -> Result<(), BookingsError> {
-    if store::saga(tx.conn(), p.booking_id).await?.is_none() {
+    if store::saga(tx.conn(), p.reference).await?.is_none() {
         return Ok(());
     }
     note(
         tx,
-        p.booking_id,
+        p.reference,
         "pending payment voided: nothing was taken",
         event,
         "ok",
@@ -267,7 +278,7 @@ pub(crate) async fn expire(tx: &mut WriteTx, booking_id: Uuid) -> Result<bool, B
     let Some(saga) = store::saga(tx.conn(), booking_id).await? else {
         return Ok(false);
     };
-    if saga.state != SagaState::AwaitingPayment || saga.deadline_at > Timestamp::now() {
+    if saga.state != SagaState::AwaitingPayment || saga.deadline_at > tx.now() {
         return Ok(false);
     }
     let Some(row) = store::booking(tx.conn(), booking_id).await? else {
@@ -280,7 +291,8 @@ pub(crate) async fn expire(tx: &mut WriteTx, booking_id: Uuid) -> Result<bool, B
         outcome: "failed",
         detail: Some(format!("deadline {}", saga.deadline_at)),
     };
-    store::add_step(tx.conn(), booking_id, step, Timestamp::now()).await?;
+    let now = tx.now();
+    store::add_step(tx.conn(), booking_id, step, now).await?;
     cancel(tx, &row, CancelReason::PaymentTimeout).await?;
     Ok(true)
 }

@@ -4,14 +4,15 @@
 use std::{sync::Arc, time::Duration};
 
 use bookings_api::{
-    Booking, BookingFilter, BookingPage, BookingPlaced, BookingStatus, CancelReason, NewShow,
-    PaymentInstruction, PlaceBooking, Saga, SagaState, Show, ShowCancelled, ShowPatch,
-    ShowScheduled, ShowStatus, ShowUpdated,
+    Booking, BookingFilter, BookingPage, BookingPlaced, BookingStatus, BookingsError, CancelReason,
+    ChangeShow, PlaceBooking, Placed, Saga, SagaState, ScheduleShow, Show, ShowCancelled,
+    ShowFilter, ShowPage, ShowScheduled, ShowStatus, ShowUpdated,
 };
 use kernel::{
-    Bus, DbHealth, DbSettings, EventSource, FieldErrors, IntegrationEvent, Metrics, ModuleDb,
-    OutboxLog, Subscription, SubscriptionConfig, Timestamp, Trace, new_id,
+    ConsistencyToken, Cursor, EventSource, Message, ModuleDb, ModuleHandle, Platform, Subscription,
+    SubscriptionConfig, Trace, new_id, spawn_periodic,
 };
+use payments_api::{PaymentSource, RequestPayment};
 use sha2::{Digest, Sha256};
 use sqlx::migrate::Migrator;
 use tokio::task::JoinHandle;
@@ -20,13 +21,15 @@ use users_api::{Actor, UserDirectory};
 use uuid::Uuid;
 
 use crate::{
-    BookingsError, domain,
     handlers::{PaymentsHandler, UsersHandler},
     saga,
     store::{self, BookingRow, NewStep},
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../schemas/bookings");
+
+/// How often the timekeeper looks for unpaid bookings past their deadline.
+const TIMEKEEPER_TICK: Duration = Duration::from_millis(200);
 
 /// How the bookings module behaves.
 #[derive(Clone, Debug)]
@@ -51,52 +54,15 @@ pub struct Bookings {
     config: BookingsConfig,
 }
 
-/// The result of placing a booking.
-#[derive(Clone, Debug)]
-pub struct Placed {
-    /// The booking.
-    pub booking: Booking,
-    /// False when an earlier request with the same `Idempotency-Key` created it.
-    pub created: bool,
-    /// Position of its `BookingPlaced` in the bookings stream (read-your-writes token).
-    pub seq: Option<i64>,
-}
-
-/// A page of shows, soonest first.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ShowPage {
-    /// The shows.
-    pub items: Vec<Show>,
-    /// Pass back as `cursor` for the next page.
-    pub next_cursor: Option<String>,
-}
-
-fn cursor_encode(t: Timestamp, id: Uuid) -> String {
-    format!("{}_{}", t.as_micros(), id.simple())
-}
-
-fn cursor_decode(text: &str, errors: &mut FieldErrors) -> Option<(Timestamp, Uuid)> {
-    let parsed = text.split_once('_').and_then(|(t, id)| {
-        Some((
-            Timestamp::from_micros(t.parse().ok()?),
-            Uuid::parse_str(id).ok()?,
-        ))
-    });
-    if parsed.is_none() {
-        errors.add("cursor", "is not a cursor returned by this list");
-    }
-    parsed
-}
-
-fn fingerprint(show_id: Uuid, seats: i64, payment: &PaymentInstruction) -> Vec<u8> {
+fn fingerprint(show_id: Uuid, seats: i64, payment: &PaymentSource) -> Vec<u8> {
     let mut h = Sha256::new();
     h.update(show_id.as_bytes());
     h.update(seats.to_le_bytes());
     match payment {
-        PaymentInstruction::Wallet => h.update(b"wallet"),
+        PaymentSource::Wallet => h.update(b"wallet"),
         // Brand and last four only: a hash of a whole card number could be brute-forced.
-        PaymentInstruction::Card { brand, last4, .. } => {
-            h.update(format!("card:{brand}:{last4}").as_bytes())
+        PaymentSource::Card(card) => {
+            h.update(format!("card:{}:{}", card.brand, card.last4).as_bytes())
         }
     }
     h.finalize().to_vec()
@@ -105,34 +71,17 @@ fn fingerprint(show_id: Uuid, seats: i64, payment: &PaymentInstruction) -> Vec<u
 impl Bookings {
     /// Opens (and migrates) `bookings.db`; `users` is the user directory it checks customers with.
     pub async fn open(
-        settings: &DbSettings,
-        bus: &Bus,
-        metrics: &Metrics,
+        platform: &Platform,
         users: Arc<dyn UserDirectory>,
         config: BookingsConfig,
     ) -> Result<Bookings, BookingsError> {
-        let db = ModuleDb::open(bookings_api::STREAM, &MIGRATOR, settings, bus, metrics).await?;
+        let db = ModuleDb::open(bookings_api::STREAM, &MIGRATOR, platform).await?;
         Ok(Bookings { db, users, config })
     }
 
-    /// The module's event stream.
-    pub fn event_log(&self) -> Arc<dyn EventSource> {
-        Arc::new(OutboxLog::new(self.db.clone()))
-    }
-
-    /// Database status and schema version.
-    pub async fn health(&self) -> DbHealth {
-        self.db.health().await
-    }
-
-    /// Takes the module offline for a while, or back online (`None`).
-    pub fn set_offline_for(&self, duration: Option<Duration>) {
-        self.db.set_offline_for(duration);
-    }
-
-    /// Closes the database.
-    pub async fn close(&self) {
-        self.db.close().await;
+    /// The module as a whole: its event log, health, availability, close.
+    pub fn handle(&self) -> ModuleHandle {
+        self.db.handle()
     }
 
     /// The subscriptions: email copies from `users`, the saga from `payments`.
@@ -148,31 +97,25 @@ impl Bookings {
         ]
     }
 
-    /// Cancels unpaid bookings as their deadlines pass, until `shutdown`.
+    /// Cancels unpaid bookings as their deadlines pass (on the module's clock), until `shutdown`.
     pub fn spawn_timekeeper(&self, shutdown: CancellationToken) -> JoinHandle<()> {
         let this = self.clone();
-        tokio::spawn(async move {
-            loop {
-                match this.expire_due().await {
-                    Ok(n) if n > 0 => {
-                        tracing::info!(cancelled = n, "unpaid bookings cancelled at their deadline")
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "expiring unpaid bookings failed; will retry")
-                    }
-                }
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                }
-            }
-        })
+        spawn_periodic(
+            "unpaid bookings cancelled at their deadline",
+            TIMEKEEPER_TICK,
+            self.db.clock().clone(),
+            shutdown,
+            move || {
+                let this = this.clone();
+                async move { this.expire_due().await }
+            },
+        )
     }
 
     /// Cancels every booking whose payment deadline has passed; returns how many.
     pub async fn expire_due(&self) -> Result<usize, BookingsError> {
-        let due = store::due_sagas(self.db.reader()?, Timestamp::now(), 200).await?;
+        let now = self.db.clock().now();
+        let due = store::due_sagas(self.db.reader()?, now, 200).await?;
         let mut cancelled = 0;
         for booking_id in due {
             let Some(row) = store::booking(self.db.reader()?, booking_id).await? else {
@@ -198,44 +141,23 @@ impl Bookings {
         &self,
         trace: Trace,
         actor: &Actor,
-        input: NewShow,
+        input: ScheduleShow,
     ) -> Result<Show, BookingsError> {
         if !actor.is_admin() {
             return Err(BookingsError::Forbidden);
         }
-        let now = Timestamp::now();
-        let mut e = FieldErrors::new();
-        let (title, venue) = (
-            domain::title(&input.title, &mut e),
-            domain::venue(&input.venue, &mut e),
-        );
-        let starts_at = domain::starts_at(&input.starts_at, now, &mut e);
-        let (capacity, price) = (
-            domain::capacity(input.capacity, &mut e),
-            domain::price(input.price_cents, &mut e),
-        );
-        let currency = domain::currency(&input.currency, &mut e);
-        let (
-            Some(title),
-            Some(venue),
-            Some(starts_at),
-            Some(capacity),
-            Some(price_cents),
-            Some(currency),
-        ) = (title, venue, starts_at, capacity, price, currency)
-        else {
-            return Err(BookingsError::Validation(e));
-        };
+        let now = self.db.clock().now();
+        let capacity = input.capacity.get();
         let show = Show {
             id: new_id(),
-            title,
-            venue,
-            starts_at,
+            title: input.title.into_string(),
+            venue: input.venue.into_string(),
+            starts_at: input.starts_at,
             capacity,
             seats_taken: 0,
             seats_available: capacity,
-            price_cents,
-            currency,
+            price_cents: input.price.cents(),
+            currency: input.currency.as_str().to_owned(),
             status: ShowStatus::Scheduled,
             created_at: now,
             updated_at: now,
@@ -246,9 +168,9 @@ impl Bookings {
             show_id: show.id,
             title: show.title.clone(),
             venue: show.venue.clone(),
-            starts_at,
+            starts_at: show.starts_at,
             capacity,
-            price_cents,
+            price_cents: show.price_cents,
             currency: show.currency.clone(),
         })
         .await?;
@@ -264,22 +186,12 @@ impl Bookings {
         trace: Trace,
         actor: &Actor,
         id: Uuid,
-        patch: ShowPatch,
+        change: ChangeShow,
     ) -> Result<Show, BookingsError> {
         if !actor.is_admin() {
             return Err(BookingsError::Forbidden);
         }
-        let now = Timestamp::now();
-        let mut e = FieldErrors::new();
-        let title = patch.title.as_deref().map(|t| domain::title(t, &mut e));
-        let venue = patch.venue.as_deref().map(|v| domain::venue(v, &mut e));
-        let starts_at = patch
-            .starts_at
-            .as_deref()
-            .map(|s| domain::starts_at(s, now, &mut e));
-        let capacity = patch.capacity.map(|c| domain::capacity(Some(c), &mut e));
-        let price = patch.price_cents.map(|p| domain::price(Some(p), &mut e));
-        e.into_result().map_err(BookingsError::Validation)?;
+        let now = self.db.clock().now();
 
         let mut tx = self.db.write(trace).await?;
         let mut show = store::show(tx.conn(), id)
@@ -288,25 +200,25 @@ impl Bookings {
         if show.status == ShowStatus::Cancelled {
             return Err(BookingsError::ShowCancelled);
         }
-        if let Some(Some(t)) = title {
-            show.title = t;
+        if let Some(t) = change.title {
+            show.title = t.into_string();
         }
-        if let Some(Some(v)) = venue {
-            show.venue = v;
+        if let Some(v) = change.venue {
+            show.venue = v.into_string();
         }
-        if let Some(Some(s)) = starts_at {
+        if let Some(s) = change.starts_at {
             show.starts_at = s;
         }
-        if let Some(Some(c)) = capacity {
-            if c < show.seats_taken {
+        if let Some(c) = change.capacity {
+            if c.get() < show.seats_taken {
                 return Err(BookingsError::CapacityBelowTaken {
                     taken: show.seats_taken,
                 });
             }
-            show.capacity = c;
+            show.capacity = c.get();
         }
-        if let Some(Some(p)) = price {
-            show.price_cents = p;
+        if let Some(p) = change.price {
+            show.price_cents = p.cents();
         }
         show.updated_at = now;
         show.seats_available = show.capacity - show.seats_taken;
@@ -347,7 +259,7 @@ impl Bookings {
         for row in &bookings {
             saga::cancel(&mut tx, row, CancelReason::ShowCancelled).await?;
         }
-        let now = Timestamp::now();
+        let now = tx.now();
         show = store::show(tx.conn(), id)
             .await?
             .ok_or(BookingsError::ShowNotFound)?;
@@ -382,23 +294,10 @@ impl Bookings {
     }
 
     /// Shows soonest first: upcoming ones on sale, or all of them (past, cancelled) with `all`.
-    pub async fn shows(
-        &self,
-        all: bool,
-        limit: u32,
-        cursor: Option<&str>,
-    ) -> Result<ShowPage, BookingsError> {
-        let mut e = FieldErrors::new();
-        if !(1..=200).contains(&limit) {
-            e.add("limit", "must be between 1 and 200");
-        }
-        let after = cursor.and_then(|c| cursor_decode(c, &mut e));
-        e.into_result().map_err(BookingsError::Validation)?;
-        let items =
-            store::list_shows(self.db.reader()?, all, Timestamp::now(), after, limit).await?;
-        let next_cursor = (items.len() == limit as usize)
-            .then(|| items.last().map(|s| cursor_encode(s.starts_at, s.id)))
-            .flatten();
+    pub async fn shows(&self, filter: ShowFilter) -> Result<ShowPage, BookingsError> {
+        let now = self.db.clock().now();
+        let items = store::list_shows(self.db.reader()?, &filter, now).await?;
+        let next_cursor = Cursor::after_page(&items, filter.limit, |s| (s.starts_at, s.id));
         Ok(ShowPage { items, next_cursor })
     }
 
@@ -412,19 +311,15 @@ impl Bookings {
         actor: &Actor,
         request: PlaceBooking,
     ) -> Result<Placed, BookingsError> {
-        let mut e = FieldErrors::new();
-        let show_id = domain::show_id(&request.show_id, &mut e);
-        let seats = domain::seats(request.seats, &mut e);
-        let key = request
-            .idempotency_key
-            .as_deref()
-            .map(|k| domain::idempotency_key(k, &mut e));
-        let (Some(show_id), Some(seats)) = (show_id, seats) else {
-            return Err(BookingsError::Validation(e));
-        };
-        e.into_result().map_err(BookingsError::Validation)?;
-        let key = key.flatten();
-        let fingerprint = fingerprint(show_id, seats, &request.payment);
+        let PlaceBooking {
+            show_id,
+            seats,
+            payment,
+            idempotency_key,
+        } = request;
+        let seats = seats.get();
+        let key = idempotency_key.map(|k| k.as_str().to_owned());
+        let fingerprint = fingerprint(show_id, seats, &payment);
 
         // A retried request is answered before anything else is asked of anyone.
         if let Some(k) = &key
@@ -443,8 +338,8 @@ impl Bookings {
             .filter(|u| u.active)
             .ok_or(BookingsError::AccountInactive)?;
 
-        let now = Timestamp::now();
         let mut tx = self.db.write(trace).await?;
+        let now = tx.now();
         if let Some(k) = &key
             && let Some(existing) = store::booking_by_key(tx.conn(), actor.user_id, k).await?
         {
@@ -471,11 +366,9 @@ impl Bookings {
             _ => (user.email.clone(), user.email_version),
         };
         let deadline_at = now.plus(self.config.payment_timeout);
-        let (card_brand, card_last4) = match &request.payment {
-            PaymentInstruction::Wallet => (None, None),
-            PaymentInstruction::Card { brand, last4, .. } => {
-                (Some(brand.clone()), Some(last4.clone()))
-            }
+        let (card_brand, card_last4) = match &payment {
+            PaymentSource::Wallet => (None, None),
+            PaymentSource::Card(card) => (Some(card.brand.clone()), Some(card.last4.clone())),
         };
         let booking = Booking {
             id: new_id(),
@@ -487,11 +380,7 @@ impl Bookings {
             currency: show.currency.clone(),
             status: BookingStatus::Pending,
             cancel_reason: None,
-            payment_method: if card_brand.is_some() {
-                "card".into()
-            } else {
-                "wallet".into()
-            },
+            payment_method: payment.kind().into(),
             card_brand,
             card_last4,
             created_at: now,
@@ -506,11 +395,21 @@ impl Bookings {
                 seats,
                 amount_cents: booking.amount_cents,
                 currency: booking.currency.clone(),
-                payment: request.payment,
+                payment: payment.clone(),
                 deadline_at,
                 placed_at: now,
             })
             .await?;
+        // The saga's first command, in payments' own vocabulary; the booking is its reference.
+        tx.send(&RequestPayment {
+            reference: booking.id,
+            user_id: user.id,
+            amount_cents: booking.amount_cents,
+            currency: booking.currency.clone(),
+            source: payment,
+            deadline_at,
+        })
+        .await?;
         let row = BookingRow {
             booking: booking.clone(),
             user_email_version: email_version,
@@ -539,7 +438,7 @@ impl Bookings {
         Ok(Placed {
             booking,
             created: true,
-            seq: Some(placed.seq),
+            token: Some(ConsistencyToken::new(bookings_api::STREAM, placed.seq)),
         })
     }
 
@@ -548,7 +447,7 @@ impl Bookings {
             Ok(Placed {
                 booking: existing.booking,
                 created: false,
-                seq: None,
+                token: None,
             })
         } else {
             Err(BookingsError::IdempotencyMismatch)
@@ -569,28 +468,12 @@ impl Bookings {
         actor: &Actor,
         mut filter: BookingFilter,
     ) -> Result<BookingPage, BookingsError> {
-        let mut e = FieldErrors::new();
-        if !(1..=200).contains(&filter.limit) {
-            e.add("limit", "must be between 1 and 200");
-        }
-        if let (Some(from), Some(to)) = (filter.from, filter.to)
-            && from >= to
-        {
-            e.add("to", "must be after from");
-        }
-        let before = filter
-            .cursor
-            .as_deref()
-            .and_then(|c| cursor_decode(c, &mut e));
-        e.into_result().map_err(BookingsError::Validation)?;
         if !actor.is_admin() {
             filter.user_id = Some(actor.user_id);
         }
-        let rows = store::list_bookings(self.db.reader()?, &filter, before).await?;
+        let rows = store::list_bookings(self.db.reader()?, &filter).await?;
         let items: Vec<Booking> = rows.into_iter().map(|r| r.booking).collect();
-        let next_cursor = (items.len() == filter.limit as usize)
-            .then(|| items.last().map(|b| cursor_encode(b.created_at, b.id)))
-            .flatten();
+        let next_cursor = Cursor::after_page(&items, filter.limit, |b| (b.created_at, b.id));
         Ok(BookingPage { items, next_cursor })
     }
 
@@ -612,7 +495,7 @@ impl Bookings {
             let show = store::show(tx.conn(), row.booking.show_id)
                 .await?
                 .ok_or(BookingsError::ShowNotFound)?;
-            if show.starts_at <= Timestamp::now() {
+            if show.starts_at <= tx.now() {
                 return Err(BookingsError::ShowStarted);
             }
         }

@@ -2,13 +2,17 @@
 //! only code that names its tables.
 
 use bookings_api::{
-    Booking, BookingFilter, BookingStatus, CancelReason, SagaState, SagaStep, Show, ShowStatus,
+    Booking, BookingFilter, BookingStatus, BookingsError, CancelReason, SagaState, SagaStep, Show,
+    ShowFilter, ShowStatus,
 };
 use kernel::Timestamp;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, sqlite::SqliteRow};
 use uuid::Uuid;
 
-use crate::BookingsError;
+/// A driver error as the module's error.
+pub(crate) fn storage(e: sqlx::Error) -> BookingsError {
+    BookingsError::Storage(kernel::Error::db(bookings_api::STREAM)(e))
+}
 
 type Result<T> = std::result::Result<T, BookingsError>;
 
@@ -43,7 +47,7 @@ fn show_from_row(row: &SqliteRow) -> Result<Show> {
             updated_at: row.try_get("updated_at")?,
         })
     };
-    read().map_err(BookingsError::storage)
+    read().map_err(storage)
 }
 
 pub(crate) async fn insert_show(exec: impl SqliteExecutor<'_>, s: &Show) -> Result<()> {
@@ -62,7 +66,7 @@ pub(crate) async fn insert_show(exec: impl SqliteExecutor<'_>, s: &Show) -> Resu
     .bind(s.updated_at)
     .execute(exec)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
@@ -71,7 +75,7 @@ pub(crate) async fn show(exec: impl SqliteExecutor<'_>, id: Uuid) -> Result<Opti
         .bind(id)
         .fetch_optional(exec)
         .await
-        .map_err(BookingsError::storage)?;
+        .map_err(storage)?;
     row.as_ref().map(show_from_row).transpose()
 }
 
@@ -87,42 +91,32 @@ pub(crate) async fn shows_by_ids(exec: impl SqliteExecutor<'_>, ids: &[Uuid]) ->
         list.push_bind(*id);
     }
     sql.push(")");
-    let rows = sql
-        .build()
-        .fetch_all(exec)
-        .await
-        .map_err(BookingsError::storage)?;
+    let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
     rows.iter().map(show_from_row).collect()
 }
 
 /// Shows by start time; only upcoming scheduled ones unless `all`.
 pub(crate) async fn list_shows(
     exec: impl SqliteExecutor<'_>,
-    all: bool,
+    filter: &ShowFilter,
     now: Timestamp,
-    after: Option<(Timestamp, Uuid)>,
-    limit: u32,
 ) -> Result<Vec<Show>> {
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(SHOW_COLUMNS);
     sql.push(" WHERE 1 = 1");
-    if !all {
+    if !filter.all {
         sql.push(" AND status = 'scheduled' AND starts_at > ")
             .push_bind(now);
     }
-    if let Some((t, id)) = after {
+    if let Some(c) = filter.cursor {
         sql.push(" AND (starts_at, id) > (")
-            .push_bind(t)
+            .push_bind(c.at)
             .push(", ")
-            .push_bind(id)
+            .push_bind(c.id)
             .push(")");
     }
     sql.push(" ORDER BY starts_at, id LIMIT ")
-        .push_bind(i64::from(limit));
-    let rows = sql
-        .build()
-        .fetch_all(exec)
-        .await
-        .map_err(BookingsError::storage)?;
+        .push_bind(i64::from(filter.limit.get()));
+    let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
     rows.iter().map(show_from_row).collect()
 }
 
@@ -143,7 +137,7 @@ pub(crate) async fn update_show(exec: impl SqliteExecutor<'_>, s: &Show) -> Resu
     .bind(s.id)
     .execute(exec)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
@@ -168,7 +162,7 @@ pub(crate) async fn reserve_seats(
     .bind(seats)
     .fetch_optional(exec)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     row.as_ref().map(show_from_row).transpose()
 }
 
@@ -184,7 +178,7 @@ pub(crate) async fn release_seats(
         .bind(show_id)
         .execute(exec)
         .await
-        .map_err(BookingsError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -233,7 +227,7 @@ fn booking_from_row(row: &SqliteRow) -> Result<BookingRow> {
             placed_event_id: row.try_get("placed_event_id")?,
         })
     };
-    read().map_err(BookingsError::storage)
+    read().map_err(storage)
 }
 
 pub(crate) async fn insert_booking(exec: impl SqliteExecutor<'_>, r: &BookingRow) -> Result<()> {
@@ -265,7 +259,7 @@ pub(crate) async fn insert_booking(exec: impl SqliteExecutor<'_>, r: &BookingRow
     .bind(b.updated_at)
     .execute(exec)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
@@ -276,7 +270,7 @@ pub(crate) async fn booking(exec: impl SqliteExecutor<'_>, id: Uuid) -> Result<O
     .bind(id)
     .fetch_optional(exec)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     row.as_ref().map(booking_from_row).transpose()
 }
 
@@ -292,7 +286,7 @@ pub(crate) async fn booking_by_key(
     .bind(key)
     .fetch_optional(exec)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     row.as_ref().map(booking_from_row).transpose()
 }
 
@@ -300,7 +294,6 @@ pub(crate) async fn booking_by_key(
 pub(crate) async fn list_bookings(
     exec: impl SqliteExecutor<'_>,
     filter: &BookingFilter,
-    before: Option<(Timestamp, Uuid)>,
 ) -> Result<Vec<BookingRow>> {
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(BOOKING_COLUMNS);
     sql.push(" WHERE 1 = 1");
@@ -319,20 +312,16 @@ pub(crate) async fn list_bookings(
     if let Some(to) = filter.to {
         sql.push(" AND created_at < ").push_bind(to);
     }
-    if let Some((t, id)) = before {
+    if let Some(c) = filter.cursor {
         sql.push(" AND (created_at, id) < (")
-            .push_bind(t)
+            .push_bind(c.at)
             .push(", ")
-            .push_bind(id)
+            .push_bind(c.id)
             .push(")");
     }
     sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .push_bind(i64::from(filter.limit));
-    let rows = sql
-        .build()
-        .fetch_all(exec)
-        .await
-        .map_err(BookingsError::storage)?;
+        .push_bind(i64::from(filter.limit.get()));
+    let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
     rows.iter().map(booking_from_row).collect()
 }
 
@@ -347,7 +336,7 @@ pub(crate) async fn active_bookings_of_show(
     .bind(show_id)
     .fetch_all(exec)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     rows.iter().map(booking_from_row).collect()
 }
 
@@ -370,7 +359,7 @@ pub(crate) async fn set_booking_status(
     .bind(id)
     .execute(exec)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
@@ -382,7 +371,7 @@ pub(crate) async fn status_counts(
         sqlx::query_as("SELECT status, COUNT(*), COALESCE(SUM(seats), 0), COALESCE(SUM(amount_cents), 0) FROM bookings GROUP BY status")
             .fetch_all(exec)
             .await
-            .map_err(BookingsError::storage)?;
+            .map_err(storage)?;
     Ok(rows
         .into_iter()
         .filter_map(|(s, n, seats, amount)| BookingStatus::parse(&s).map(|s| (s, n, seats, amount)))
@@ -398,7 +387,7 @@ pub(crate) async fn email_copy(
         .bind(user_id)
         .fetch_optional(exec)
         .await
-        .map_err(BookingsError::storage)
+        .map_err(storage)
 }
 
 /// Records a user's new email and refreshes every booking holding an older copy.
@@ -418,7 +407,7 @@ pub(crate) async fn refresh_email(
     .bind(version)
     .execute(&mut *conn)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     let done = sqlx::query("UPDATE bookings SET user_email = ?, user_email_version = ? WHERE user_id = ? AND user_email_version < ?")
         .bind(email)
         .bind(version)
@@ -426,7 +415,7 @@ pub(crate) async fn refresh_email(
         .bind(version)
         .execute(&mut *conn)
         .await
-        .map_err(BookingsError::storage)?;
+        .map_err(storage)?;
     Ok(done.rows_affected())
 }
 
@@ -450,7 +439,7 @@ pub(crate) async fn insert_saga(
         .bind(now)
         .execute(exec)
         .await
-        .map_err(BookingsError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -463,7 +452,7 @@ pub(crate) async fn saga(
             .bind(booking_id)
             .fetch_optional(exec)
             .await
-            .map_err(BookingsError::storage)?;
+            .map_err(storage)?;
     Ok(row.map(|(state, deadline_at, payment_id)| SagaRow {
         state: SagaState::parse(&state).unwrap_or(SagaState::AwaitingPayment),
         deadline_at,
@@ -485,7 +474,7 @@ pub(crate) async fn set_saga(
         .bind(booking_id)
         .execute(exec)
         .await
-        .map_err(BookingsError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -518,7 +507,7 @@ pub(crate) async fn add_step(
     .bind(step.detail)
     .execute(conn)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
@@ -532,7 +521,7 @@ pub(crate) async fn steps(
     .bind(booking_id)
     .fetch_all(exec)
     .await
-    .map_err(BookingsError::storage)?;
+    .map_err(storage)?;
     rows.iter()
         .map(|r| {
             let read = || -> std::result::Result<SagaStep, sqlx::Error> {
@@ -546,7 +535,7 @@ pub(crate) async fn steps(
                     detail: r.try_get("detail")?,
                 })
             };
-            read().map_err(BookingsError::storage)
+            read().map_err(storage)
         })
         .collect()
 }
@@ -562,7 +551,7 @@ pub(crate) async fn due_sagas(
         .bind(limit)
         .fetch_all(exec)
         .await
-        .map_err(BookingsError::storage)
+        .map_err(storage)
 }
 
 /// Counts of sagas by state.
@@ -571,7 +560,7 @@ pub(crate) async fn saga_counts(exec: impl SqliteExecutor<'_>) -> Result<Vec<(Sa
         sqlx::query_as("SELECT state, COUNT(*) FROM sagas GROUP BY state")
             .fetch_all(exec)
             .await
-            .map_err(BookingsError::storage)?;
+            .map_err(storage)?;
     Ok(rows
         .into_iter()
         .filter_map(|(s, n)| SagaState::parse(&s).map(|s| (s, n)))

@@ -1,6 +1,7 @@
 //! The bookings module through its public face, on a fresh data folder per test. The users and
 //! payments modules are played by stand-ins: a `UserDirectory` in memory, and a real kernel outbox
-//! publishing the payments module's events.
+//! publishing the payments module's events. The module's clock is an adjustable one, so a
+//! deadline passes when a test says so.
 
 use std::{
     collections::HashMap,
@@ -9,16 +10,19 @@ use std::{
 };
 
 use async_trait::async_trait;
-use bookings::{Bookings, BookingsConfig, BookingsError};
+use bookings::{Bookings, BookingsConfig};
 use bookings_api::{
-    BookingCancelled, BookingPlaced, BookingStatus, CancelReason, NewShow, PaymentInstruction,
-    PlaceBooking, SagaState,
+    BookingCancelled, BookingDraft, BookingPlaced, BookingStatus, BookingsError, CancelReason,
+    NewShow, PlaceBooking, Placed, SagaState, ScheduleShow,
 };
 use kernel::{
-    Bus, DbSettings, Envelope, IntegrationEvent, Metrics, ModuleDb, OutboxLog, Subscription,
-    SubscriptionConfig, Timestamp, Trace,
+    Clock, ClockControl, DbSettings, Envelope, IntegrationEvent, Message, ModuleDb, OutboxLog,
+    Platform, Subscription, SubscriptionConfig, Timestamp, Trace,
 };
-use payments_api::{PaymentCaptured, PaymentDeclined, PaymentMethod, PaymentRefunded};
+use payments_api::{
+    CancelPayment, PaymentCaptured, PaymentDeclined, PaymentMethod, PaymentRefunded, PaymentSource,
+    RequestPayment,
+};
 use sqlx::migrate::Migrator;
 use users_api::{Actor, DirectoryError, Role, User, UserDirectory, UserEmailChanged};
 use uuid::Uuid;
@@ -43,6 +47,8 @@ impl UserDirectory for Directory {
 
 struct World {
     _dir: tempfile::TempDir,
+    clock: ClockControl,
+    now: Clock,
     bookings: Bookings,
     directory: Arc<Directory>,
     payments: ModuleDb,
@@ -67,13 +73,11 @@ fn user(email: &str, role: Role) -> User {
 impl World {
     async fn new(timeout: Duration) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let settings = DbSettings::new(dir.path());
-        let (bus, metrics) = (Bus::new(1024), Metrics::new());
+        let (clock, control) = Clock::adjustable();
+        let platform = Platform::new(DbSettings::new(dir.path()), 1024).with_clock(clock.clone());
         let directory = Arc::new(Directory::default());
         let bookings = Bookings::open(
-            &settings,
-            &bus,
-            &metrics,
+            &platform,
             directory.clone(),
             BookingsConfig {
                 payment_timeout: timeout,
@@ -81,12 +85,10 @@ impl World {
         )
         .await
         .unwrap();
-        let payments = ModuleDb::open("payments", &STAND_IN, &settings, &bus, &metrics)
+        let payments = ModuleDb::open("payments", &STAND_IN, &platform)
             .await
             .unwrap();
-        let users = ModuleDb::open("users", &STAND_IN, &settings, &bus, &metrics)
-            .await
-            .unwrap();
+        let users = ModuleDb::open("users", &STAND_IN, &platform).await.unwrap();
         let subscriptions = bookings.subscriptions(
             Arc::new(OutboxLog::new(users.clone())),
             Arc::new(OutboxLog::new(payments.clone())),
@@ -94,6 +96,8 @@ impl World {
         );
         World {
             _dir: dir,
+            clock: control,
+            now: clock,
             bookings,
             directory,
             payments,
@@ -107,6 +111,10 @@ impl World {
         Actor::of(u)
     }
 
+    fn schedule(&self, input: NewShow) -> Result<ScheduleShow, kernel::FieldErrors> {
+        ScheduleShow::try_from((input, self.now.now()))
+    }
+
     async fn show(&self, admin: &Actor, capacity: i64) -> bookings_api::Show {
         let input = NewShow {
             title: "Hamlet".into(),
@@ -117,7 +125,7 @@ impl World {
             currency: "EUR".into(),
         };
         self.bookings
-            .create_show(Trace::new_root(), admin, input)
+            .create_show(Trace::new_root(), admin, self.schedule(input).unwrap())
             .await
             .unwrap()
     }
@@ -127,14 +135,10 @@ impl World {
         actor: &Actor,
         show_id: Uuid,
         seats: i64,
-    ) -> Result<bookings::Placed, BookingsError> {
-        let request = PlaceBooking {
-            show_id: show_id.to_string(),
-            seats,
-            payment: PaymentInstruction::Wallet,
-            idempotency_key: None,
-        };
-        self.bookings.place(Trace::new_root(), actor, request).await
+    ) -> Result<Placed, BookingsError> {
+        self.bookings
+            .place(Trace::new_root(), actor, booking(show_id, seats, None))
+            .await
     }
 
     async fn publish<E: IntegrationEvent>(db: &ModuleDb, event: &E) {
@@ -151,14 +155,30 @@ impl World {
     }
 
     async fn bookings_events(&self) -> Vec<Arc<Envelope>> {
-        self.bookings.event_log().read(0, 1000).await.unwrap()
+        self.bookings
+            .handle()
+            .event_log()
+            .read(0, 1000)
+            .await
+            .unwrap()
     }
+}
+
+/// A valid wallet booking of `seats` seats.
+fn booking(show_id: Uuid, seats: i64, key: Option<&str>) -> PlaceBooking {
+    PlaceBooking::try_from(BookingDraft {
+        show_id: show_id.to_string(),
+        seats: Some(seats),
+        payment: Some(Ok(PaymentSource::Wallet)),
+        idempotency_key: key.map(str::to_owned),
+    })
+    .unwrap()
 }
 
 fn captured(b: &bookings_api::Booking) -> PaymentCaptured {
     PaymentCaptured {
         payment_id: kernel::new_id(),
-        booking_id: b.id,
+        reference: b.id,
         user_id: b.user_id,
         amount_cents: b.amount_cents,
         currency: b.currency.clone(),
@@ -167,7 +187,7 @@ fn captured(b: &bookings_api::Booking) -> PaymentCaptured {
             brand: None,
             last4: None,
         },
-        captured_at: Timestamp::now(),
+        captured_at: Timestamp::from_micros(1),
     }
 }
 
@@ -175,13 +195,20 @@ fn captured(b: &bookings_api::Booking) -> PaymentCaptured {
 async fn only_admins_schedule_shows_and_bad_show_input_names_every_field() {
     let w = World::new(Duration::from_secs(30)).await;
     let customer = w.add_user(&user("c@example.com", Role::Customer));
+    let valid = NewShow {
+        title: "Hamlet".into(),
+        venue: "Globe".into(),
+        starts_at: "2099-01-01T20:00:00Z".into(),
+        capacity: Some(10),
+        price_cents: Some(100),
+        currency: "EUR".into(),
+    };
     let err = w
         .bookings
-        .create_show(Trace::new_root(), &customer, NewShow::default())
+        .create_show(Trace::new_root(), &customer, w.schedule(valid).unwrap())
         .await
         .unwrap_err();
     assert!(matches!(err, BookingsError::Forbidden), "{err:?}");
-    let admin = w.add_user(&user("a@example.com", Role::Admin));
     let bad = NewShow {
         title: "".into(),
         venue: "x".repeat(200),
@@ -190,14 +217,7 @@ async fn only_admins_schedule_shows_and_bad_show_input_names_every_field() {
         price_cents: Some(-5),
         currency: "euro".into(),
     };
-    let BookingsError::Validation(fields) = w
-        .bookings
-        .create_show(Trace::new_root(), &admin, bad)
-        .await
-        .unwrap_err()
-    else {
-        panic!()
-    };
+    let fields = w.schedule(bad).unwrap_err();
     let named: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(
         named,
@@ -213,7 +233,7 @@ async fn only_admins_schedule_shows_and_bad_show_input_names_every_field() {
 }
 
 #[tokio::test]
-async fn placing_a_booking_holds_seats_copies_the_email_and_requests_payment_in_one_event() {
+async fn placing_a_booking_holds_seats_copies_the_email_and_requests_payment_in_one_transaction() {
     let w = World::new(Duration::from_secs(30)).await;
     let admin = w.add_user(&user("a@example.com", Role::Admin));
     let ada = user("ada@example.com", Role::Customer);
@@ -230,10 +250,26 @@ async fn placing_a_booking_holds_seats_copies_the_email_and_requests_payment_in_
     assert_eq!(w.bookings.show(show.id).await.unwrap().seats_available, 7);
 
     let events = w.bookings_events().await;
-    let request: BookingPlaced = events.last().unwrap().decode().unwrap();
+    let [.., placed_event, request_event] = events.as_slice() else {
+        panic!("too few events: {events:?}");
+    };
+    let placed_event: BookingPlaced = placed_event.decode().unwrap();
     assert_eq!(
-        (request.booking_id, request.amount_cents, request.payment),
-        (b.id, 7_500, PaymentInstruction::Wallet)
+        (placed_event.booking_id, placed_event.amount_cents),
+        (b.id, 7_500)
+    );
+    // The payment is asked for in payments' own words, in the same transaction (the next
+    // sequence number, the same cause).
+    assert_eq!(request_event.event_type, RequestPayment::TYPE);
+    assert_eq!(request_event.seq, events[events.len() - 2].seq + 1);
+    assert_eq!(
+        request_event.causation_id,
+        events[events.len() - 2].causation_id
+    );
+    let request: RequestPayment = request_event.decode().unwrap();
+    assert_eq!(
+        (request.reference, request.amount_cents, request.source),
+        (b.id, 7_500, PaymentSource::Wallet)
     );
     let saga = w.bookings.saga(&actor, b.id).await.unwrap();
     assert_eq!(saga.state, SagaState::AwaitingPayment);
@@ -272,12 +308,7 @@ async fn the_same_idempotency_key_returns_the_same_booking_and_refuses_a_differe
     let admin = w.add_user(&user("a@example.com", Role::Admin));
     let actor = w.add_user(&user("c@example.com", Role::Customer));
     let show = w.show(&admin, 10).await;
-    let request = |seats| PlaceBooking {
-        show_id: show.id.to_string(),
-        seats,
-        payment: PaymentInstruction::Wallet,
-        idempotency_key: Some("order-1".into()),
-    };
+    let request = |seats| booking(show.id, seats, Some("order-1"));
     let first = w
         .bookings
         .place(Trace::new_root(), &actor, request(2))
@@ -349,7 +380,7 @@ async fn a_captured_payment_confirms_and_a_declined_one_cancels_and_releases_the
         &w.payments,
         &PaymentDeclined {
             payment_id: kernel::new_id(),
-            booking_id: refused.id,
+            reference: refused.id,
             user_id: refused.user_id,
             reason: "insufficient_funds".into(),
             method: PaymentMethod {
@@ -357,7 +388,7 @@ async fn a_captured_payment_confirms_and_a_declined_one_cancels_and_releases_the
                 brand: None,
                 last4: None,
             },
-            declined_at: Timestamp::now(),
+            declined_at: w.now.now(),
         },
     )
     .await;
@@ -383,7 +414,11 @@ async fn a_captured_payment_confirms_and_a_declined_one_cancels_and_releases_the
         .map(|e| e.event_type.clone())
         .collect();
     assert!(
-        types.ends_with(&["BookingConfirmed".into(), "BookingCancelled".into()]),
+        types.ends_with(&[
+            "BookingConfirmed".into(),
+            "BookingCancelled".into(),
+            CancelPayment::TYPE.into()
+        ]),
         "{types:?}"
     );
 
@@ -398,12 +433,13 @@ async fn a_captured_payment_confirms_and_a_declined_one_cancels_and_releases_the
 
 #[tokio::test]
 async fn an_unpaid_booking_is_cancelled_at_its_deadline_and_a_late_capture_waits_for_its_refund() {
-    let w = World::new(Duration::from_millis(50)).await;
+    let w = World::new(Duration::from_secs(30)).await;
     let admin = w.add_user(&user("a@example.com", Role::Admin));
     let actor = w.add_user(&user("c@example.com", Role::Customer));
     let show = w.show(&admin, 10).await;
     let b = w.place(&actor, show.id, 4).await.unwrap().booking;
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(w.bookings.expire_due().await.unwrap(), 0, "not due yet");
+    w.clock.advance(Duration::from_secs(31));
     assert_eq!(w.bookings.expire_due().await.unwrap(), 1);
     assert_eq!(
         w.bookings.expire_due().await.unwrap(),
@@ -413,9 +449,17 @@ async fn an_unpaid_booking_is_cancelled_at_its_deadline_and_a_late_capture_waits
     let cancelled = w.bookings.booking(&actor, b.id).await.unwrap();
     assert_eq!(cancelled.cancel_reason, Some(CancelReason::PaymentTimeout));
     assert_eq!(w.bookings.show(show.id).await.unwrap().seats_taken, 0);
-    let event = w.bookings_events().await.pop().unwrap();
-    let cancel: BookingCancelled = event.decode().unwrap();
+    let events = w.bookings_events().await;
+    let cancel: BookingCancelled = events
+        .iter()
+        .rev()
+        .find(|e| e.is::<BookingCancelled>())
+        .unwrap()
+        .decode()
+        .unwrap();
     assert_eq!(cancel.reason, CancelReason::PaymentTimeout);
+    let compensation: CancelPayment = events.last().unwrap().decode().unwrap();
+    assert_eq!(compensation.reference, b.id);
 
     let late = captured(&b);
     World::publish(&w.payments, &late).await;
@@ -428,11 +472,11 @@ async fn an_unpaid_booking_is_cancelled_at_its_deadline_and_a_late_capture_waits
         &w.payments,
         &PaymentRefunded {
             payment_id: late.payment_id,
-            booking_id: b.id,
+            reference: b.id,
             user_id: b.user_id,
             amount_cents: b.amount_cents,
             currency: b.currency.clone(),
-            refunded_at: Timestamp::now(),
+            refunded_at: w.now.now(),
         },
     )
     .await;

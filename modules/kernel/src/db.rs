@@ -1,10 +1,9 @@
 //! A module's private SQLite database: one writer connection, a read pool, its own migrations,
-//! and the write transaction through which every state change and every event goes.
+//! and the handle through which every write transaction ([`WriteTx`]) starts.
 
 use std::{
     fmt,
     path::{Path, PathBuf},
-    str::FromStr,
     sync::{
         Arc,
         atomic::{AtomicI64, Ordering},
@@ -12,100 +11,23 @@ use std::{
     time::Duration,
 };
 
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use serde::Serialize;
 use sqlx::{
-    Sqlite, SqliteConnection, Transaction,
     migrate::Migrator,
-    sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-    },
+    sqlite::{SqlitePool, SqlitePoolOptions},
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::Mutex;
 
 use crate::{
     bus::Bus,
+    clock::Clock,
     error::Error,
-    events::{Envelope, EventRef, IntegrationEvent, Trace},
-    ids::new_id,
+    events::Trace,
     metrics::Metrics,
-    time::Timestamp,
+    platform::Platform,
+    storage::connect_options,
+    tx::{Outlet, WriteTx},
 };
-
-/// SQLite's `synchronous` setting for module databases.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Synchronous {
-    /// No fsync: fastest, may lose recent commits on power loss (never corrupts).
-    Off,
-    /// fsync at checkpoints only (WAL): durable across process crashes, not always power loss.
-    #[default]
-    Normal,
-    /// fsync on every commit: durable across power loss.
-    Full,
-}
-
-impl FromStr for Synchronous {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "off" => Ok(Self::Off),
-            "normal" => Ok(Self::Normal),
-            "full" => Ok(Self::Full),
-            other => Err(format!(
-                "unknown synchronous mode {other:?} (expected off, normal or full)"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Synchronous {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Off => "off",
-            Self::Normal => "normal",
-            Self::Full => "full",
-        })
-    }
-}
-
-impl From<Synchronous> for SqliteSynchronous {
-    fn from(s: Synchronous) -> Self {
-        match s {
-            Synchronous::Off => SqliteSynchronous::Off,
-            Synchronous::Normal => SqliteSynchronous::Normal,
-            Synchronous::Full => SqliteSynchronous::Full,
-        }
-    }
-}
-
-/// How module databases are opened.
-#[derive(Clone, Debug)]
-pub struct DbSettings {
-    /// The folder holding one `<module>.db` file per module.
-    pub data_dir: PathBuf,
-    /// SQLite `synchronous`.
-    pub synchronous: Synchronous,
-    /// How long a connection waits for a lock held by another process before failing.
-    pub busy_timeout: Duration,
-    /// How long a write waits for the module's single writer before failing.
-    pub write_timeout: Duration,
-    /// Size of each module's read pool.
-    pub read_connections: u32,
-}
-
-impl DbSettings {
-    /// Defaults for a data folder: `synchronous=NORMAL`, 5 s busy timeout, 4 readers.
-    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self {
-            data_dir: data_dir.into(),
-            synchronous: Synchronous::Normal,
-            busy_timeout: Duration::from_secs(5),
-            write_timeout: Duration::from_secs(30),
-            read_connections: 4,
-        }
-    }
-}
 
 /// The kernel's migrations, applied to every module database and tracked in their own table so
 /// they never collide with the module's `_sqlx_migrations`.
@@ -115,38 +37,6 @@ fn kernel_migrator() -> Migrator {
     migrator
 }
 
-/// The options every connection to a database file is opened with (a 4 MB page cache for the
-/// writer; readers override it). Pages missing from it come from the OS page cache, which all
-/// connections share; the private caches are what counts against the process's memory.
-pub(crate) fn connect_options(path: &Path, settings: &DbSettings) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .busy_timeout(settings.busy_timeout)
-        .foreign_keys(true)
-        .pragma("temp_store", "memory")
-        .pragma("cache_size", "-4000")
-}
-
-/// The single writer connection of a database file: WAL, the configured `synchronous`.
-pub(crate) async fn open_writer(
-    base: &SqliteConnectOptions,
-    settings: &DbSettings,
-) -> Result<SqlitePool, sqlx::Error> {
-    SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(1)
-        .acquire_timeout(settings.write_timeout)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_with(
-            base.clone()
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(settings.synchronous.into()),
-        )
-        .await
-}
-
 /// A module's own database. Cheap to clone; private to the module that opened it.
 #[derive(Clone)]
 pub struct ModuleDb {
@@ -154,7 +44,8 @@ pub struct ModuleDb {
 }
 
 struct Inner {
-    module: &'static str,
+    /// The module's name, bus, metrics and clock: all a transaction needs besides its connection.
+    outlet: Arc<Outlet>,
     path: PathBuf,
     writer: SqlitePool,
     reader: SqlitePool,
@@ -162,16 +53,14 @@ struct Inner {
     /// every stream in sequence order.
     order: Arc<Mutex<()>>,
     write_timeout: Duration,
-    /// Unix milliseconds until which the module is offline; 0 when online.
+    /// Microseconds (on the module's clock) until which the module is offline; 0 when online.
     offline_until: AtomicI64,
-    bus: Bus,
-    metrics: Metrics,
 }
 
 impl fmt::Debug for ModuleDb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ModuleDb")
-            .field("module", &self.inner.module)
+            .field("module", &self.inner.outlet.module)
             .field("path", &self.inner.path)
             .finish()
     }
@@ -197,19 +86,15 @@ impl ModuleDb {
     pub async fn open(
         module: &'static str,
         migrator: &Migrator,
-        settings: &DbSettings,
-        bus: &Bus,
-        metrics: &Metrics,
+        platform: &Platform,
     ) -> Result<Self, Error> {
+        let settings = &platform.db;
         std::fs::create_dir_all(&settings.data_dir).map_err(|source| Error::DataDir {
             path: settings.data_dir.clone(),
             source,
         })?;
         let path = settings.data_dir.join(format!("{module}.db"));
-        let base = connect_options(&path, settings);
-        let writer = open_writer(&base, settings)
-            .await
-            .map_err(Error::db(module))?;
+        let writer = settings.open_writer(module, &path).await?;
 
         kernel_migrator()
             .run(&writer)
@@ -232,28 +117,35 @@ impl ModuleDb {
             .acquire_timeout(settings.write_timeout)
             // Readers keep a smaller page cache: every write elsewhere invalidates it anyway, and
             // with four modules × (one writer + four readers) the caches bound the process's RSS.
-            .connect_with(base.read_only(true).pragma("cache_size", "-1000"))
+            .connect_with(
+                connect_options(&path, settings)
+                    .read_only(true)
+                    .pragma("cache_size", "-1000"),
+            )
             .await
             .map_err(Error::db(module))?;
 
         Ok(Self {
             inner: Arc::new(Inner {
-                module,
+                outlet: Arc::new(Outlet {
+                    module,
+                    bus: platform.bus.clone(),
+                    metrics: platform.metrics.clone(),
+                    clock: platform.clock.clone(),
+                }),
                 path,
                 writer,
                 reader,
                 order: Arc::new(Mutex::new(())),
                 write_timeout: settings.write_timeout,
                 offline_until: AtomicI64::new(0),
-                bus: bus.clone(),
-                metrics: metrics.clone(),
             }),
         })
     }
 
     /// The module's name, which is also the name of its event stream.
     pub fn module(&self) -> &'static str {
-        self.inner.module
+        self.inner.outlet.module
     }
 
     /// Path of the database file.
@@ -263,12 +155,17 @@ impl ModuleDb {
 
     /// The kernel metrics this database reports to.
     pub fn metrics(&self) -> &Metrics {
-        &self.inner.metrics
+        &self.inner.outlet.metrics
     }
 
     /// The bus this database publishes to.
     pub fn bus(&self) -> &Bus {
-        &self.inner.bus
+        &self.inner.outlet.bus
+    }
+
+    /// The clock every timestamp, deadline and timer of the module reads.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.outlet.clock
     }
 
     /// The read pool, for queries. Fails while the module is offline.
@@ -280,7 +177,7 @@ impl ModuleDb {
     /// Starts a write transaction (`BEGIN IMMEDIATE` on the single writer) on behalf of `trace`.
     pub async fn write(&self, trace: Trace) -> Result<WriteTx, Error> {
         self.ensure_online()?;
-        let module = self.inner.module;
+        let module = self.module();
         let order = tokio::time::timeout(
             self.inner.write_timeout,
             self.inner.order.clone().lock_owned(),
@@ -293,13 +190,7 @@ impl ModuleDb {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(Error::db(module))?;
-        Ok(WriteTx {
-            tx,
-            _order: order,
-            db: self.clone(),
-            trace,
-            pending: Vec::new(),
-        })
+        Ok(WriteTx::begun(tx, order, self.inner.outlet.clone(), trace))
     }
 
     /// Takes the module offline for `duration` (every read and write fails with
@@ -307,24 +198,24 @@ impl ModuleDb {
     /// with `None`. Always timed, so an operator cannot lock themselves out for good.
     pub fn set_offline_for(&self, duration: Option<Duration>) {
         let until = match duration {
-            Some(d) => Timestamp::now().plus(d).as_micros() / 1_000,
+            Some(d) => self.clock().now().plus(d).as_micros(),
             None => 0,
         };
         self.inner.offline_until.store(until, Ordering::SeqCst);
-        tracing::warn!(module = self.inner.module, offline_for = ?duration, "module availability changed by operator");
+        tracing::warn!(module = self.module(), offline_for = ?duration, "module availability changed by operator");
     }
 
     /// False while taken offline with [`ModuleDb::set_offline_for`].
     pub fn is_online(&self) -> bool {
         let until = self.inner.offline_until.load(Ordering::Relaxed);
-        until == 0 || Timestamp::now().as_micros() / 1_000 >= until
+        until == 0 || self.clock().now().as_micros() >= until
     }
 
     fn ensure_online(&self) -> Result<(), Error> {
         if self.is_online() {
             Ok(())
         } else {
-            Err(Error::Unavailable(self.inner.module))
+            Err(Error::Unavailable(self.module()))
         }
     }
 
@@ -375,165 +266,5 @@ impl ModuleDb {
     pub async fn close(&self) {
         self.inner.writer.close().await;
         self.inner.reader.close().await;
-    }
-
-    fn publish(&self, events: Vec<Envelope>) {
-        if events.is_empty() {
-            return;
-        }
-        let stream = self.inner.module;
-        let count = events.len() as u64;
-        self.inner.metrics.events_appended(stream, count);
-        for event in events {
-            self.inner.bus.publish(Arc::new(event));
-        }
-        self.inner.metrics.events_published(stream, count);
-    }
-}
-
-/// A write transaction on a module's database.
-///
-/// Events are appended to the module's outbox with [`WriteTx::emit`], inside the transaction
-/// that changes the state they describe; they reach the bus only after [`WriteTx::commit`]. Dropping
-/// the transaction without committing rolls back the state and the events together.
-pub struct WriteTx {
-    tx: Transaction<'static, Sqlite>,
-    _order: OwnedMutexGuard<()>,
-    db: ModuleDb,
-    trace: Trace,
-    pending: Vec<Envelope>,
-}
-
-/// What a commit published.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Committed {
-    /// The last event appended by the transaction, if any.
-    pub last_event: Option<EventRef>,
-}
-
-impl WriteTx {
-    /// The connection, for the module's own statements.
-    pub fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.tx
-    }
-
-    /// The trace events emitted now will carry.
-    pub fn trace(&self) -> Trace {
-        self.trace
-    }
-
-    /// Changes the trace for events emitted from now on (a consumer handling a batch).
-    pub fn set_trace(&mut self, trace: Trace) {
-        self.trace = trace;
-    }
-
-    /// Appends `event` to this module's outbox, in this transaction.
-    pub async fn emit<E: IntegrationEvent>(&mut self, event: &E) -> Result<EventRef, Error> {
-        let module = self.db.inner.module;
-        let payload = RawValue::from_string(serde_json::to_string(event)?)?;
-        let event_id = new_id();
-        let occurred_at = Timestamp::now();
-        let aggregate_id = event.aggregate_id();
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO outbox (event_id, event_type, event_version, aggregate_id, payload, \
-             correlation_id, causation_id, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-        )
-        .bind(event_id)
-        .bind(E::TYPE)
-        .bind(i64::from(E::VERSION))
-        .bind(&aggregate_id)
-        .bind(payload.get())
-        .bind(self.trace.correlation_id)
-        .bind(self.trace.causation_id)
-        .bind(occurred_at)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(Error::db(module))?;
-        self.pending.push(Envelope {
-            stream: module.to_owned(),
-            seq,
-            event_id,
-            event_type: E::TYPE.to_owned(),
-            event_version: E::VERSION,
-            aggregate_id,
-            payload,
-            correlation_id: self.trace.correlation_id,
-            causation_id: self.trace.causation_id,
-            occurred_at,
-        });
-        Ok(EventRef { seq, event_id })
-    }
-
-    /// Commits, then publishes the appended events on the bus in sequence order.
-    pub async fn commit(self) -> Result<Committed, Error> {
-        let WriteTx {
-            tx,
-            _order,
-            db,
-            pending,
-            ..
-        } = self;
-        tx.commit().await.map_err(Error::db(db.inner.module))?;
-        let last_event = pending.last().map(|e| EventRef {
-            seq: e.seq,
-            event_id: e.event_id,
-        });
-        db.publish(pending);
-        Ok(Committed { last_event })
-    }
-
-    /// Marks a point to roll back to and, in the same round trip, runs `sql` (an `INSERT … RETURNING`
-    /// with four parameters); returns whether it returned a row. (Not the change count: SQLite's
-    /// `changes()` is stale after a `SAVEPOINT` when the insert did nothing.)
-    pub(crate) async fn savepoint_with(
-        &mut self,
-        sql: &str,
-        (a, b, c, d): (&str, uuid::Uuid, i64, Timestamp),
-    ) -> Result<(Savepoint, bool), Error> {
-        let pending = self.pending.len();
-        let done = sqlx::query(sqlx::AssertSqlSafe(format!("SAVEPOINT kernel_step; {sql}")))
-            .bind(a)
-            .bind(b)
-            .bind(c)
-            .bind(d)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(Error::db(self.db.inner.module))?;
-        Ok((Savepoint { pending }, done.is_some()))
-    }
-
-    /// Undoes everything done since the savepoint, events included.
-    pub(crate) async fn rollback_to(&mut self, sp: Savepoint) -> Result<(), Error> {
-        sqlx::query("ROLLBACK TO kernel_step; RELEASE kernel_step")
-            .execute(&mut *self.tx)
-            .await
-            .map_err(Error::db(self.db.inner.module))?;
-        self.pending.truncate(sp.pending);
-        Ok(())
-    }
-}
-
-/// A position inside a [`WriteTx`] (see [`WriteTx::savepoint`]).
-pub(crate) struct Savepoint {
-    pending: usize,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn synchronous_parses_case_insensitively_and_rejects_nonsense() {
-        assert_eq!("FULL".parse::<Synchronous>().unwrap(), Synchronous::Full);
-        assert_eq!(
-            "normal".parse::<Synchronous>().unwrap(),
-            Synchronous::Normal
-        );
-        assert!(
-            "sometimes"
-                .parse::<Synchronous>()
-                .unwrap_err()
-                .contains("off, normal or full")
-        );
     }
 }

@@ -1,4 +1,4 @@
-//! Integration events and the envelope that carries them between modules.
+//! Integration events, commands, and the envelope that carries them between modules.
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::value::RawValue;
@@ -6,17 +6,70 @@ use uuid::Uuid;
 
 use crate::{ids::new_id, time::Timestamp};
 
-/// A fact one module publishes for others: past tense, plain data, versioned.
+/// Anything a module writes to its outbox for others to read: a type name and a schema version
+/// travel with the JSON payload, so a consumer can refuse a version it does not understand
+/// instead of misreading it.
 ///
-/// Implemented by the event types in `-api` crates. The type name and version travel in the
-/// envelope, so a consumer can refuse a version it does not understand instead of misreading it.
-pub trait IntegrationEvent: Serialize + DeserializeOwned + Send + Sync + 'static {
-    /// The event's name on the wire, e.g. `BookingPlaced`.
+/// Not implemented by hand: [`integration_event!`](crate::integration_event) and
+/// [`command!`](crate::command) write it, in `-api` crates only.
+pub trait Message: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The message's name on the wire, e.g. `BookingPlaced`.
     const TYPE: &'static str;
     /// The schema version of the payload; bump it when a field changes meaning or goes away.
     const VERSION: u16;
-    /// The id of the aggregate the event is about (a user, a booking, a wallet).
+    /// The id of the aggregate the message is about (a user, a booking, a wallet).
     fn aggregate_id(&self) -> String;
+}
+
+/// A fact one module publishes for whoever cares: past tense, plain data, defined in the
+/// producer's `-api` crate (`BookingPlaced`, `PaymentCaptured`).
+pub trait IntegrationEvent: Message {}
+
+/// A request for work, defined in the `-api` crate of the module that does it and written to the
+/// *sender's* outbox (`RequestPayment`): delivered with the same guarantees as an event, but the
+/// receiver owns its vocabulary, so it never needs to know who sends it.
+pub trait Command: Message {}
+
+/// Implements [`Message`] and [`IntegrationEvent`] for a struct: its type name on the wire, its
+/// schema version (1 unless given) and the field that names its aggregate.
+///
+/// ```ignore
+/// kernel::integration_event!(BookingPlaced, booking_id);
+/// kernel::integration_event!(PaymentCaptured, payment_id, version = 2);
+/// ```
+#[macro_export]
+macro_rules! integration_event {
+    ($name:ident, $aggregate:ident) => {
+        $crate::integration_event!($name, $aggregate, version = 1);
+    };
+    ($name:ident, $aggregate:ident, version = $version:literal) => {
+        impl $crate::Message for $name {
+            const TYPE: &'static str = stringify!($name);
+            const VERSION: u16 = $version;
+            fn aggregate_id(&self) -> String {
+                self.$aggregate.to_string()
+            }
+        }
+        impl $crate::IntegrationEvent for $name {}
+    };
+}
+
+/// Implements [`Message`] and [`Command`] for a struct, as [`integration_event!`] does for events.
+#[macro_export]
+macro_rules! command {
+    ($name:ident, $aggregate:ident) => {
+        $crate::command!($name, $aggregate, version = 1);
+    };
+    ($name:ident, $aggregate:ident, version = $version:literal) => {
+        impl $crate::Message for $name {
+            const TYPE: &'static str = stringify!($name);
+            const VERSION: u16 = $version;
+            fn aggregate_id(&self) -> String {
+                self.$aggregate.to_string()
+            }
+        }
+        impl $crate::Command for $name {}
+    };
 }
 
 /// Why a request or an event happened: the correlation id is shared by everything one action
@@ -56,7 +109,7 @@ impl Trace {
     }
 }
 
-/// An event as stored in a producer's outbox and delivered to consumers.
+/// An event or a command as stored in a producer's outbox and delivered to consumers.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Envelope {
     /// The producing module's stream name (`users`, `bookings`, …).
@@ -65,9 +118,9 @@ pub struct Envelope {
     pub seq: i64,
     /// Globally unique id of this event.
     pub event_id: Uuid,
-    /// [`IntegrationEvent::TYPE`] of the payload.
+    /// [`Message::TYPE`] of the payload.
     pub event_type: String,
-    /// [`IntegrationEvent::VERSION`] of the payload.
+    /// [`Message::VERSION`] of the payload.
     pub event_version: u16,
     /// The aggregate the event is about.
     pub aggregate_id: String,
@@ -115,12 +168,13 @@ pub enum DecodeError {
 
 impl Envelope {
     /// True when this envelope carries an `E`.
-    pub fn is<E: IntegrationEvent>(&self) -> bool {
+    pub fn is<E: Message>(&self) -> bool {
         self.event_type == E::TYPE
     }
 
-    /// The typed event, checked for type and version.
-    pub fn decode<E: IntegrationEvent>(&self) -> Result<E, DecodeError> {
+    /// The typed event or command, checked for type and version (an older version is read with
+    /// the current type's serde defaults and aliases).
+    pub fn decode<E: Message>(&self) -> Result<E, DecodeError> {
         if self.event_type != E::TYPE {
             return Err(DecodeError::WrongType {
                 expected: E::TYPE,
@@ -158,6 +212,41 @@ pub struct EventRef {
     pub event_id: Uuid,
 }
 
+/// "This stream, up to this event": what a write hands back (`X-Consistency-Token: bookings:42`)
+/// so that a later read can wait until a view built from that stream includes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsistencyToken {
+    /// The producing module's stream.
+    pub stream: String,
+    /// The event's position in it.
+    pub seq: i64,
+}
+
+impl ConsistencyToken {
+    /// The token for event `seq` of `stream`.
+    pub fn new(stream: impl Into<String>, seq: i64) -> Self {
+        Self {
+            stream: stream.into(),
+            seq,
+        }
+    }
+
+    /// Parses `<stream>:<seq>`; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (stream, seq) = text.trim().split_once(':')?;
+        let valid_stream =
+            !stream.is_empty() && stream.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        let seq: i64 = seq.parse().ok()?;
+        (valid_stream && seq >= 0).then(|| Self::new(stream, seq))
+    }
+}
+
+impl std::fmt::Display for ConsistencyToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.stream, self.seq)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,13 +255,7 @@ mod tests {
     struct Pinged {
         n: u32,
     }
-    impl IntegrationEvent for Pinged {
-        const TYPE: &'static str = "Pinged";
-        const VERSION: u16 = 1;
-        fn aggregate_id(&self) -> String {
-            self.n.to_string()
-        }
-    }
+    crate::integration_event!(Pinged, n);
 
     fn envelope(event_type: &str, version: u16, payload: &str) -> Envelope {
         Envelope {
@@ -185,7 +268,7 @@ mod tests {
             payload: RawValue::from_string(payload.into()).unwrap(),
             correlation_id: new_id(),
             causation_id: new_id(),
-            occurred_at: Timestamp::now(),
+            occurred_at: Timestamp::from_micros(0),
         }
     }
 
@@ -208,6 +291,24 @@ mod tests {
             matches!(err, DecodeError::UnsupportedVersion { actual: 2, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_consistency_token_survives_its_text_form_and_nonsense_is_refused() {
+        let token = ConsistencyToken::new("bookings", 42);
+        assert_eq!(token.to_string(), "bookings:42");
+        assert_eq!(ConsistencyToken::parse("bookings:42"), Some(token));
+        for bad in [
+            "",
+            "bookings",
+            "bookings:",
+            ":4",
+            "Bookings:4",
+            "bookings:-1",
+            "b:x",
+        ] {
+            assert_eq!(ConsistencyToken::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

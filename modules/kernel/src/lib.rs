@@ -2,37 +2,55 @@
 //!
 //! It gives each module its own SQLite database ([`ModuleDb`]: one writer, a read pool, the
 //! module's migrations plus the kernel's outbox, inbox, checkpoint and dead-letter tables), the
-//! write transaction through which state changes and their events commit together
+//! write transaction through which state changes and their messages commit together
 //! ([`WriteTx`]), the in-process [`Bus`], the transport-agnostic [`EventSource`] a producer's log
-//! is read through, and [`Subscription`]s that apply another module's events exactly once.
+//! is read through, [`Subscription`]s that apply another module's events and commands exactly
+//! once, the [`Clock`] every deadline reads, and the small pieces every module would otherwise
+//! write again: keyset [`Cursor`]s, [`ConsistencyToken`]s, [`spawn_periodic`] tasks, the
+//! [`ModuleHandle`] lifecycle.
 //!
 //! It deliberately knows nothing of users, shows, bookings or payments, nothing of HTTP, and
 //! never opens a database on a module's behalf without being told which module it is.
 
 mod bus;
+mod clock;
 mod consumer;
 mod db;
 mod error;
 mod events;
-mod floor;
-
 mod ids;
 mod metrics;
+mod module;
 mod outbox;
+mod page;
+mod platform;
+mod process;
+mod storage;
+mod task;
 mod time;
+mod tx;
 mod validation;
 
 pub use bus::Bus;
+pub use clock::{Clock, ClockControl};
 pub use consumer::{
     DeadLetter, DeadLetterOutcome, Handler, HandlerError, LatencySummary, RetryPolicy,
     Subscription, SubscriptionConfig, SubscriptionStatus,
 };
-pub use db::{Committed, DbHealth, DbSettings, ModuleDb, Synchronous, WriteTx};
+pub use db::{DbHealth, ModuleDb};
 pub use error::{Error, StorageError};
-pub use events::{DecodeError, Envelope, EventRef, IntegrationEvent, Trace};
-pub use floor::{FLOOR_FILE, Floor};
+pub use events::{
+    Command, ConsistencyToken, DecodeError, Envelope, EventRef, IntegrationEvent, Message, Trace,
+};
 pub use ids::new_id;
 pub use metrics::Metrics;
+pub use module::ModuleHandle;
 pub use outbox::{EventCursor, EventQuery, EventSource, OutboxLog, StreamHead};
+pub use page::{Cursor, PageSize};
+pub use platform::Platform;
+pub use process::ProcessStats;
+pub use storage::{DbSettings, Synchronous};
+pub use task::spawn_periodic;
 pub use time::Timestamp;
+pub use tx::{Committed, WriteTx};
 pub use validation::{FieldError, FieldErrors};

@@ -58,6 +58,12 @@ struct Inner {
     propagation: Family<SubscriptionLabels, Histogram, LatencyBuckets>,
 }
 
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()

@@ -69,6 +69,13 @@ impl FieldErrors {
             .map(|e| e.message.as_str())
     }
 
+    /// Records `other`'s errors under `prefix` (`payment` makes `number` into `payment.number`).
+    pub fn nest(&mut self, prefix: &str, other: FieldErrors) {
+        for e in other.0 {
+            self.add(format!("{prefix}.{}", e.field), e.message);
+        }
+    }
+
     /// `Ok(())` when empty, the errors otherwise.
     pub fn into_result(self) -> Result<(), FieldErrors> {
         if self.is_empty() { Ok(()) } else { Err(self) }

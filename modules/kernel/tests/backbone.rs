@@ -13,10 +13,11 @@ use std::{
 };
 
 use kernel::{
-    Bus, DbSettings, DeadLetterOutcome, Envelope, Error, EventSource, Handler, HandlerError,
-    IntegrationEvent, Metrics, ModuleDb, OutboxLog, RetryPolicy, Subscription, SubscriptionConfig,
-    Trace, WriteTx,
+    Bus, Clock, ClockControl, DbSettings, DeadLetterOutcome, Envelope, Error, EventSource, Handler,
+    HandlerError, Message, Metrics, ModuleDb, OutboxLog, Platform, RetryPolicy, Subscription,
+    SubscriptionConfig, Trace, WriteTx,
 };
+use kernel_testkit::eventually_true;
 use serde::{Deserialize, Serialize};
 use sqlx::migrate::Migrator;
 use tokio_util::sync::CancellationToken;
@@ -29,13 +30,7 @@ struct NoteAdded {
     n: i64,
 }
 
-impl IntegrationEvent for NoteAdded {
-    const TYPE: &'static str = "NoteAdded";
-    const VERSION: u16 = 1;
-    fn aggregate_id(&self) -> String {
-        self.n.to_string()
-    }
-}
+kernel::integration_event!(NoteAdded, n);
 
 /// Counts applications; can be told to fail a number of times, or always for one note.
 #[derive(Clone, Default)]
@@ -75,6 +70,7 @@ struct World {
     dir: std::path::PathBuf,
     bus: Bus,
     metrics: Metrics,
+    clock: ClockControl,
     producer: ModuleDb,
     consumer: ModuleDb,
 }
@@ -94,19 +90,19 @@ fn fast_retries() -> SubscriptionConfig {
 
 impl World {
     async fn open(dir: &std::path::Path, bus_capacity: usize) -> World {
-        let bus = Bus::new(bus_capacity);
-        let metrics = Metrics::new();
-        let settings = DbSettings::new(dir);
-        let producer = ModuleDb::open("producer", &PRODUCER_SCHEMA, &settings, &bus, &metrics)
+        let (clock, control) = Clock::adjustable();
+        let platform = Platform::new(DbSettings::new(dir), bus_capacity).with_clock(clock);
+        let producer = ModuleDb::open("producer", &PRODUCER_SCHEMA, &platform)
             .await
             .unwrap();
-        let consumer = ModuleDb::open("consumer", &CONSUMER_SCHEMA, &settings, &bus, &metrics)
+        let consumer = ModuleDb::open("consumer", &CONSUMER_SCHEMA, &platform)
             .await
             .unwrap();
         World {
             dir: dir.to_owned(),
-            bus,
-            metrics,
+            bus: platform.bus,
+            metrics: platform.metrics,
+            clock: control,
             producer,
             consumer,
         }
@@ -294,11 +290,36 @@ async fn a_handler_that_fails_a_few_times_then_succeeds_applies_the_event_once()
     let world = World::open(dir.path(), 1024).await;
     let handler = CountNotes::default();
     handler.fail_next.store(3, Ordering::SeqCst);
+    // Backoff measured in hours: only moving the clock lets the retries happen.
+    let config = SubscriptionConfig {
+        retry: RetryPolicy {
+            max_attempts: 5,
+            first_delay: Duration::from_secs(3600),
+            max_delay: Duration::from_secs(4 * 3600),
+        },
+        ..fast_retries()
+    };
     let shutdown = CancellationToken::new();
-    let sub = world.subscription(handler.clone());
+    let sub = Subscription::new(&world.consumer, world.log(), handler.clone(), config);
     let task = sub.spawn(shutdown.clone());
     world.add_note(1).await.unwrap();
     world.add_note(2).await.unwrap();
+    for failed in 1..=3u64 {
+        eventually_true(
+            &format!("failure {failed} to be counted"),
+            Duration::from_secs(10),
+            || async { sub.status().await.retried == failed },
+        )
+        .await;
+        assert!(
+            !sub.wait_for(1, Duration::from_millis(50)).await,
+            "retried before its backoff had passed"
+        );
+        // delay(n) is at most first_delay * 2^(n-1), capped.
+        world
+            .clock
+            .advance(Duration::from_secs(3600 << (failed - 1)));
+    }
     assert!(sub.wait_for(2, Duration::from_secs(10)).await);
 
     world.assert_exactly_once().await;
@@ -408,16 +429,15 @@ async fn the_inbox_is_pruned_behind_the_checkpoint_and_pruned_events_never_apply
         .await
         .unwrap()
     };
-    let started = std::time::Instant::now();
-    let (mut rows, mut lowest) = inbox().await;
-    while rows > 11 && started.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        (rows, lowest) = inbox().await;
-    }
-    assert!(
-        rows <= 11 && lowest.is_some_and(|l| l >= 290),
-        "{rows} rows from seq {lowest:?}"
-    );
+    eventually_true(
+        "the inbox to be pruned to the ten rows below the checkpoint",
+        Duration::from_secs(10),
+        || async {
+            let (rows, lowest) = inbox().await;
+            rows <= 11 && lowest.is_some_and(|l| l >= 290)
+        },
+    )
+    .await;
     shutdown.cancel();
     task.await.unwrap();
     // A restarted subscription reads the log again from its checkpoint: the pruned events stay
@@ -483,6 +503,27 @@ async fn crash_child() {
     }
 }
 
+/// How many notes the producer of the data folder at `dir` has committed (0 before it exists),
+/// read through a connection of its own, as another process would.
+async fn world_len(dir: &std::path::Path) -> i64 {
+    let path = dir.join("producer.db");
+    if !path.exists() {
+        return 0;
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true);
+    let Ok(pool) = sqlx::SqlitePool::connect_with(options).await else {
+        return 0;
+    };
+    let n = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
+        .fetch_one(&pool)
+        .await
+        .unwrap_or(0);
+    pool.close().await;
+    n
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -502,8 +543,15 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let pause = 150 + rand::random_range(0..350u64) + round * 10;
-        tokio::time::sleep(Duration::from_millis(pause)).await;
+        // Killed after a random number of further commits: at a random point of its work, not
+        // of the clock.
+        let target = world_len(dir.path()).await + 20 + rand::random_range(0..200i64) + round * 5;
+        eventually_true(
+            "the child to commit more notes",
+            Duration::from_secs(30),
+            || async { world_len(dir.path()).await >= target },
+        )
+        .await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
     }

@@ -1,20 +1,20 @@
-//! The payments side of the booking saga: charging when bookings asks (`BookingPlaced`),
-//! compensating when it cancels (`BookingCancelled`: refund what was taken, void what is still
-//! pending), and settling the gateway's late answers (a capture after a cancellation is refunded at
-//! once). Every change appends to the payment's (and the wallet's) event stream and emits the
-//! integration event in the same transaction.
+//! The commands payments carries out for whoever sends them: taking money (`RequestPayment`),
+//! giving it back or abandoning a pending payment (`CancelPayment`), and settling the gateway's
+//! late answers (a capture after a cancellation is refunded at once). Every change appends to the
+//! payment's (and the wallet's) event stream and emits the integration event, naming the
+//! requester's reference, in the same transaction.
 
 use std::sync::Arc;
 
-use bookings_api::{BookingCancelled, BookingPlaced, PaymentInstruction};
-use kernel::{Envelope, Handler, HandlerError, IntegrationEvent, Timestamp, WriteTx, new_id};
+use kernel::{Envelope, Handler, HandlerError, Message, Timestamp, WriteTx, new_id};
 use payments_api::{
-    PaymentCaptured, PaymentDeclined, PaymentRefunded, PaymentStatus, PaymentVoided,
+    CancelPayment, PaymentCaptured, PaymentDeclined, PaymentRefunded, PaymentSource, PaymentStatus,
+    PaymentVoided, PaymentsError, RequestPayment,
 };
 use uuid::Uuid;
 
 use crate::{
-    PaymentsConfig, PaymentsError,
+    PaymentsConfig,
     gateway::{self, Authorization},
     payment::{MethodDoc, PaymentEvent, PaymentState},
     store::{self, AppendError, StreamKind, Upto},
@@ -26,15 +26,6 @@ impl From<AppendError> for PaymentsError {
         match e {
             AppendError::Conflict => PaymentsError::Contention,
             AppendError::Other(e) => e,
-        }
-    }
-}
-
-impl From<PaymentsError> for HandlerError {
-    fn from(e: PaymentsError) -> Self {
-        match e {
-            PaymentsError::Corrupt(m) => HandlerError::Permanent(m),
-            other => HandlerError::Retryable(other.to_string()),
         }
     }
 }
@@ -57,7 +48,7 @@ async fn record(
     state: &mut PaymentState,
     events: Vec<PaymentEvent>,
 ) -> Result<(), PaymentsError> {
-    let now = Timestamp::now();
+    let now = tx.now();
     let named: Vec<(&'static str, &PaymentEvent)> = events.iter().map(|e| (e.name(), e)).collect();
     store::append(
         tx.conn(),
@@ -84,13 +75,14 @@ async fn wallet_append(
     state: WalletState,
     event: WalletEvent,
 ) -> Result<(), PaymentsError> {
+    let now = tx.now();
     store::append(
         tx.conn(),
         StreamKind::Wallet,
         user_id,
         state.version,
         &[(event.name(), &event)],
-        Timestamp::now(),
+        now,
     )
     .await?;
     store::save_wallet_snapshot(tx.conn(), user_id, state.apply(&event)).await
@@ -99,12 +91,15 @@ async fn wallet_append(
 async fn capture(
     tx: &mut WriteTx,
     state: &mut PaymentState,
-    reference: String,
+    gateway_reference: String,
 ) -> Result<(), PaymentsError> {
-    record(tx, state, vec![PaymentEvent::Captured { reference }]).await?;
+    let captured = PaymentEvent::Captured {
+        reference: gateway_reference,
+    };
+    record(tx, state, vec![captured]).await?;
     tx.emit(&PaymentCaptured {
         payment_id: state.id,
-        booking_id: state.booking_id,
+        reference: state.reference,
         user_id: state.user_id,
         amount_cents: state.amount_cents,
         currency: state.currency.clone(),
@@ -130,7 +125,7 @@ async fn decline(
     .await?;
     tx.emit(&PaymentDeclined {
         payment_id: state.id,
-        booking_id: state.booking_id,
+        reference: state.reference,
         user_id: state.user_id,
         reason: reason.to_owned(),
         method: state.method.public(),
@@ -146,7 +141,7 @@ async fn refund(tx: &mut WriteTx, state: &mut PaymentState) -> Result<(), Paymen
         let event = WalletEvent::Refunded {
             amount_cents: state.amount_cents,
             payment_id: state.id,
-            booking_id: state.booking_id,
+            reference: state.reference,
         };
         wallet_append(tx, state.user_id, w, event).await?;
     }
@@ -160,7 +155,7 @@ async fn refund(tx: &mut WriteTx, state: &mut PaymentState) -> Result<(), Paymen
     .await?;
     tx.emit(&PaymentRefunded {
         payment_id: state.id,
-        booking_id: state.booking_id,
+        reference: state.reference,
         user_id: state.user_id,
         amount_cents: state.amount_cents,
         currency: state.currency.clone(),
@@ -170,44 +165,40 @@ async fn refund(tx: &mut WriteTx, state: &mut PaymentState) -> Result<(), Paymen
     Ok(())
 }
 
-/// Requests and, when the answer is immediate, settles the payment of a placed booking.
-async fn on_booking_placed(
+/// Requests and, when the answer is immediate, settles a payment.
+async fn on_request(
     tx: &mut WriteTx,
     config: &PaymentsConfig,
-    placed: BookingPlaced,
+    request: RequestPayment,
 ) -> Result<(), PaymentsError> {
-    if store::payment_id_for_booking(tx.conn(), placed.booking_id)
+    if store::payment_id_for_reference(tx.conn(), request.reference)
         .await?
         .is_some()
     {
         return Ok(());
     }
-    let method = match &placed.payment {
-        PaymentInstruction::Wallet => MethodDoc {
+    let method = match &request.source {
+        PaymentSource::Wallet => MethodDoc {
             kind: "wallet".into(),
             brand: None,
             last4: None,
             token: None,
         },
-        PaymentInstruction::Card {
-            token,
-            brand,
-            last4,
-        } => MethodDoc {
+        PaymentSource::Card(card) => MethodDoc {
             kind: "card".into(),
-            brand: Some(brand.clone()),
-            last4: Some(last4.clone()),
-            token: Some(token.clone()),
+            brand: Some(card.brand.clone()),
+            last4: Some(card.last4.clone()),
+            token: Some(card.token.clone()),
         },
     };
     let id = new_id();
-    let now = Timestamp::now();
+    let now = tx.now();
     let requested = PaymentEvent::Requested {
-        booking_id: placed.booking_id,
-        user_id: placed.user_id,
-        amount_cents: placed.amount_cents,
-        currency: placed.currency.clone(),
-        method: method.clone(),
+        reference: request.reference,
+        user_id: request.user_id,
+        amount_cents: request.amount_cents,
+        currency: request.currency.clone(),
+        method,
     };
     store::append(
         tx.conn(),
@@ -222,33 +213,29 @@ async fn on_booking_placed(
         .ok_or_else(|| PaymentsError::Corrupt("empty payment".into()))?;
     store::save_projection(tx.conn(), &state).await?;
 
-    if now > placed.deadline_at {
-        // The booking's deadline passed while this event waited: taking money now would only
-        // start a refund.
+    if now > request.deadline_at {
+        // The request's deadline passed while it waited: taking money now would only start a
+        // refund.
         return decline(tx, &mut state, "expired").await;
     }
-    match &placed.payment {
-        PaymentInstruction::Wallet => {
-            if placed.currency != config.currency {
+    match &request.source {
+        PaymentSource::Wallet => {
+            if request.currency != config.currency {
                 return decline(tx, &mut state, "currency_mismatch").await;
             }
-            let w = wallet(tx, placed.user_id).await?;
-            match w.charge(placed.amount_cents, id, placed.booking_id) {
+            let w = wallet(tx, request.user_id).await?;
+            match w.charge(request.amount_cents, id, request.reference) {
                 Some(charge) => {
-                    wallet_append(tx, placed.user_id, w, charge).await?;
+                    wallet_append(tx, request.user_id, w, charge).await?;
                     capture(tx, &mut state, format!("wallet v{}", w.version + 1)).await
                 }
                 None => decline(tx, &mut state, "insufficient_funds").await,
             }
         }
-        PaymentInstruction::Card { token, .. } => match gateway::authorize(token) {
+        PaymentSource::Card(card) => match gateway::authorize(&card.token) {
             Authorization::Approved => {
-                capture(
-                    tx,
-                    &mut state,
-                    format!("gateway auth {}", &id.simple().to_string()[..12]),
-                )
-                .await
+                let auth = format!("gateway auth {}", &id.simple().to_string()[..12]);
+                capture(tx, &mut state, auth).await
             }
             Authorization::Declined(code) => decline(tx, &mut state, code).await,
             Authorization::NoAnswer => {
@@ -263,12 +250,9 @@ async fn on_booking_placed(
     }
 }
 
-/// The compensation: give back what was taken for a cancelled booking, or void what is pending.
-async fn on_booking_cancelled(
-    tx: &mut WriteTx,
-    cancelled: BookingCancelled,
-) -> Result<(), PaymentsError> {
-    let Some(id) = store::payment_id_for_booking(tx.conn(), cancelled.booking_id).await? else {
+/// The compensation: give back what was taken for a cancelled request, or void what is pending.
+async fn on_cancel(tx: &mut WriteTx, cancel: CancelPayment) -> Result<(), PaymentsError> {
+    let Some(id) = store::payment_id_for_reference(tx.conn(), cancel.reference).await? else {
         return Ok(());
     };
     let Some(mut state) = load_payment(tx, id).await? else {
@@ -289,7 +273,7 @@ async fn on_booking_cancelled(
                 .await?;
                 tx.emit(&PaymentVoided {
                     payment_id: state.id,
-                    booking_id: state.booking_id,
+                    reference: state.reference,
                     user_id: state.user_id,
                     voided_at: state.updated_at,
                 })
@@ -301,7 +285,7 @@ async fn on_booking_cancelled(
     }
 }
 
-/// Applies a late gateway answer: a capture for a booking cancelled meanwhile is refunded at once
+/// Applies a late gateway answer: a capture for a request cancelled meanwhile is refunded at once
 /// (the compensation of the compensation).
 pub(crate) async fn settle_late(
     tx: &mut WriteTx,
@@ -326,21 +310,22 @@ pub(crate) async fn settle_late(
     }
 }
 
-/// Applies the bookings module's events.
-pub(crate) struct BookingsHandler {
+/// Carries out the payment commands a requester's stream carries (the requester's other events
+/// only move the checkpoint).
+pub(crate) struct CommandsHandler {
     pub(crate) config: Arc<PaymentsConfig>,
 }
 
-impl Handler for BookingsHandler {
+impl Handler for CommandsHandler {
     fn event_types(&self) -> &'static [&'static str] {
-        &[BookingPlaced::TYPE, BookingCancelled::TYPE]
+        &[RequestPayment::TYPE, CancelPayment::TYPE]
     }
 
     async fn handle(&self, tx: &mut WriteTx, event: &Envelope) -> Result<(), HandlerError> {
-        if event.is::<BookingPlaced>() {
-            on_booking_placed(tx, &self.config, event.decode()?).await?;
-        } else if event.is::<BookingCancelled>() {
-            on_booking_cancelled(tx, event.decode()?).await?;
+        if event.is::<RequestPayment>() {
+            on_request(tx, &self.config, event.decode()?).await?;
+        } else if event.is::<CancelPayment>() {
+            on_cancel(tx, event.decode()?).await?;
         }
         Ok(())
     }

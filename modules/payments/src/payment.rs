@@ -1,4 +1,5 @@
-//! The payment aggregate: one payment per booking, its events and its state as their fold.
+//! The payment aggregate: one payment per requested reference, its events and its state as their
+//! fold.
 
 use kernel::Timestamp;
 use payments_api::{PaymentHistoryEntry, PaymentMethod, PaymentStatus};
@@ -33,7 +34,9 @@ impl MethodDoc {
 #[serde(tag = "type")]
 pub(crate) enum PaymentEvent {
     Requested {
-        booking_id: Uuid,
+        /// Named `booking_id` in events written before payments took requests by reference.
+        #[serde(alias = "booking_id")]
+        reference: Uuid,
         user_id: Uuid,
         amount_cents: i64,
         currency: String,
@@ -97,7 +100,7 @@ impl PaymentEvent {
 pub(crate) struct PaymentState {
     pub(crate) id: Uuid,
     pub(crate) version: i64,
-    pub(crate) booking_id: Uuid,
+    pub(crate) reference: Uuid,
     pub(crate) user_id: Uuid,
     pub(crate) amount_cents: i64,
     pub(crate) currency: String,
@@ -115,7 +118,7 @@ impl PaymentState {
     pub(crate) fn fold(id: Uuid, events: &[(PaymentEvent, Timestamp)]) -> Option<PaymentState> {
         let (first, created_at) = events.first()?;
         let PaymentEvent::Requested {
-            booking_id,
+            reference,
             user_id,
             amount_cents,
             currency,
@@ -127,7 +130,7 @@ impl PaymentState {
         let mut state = PaymentState {
             id,
             version: 0,
-            booking_id: *booking_id,
+            reference: *reference,
             user_id: *user_id,
             amount_cents: *amount_cents,
             currency: currency.clone(),
@@ -175,7 +178,7 @@ mod tests {
         let events = vec![
             (
                 PaymentEvent::Requested {
-                    booking_id: id,
+                    reference: id,
                     user_id: id,
                     amount_cents: 100,
                     currency: "EUR".into(),

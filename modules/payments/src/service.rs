@@ -1,14 +1,17 @@
 //! The payments module's facade: every command and query the application may call, the
-//! subscription to the bookings stream, and the loop that applies the gateway's late answers.
+//! subscriptions to the streams that carry payment commands, and the loop that applies the
+//! gateway's late answers.
 
 use std::{sync::Arc, time::Duration};
 
 use kernel::{
-    Bus, DbHealth, DbSettings, EventSource, FieldErrors, Metrics, ModuleDb, OutboxLog,
-    Subscription, SubscriptionConfig, Timestamp, Trace, new_id,
+    Cursor, EventSource, ModuleDb, ModuleHandle, Platform, Subscription, SubscriptionConfig,
+    Timestamp, Trace, new_id, spawn_periodic,
 };
 use payments_api::{
-    CardDetails, CardToken, Ledger, LedgerEntry, LedgerEntryKind, Payment, Wallet, WalletDeposited,
+    CardDetails, CardToken, Deposit, Ledger, LedgerEntry, LedgerEntryKind, LedgerPoint,
+    MAX_BALANCE_CENTS, MakeDeposit, Payment, PaymentFilter, PaymentPage, PaymentsError, Wallet,
+    WalletDeposited,
 };
 use sqlx::migrate::Migrator;
 use tokio::task::JoinHandle;
@@ -17,13 +20,16 @@ use users_api::Actor;
 use uuid::Uuid;
 
 use crate::{
-    PaymentsError, card,
-    handler::{self, BookingsHandler},
+    card,
+    handler::{self, CommandsHandler},
     store::{self, AppendError, StreamKind, Upto},
-    wallet::{MAX_BALANCE, MAX_DEPOSIT, WalletEvent, WalletState},
+    wallet::{WalletEvent, WalletState},
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../schemas/payments");
+
+/// How often the gateway's due late answers are looked for.
+const GATEWAY_TICK: Duration = Duration::from_millis(200);
 
 /// How the payments module behaves.
 #[derive(Clone, Debug)]
@@ -51,69 +57,22 @@ pub struct Payments {
     config: Arc<PaymentsConfig>,
 }
 
-/// A page of payments, newest first.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct PaymentPage {
-    /// The payments.
-    pub items: Vec<Payment>,
-    /// Pass back as `cursor` for the next page.
-    pub next_cursor: Option<String>,
-}
-
-/// A deposit's result.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Deposit {
-    /// Its id.
-    pub deposit_id: Uuid,
-    /// The wallet after it.
-    pub wallet: Wallet,
-}
-
-fn cursor_encode(t: Timestamp, id: Uuid) -> String {
-    format!("{}_{}", t.as_micros(), id.simple())
-}
-
-fn cursor_decode(text: &str) -> Option<(Timestamp, Uuid)> {
-    let (t, id) = text.split_once('_')?;
-    Some((
-        Timestamp::from_micros(t.parse().ok()?),
-        Uuid::parse_str(id).ok()?,
-    ))
-}
-
 impl Payments {
     /// Opens (and migrates) `payments.db` in the data folder.
     pub async fn open(
-        settings: &DbSettings,
-        bus: &Bus,
-        metrics: &Metrics,
+        platform: &Platform,
         config: PaymentsConfig,
     ) -> Result<Payments, PaymentsError> {
-        let db = ModuleDb::open(payments_api::STREAM, &MIGRATOR, settings, bus, metrics).await?;
+        let db = ModuleDb::open(payments_api::STREAM, &MIGRATOR, platform).await?;
         Ok(Payments {
             db,
             config: Arc::new(config),
         })
     }
 
-    /// The module's event stream.
-    pub fn event_log(&self) -> Arc<dyn EventSource> {
-        Arc::new(OutboxLog::new(self.db.clone()))
-    }
-
-    /// Database status and schema version.
-    pub async fn health(&self) -> DbHealth {
-        self.db.health().await
-    }
-
-    /// Takes the module offline for a while, or back online (`None`).
-    pub fn set_offline_for(&self, duration: Option<Duration>) {
-        self.db.set_offline_for(duration);
-    }
-
-    /// Closes the database.
-    pub async fn close(&self) {
-        self.db.close().await;
+    /// The module as a whole: its event log, health, availability, close.
+    pub fn handle(&self) -> ModuleHandle {
+        self.db.handle()
     }
 
     /// The wallets' currency.
@@ -121,41 +80,43 @@ impl Payments {
         &self.config.currency
     }
 
-    /// The subscription that charges, refunds and voids as the bookings module asks.
+    /// One subscription per stream that carries payment commands (`RequestPayment`,
+    /// `CancelPayment`): the requesters. Payments does not know who they are.
     pub fn subscriptions(
         &self,
-        bookings: Arc<dyn EventSource>,
+        requesters: Vec<Arc<dyn EventSource>>,
         config: SubscriptionConfig,
     ) -> Vec<Subscription> {
-        vec![Subscription::new(
-            &self.db,
-            bookings,
-            BookingsHandler {
-                config: self.config.clone(),
-            },
-            config,
-        )]
+        requesters
+            .into_iter()
+            .map(|requester| {
+                let handler = CommandsHandler {
+                    config: self.config.clone(),
+                };
+                Subscription::new(&self.db, requester, handler, config)
+            })
+            .collect()
     }
 
     /// Applies the gateway's late answers as they fall due, until `shutdown`.
     pub fn spawn_gateway(&self, shutdown: CancellationToken) -> JoinHandle<()> {
         let this = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = this.settle_due().await {
-                    tracing::warn!(error = %e, "applying late gateway answers failed; will retry");
-                }
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                }
-            }
-        })
+        spawn_periodic(
+            "late gateway answers applied",
+            GATEWAY_TICK,
+            self.db.clock().clone(),
+            shutdown,
+            move || {
+                let this = this.clone();
+                async move { this.settle_due().await }
+            },
+        )
     }
 
     /// Applies every gateway answer that is due; returns how many.
     pub async fn settle_due(&self) -> Result<usize, PaymentsError> {
-        let due = store::due_callbacks(self.db.reader()?, Timestamp::now(), 100).await?;
+        let clock = self.db.clock();
+        let due = store::due_callbacks(self.db.reader()?, clock.now(), 100).await?;
         for callback in &due {
             let mut tx = self.db.write(callback.trace).await?;
             handler::settle_late(&mut tx, callback.payment_id, &callback.outcome).await?;
@@ -167,16 +128,12 @@ impl Payments {
     /// Validates card details and turns them into a gateway token; the number goes no further.
     /// Field errors name `number`, `exp_month`, `exp_year` and `cvc`.
     pub fn tokenize_card(&self, card: &CardDetails) -> Result<CardToken, PaymentsError> {
-        card::tokenize(card, time::OffsetDateTime::now_utc()).map_err(PaymentsError::Validation)
+        card::tokenize(card, self.db.clock().now().to_offset_date_time())
+            .map_err(PaymentsError::Validation)
     }
 
     async fn wallet_state(&self, user_id: Uuid) -> Result<WalletState, PaymentsError> {
-        let mut conn = self
-            .db
-            .reader()?
-            .acquire()
-            .await
-            .map_err(PaymentsError::storage)?;
+        let mut conn = self.db.reader()?.acquire().await.map_err(store::storage)?;
         store::wallet_state(&mut conn, user_id).await
     }
 
@@ -196,17 +153,9 @@ impl Payments {
         &self,
         trace: Trace,
         user_id: Uuid,
-        amount_cents: Option<i64>,
+        deposit: MakeDeposit,
     ) -> Result<Deposit, PaymentsError> {
-        let amount = match amount_cents {
-            None => Err("is required".to_owned()),
-            Some(a) if a <= 0 => Err("must be positive".to_owned()),
-            Some(a) if a > MAX_DEPOSIT => {
-                Err(format!("must be at most {MAX_DEPOSIT} cents per deposit"))
-            }
-            Some(a) => Ok(a),
-        }
-        .map_err(|m| PaymentsError::Validation(FieldErrors::single("amount_cents", m)))?;
+        let amount = deposit.amount.cents();
         // Optimistic: decide on the wallet as read without a lock, append only if no other event
         // got there first. On a conflict, the transaction already holds the module's writer, so
         // the decision is made once more on the fresh state and cannot conflict again.
@@ -216,11 +165,11 @@ impl Payments {
             amount_cents: amount,
             deposit_id,
         };
-        let now = Timestamp::now();
+        let now = self.db.clock().now();
         let mut tx = self.db.write(trace).await?;
         let mut state = read;
         let version = loop {
-            if state.balance + amount > MAX_BALANCE {
+            if state.balance + amount > MAX_BALANCE_CENTS {
                 return Err(PaymentsError::BalanceLimit);
             }
             match store::append(
@@ -270,28 +219,11 @@ impl Payments {
     }
 
     /// The wallet's ledger with running balances, up to now, to an instant, or to a version.
-    pub async fn ledger(
-        &self,
-        user_id: Uuid,
-        as_of: Option<Timestamp>,
-        version: Option<i64>,
-    ) -> Result<Ledger, PaymentsError> {
-        if as_of.is_some() && version.is_some() {
-            return Err(PaymentsError::Validation(FieldErrors::single(
-                "version",
-                "give as_of or version, not both",
-            )));
-        }
-        if version.is_some_and(|v| v < 0) {
-            return Err(PaymentsError::Validation(FieldErrors::single(
-                "version",
-                "must not be negative",
-            )));
-        }
-        let upto = match (as_of, version) {
-            (Some(t), _) => Upto::Time(t),
-            (_, Some(v)) => Upto::Version(v),
-            _ => Upto::End,
+    pub async fn ledger(&self, user_id: Uuid, point: LedgerPoint) -> Result<Ledger, PaymentsError> {
+        let (upto, as_of) = match point {
+            LedgerPoint::Latest => (Upto::End, None),
+            LedgerPoint::AsOf(t) => (Upto::Time(t), Some(t)),
+            LedgerPoint::Version(v) => (Upto::Version(v), None),
         };
         let reader = self.db.reader()?;
         let latest_version = store::head(reader, StreamKind::Wallet, user_id).await?;
@@ -301,26 +233,18 @@ impl Payments {
         let mut entries = Vec::with_capacity(events.len());
         for (version, event, at) in &events {
             state = state.apply(event);
-            let (kind, booking_id, payment_id) = match event {
+            let (kind, reference, payment_id) = match event {
                 WalletEvent::Deposited { .. } => (LedgerEntryKind::Deposit, None, None),
                 WalletEvent::Charged {
-                    booking_id,
+                    reference,
                     payment_id,
                     ..
-                } => (
-                    LedgerEntryKind::Charge,
-                    Some(*booking_id),
-                    Some(*payment_id),
-                ),
+                } => (LedgerEntryKind::Charge, Some(*reference), Some(*payment_id)),
                 WalletEvent::Refunded {
-                    booking_id,
+                    reference,
                     payment_id,
                     ..
-                } => (
-                    LedgerEntryKind::Refund,
-                    Some(*booking_id),
-                    Some(*payment_id),
-                ),
+                } => (LedgerEntryKind::Refund, Some(*reference), Some(*payment_id)),
             };
             entries.push(LedgerEntry {
                 version: *version,
@@ -328,7 +252,7 @@ impl Payments {
                 kind,
                 amount_cents: event.delta(),
                 balance_after_cents: state.balance,
-                booking_id,
+                reference,
                 payment_id,
             });
         }
@@ -347,31 +271,11 @@ impl Payments {
     pub async fn payments(
         &self,
         actor: &Actor,
-        booking_id: Option<Uuid>,
-        limit: u32,
-        cursor: Option<&str>,
+        filter: PaymentFilter,
     ) -> Result<PaymentPage, PaymentsError> {
-        let mut errors = FieldErrors::new();
-        if !(1..=200).contains(&limit) {
-            errors.add("limit", "must be between 1 and 200");
-        }
-        let before = match cursor {
-            None => None,
-            Some(c) => {
-                let parsed = cursor_decode(c);
-                if parsed.is_none() {
-                    errors.add("cursor", "is not a cursor returned by this list");
-                }
-                parsed
-            }
-        };
-        errors.into_result().map_err(PaymentsError::Validation)?;
         let owner = (!actor.is_admin()).then_some(actor.user_id);
-        let items =
-            store::list_payments(self.db.reader()?, owner, booking_id, before, limit).await?;
-        let next_cursor = (items.len() == limit as usize)
-            .then(|| items.last().map(|p| cursor_encode(p.created_at, p.id)))
-            .flatten();
+        let items = store::list_payments(self.db.reader()?, owner, &filter).await?;
+        let next_cursor = Cursor::after_page(&items, filter.limit, |p| (p.created_at, p.id));
         Ok(PaymentPage { items, next_cursor })
     }
 
@@ -398,13 +302,13 @@ impl Payments {
         Ok(Some(payment))
     }
 
-    /// The payment of a booking, with its audit trail (API composition: the caller has already
-    /// checked that the booking is visible to whoever asks).
-    pub async fn payment_for_booking(
+    /// The payment of a reference, with its audit trail (API composition: the caller has already
+    /// checked that what the reference names is visible to whoever asks).
+    pub async fn payment_for_reference(
         &self,
-        booking_id: Uuid,
+        reference: Uuid,
     ) -> Result<Option<Payment>, PaymentsError> {
-        match store::payment_id_for_booking(self.db.reader()?, booking_id).await? {
+        match store::payment_id_for_reference(self.db.reader()?, reference).await? {
             Some(id) => self.load_full(id).await,
             None => Ok(None),
         }

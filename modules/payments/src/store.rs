@@ -4,16 +4,22 @@
 //! their whole history.
 
 use kernel::{Timestamp, Trace};
-use payments_api::PaymentStatus;
+use payments_api::{PaymentFilter, PaymentStatus};
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{Row, SqliteConnection, SqliteExecutor};
 use uuid::Uuid;
 
+use payments_api::PaymentsError;
+
 use crate::{
-    PaymentsError,
     payment::PaymentState,
     wallet::{WalletEvent, WalletState},
 };
+
+/// A driver error as the module's error.
+pub(crate) fn storage(e: sqlx::Error) -> PaymentsError {
+    PaymentsError::Storage(kernel::Error::db(payments_api::STREAM)(e))
+}
 
 /// Which kind of aggregate a stream belongs to.
 #[derive(Clone, Copy, Debug)]
@@ -74,19 +80,16 @@ pub(crate) async fn load<E: DeserializeOwned>(
     if !clause.is_empty() {
         query = query.bind(bound);
     }
-    let rows = query
-        .fetch_all(exec)
-        .await
-        .map_err(PaymentsError::storage)?;
+    let rows = query.fetch_all(exec).await.map_err(storage)?;
     rows.iter()
         .map(|row| {
-            let data: String = row.try_get("data").map_err(PaymentsError::storage)?;
+            let data: String = row.try_get("data").map_err(storage)?;
             let event: E =
                 serde_json::from_str(&data).map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
             Ok((
-                row.try_get("version").map_err(PaymentsError::storage)?,
+                row.try_get("version").map_err(storage)?,
                 event,
-                row.try_get("occurred_at").map_err(PaymentsError::storage)?,
+                row.try_get("occurred_at").map_err(storage)?,
             ))
         })
         .collect()
@@ -102,7 +105,7 @@ pub(crate) async fn wallet_state(
             .bind(user_id)
             .fetch_optional(&mut *conn)
             .await
-            .map_err(PaymentsError::storage)?;
+            .map_err(storage)?;
     let mut state = snapshot.map_or_else(WalletState::default, |(version, balance)| WalletState {
         version,
         balance,
@@ -114,9 +117,9 @@ pub(crate) async fn wallet_state(
     .bind(state.version)
     .fetch_all(&mut *conn)
     .await
-    .map_err(PaymentsError::storage)?;
+    .map_err(storage)?;
     for row in later {
-        let data: String = row.try_get("data").map_err(PaymentsError::storage)?;
+        let data: String = row.try_get("data").map_err(storage)?;
         let event: WalletEvent =
             serde_json::from_str(&data).map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
         state = state.apply(&event);
@@ -139,7 +142,7 @@ pub(crate) async fn save_wallet_snapshot(
     .bind(state.balance)
     .execute(conn)
     .await
-    .map_err(PaymentsError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
@@ -156,7 +159,7 @@ pub(crate) async fn head(
     .bind(id)
     .fetch_one(exec)
     .await
-    .map_err(PaymentsError::storage)?;
+    .map_err(storage)?;
     Ok(v.unwrap_or(0))
 }
 
@@ -190,7 +193,7 @@ pub(crate) async fn append<E: Serialize>(
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 return Err(AppendError::Conflict);
             }
-            Err(e) => return Err(AppendError::Other(PaymentsError::storage(e))),
+            Err(e) => return Err(AppendError::Other(storage(e))),
         }
     }
     Ok(version)
@@ -204,13 +207,13 @@ pub(crate) async fn save_projection(
     let method =
         serde_json::to_string(&p.method).map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
     sqlx::query(
-        "INSERT INTO payments (id, booking_id, user_id, amount_cents, currency, method, status, decline_reason, \
+        "INSERT INTO payments (id, reference, user_id, amount_cents, currency, method, status, decline_reason, \
          cancel_requested, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, decline_reason = excluded.decline_reason, \
          cancel_requested = excluded.cancel_requested, version = excluded.version, updated_at = excluded.updated_at",
     )
     .bind(p.id)
-    .bind(p.booking_id)
+    .bind(p.reference)
     .bind(p.user_id)
     .bind(p.amount_cents)
     .bind(&p.currency)
@@ -223,20 +226,20 @@ pub(crate) async fn save_projection(
     .bind(p.updated_at)
     .execute(exec)
     .await
-    .map_err(PaymentsError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
-/// The payment for a booking, if one was requested.
-pub(crate) async fn payment_id_for_booking(
+/// The payment of a reference, if one was requested.
+pub(crate) async fn payment_id_for_reference(
     exec: impl SqliteExecutor<'_>,
-    booking_id: Uuid,
+    reference: Uuid,
 ) -> Result<Option<Uuid>, PaymentsError> {
-    sqlx::query_scalar("SELECT id FROM payments WHERE booking_id = ?")
-        .bind(booking_id)
+    sqlx::query_scalar("SELECT id FROM payments WHERE reference = ?")
+        .bind(reference)
         .fetch_optional(exec)
         .await
-        .map_err(PaymentsError::storage)
+        .map_err(storage)
 }
 
 /// A payment as its projection row holds it (everything but its history).
@@ -250,7 +253,7 @@ pub(crate) fn payment_from_row(
         let status: String = row.try_get("status")?;
         Ok(payments_api::Payment {
             id: row.try_get("id")?,
-            booking_id: row.try_get("booking_id")?,
+            reference: row.try_get("reference")?,
             user_id: row.try_get("user_id")?,
             amount_cents: row.try_get("amount_cents")?,
             currency: row.try_get("currency")?,
@@ -262,10 +265,10 @@ pub(crate) fn payment_from_row(
             history: Vec::new(),
         })
     };
-    read().map_err(PaymentsError::storage)
+    read().map_err(storage)
 }
 
-const PAYMENT_COLUMNS: &str = "SELECT id, booking_id, user_id, amount_cents, currency, method, status, decline_reason, \
+const PAYMENT_COLUMNS: &str = "SELECT id, reference, user_id, amount_cents, currency, method, status, decline_reason, \
      created_at, updated_at FROM payments";
 
 /// One payment's projection row.
@@ -279,40 +282,34 @@ pub(crate) async fn payment_row(
     .bind(id)
     .fetch_optional(exec)
     .await
-    .map_err(PaymentsError::storage)?;
+    .map_err(storage)?;
     row.as_ref().map(payment_from_row).transpose()
 }
 
-/// A page of payments, newest first, optionally one user's or one booking's.
+/// A page of payments, newest first, optionally one user's or one reference's.
 pub(crate) async fn list_payments(
     exec: impl SqliteExecutor<'_>,
     user_id: Option<Uuid>,
-    booking_id: Option<Uuid>,
-    before: Option<(Timestamp, Uuid)>,
-    limit: u32,
+    filter: &PaymentFilter,
 ) -> Result<Vec<payments_api::Payment>, PaymentsError> {
     let mut sql: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(PAYMENT_COLUMNS);
     sql.push(" WHERE 1 = 1");
     if let Some(u) = user_id {
         sql.push(" AND user_id = ").push_bind(u);
     }
-    if let Some(b) = booking_id {
-        sql.push(" AND booking_id = ").push_bind(b);
+    if let Some(r) = filter.reference {
+        sql.push(" AND reference = ").push_bind(r);
     }
-    if let Some((t, id)) = before {
+    if let Some(c) = filter.cursor {
         sql.push(" AND (created_at, id) < (")
-            .push_bind(t)
+            .push_bind(c.at)
             .push(", ")
-            .push_bind(id)
+            .push_bind(c.id)
             .push(")");
     }
     sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .push_bind(i64::from(limit));
-    let rows = sql
-        .build()
-        .fetch_all(exec)
-        .await
-        .map_err(PaymentsError::storage)?;
+        .push_bind(i64::from(filter.limit.get()));
+    let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
     rows.iter().map(payment_from_row).collect()
 }
 
@@ -325,7 +322,7 @@ pub(crate) async fn status_counts(
     )
     .fetch_all(exec)
     .await
-    .map_err(PaymentsError::storage)?;
+    .map_err(storage)?;
     Ok(rows
         .into_iter()
         .filter_map(|(s, n, sum)| PaymentStatus::parse(&s).map(|s| (s, n, sum)))
@@ -350,7 +347,7 @@ pub(crate) async fn schedule_callback(
     .bind(trace.causation_id)
     .execute(exec)
     .await
-    .map_err(PaymentsError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
@@ -374,17 +371,15 @@ pub(crate) async fn due_callbacks(
     .bind(limit)
     .fetch_all(exec)
     .await
-    .map_err(PaymentsError::storage)?;
+    .map_err(storage)?;
     rows.iter()
         .map(|r| {
             Ok(DueCallback {
-                payment_id: r.try_get("payment_id").map_err(PaymentsError::storage)?,
-                outcome: r.try_get("outcome").map_err(PaymentsError::storage)?,
+                payment_id: r.try_get("payment_id").map_err(storage)?,
+                outcome: r.try_get("outcome").map_err(storage)?,
                 trace: Trace {
-                    correlation_id: r
-                        .try_get("correlation_id")
-                        .map_err(PaymentsError::storage)?,
-                    causation_id: r.try_get("causation_id").map_err(PaymentsError::storage)?,
+                    correlation_id: r.try_get("correlation_id").map_err(storage)?,
+                    causation_id: r.try_get("causation_id").map_err(storage)?,
                 },
             })
         })
@@ -401,7 +396,7 @@ pub(crate) async fn has_callback(
             .bind(payment_id)
             .fetch_optional(exec)
             .await
-            .map_err(PaymentsError::storage)?;
+            .map_err(storage)?;
     Ok(found.is_some())
 }
 
@@ -414,7 +409,7 @@ pub(crate) async fn delete_callback(
         .bind(payment_id)
         .execute(exec)
         .await
-        .map_err(PaymentsError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -443,7 +438,7 @@ mod tests {
             amount_cents: 100,
             deposit_id: Uuid::nil(),
         };
-        let now = Timestamp::now();
+        let now = Timestamp::from_micros(1);
         assert_eq!(
             append(
                 &mut conn,
@@ -504,7 +499,7 @@ mod tests {
                 deposit_id: Uuid::nil(),
             },
         ];
-        let now = Timestamp::now();
+        let now = Timestamp::from_micros(1);
         // No snapshot at all: everything comes from the events.
         let named: Vec<_> = events.iter().map(|e| (e.name(), e)).collect();
         append(&mut conn, StreamKind::Wallet, wallet, 0, &named[..2], now)

@@ -3,11 +3,6 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The most one wallet may hold, in cents (100 million).
-pub(crate) const MAX_BALANCE: i64 = 10_000_000_000;
-/// The largest single deposit, in cents (one million).
-pub(crate) const MAX_DEPOSIT: i64 = 100_000_000;
-
 /// What can happen to a wallet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -19,12 +14,15 @@ pub(crate) enum WalletEvent {
     Charged {
         amount_cents: i64,
         payment_id: Uuid,
-        booking_id: Uuid,
+        /// Named `booking_id` in events written before payments took requests by reference.
+        #[serde(alias = "booking_id")]
+        reference: Uuid,
     },
     Refunded {
         amount_cents: i64,
         payment_id: Uuid,
-        booking_id: Uuid,
+        #[serde(alias = "booking_id")]
+        reference: Uuid,
     },
 }
 
@@ -76,12 +74,12 @@ impl WalletState {
         &self,
         amount_cents: i64,
         payment_id: Uuid,
-        booking_id: Uuid,
+        reference: Uuid,
     ) -> Option<WalletEvent> {
         (self.balance >= amount_cents).then_some(WalletEvent::Charged {
             amount_cents,
             payment_id,
-            booking_id,
+            reference,
         })
     }
 }
@@ -101,17 +99,17 @@ mod tests {
             WalletEvent::Charged {
                 amount_cents: 3_000,
                 payment_id: p,
-                booking_id: p,
+                reference: p,
             },
             WalletEvent::Refunded {
                 amount_cents: 3_000,
                 payment_id: p,
-                booking_id: p,
+                reference: p,
             },
             WalletEvent::Charged {
                 amount_cents: 1_500,
                 payment_id: p,
-                booking_id: p,
+                reference: p,
             },
         ];
         assert_eq!(
@@ -121,6 +119,15 @@ mod tests {
                 balance: 3_500
             }
         );
+    }
+
+    #[test]
+    fn a_charge_written_before_references_reads_its_booking_as_the_reference() {
+        let old = r#"{"type":"Charged","amount_cents":5,"payment_id":"00000000-0000-0000-0000-000000000000","booking_id":"00000000-0000-0000-0000-000000000001"}"#;
+        let WalletEvent::Charged { reference, .. } = serde_json::from_str(old).unwrap() else {
+            panic!("not a charge");
+        };
+        assert_eq!(reference, Uuid::from_u128(1));
     }
 
     #[test]

@@ -2,32 +2,27 @@
 //! feed rows and the show and customer details they copy.
 
 use bookings_api::{
-    BookingCancelled, BookingConfirmed, BookingPlaced, PaymentInstruction, ShowCancelled,
-    ShowScheduled, ShowUpdated,
+    BookingCancelled, BookingConfirmed, BookingPlaced, ShowCancelled, ShowScheduled, ShowUpdated,
 };
-use kernel::{Envelope, Handler, HandlerError, IntegrationEvent, WriteTx};
+use kernel::{Envelope, Handler, HandlerError, Message, Timestamp, WriteTx};
 use payments_api::{
-    PaymentCaptured, PaymentDeclined, PaymentMethod, PaymentRefunded, PaymentVoided,
+    PaymentCaptured, PaymentDeclined, PaymentMethod, PaymentRefunded, PaymentSource, PaymentVoided,
 };
 use sqlx::SqliteConnection;
 use users_api::{UserEmailChanged, UserRegistered, UserRenamed};
 use uuid::Uuid;
 
+use reporting_api::ReportingError;
+
 use crate::{
-    ReportingError,
     projection::{self, FeedRow},
     store,
 };
 
-impl From<ReportingError> for HandlerError {
-    fn from(e: ReportingError) -> Self {
-        HandlerError::Retryable(e.to_string())
-    }
-}
-
 /// Rewrites the copied customer details of every feed row of `user_id`.
 async fn refresh_customer(
     conn: &mut SqliteConnection,
+    now: Timestamp,
     user_id: Uuid,
 ) -> Result<(), ReportingError> {
     let (name, email) = store::customer_details(&mut *conn, user_id).await?;
@@ -35,7 +30,7 @@ async fn refresh_customer(
         let mut new = old.clone();
         new.user_name = name.clone().or(new.user_name);
         new.user_email = email.clone().or(new.user_email);
-        projection::save(conn, Some(&old), &new).await?;
+        projection::save(conn, now, Some(&old), &new).await?;
     }
     Ok(())
 }
@@ -53,6 +48,7 @@ impl Handler for UsersHandler {
     }
 
     async fn handle(&self, tx: &mut WriteTx, event: &Envelope) -> Result<(), HandlerError> {
+        let now = tx.now();
         let conn = tx.conn();
         let user_id = match event.event_type.as_str() {
             UserRegistered::TYPE => {
@@ -73,7 +69,7 @@ impl Handler for UsersHandler {
             }
             _ => return Ok(()),
         };
-        refresh_customer(conn, user_id).await?;
+        refresh_customer(conn, now, user_id).await?;
         Ok(())
     }
 }
@@ -94,6 +90,7 @@ impl Handler for BookingsHandler {
     }
 
     async fn handle(&self, tx: &mut WriteTx, event: &Envelope) -> Result<(), HandlerError> {
+        let now = tx.now();
         let conn = tx.conn();
         match event.event_type.as_str() {
             ShowScheduled::TYPE => {
@@ -127,7 +124,7 @@ impl Handler for BookingsHandler {
                         show_starts_at: Some(e.starts_at),
                         ..old.clone()
                     };
-                    projection::save(conn, Some(&old), &new).await?;
+                    projection::save(conn, now, Some(&old), &new).await?;
                 }
             }
             ShowCancelled::TYPE => {
@@ -153,29 +150,29 @@ impl Handler for BookingsHandler {
                 new.placed_at = Some(e.placed_at);
                 if new.payment_method.is_none() {
                     match e.payment {
-                        PaymentInstruction::Wallet => new.payment_method = Some("wallet".into()),
-                        PaymentInstruction::Card { brand, last4, .. } => {
+                        PaymentSource::Wallet => new.payment_method = Some("wallet".into()),
+                        PaymentSource::Card(card) => {
                             new.payment_method = Some("card".into());
-                            new.card_brand = Some(brand);
-                            new.card_last4 = Some(last4);
+                            new.card_brand = Some(card.brand);
+                            new.card_last4 = Some(card.last4);
                         }
                     }
                 }
-                projection::save(conn, old.as_ref(), &new).await?;
+                projection::save(conn, now, old.as_ref(), &new).await?;
             }
             BookingConfirmed::TYPE => {
                 let e: BookingConfirmed = event.decode()?;
                 let (old, mut new) = projection::load(conn, e.booking_id).await?;
                 new.status = Some("confirmed".into());
                 new.confirmed_at = Some(e.confirmed_at);
-                projection::save(conn, old.as_ref(), &new).await?;
+                projection::save(conn, now, old.as_ref(), &new).await?;
             }
             BookingCancelled::TYPE => {
                 let e: BookingCancelled = event.decode()?;
                 let (old, mut new) = projection::load(conn, e.booking_id).await?;
                 new.status = Some("cancelled".into());
                 new.cancel_reason = Some(e.reason.as_str().into());
-                projection::save(conn, old.as_ref(), &new).await?;
+                projection::save(conn, now, old.as_ref(), &new).await?;
             }
             _ => {}
         }
@@ -183,7 +180,9 @@ impl Handler for BookingsHandler {
     }
 }
 
-/// Payments' outcomes.
+/// Payments' outcomes. Payments answers every requester on one stream; the read model knows that
+/// the bookings module pays with its booking ids as references. (A reference that is no booking
+/// would leave a row that no `BookingPlaced` completes, and the feed lists placed bookings only.)
 pub(crate) struct PaymentsHandler;
 
 fn set_method(row: &mut FeedRow, m: &PaymentMethod) {
@@ -205,37 +204,38 @@ impl Handler for PaymentsHandler {
     }
 
     async fn handle(&self, tx: &mut WriteTx, event: &Envelope) -> Result<(), HandlerError> {
+        let now = tx.now();
         let conn = tx.conn();
         match event.event_type.as_str() {
             PaymentCaptured::TYPE => {
                 let e: PaymentCaptured = event.decode()?;
-                let (old, mut new) = projection::load(conn, e.booking_id).await?;
+                let (old, mut new) = projection::load(conn, e.reference).await?;
                 new.payment_status = Some("captured".into());
                 new.payment_amount_cents = e.amount_cents;
                 new.payment_currency = Some(e.currency);
                 set_method(&mut new, &e.method);
-                projection::save(conn, old.as_ref(), &new).await?;
+                projection::save(conn, now, old.as_ref(), &new).await?;
             }
             PaymentDeclined::TYPE => {
                 let e: PaymentDeclined = event.decode()?;
-                let (old, mut new) = projection::load(conn, e.booking_id).await?;
+                let (old, mut new) = projection::load(conn, e.reference).await?;
                 new.payment_status = Some("declined".into());
                 set_method(&mut new, &e.method);
-                projection::save(conn, old.as_ref(), &new).await?;
+                projection::save(conn, now, old.as_ref(), &new).await?;
             }
             PaymentRefunded::TYPE => {
                 let e: PaymentRefunded = event.decode()?;
-                let (old, mut new) = projection::load(conn, e.booking_id).await?;
+                let (old, mut new) = projection::load(conn, e.reference).await?;
                 new.payment_status = Some("refunded".into());
                 new.payment_amount_cents = e.amount_cents;
                 new.payment_currency = Some(e.currency);
-                projection::save(conn, old.as_ref(), &new).await?;
+                projection::save(conn, now, old.as_ref(), &new).await?;
             }
             PaymentVoided::TYPE => {
                 let e: PaymentVoided = event.decode()?;
-                let (old, mut new) = projection::load(conn, e.booking_id).await?;
+                let (old, mut new) = projection::load(conn, e.reference).await?;
                 new.payment_status = Some("voided".into());
-                projection::save(conn, old.as_ref(), &new).await?;
+                projection::save(conn, now, old.as_ref(), &new).await?;
             }
             _ => {}
         }

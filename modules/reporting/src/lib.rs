@@ -4,11 +4,9 @@
 //! by calling those modules. It can be thrown away and rebuilt by replaying their event logs, and
 //! it says how far behind them it is.
 
-mod error;
 mod handlers;
 mod projection;
 mod service;
 mod store;
 
-pub use error::ReportingError;
 pub use service::{Reporting, Sources};

@@ -8,9 +8,14 @@ use kernel::Timestamp;
 use sqlx::{Row, SqliteConnection, sqlite::SqliteRow};
 use uuid::Uuid;
 
-use crate::ReportingError;
+use reporting_api::ReportingError;
 
 type Result<T> = std::result::Result<T, ReportingError>;
+
+/// A driver error as the module's error (for every SQL file of the module).
+pub(crate) fn storage(e: sqlx::Error) -> ReportingError {
+    ReportingError::Storage(kernel::Error::db(reporting_api::STREAM)(e))
+}
 
 const HOUR_MICROS: i64 = 3_600_000_000;
 
@@ -70,7 +75,7 @@ pub(crate) fn feed_from_row(row: &SqliteRow) -> Result<FeedRow> {
             confirmed_at: row.try_get("confirmed_at")?,
         })
     };
-    read().map_err(ReportingError::storage)
+    read().map_err(storage)
 }
 
 /// The booking's row, or a fresh one.
@@ -84,7 +89,7 @@ pub(crate) async fn load(
     .bind(booking_id)
     .fetch_optional(&mut *conn)
     .await
-    .map_err(ReportingError::storage)?;
+    .map_err(storage)?;
     match row {
         Some(r) => {
             let old = feed_from_row(&r)?;
@@ -217,7 +222,7 @@ impl Writes {
                 Value::Text(t) => query.bind(t),
             };
         }
-        query.execute(conn).await.map_err(ReportingError::storage)?;
+        query.execute(conn).await.map_err(storage)?;
         Ok(())
     }
 }
@@ -394,6 +399,7 @@ fn search_body(r: &FeedRow) -> String {
 /// Writes the row, its search entry and the aggregates' change.
 pub(crate) async fn save(
     conn: &mut SqliteConnection,
+    now: Timestamp,
     old: Option<&FeedRow>,
     new: &FeedRow,
 ) -> Result<()> {
@@ -432,10 +438,10 @@ pub(crate) async fn save(
     .bind(&new.payment_currency)
     .bind(new.placed_at)
     .bind(new.confirmed_at)
-    .bind(Timestamp::now())
+    .bind(now)
     .fetch_one(&mut *conn)
     .await
-    .map_err(ReportingError::storage)?;
+    .map_err(storage)?;
     if old.map(search_body) != Some(search_body(new)) {
         // The search entry shares the feed row's rowid, so it is replaced without a scan (both
         // statements in one round trip).
@@ -447,7 +453,7 @@ pub(crate) async fn save(
         .bind(search_body(new))
         .execute(&mut *conn)
         .await
-        .map_err(ReportingError::storage)?;
+        .map_err(storage)?;
     }
     apply_delta(conn, old, new).await
 }
@@ -466,7 +472,7 @@ pub(crate) async fn rows_where(
         .bind(id)
         .fetch_all(&mut *conn)
         .await
-        .map_err(ReportingError::storage)?;
+        .map_err(storage)?;
     rows.iter().map(feed_from_row).collect()
 }
 

@@ -7,20 +7,20 @@ use std::{
 };
 
 use kernel::{
-    Bus, DbHealth, DbSettings, EventSource, FieldErrors, Metrics, ModuleDb, Subscription,
-    SubscriptionConfig, Timestamp, Trace,
+    ConsistencyToken, Cursor, EventSource, ModuleDb, ModuleHandle, Platform, Subscription,
+    SubscriptionConfig, Trace,
 };
 use reporting_api::{
-    CustomerSummary, Dashboard, FeedPage, FeedQuery, RebuildStatus, ShowHit, ShowSales, StreamLag,
+    CustomerSummary, Dashboard, FeedFilter, FeedPage, RebuildStatus, ReportingError, ShowHit,
+    ShowSales, StreamLag,
 };
 use sqlx::migrate::Migrator;
 use users_api::Actor;
 use uuid::Uuid;
 
 use crate::{
-    ReportingError,
     handlers::{BookingsHandler, PaymentsHandler, UsersHandler},
-    store::{self, FeedFilter},
+    store,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../schemas/reporting");
@@ -43,19 +43,14 @@ pub struct Reporting {
     rebuild: Arc<Mutex<RebuildStatus>>,
 }
 
-const STATUSES: &[&str] = &["pending", "confirmed", "cancelled"];
-const PAYMENT_STATUSES: &[&str] = &["captured", "declined", "refunded", "voided"];
-
 impl Reporting {
     /// Opens (and migrates) `reporting.db` and subscribes to the three source streams.
     pub async fn open(
-        settings: &DbSettings,
-        bus: &Bus,
-        metrics: &Metrics,
+        platform: &Platform,
         sources: Sources,
         config: SubscriptionConfig,
     ) -> Result<Reporting, ReportingError> {
-        let db = ModuleDb::open(reporting_api::STREAM, &MIGRATOR, settings, bus, metrics).await?;
+        let db = ModuleDb::open(reporting_api::STREAM, &MIGRATOR, platform).await?;
         let subscriptions = vec![
             Subscription::new(&db, sources.users, UsersHandler, config),
             Subscription::new(&db, sources.bookings, BookingsHandler, config),
@@ -73,19 +68,9 @@ impl Reporting {
         self.subscriptions.clone()
     }
 
-    /// Database status and schema version.
-    pub async fn health(&self) -> DbHealth {
-        self.db.health().await
-    }
-
-    /// Takes the module offline for a while, or back online (`None`).
-    pub fn set_offline_for(&self, duration: Option<Duration>) {
-        self.db.set_offline_for(duration);
-    }
-
-    /// Closes the database.
-    pub async fn close(&self) {
-        self.db.close().await;
+    /// The module as a whole: health, availability, close (it publishes no events).
+    pub fn handle(&self) -> ModuleHandle {
+        self.db.handle()
     }
 
     fn admin_only(actor: &Actor) -> Result<(), ReportingError> {
@@ -127,7 +112,7 @@ impl Reporting {
             top_shows: store::top_shows(reader, 8).await?,
             timeline: store::timeline(reader, 48).await?,
             lag: self.lag().await,
-            generated_at: Timestamp::now(),
+            generated_at: self.db.clock().now(),
         })
     }
 
@@ -138,68 +123,22 @@ impl Reporting {
     }
 
     /// The feed, newest first (admins see all; customers their own).
-    pub async fn feed(&self, actor: &Actor, query: FeedQuery) -> Result<FeedPage, ReportingError> {
-        let mut e = FieldErrors::new();
-        if !(1..=200).contains(&query.limit) {
-            e.add("limit", "must be between 1 and 200");
+    pub async fn feed(
+        &self,
+        actor: &Actor,
+        mut filter: FeedFilter,
+    ) -> Result<FeedPage, ReportingError> {
+        if !actor.is_admin() {
+            filter.user_id = Some(actor.user_id);
         }
-        let status = query.status.filter(|s| !s.is_empty());
-        if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
-            e.add("status", "must be pending, confirmed or cancelled");
-        }
-        let payment_status = query.payment_status.filter(|s| !s.is_empty());
-        if payment_status
-            .as_deref()
-            .is_some_and(|s| !PAYMENT_STATUSES.contains(&s))
-        {
-            e.add(
-                "payment_status",
-                "must be captured, declined, refunded or voided",
-            );
-        }
-        let before = query
-            .cursor
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .and_then(|c| {
-                let parsed = c.split_once('_').and_then(|(t, id)| {
-                    Some((
-                        Timestamp::from_micros(t.parse().ok()?),
-                        Uuid::parse_str(id).ok()?,
-                    ))
-                });
-                if parsed.is_none() {
-                    e.add("cursor", "is not a cursor returned by this list");
-                }
-                parsed
-            });
-        if query.q.as_deref().is_some_and(|q| q.chars().count() > 200) {
-            e.add("q", "must be at most 200 characters");
-        }
-        e.into_result().map_err(ReportingError::Validation)?;
-        let user_id = if actor.is_admin() {
-            query.user_id
-        } else {
-            Some(actor.user_id)
-        };
-        let filter = FeedFilter {
-            status,
-            payment_status,
-            show_id: query.show_id,
-            user_id,
-            search: query.q.as_deref().and_then(store::fts_query),
-            before,
-            limit: query.limit,
-        };
-        let rows = store::feed(self.db.reader()?, &filter).await?;
-        let next_cursor = (rows.len() == query.limit as usize)
-            .then(|| {
-                rows.last().and_then(|r| {
-                    r.placed_at
-                        .map(|t| format!("{}_{}", t.as_micros(), r.booking_id.simple()))
-                })
-            })
-            .flatten();
+        let search = filter.q.as_deref().and_then(store::fts_query);
+        let rows = store::feed(self.db.reader()?, &filter, search).await?;
+        let next_cursor = Cursor::after_page(&rows, filter.limit, |r| {
+            (
+                r.placed_at.unwrap_or(kernel::Timestamp::from_micros(0)),
+                r.booking_id,
+            )
+        });
         Ok(FeedPage {
             items: rows.into_iter().map(store::feed_item).collect(),
             next_cursor,
@@ -227,22 +166,24 @@ impl Reporting {
     }
 
     /// Waits (at most `timeout`) until the view includes the event named by a consistency token
-    /// (`<stream>:<seq>`, as returned by commands). True when it does.
-    pub async fn wait_for(&self, token: &str, timeout: Duration) -> Result<bool, ReportingError> {
-        let invalid = || {
-            ReportingError::Validation(FieldErrors::single(
-                "consistency_token",
-                "must look like bookings:42",
-            ))
-        };
-        let (stream, seq) = token.split_once(':').ok_or_else(invalid)?;
-        let seq: i64 = seq.parse().map_err(|_| invalid())?;
+    /// (as returned by commands). True when it does; a token of a stream the view is not built
+    /// from is a field error.
+    pub async fn wait_for(
+        &self,
+        token: &ConsistencyToken,
+        timeout: Duration,
+    ) -> Result<bool, ReportingError> {
         let sub = self
             .subscriptions
             .iter()
-            .find(|s| s.stream() == stream)
-            .ok_or_else(invalid)?;
-        Ok(sub.wait_for(seq, timeout).await)
+            .find(|s| s.stream() == token.stream)
+            .ok_or_else(|| {
+                ReportingError::Validation(kernel::FieldErrors::single(
+                    "consistency_token",
+                    "must look like bookings:42",
+                ))
+            })?;
+        Ok(sub.wait_for(token.seq, timeout).await)
     }
 
     /// Where the last rebuild stands.
@@ -282,7 +223,7 @@ impl Reporting {
         }
         *status = RebuildStatus {
             running: true,
-            started_at: Some(Timestamp::now()),
+            started_at: Some(self.db.clock().now()),
             ..RebuildStatus::default()
         };
         Ok(())
@@ -323,7 +264,7 @@ impl Reporting {
         self.update(
             |st| {
                 st.running = false;
-                st.finished_at = Some(Timestamp::now());
+                st.finished_at = Some(self.db.clock().now());
                 st.error = error.clone();
             },
             &progress,

@@ -3,15 +3,13 @@
 
 use kernel::Timestamp;
 use reporting_api::{
-    BookingCounts, CurrencyTotals, CustomerSummary, FeedItem, ShowHit, ShowSales, TimeBucket,
+    BookingCounts, CurrencyTotals, CustomerSummary, FeedFilter, FeedItem, ReportingError, ShowHit,
+    ShowSales, TimeBucket,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, sqlite::SqliteRow};
 use uuid::Uuid;
 
-use crate::{
-    ReportingError,
-    projection::{FeedRow, feed_from_row},
-};
+use crate::projection::{FeedRow, feed_from_row, storage};
 
 type Result<T> = std::result::Result<T, ReportingError>;
 
@@ -25,7 +23,7 @@ pub(crate) async fn customer_details(
             .bind(user_id)
             .fetch_optional(exec)
             .await
-            .map_err(ReportingError::storage)?;
+            .map_err(storage)?;
     Ok(row.unwrap_or((None, None)))
 }
 
@@ -45,7 +43,7 @@ pub(crate) async fn set_customer(
     .bind(email)
     .execute(exec)
     .await
-    .map_err(ReportingError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
@@ -72,19 +70,19 @@ pub(crate) async fn upsert_show(
     .bind(currency.unwrap_or("EUR"))
     .fetch_one(&mut *conn)
     .await
-    .map_err(ReportingError::storage)?;
+    .map_err(storage)?;
     sqlx::query("DELETE FROM show_search WHERE rowid = ?")
         .bind(rowid)
         .execute(&mut *conn)
         .await
-        .map_err(ReportingError::storage)?;
+        .map_err(storage)?;
     sqlx::query("INSERT INTO show_search (rowid, title, venue) VALUES (?, ?, ?)")
         .bind(rowid)
         .bind(title)
         .bind(venue)
         .execute(&mut *conn)
         .await
-        .map_err(ReportingError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -93,7 +91,7 @@ pub(crate) async fn cancel_show(exec: impl SqliteExecutor<'_>, show_id: Uuid) ->
         .bind(show_id)
         .execute(exec)
         .await
-        .map_err(ReportingError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -106,7 +104,7 @@ pub(crate) async fn show_details(
         .bind(show_id)
         .fetch_optional(exec)
         .await
-        .map_err(ReportingError::storage)
+        .map_err(storage)
 }
 
 /// Empties every view (inside a rebuild's transaction).
@@ -117,7 +115,7 @@ pub(crate) async fn clear(conn: &mut SqliteConnection) -> Result<()> {
     )
     .execute(conn)
     .await
-    .map_err(ReportingError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
@@ -129,7 +127,7 @@ pub(crate) async fn totals(
         sqlx::query_as("SELECT name, currency, value FROM totals")
             .fetch_all(exec)
             .await
-            .map_err(ReportingError::storage)?;
+            .map_err(storage)?;
     let get = |name: &str| {
         rows.iter()
             .find(|(n, c, _)| n == name && c.is_empty())
@@ -186,7 +184,7 @@ fn sales_from_row(r: &SqliteRow) -> Result<ShowSales> {
             currency: r.try_get("currency")?,
         })
     };
-    read().map_err(ReportingError::storage)
+    read().map_err(storage)
 }
 
 const SALES_COLUMNS: &str = "SELECT show_id, title, venue, starts_at, status, capacity, seats_sold, seats_held, bookings, \
@@ -200,7 +198,7 @@ pub(crate) async fn top_shows(exec: impl SqliteExecutor<'_>, limit: i64) -> Resu
     .bind(limit)
     .fetch_all(exec)
     .await
-    .map_err(ReportingError::storage)?;
+    .map_err(storage)?;
     rows.iter().map(sales_from_row).collect()
 }
 
@@ -211,7 +209,7 @@ pub(crate) async fn all_sales(exec: impl SqliteExecutor<'_>) -> Result<Vec<ShowS
     )))
     .fetch_all(exec)
     .await
-    .map_err(ReportingError::storage)?;
+    .map_err(storage)?;
     rows.iter().map(sales_from_row).collect()
 }
 
@@ -223,7 +221,7 @@ pub(crate) async fn timeline(exec: impl SqliteExecutor<'_>, hours: i64) -> Resul
     .bind(hours)
     .fetch_all(exec)
     .await
-    .map_err(ReportingError::storage)?;
+    .map_err(storage)?;
     rows.reverse();
     Ok(rows
         .into_iter()
@@ -247,7 +245,7 @@ pub(crate) async fn customer(
     .bind(user_id)
     .fetch_optional(exec)
     .await
-    .map_err(ReportingError::storage)?;
+    .map_err(storage)?;
     let Some(r) = row else {
         return Ok(CustomerSummary {
             user_id,
@@ -266,7 +264,7 @@ pub(crate) async fn customer(
             refunds_cents: r.try_get("refunds_cents")?,
         })
     };
-    read().map_err(ReportingError::storage)
+    read().map_err(storage)
 }
 
 pub(crate) fn feed_item(r: FeedRow) -> FeedItem {
@@ -305,29 +303,23 @@ pub(crate) fn fts_query(text: &str) -> Option<String> {
 }
 
 /// Filters of a feed page, already validated.
-pub(crate) struct FeedFilter {
-    pub(crate) status: Option<String>,
-    pub(crate) payment_status: Option<String>,
-    pub(crate) show_id: Option<Uuid>,
-    pub(crate) user_id: Option<Uuid>,
-    pub(crate) search: Option<String>,
-    pub(crate) before: Option<(Timestamp, Uuid)>,
-    pub(crate) limit: u32,
-}
-
-/// A page of the feed, newest first.
-pub(crate) async fn feed(exec: impl SqliteExecutor<'_>, f: &FeedFilter) -> Result<Vec<FeedRow>> {
+/// A page of the feed, newest first; `search` is an FTS5 query built by [`fts_query`].
+pub(crate) async fn feed(
+    exec: impl SqliteExecutor<'_>,
+    f: &FeedFilter,
+    search: Option<String>,
+) -> Result<Vec<FeedRow>> {
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
         "SELECT f.rowid, f.booking_id, f.show_id, f.show_title, f.show_starts_at, f.user_id, f.user_name, f.user_email, f.seats, \
          f.amount_cents, f.currency, f.status, f.cancel_reason, f.payment_status, f.payment_method, f.card_brand, f.card_last4, \
          f.payment_amount_cents, f.payment_currency, f.placed_at, f.confirmed_at FROM feed f",
     );
-    if f.search.is_some() {
+    if search.is_some() {
         sql.push(" JOIN feed_search s ON s.rowid = f.rowid");
     }
     sql.push(" WHERE f.placed_at IS NOT NULL");
-    if let Some(q) = &f.search {
-        sql.push(" AND feed_search MATCH ").push_bind(q.clone());
+    if let Some(q) = search {
+        sql.push(" AND feed_search MATCH ").push_bind(q);
     }
     if let Some(s) = &f.status {
         sql.push(" AND f.status = ").push_bind(s.clone());
@@ -341,20 +333,16 @@ pub(crate) async fn feed(exec: impl SqliteExecutor<'_>, f: &FeedFilter) -> Resul
     if let Some(u) = f.user_id {
         sql.push(" AND f.user_id = ").push_bind(u);
     }
-    if let Some((t, id)) = f.before {
+    if let Some(c) = f.cursor {
         sql.push(" AND (f.placed_at, f.booking_id) < (")
-            .push_bind(t)
+            .push_bind(c.at)
             .push(", ")
-            .push_bind(id)
+            .push_bind(c.id)
             .push(")");
     }
     sql.push(" ORDER BY f.placed_at DESC, f.booking_id DESC LIMIT ")
-        .push_bind(i64::from(f.limit));
-    let rows = sql
-        .build()
-        .fetch_all(exec)
-        .await
-        .map_err(ReportingError::storage)?;
+        .push_bind(i64::from(f.limit.get()));
+    let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
     rows.iter().map(feed_from_row).collect()
 }
 
@@ -372,14 +360,14 @@ pub(crate) async fn search_shows(
     .bind(limit)
     .fetch_all(exec)
     .await
-    .map_err(ReportingError::storage)?;
+    .map_err(storage)?;
     rows.iter()
         .map(|r| {
             Ok(ShowHit {
-                show_id: r.try_get("show_id").map_err(ReportingError::storage)?,
-                title: r.try_get("title").map_err(ReportingError::storage)?,
-                venue: r.try_get("venue").map_err(ReportingError::storage)?,
-                starts_at: r.try_get("starts_at").map_err(ReportingError::storage)?,
+                show_id: r.try_get("show_id").map_err(storage)?,
+                title: r.try_get("title").map_err(storage)?,
+                venue: r.try_get("venue").map_err(storage)?,
+                starts_at: r.try_get("starts_at").map_err(storage)?,
             })
         })
         .collect()

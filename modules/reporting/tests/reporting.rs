@@ -5,16 +5,15 @@
 use std::{sync::Arc, time::Duration};
 
 use bookings_api::{
-    BookingCancelled, BookingConfirmed, BookingPlaced, CancelReason, PaymentInstruction,
-    ShowScheduled,
+    BookingCancelled, BookingConfirmed, BookingPlaced, CancelReason, ShowScheduled,
 };
 use kernel::{
-    Bus, DbSettings, IntegrationEvent, Metrics, ModuleDb, OutboxLog, SubscriptionConfig, Timestamp,
-    Trace,
+    ConsistencyToken, DbSettings, IntegrationEvent, ModuleDb, OutboxLog, Platform,
+    SubscriptionConfig, Timestamp, Trace,
 };
-use payments_api::{PaymentCaptured, PaymentMethod, PaymentRefunded};
-use reporting::{Reporting, ReportingError, Sources};
-use reporting_api::FeedQuery;
+use payments_api::{PaymentCaptured, PaymentMethod, PaymentRefunded, PaymentSource};
+use reporting::{Reporting, Sources};
+use reporting_api::{FeedFilter, FeedQuery, ReportingError};
 use sqlx::migrate::Migrator;
 use users_api::{Actor, Role, UserEmailChanged, UserRegistered};
 use uuid::Uuid;
@@ -37,9 +36,8 @@ const ADMIN: Actor = Actor {
 impl World {
     async fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let settings = DbSettings::new(dir.path());
-        let (bus, metrics) = (Bus::new(1024), Metrics::new());
-        let open = |name| ModuleDb::open(name, &STAND_IN, &settings, &bus, &metrics);
+        let platform = Platform::new(DbSettings::new(dir.path()), 1024);
+        let open = |name| ModuleDb::open(name, &STAND_IN, &platform);
         let (users, bookings, payments) = (
             open("users").await.unwrap(),
             open("bookings").await.unwrap(),
@@ -50,15 +48,9 @@ impl World {
             bookings: Arc::new(OutboxLog::new(bookings.clone())),
             payments: Arc::new(OutboxLog::new(payments.clone())),
         };
-        let reporting = Reporting::open(
-            &settings,
-            &bus,
-            &metrics,
-            sources,
-            SubscriptionConfig::default(),
-        )
-        .await
-        .unwrap();
+        let reporting = Reporting::open(&platform, sources, SubscriptionConfig::default())
+            .await
+            .unwrap();
         World {
             _dir: dir,
             reporting,
@@ -92,15 +84,25 @@ impl World {
         self.reporting
             .feed(
                 &ADMIN,
-                FeedQuery {
-                    limit: 200,
+                filter(FeedQuery {
+                    limit: Some(200),
                     ..FeedQuery::default()
-                },
+                }),
             )
             .await
             .unwrap()
             .items
     }
+}
+
+/// The validated filter of a feed query a test knows to be valid.
+fn filter(query: FeedQuery) -> FeedFilter {
+    FeedFilter::try_from(query).unwrap()
+}
+
+/// A consistency token a test knows to be well formed.
+fn token(text: &str) -> ConsistencyToken {
+    ConsistencyToken::parse(text).unwrap()
 }
 
 struct Story {
@@ -154,7 +156,7 @@ async fn publish_story(w: &World) -> Story {
                 seats,
                 amount_cents: seats * 1_000,
                 currency: "EUR".into(),
-                payment: PaymentInstruction::Wallet,
+                payment: PaymentSource::Wallet,
                 deadline_at: now,
                 placed_at: now,
             },
@@ -164,7 +166,7 @@ async fn publish_story(w: &World) -> Story {
             &w.payments,
             &PaymentCaptured {
                 payment_id: kernel::new_id(),
-                booking_id: booking,
+                reference: booking,
                 user_id: user,
                 amount_cents: seats * 1_000,
                 currency: "EUR".into(),
@@ -205,7 +207,7 @@ async fn publish_story(w: &World) -> Story {
         &w.payments,
         &PaymentRefunded {
             payment_id: Uuid::nil(),
-            booking_id: refunded,
+            reference: refunded,
             user_id: user,
             amount_cents: 3_000,
             currency: "EUR".into(),
@@ -348,7 +350,13 @@ async fn the_feed_filters_searches_and_pages() {
     let reporting = &w.reporting;
     let q = |f: FeedQuery| async move {
         reporting
-            .feed(&ADMIN, FeedQuery { limit: 50, ..f })
+            .feed(
+                &ADMIN,
+                filter(FeedQuery {
+                    limit: Some(50),
+                    ..f
+                }),
+            )
             .await
             .unwrap()
             .items
@@ -421,10 +429,10 @@ async fn the_feed_filters_searches_and_pages() {
         .reporting
         .feed(
             &ADMIN,
-            FeedQuery {
-                limit: 1,
+            filter(FeedQuery {
+                limit: Some(1),
                 ..Default::default()
-            },
+            }),
         )
         .await
         .unwrap();
@@ -432,35 +440,32 @@ async fn the_feed_filters_searches_and_pages() {
         .reporting
         .feed(
             &ADMIN,
-            FeedQuery {
-                limit: 1,
+            filter(FeedQuery {
+                limit: Some(1),
                 cursor: first.next_cursor.clone(),
                 ..Default::default()
-            },
+            }),
         )
         .await
         .unwrap();
     assert_ne!(first.items[0].booking_id, rest.items[0].booking_id);
     for bad in [
         FeedQuery {
-            limit: 0,
+            limit: Some(0),
             ..Default::default()
         },
         FeedQuery {
-            limit: 5,
+            limit: Some(5),
             status: Some("lost".into()),
             ..Default::default()
         },
         FeedQuery {
-            limit: 5,
+            limit: Some(5),
             cursor: Some("x".into()),
             ..Default::default()
         },
     ] {
-        assert!(matches!(
-            w.reporting.feed(&ADMIN, bad).await,
-            Err(ReportingError::Validation(_))
-        ));
+        assert!(FeedFilter::try_from(bad).is_err());
     }
     let hits = w.reporting.search_shows("globe").await.unwrap();
     assert_eq!(hits.len(), 1);
@@ -480,10 +485,10 @@ async fn customers_see_only_their_own_rows_and_totals() {
         w.reporting
             .feed(
                 &stranger,
-                FeedQuery {
-                    limit: 10,
+                filter(FeedQuery {
+                    limit: Some(10),
                     ..Default::default()
-                }
+                })
             )
             .await
             .unwrap()
@@ -506,10 +511,10 @@ async fn customers_see_only_their_own_rows_and_totals() {
         w.reporting
             .feed(
                 &owner,
-                FeedQuery {
-                    limit: 10,
+                filter(FeedQuery {
+                    limit: Some(10),
                     ..Default::default()
-                }
+                })
             )
             .await
             .unwrap()
@@ -532,7 +537,7 @@ async fn the_lag_is_reported_and_a_consistency_token_is_waited_for() {
     assert!(bookings.behind_ms >= 0);
     assert!(
         !w.reporting
-            .wait_for("bookings:6", Duration::from_millis(50))
+            .wait_for(&token("bookings:6"), Duration::from_millis(50))
             .await
             .unwrap(),
         "nothing drained yet"
@@ -547,27 +552,28 @@ async fn the_lag_is_reported_and_a_consistency_token_is_waited_for() {
         .collect();
     assert!(
         w.reporting
-            .wait_for("bookings:6", Duration::from_secs(10))
+            .wait_for(&token("bookings:6"), Duration::from_secs(10))
             .await
             .unwrap()
     );
     assert!(
         w.reporting
-            .wait_for("payments:3", Duration::from_secs(10))
+            .wait_for(&token("payments:3"), Duration::from_secs(10))
             .await
             .unwrap()
     );
     assert!(
         w.reporting
-            .wait_for("users:2", Duration::from_secs(10))
+            .wait_for(&token("users:2"), Duration::from_secs(10))
             .await
             .unwrap()
     );
     assert_story_view(&w, &s).await;
     assert!(w.reporting.lag().await.iter().all(|l| l.behind_events == 0));
+    assert_eq!(ConsistencyToken::parse("nonsense"), None);
     assert!(matches!(
         w.reporting
-            .wait_for("nonsense", Duration::from_millis(1))
+            .wait_for(&token("nowhere:1"), Duration::from_millis(1))
             .await,
         Err(ReportingError::Validation(_))
     ));

@@ -7,12 +7,9 @@
 //!
 //! It deliberately knows nothing of HTTP, cookies or CSRF: the application carries the token.
 
-mod domain;
-mod error;
 mod password;
 mod service;
 mod session;
 mod store;
 
-pub use error::UsersError;
-pub use service::{Session, UserPage, Users};
+pub use service::Users;

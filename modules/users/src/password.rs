@@ -18,7 +18,7 @@ use argon2::{
 };
 use tokio::sync::oneshot;
 
-use crate::{UsersError, domain::Password};
+use users_api::{Password, UsersError};
 
 type Job = Box<dyn FnOnce() + Send>;
 

@@ -1,24 +1,18 @@
 //! The users module's facade: every command and query the application may call.
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use kernel::{
-    Bus, DbHealth, DbSettings, EventSource, FieldErrors, Metrics, ModuleDb, OutboxLog, Timestamp,
-    Trace, new_id,
-};
+use kernel::{FieldErrors, ModuleDb, ModuleHandle, Platform, Trace, new_id};
 use sqlx::migrate::Migrator;
 use users_api::{
-    Actor, DirectoryError, NewUser, Role, User, UserDeactivated, UserDirectory, UserEmailChanged,
-    UserPatch, UserRegistered, UserRenamed,
+    Actor, DirectoryError, Email, Password, ProfileChange, Registration, Role, Session, User,
+    UserDeactivated, UserDirectory, UserEmailChanged, UserFilter, UserPage, UserRegistered,
+    UserRenamed, UsersError,
 };
 use uuid::Uuid;
 
-use crate::{
-    UsersError,
-    domain::{Email, FullName, Password},
-    password, session, store,
-};
+use crate::{password, session, store};
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../schemas/users");
 
@@ -31,88 +25,45 @@ pub struct Users {
     db: ModuleDb,
 }
 
-/// A successful login: the token goes into the cookie and nowhere else.
-#[derive(Clone)]
-pub struct Session {
-    /// The secret the client presents; only its hash is stored.
-    pub token: String,
-    /// Who logged in.
-    pub user: User,
-    /// When the session ends.
-    pub expires_at: Timestamp,
-}
-
-impl fmt::Debug for Session {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("token", &"<redacted>")
-            .field("user", &self.user.id)
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
-/// One page of users, oldest first.
-#[derive(Clone, Debug)]
-pub struct UserPage {
-    /// The users.
-    pub items: Vec<User>,
-    /// Pass back as `cursor` for the next page; `None` on the last page.
-    pub next_cursor: Option<String>,
-}
-
 impl Users {
     /// Opens (and migrates) `users.db` in the data folder.
-    pub async fn open(
-        settings: &DbSettings,
-        bus: &Bus,
-        metrics: &Metrics,
-    ) -> Result<Users, UsersError> {
-        let db = ModuleDb::open(users_api::STREAM, &MIGRATOR, settings, bus, metrics).await?;
+    pub async fn open(platform: &Platform) -> Result<Users, UsersError> {
+        let db = ModuleDb::open(users_api::STREAM, &MIGRATOR, platform).await?;
         Ok(Users { db })
     }
 
-    /// The module's event stream, read through the kernel (never through its tables).
-    pub fn event_log(&self) -> Arc<dyn EventSource> {
-        Arc::new(OutboxLog::new(self.db.clone()))
-    }
-
-    /// Database status and schema version.
-    pub async fn health(&self) -> DbHealth {
-        self.db.health().await
-    }
-
-    /// Takes the module offline for a while (every call fails) or back online (`None`), to
-    /// exercise isolated failures.
-    pub fn set_offline_for(&self, duration: Option<std::time::Duration>) {
-        self.db.set_offline_for(duration);
-    }
-
-    /// Closes the database.
-    pub async fn close(&self) {
-        self.db.close().await;
+    /// The module as a whole: its event log, health, availability, close.
+    pub fn handle(&self) -> ModuleHandle {
+        self.db.handle()
     }
 
     /// Registers a customer.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
-    pub async fn register(&self, trace: Trace, input: NewUser) -> Result<User, UsersError> {
+    pub async fn register(&self, trace: Trace, input: Registration) -> Result<User, UsersError> {
         self.create(trace, input, Role::Customer).await
     }
 
     /// Creates an administrator (the `users create-admin` command and the demo admin).
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
-    pub async fn create_admin(&self, trace: Trace, input: NewUser) -> Result<User, UsersError> {
+    pub async fn create_admin(
+        &self,
+        trace: Trace,
+        input: Registration,
+    ) -> Result<User, UsersError> {
         self.create(trace, input, Role::Admin).await
     }
 
-    async fn create(&self, trace: Trace, input: NewUser, role: Role) -> Result<User, UsersError> {
-        let mut errors = FieldErrors::new();
-        let email = errors.check("email", Email::parse(&input.email));
-        let full_name = errors.check("full_name", FullName::parse(&input.full_name));
-        let password = errors.check("password", Password::parse(&input.password));
-        let (Some(email), Some(full_name), Some(password)) = (email, full_name, password) else {
-            return Err(UsersError::Validation(errors));
-        };
+    async fn create(
+        &self,
+        trace: Trace,
+        input: Registration,
+        role: Role,
+    ) -> Result<User, UsersError> {
+        let Registration {
+            email,
+            full_name,
+            password,
+        } = input;
         // Cheap check first, so a taken address does not cost a hash; the unique index decides races.
         if store::find_by_email(self.db.reader()?, email.as_str())
             .await?
@@ -121,7 +72,7 @@ impl Users {
             return Err(UsersError::EmailTaken);
         }
         let hash = password::hash(password).await?;
-        let now = Timestamp::now();
+        let now = self.db.clock().now();
         let user = User {
             id: new_id(),
             email: email.as_str().to_owned(),
@@ -176,7 +127,7 @@ impl Users {
             return Err(UsersError::Deactivated);
         }
         let token = session::new_token().map_err(|e| UsersError::Hashing(e.to_string()))?;
-        let now = Timestamp::now();
+        let now = self.db.clock().now();
         let expires_at = now.plus(SESSION_TTL);
         let mut tx = self.db.write(Trace::new_root()).await?;
         store::delete_expired_sessions(tx.conn(), now).await?;
@@ -214,7 +165,7 @@ impl Users {
         let row = store::user_by_session(
             self.db.reader()?,
             &session::token_hash(token),
-            Timestamp::now(),
+            self.db.clock().now(),
         )
         .await?;
         Ok(row.map(store::UserRow::into_user))
@@ -231,32 +182,13 @@ impl Users {
             .ok_or(UsersError::NotFound)
     }
 
-    /// All users, oldest first, `limit` (1 to 200) at a time; admins only.
-    pub async fn list(
-        &self,
-        actor: &Actor,
-        limit: u32,
-        cursor: Option<&str>,
-    ) -> Result<UserPage, UsersError> {
+    /// All users, oldest first, a page at a time; admins only.
+    pub async fn list(&self, actor: &Actor, filter: UserFilter) -> Result<UserPage, UsersError> {
         if !actor.is_admin() {
             return Err(UsersError::Forbidden);
         }
-        let mut errors = FieldErrors::new();
-        if !(1..=200).contains(&limit) {
-            errors.add("limit", "must be between 1 and 200");
-        }
-        let after = match cursor {
-            None => None,
-            Some(c) => match Uuid::parse_str(c) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    errors.add("cursor", "is not a cursor returned by this list");
-                    None
-                }
-            },
-        };
-        errors.into_result().map_err(UsersError::Validation)?;
-        let items: Vec<User> = store::list(self.db.reader()?, after, limit)
+        let limit = filter.limit.get();
+        let items: Vec<User> = store::list(self.db.reader()?, filter.after, limit)
             .await?
             .into_iter()
             .map(store::UserRow::into_user)
@@ -280,27 +212,18 @@ impl Users {
         trace: Trace,
         actor: &Actor,
         id: Uuid,
-        patch: UserPatch,
+        change: ProfileChange,
     ) -> Result<User, UsersError> {
         if !actor.may_access(id) {
             return Err(UsersError::Forbidden);
         }
-        let mut errors = FieldErrors::new();
-        let email = patch
-            .email
-            .as_deref()
-            .and_then(|e| errors.check("email", Email::parse(e)));
-        let full_name = patch
-            .full_name
-            .as_deref()
-            .and_then(|n| errors.check("full_name", FullName::parse(n)));
-        errors.into_result().map_err(UsersError::Validation)?;
+        let ProfileChange { email, full_name } = change;
 
         let mut tx = self.db.write(trace).await?;
         let current = store::find_by_id(tx.conn(), id)
             .await?
             .ok_or(UsersError::NotFound)?;
-        let now = Timestamp::now();
+        let now = self.db.clock().now();
         if let Some(email) = email.filter(|e| e.as_str() != current.email) {
             let email_version = store::update_email(tx.conn(), id, email.as_str(), now).await?;
             tx.emit(&UserEmailChanged {
@@ -327,15 +250,13 @@ impl Users {
     }
 
     /// Sets a new password (the `users create-admin` command on an existing account).
-    pub async fn reset_password(&self, id: Uuid, new_password: &str) -> Result<(), UsersError> {
-        let password = Password::parse(new_password)
-            .map_err(|m| UsersError::Validation(FieldErrors::single("password", m)))?;
+    pub async fn reset_password(&self, id: Uuid, password: Password) -> Result<(), UsersError> {
         let hash = password::hash(password).await?;
         let mut tx = self.db.write(Trace::new_root()).await?;
         store::find_by_id(tx.conn(), id)
             .await?
             .ok_or(UsersError::NotFound)?;
-        store::set_password(tx.conn(), id, &hash, Timestamp::now()).await?;
+        store::set_password(tx.conn(), id, &hash, self.db.clock().now()).await?;
         store::delete_sessions_of(tx.conn(), id).await?;
         tx.commit().await?;
         Ok(())
@@ -363,7 +284,7 @@ impl Users {
             {
                 return Err(UsersError::LastAdmin);
             }
-            let now = Timestamp::now();
+            let now = self.db.clock().now();
             store::deactivate(tx.conn(), id, now).await?;
             store::delete_sessions_of(tx.conn(), id).await?;
             tx.emit(&UserDeactivated {

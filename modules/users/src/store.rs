@@ -2,10 +2,13 @@
 
 use kernel::Timestamp;
 use sqlx::SqliteExecutor;
-use users_api::{Role, User};
+use users_api::{Role, User, UsersError};
 use uuid::Uuid;
 
-use crate::UsersError;
+/// A driver error as the module's error.
+pub(crate) fn storage(e: sqlx::Error) -> UsersError {
+    UsersError::Storage(kernel::Error::db(users_api::STREAM)(e))
+}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -69,7 +72,7 @@ pub(crate) async fn find_by_id(
         .bind(id)
         .fetch_optional(exec)
         .await
-        .map_err(UsersError::storage)
+        .map_err(storage)
 }
 
 pub(crate) async fn find_by_email(
@@ -82,7 +85,7 @@ pub(crate) async fn find_by_email(
     .bind(email)
     .fetch_optional(exec)
     .await
-    .map_err(UsersError::storage)
+    .map_err(storage)
 }
 
 pub(crate) async fn list(
@@ -109,21 +112,21 @@ pub(crate) async fn list(
             .await
         }
     };
-    rows.map_err(UsersError::storage)
+    rows.map_err(storage)
 }
 
 pub(crate) async fn count(exec: impl SqliteExecutor<'_>) -> Result<i64, UsersError> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(exec)
         .await
-        .map_err(UsersError::storage)
+        .map_err(storage)
 }
 
 pub(crate) async fn count_active_admins(exec: impl SqliteExecutor<'_>) -> Result<i64, UsersError> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1")
         .fetch_one(exec)
         .await
-        .map_err(UsersError::storage)
+        .map_err(storage)
 }
 
 pub(crate) async fn update_email(
@@ -155,7 +158,7 @@ pub(crate) async fn update_name(
         .bind(id)
         .execute(exec)
         .await
-        .map_err(UsersError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -171,7 +174,7 @@ pub(crate) async fn set_password(
         .bind(id)
         .execute(exec)
         .await
-        .map_err(UsersError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -185,7 +188,7 @@ pub(crate) async fn deactivate(
         .bind(id)
         .execute(exec)
         .await
-        .map_err(UsersError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -205,7 +208,7 @@ pub(crate) async fn insert_session(
     .bind(expires_at)
     .execute(exec)
     .await
-    .map_err(UsersError::storage)?;
+    .map_err(storage)?;
     Ok(())
 }
 
@@ -224,7 +227,7 @@ pub(crate) async fn user_by_session(
     .bind(now)
     .fetch_optional(exec)
     .await
-    .map_err(UsersError::storage)
+    .map_err(storage)
 }
 
 pub(crate) async fn delete_session(
@@ -235,7 +238,7 @@ pub(crate) async fn delete_session(
         .bind(token_hash)
         .execute(exec)
         .await
-        .map_err(UsersError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -247,7 +250,7 @@ pub(crate) async fn delete_sessions_of(
         .bind(user_id)
         .execute(exec)
         .await
-        .map_err(UsersError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
@@ -259,13 +262,13 @@ pub(crate) async fn delete_expired_sessions(
         .bind(now)
         .execute(exec)
         .await
-        .map_err(UsersError::storage)?;
+        .map_err(storage)?;
     Ok(())
 }
 
 fn map_unique(e: sqlx::Error) -> UsersError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => UsersError::EmailTaken,
-        _ => UsersError::storage(e),
+        _ => storage(e),
     }
 }

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use kernel::{Bus, DbSettings, EventSource, Metrics, Trace};
-use users::{Users, UsersError};
+use kernel::{DbSettings, EventSource, PageSize, Platform, Trace};
+use users::Users;
 use users_api::{
-    Actor, NewUser, Role, User, UserDeactivated, UserDirectory, UserEmailChanged, UserPatch,
-    UserRegistered,
+    Actor, NewUser, ProfileChange, Registration, Role, User, UserDeactivated, UserDirectory,
+    UserEmailChanged, UserFilter, UserPatch, UserRegistered, UsersError,
 };
 
 struct TestModule {
@@ -16,7 +16,7 @@ struct TestModule {
 
 async fn open() -> TestModule {
     let dir = tempfile::tempdir().unwrap();
-    let users = Users::open(&DbSettings::new(dir.path()), &Bus::new(64), &Metrics::new())
+    let users = Users::open(&Platform::new(DbSettings::new(dir.path()), 64))
         .await
         .unwrap();
     TestModule { _dir: dir, users }
@@ -40,11 +40,23 @@ impl TestModule {
     }
 }
 
-fn new_user(email: &str) -> NewUser {
-    NewUser {
+fn new_user(email: &str) -> Registration {
+    Registration::try_from(NewUser {
         email: email.into(),
         full_name: "Ada Lovelace".into(),
         password: "correct horse".into(),
+    })
+    .unwrap()
+}
+
+fn change(patch: UserPatch) -> ProfileChange {
+    ProfileChange::try_from(patch).unwrap()
+}
+
+fn page(limit: u32, after: Option<&str>) -> UserFilter {
+    UserFilter {
+        limit: PageSize::new(limit).unwrap(),
+        after: after.map(|c| c.parse().unwrap()),
     }
 }
 
@@ -58,7 +70,7 @@ async fn registering_creates_a_customer_and_emits_user_registered() {
     let user = m.customer("ada@example.com").await;
     assert_eq!(user.role, Role::Customer);
     assert!(user.active);
-    let log = m.users.event_log();
+    let log = m.users.handle().event_log();
     let events = events(&log).await;
     assert_eq!(events.len(), 1);
     let registered: UserRegistered = events[0].decode().unwrap();
@@ -82,25 +94,16 @@ async fn an_email_is_taken_whatever_its_letter_case() {
 #[tokio::test]
 async fn invalid_sign_up_fields_are_all_reported_and_nothing_is_stored() {
     let m = open().await;
-    let err = m
-        .users
-        .register(
-            Trace::new_root(),
-            NewUser {
-                email: "nope".into(),
-                full_name: " ".into(),
-                password: "short".into(),
-            },
-        )
-        .await
-        .unwrap_err();
-    let UsersError::Validation(fields) = err else {
-        panic!("{err:?}")
-    };
+    let fields = Registration::try_from(NewUser {
+        email: "nope".into(),
+        full_name: " ".into(),
+        password: "short".into(),
+    })
+    .unwrap_err();
     let named: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(named, ["email", "full_name", "password"]);
     assert_eq!(m.users.count().await.unwrap(), 0);
-    assert!(events(&m.users.event_log()).await.is_empty());
+    assert!(events(&m.users.handle().event_log()).await.is_empty());
 }
 
 #[tokio::test]
@@ -163,17 +166,17 @@ async fn a_customer_reads_only_themselves_and_only_admins_list_users() {
         Err(UsersError::Forbidden)
     ));
     assert!(matches!(
-        m.users.list(&as_ada, 50, None).await,
+        m.users.list(&as_ada, UserFilter::default()).await,
         Err(UsersError::Forbidden)
     ));
 
     let as_admin = Actor::of(&admin);
     assert_eq!(m.users.get(&as_admin, bob.id).await.unwrap().id, bob.id);
-    let first = m.users.list(&as_admin, 2, None).await.unwrap();
+    let first = m.users.list(&as_admin, page(2, None)).await.unwrap();
     assert_eq!(first.items.len(), 2);
     let rest = m
         .users
-        .list(&as_admin, 2, first.next_cursor.as_deref())
+        .list(&as_admin, page(2, first.next_cursor.as_deref()))
         .await
         .unwrap();
     assert_eq!(rest.items.len(), 1);
@@ -198,13 +201,13 @@ async fn changing_the_email_bumps_its_version_and_emits_user_email_changed() {
     };
     let updated = m
         .users
-        .update(trace, &Actor::of(&ada), ada.id, patch)
+        .update(trace, &Actor::of(&ada), ada.id, change(patch))
         .await
         .unwrap();
     assert_eq!(updated.email, "ada@lovelace.org");
     assert_eq!(updated.email_version, 2);
 
-    let events = events(&m.users.event_log()).await;
+    let events = events(&m.users.handle().event_log()).await;
     let changed: UserEmailChanged = events.last().unwrap().decode().unwrap();
     assert_eq!(changed.old_email, "ada@example.com");
     assert_eq!(changed.new_email, "ada@lovelace.org");
@@ -237,7 +240,7 @@ async fn changing_to_an_address_someone_else_has_is_refused_and_changes_nothing(
     };
     let err = m
         .users
-        .update(Trace::new_root(), &Actor::of(&ada), ada.id, patch)
+        .update(Trace::new_root(), &Actor::of(&ada), ada.id, change(patch))
         .await
         .unwrap_err();
     assert!(matches!(err, UsersError::EmailTaken), "{err:?}");
@@ -247,7 +250,7 @@ async fn changing_to_an_address_someone_else_has_is_refused_and_changes_nothing(
         ("ada@example.com", "Ada Lovelace")
     );
     assert_eq!(
-        events(&m.users.event_log()).await.len(),
+        events(&m.users.handle().event_log()).await.len(),
         2,
         "a refused change emitted an event"
     );
@@ -279,7 +282,7 @@ async fn a_deactivated_user_cannot_log_in_loses_their_sessions_and_the_directory
         m.users.find_user(ada.id).await.unwrap().map(|u| u.active),
         Some(false)
     );
-    let last = events(&m.users.event_log()).await.pop().unwrap();
+    let last = events(&m.users.handle().event_log()).await.pop().unwrap();
     assert_eq!(last.decode::<UserDeactivated>().unwrap().user_id, ada.id);
 }
 
@@ -300,15 +303,16 @@ async fn an_offline_module_fails_cleanly_and_recovers() {
     let m = open().await;
     let ada = m.customer("ada@example.com").await;
     m.users
+        .handle()
         .set_offline_for(Some(std::time::Duration::from_secs(60)));
     assert!(m.users.find_user(ada.id).await.is_err());
-    assert_eq!(m.users.health().await.status, "offline");
-    m.users.set_offline_for(None);
+    assert_eq!(m.users.handle().health().await.status, "offline");
+    m.users.handle().set_offline_for(None);
     assert_eq!(
         m.users.find_user(ada.id).await.unwrap().map(|u| u.id),
         Some(ada.id)
     );
-    let health = m.users.health().await;
+    let health = m.users.handle().health().await;
     assert_eq!(
         (
             health.status,

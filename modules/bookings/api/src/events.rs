@@ -1,22 +1,11 @@
 //! Integration events published by the bookings module on the `bookings` stream.
 
-use kernel::{IntegrationEvent, Timestamp};
+use kernel::Timestamp;
+use payments_api::PaymentSource;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{CancelReason, PaymentInstruction};
-
-macro_rules! integration_event {
-    ($name:ident, $id:ident) => {
-        impl IntegrationEvent for $name {
-            const TYPE: &'static str = stringify!($name);
-            const VERSION: u16 = 1;
-            fn aggregate_id(&self) -> String {
-                self.$id.to_string()
-            }
-        }
-    };
-}
+use crate::CancelReason;
 
 /// A show went on sale.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +25,7 @@ pub struct ShowScheduled {
     /// ISO 4217 currency code.
     pub currency: String,
 }
-integration_event!(ShowScheduled, show_id);
+kernel::integration_event!(ShowScheduled, show_id);
 
 /// A show's details changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,7 +43,7 @@ pub struct ShowUpdated {
     /// Price per seat for new bookings, in cents.
     pub price_cents: i64,
 }
-integration_event!(ShowUpdated, show_id);
+kernel::integration_event!(ShowUpdated, show_id);
 
 /// A show was called off; its bookings are cancelled (each with its own `BookingCancelled`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,9 +55,9 @@ pub struct ShowCancelled {
     /// When.
     pub cancelled_at: Timestamp,
 }
-integration_event!(ShowCancelled, show_id);
+kernel::integration_event!(ShowCancelled, show_id);
 
-/// Seats were held for a customer; payment is requested (the saga's first step).
+/// Seats were held for a customer, and their payment requested (the saga's first step).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingPlaced {
     /// The booking.
@@ -85,14 +74,14 @@ pub struct BookingPlaced {
     pub amount_cents: i64,
     /// ISO 4217 currency code.
     pub currency: String,
-    /// How to pay.
-    pub payment: PaymentInstruction,
+    /// How it is paid (a card only as the gateway's token, brand and last four digits).
+    pub payment: PaymentSource,
     /// After this, an unpaid booking is cancelled and a late payment refunded.
     pub deadline_at: Timestamp,
     /// When.
     pub placed_at: Timestamp,
 }
-integration_event!(BookingPlaced, booking_id);
+kernel::integration_event!(BookingPlaced, booking_id);
 
 /// A booking was paid and is confirmed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,10 +97,10 @@ pub struct BookingConfirmed {
     /// When.
     pub confirmed_at: Timestamp,
 }
-integration_event!(BookingConfirmed, booking_id);
+kernel::integration_event!(BookingConfirmed, booking_id);
 
-/// A booking was cancelled and its seats released. Any money taken for it must be given back:
-/// this is the compensation request payments acts on.
+/// A booking was cancelled and its seats released (any money taken for it is given back: the
+/// saga sends payments a `CancelPayment` in the same transaction).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingCancelled {
     /// The booking.
@@ -127,4 +116,4 @@ pub struct BookingCancelled {
     /// When.
     pub cancelled_at: Timestamp,
 }
-integration_event!(BookingCancelled, booking_id);
+kernel::integration_event!(BookingCancelled, booking_id);

@@ -1,6 +1,6 @@
 //! Shows, bookings and sagas as the application sees them.
 
-use kernel::Timestamp;
+use kernel::{ConsistencyToken, Timestamp};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -79,38 +79,6 @@ pub struct ShowPatch {
     pub capacity: Option<i64>,
     /// New price, for bookings made from now on.
     pub price_cents: Option<i64>,
-}
-
-/// How a booking is to be paid. Card numbers never reach the bookings module: the application
-/// has the payments module turn them into a token first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum PaymentInstruction {
-    /// From the customer's wallet.
-    Wallet,
-    /// By card, through the payment gateway.
-    Card {
-        /// The gateway's token.
-        token: String,
-        /// The card's brand.
-        brand: String,
-        /// Its last four digits.
-        last4: String,
-    },
-}
-
-/// A booking request.
-#[derive(Clone, Debug)]
-pub struct PlaceBooking {
-    /// The show, as sent (validated as a UUID).
-    pub show_id: String,
-    /// Seats wanted, 1 to 20.
-    pub seats: i64,
-    /// How to pay.
-    pub payment: PaymentInstruction,
-    /// The client's `Idempotency-Key`, if any.
-    pub idempotency_key: Option<String>,
 }
 
 /// Where a booking stands.
@@ -221,27 +189,8 @@ pub struct Booking {
     pub updated_at: Timestamp,
 }
 
-/// Filters and paging of a booking list.
-#[derive(Clone, Debug, Default)]
-pub struct BookingFilter {
-    /// Only this status.
-    pub status: Option<BookingStatus>,
-    /// Only this customer's (customers always see only their own).
-    pub user_id: Option<Uuid>,
-    /// Only this show's.
-    pub show_id: Option<Uuid>,
-    /// Created at or after.
-    pub from: Option<Timestamp>,
-    /// Created before.
-    pub to: Option<Timestamp>,
-    /// 1 to 200.
-    pub limit: u32,
-    /// From the previous page's `next_cursor`.
-    pub cursor: Option<String>,
-}
-
 /// One page of bookings, newest first.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookingPage {
     /// The bookings.
@@ -332,4 +281,26 @@ pub struct Saga {
     pub payment_id: Option<Uuid>,
     /// Steps, oldest first.
     pub steps: Vec<SagaStep>,
+}
+
+/// One page of shows, soonest first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShowPage {
+    /// The shows.
+    pub items: Vec<Show>,
+    /// Pass back as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The result of placing a booking.
+#[derive(Clone, Debug)]
+pub struct Placed {
+    /// The booking.
+    pub booking: Booking,
+    /// False when an earlier request with the same `Idempotency-Key` created it.
+    pub created: bool,
+    /// Where its `BookingPlaced` landed in the bookings stream, for read-your-writes (none for a
+    /// replayed request).
+    pub token: Option<ConsistencyToken>,
 }

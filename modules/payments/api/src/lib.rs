@@ -1,19 +1,26 @@
-//! The payments module's public face: wallets, payments and their ledger as plain data, the card
-//! details a customer types (turned into a token at once), and the integration events the module
-//! publishes on the `payments` stream.
+//! The payments module's public face: wallets, payments and their ledger as plain data, the typed
+//! inputs of its commands, the commands other modules send it ([`RequestPayment`],
+//! [`CancelPayment`]), the events it publishes on the `payments` stream, and its error.
 //!
-//! Nothing here stores or logs a card number: only the token, the brand and the last four digits
-//! ever leave the payments module.
+//! It knows no customer of its own: a requester names what is paid for with an opaque
+//! `reference`, and every answer carries it back. Nothing here stores or logs a card number: only
+//! the token, the brand and the last four digits ever leave the payments module.
 
+mod commands;
+mod error;
 mod events;
 mod model;
 
+pub use commands::{CancelPayment, RequestPayment};
+pub use error::PaymentsError;
 pub use events::{
     PaymentCaptured, PaymentDeclined, PaymentRefunded, PaymentVoided, WalletDeposited,
 };
 pub use model::{
-    CardDetails, CardToken, Ledger, LedgerEntry, LedgerEntryKind, Payment, PaymentHistoryEntry,
-    PaymentMethod, PaymentStatus, Wallet,
+    CardDetails, CardToken, Deposit, DepositAmount, DepositRequest, Ledger, LedgerEntry,
+    LedgerEntryKind, LedgerPoint, MAX_BALANCE_CENTS, MAX_DEPOSIT_CENTS, MakeDeposit, Payment,
+    PaymentFilter, PaymentHistoryEntry, PaymentMethod, PaymentPage, PaymentSource, PaymentStatus,
+    Wallet,
 };
 
 /// The name of the module's event stream and database.

@@ -1,10 +1,16 @@
-//! Wallets, payments and ledgers as other modules and the application see them.
+//! Wallets, payments and ledgers as other modules and the application see them, and the typed
+//! inputs of the module's commands and queries.
 
 use std::fmt;
 
-use kernel::Timestamp;
+use kernel::{Cursor, FieldErrors, PageSize, Timestamp};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// The most one wallet may hold, in cents (100 million).
+pub const MAX_BALANCE_CENTS: i64 = 10_000_000_000;
+/// The largest single deposit, in cents (one million).
+pub const MAX_DEPOSIT_CENTS: i64 = 100_000_000;
 
 /// Card details as typed by a customer. Turned into a [`CardToken`] immediately; never stored.
 #[derive(Clone, Default, Deserialize)]
@@ -38,6 +44,27 @@ pub struct CardToken {
     pub brand: String,
     /// The last four digits.
     pub last4: String,
+}
+
+/// How a payment is to be made: from the payer's wallet, or by a card the gateway tokenized.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PaymentSource {
+    /// From the payer's wallet.
+    Wallet,
+    /// By card, through the payment gateway.
+    Card(CardToken),
+}
+
+impl PaymentSource {
+    /// `wallet` or `card`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PaymentSource::Wallet => "wallet",
+            PaymentSource::Card(_) => "card",
+        }
+    }
 }
 
 /// A customer's wallet: its balance is the fold of its event stream.
@@ -81,8 +108,8 @@ pub struct LedgerEntry {
     pub amount_cents: i64,
     /// The running balance after this entry.
     pub balance_after_cents: i64,
-    /// The booking paid or refunded.
-    pub booking_id: Option<Uuid>,
+    /// The requester's reference of what was paid or refunded.
+    pub reference: Option<Uuid>,
     /// The payment charged or refunded.
     pub payment_id: Option<Uuid>,
 }
@@ -176,14 +203,14 @@ pub struct PaymentHistoryEntry {
     pub detail: Option<String>,
 }
 
-/// A payment for one booking.
+/// A payment of one request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Payment {
     /// Its id.
     pub id: Uuid,
-    /// The booking paid for.
-    pub booking_id: Uuid,
+    /// The requester's reference of what is paid for.
+    pub reference: Uuid,
     /// The payer.
     pub user_id: Uuid,
     /// Amount in cents.
@@ -203,4 +230,157 @@ pub struct Payment {
     /// Its audit trail, oldest first (on single-payment views; empty in lists).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<PaymentHistoryEntry>,
+}
+
+/// One page of payments, newest first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PaymentPage {
+    /// The payments.
+    pub items: Vec<Payment>,
+    /// Pass back as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Which payments to list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PaymentFilter {
+    /// Only the payment of this reference.
+    pub reference: Option<Uuid>,
+    /// How many.
+    pub limit: PageSize,
+    /// After the previous page.
+    pub cursor: Option<Cursor>,
+}
+
+/// A deposit as received.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct DepositRequest {
+    /// Positive, at most 100 000 000 cents.
+    pub amount_cents: Option<i64>,
+}
+
+/// A deposit's amount: positive and at most [`MAX_DEPOSIT_CENTS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DepositAmount(i64);
+
+impl DepositAmount {
+    /// The amount, or why `cents` is not one.
+    pub fn new(cents: i64) -> Result<DepositAmount, String> {
+        if cents <= 0 {
+            Err("must be positive".into())
+        } else if cents > MAX_DEPOSIT_CENTS {
+            Err(format!(
+                "must be at most {MAX_DEPOSIT_CENTS} cents per deposit"
+            ))
+        } else {
+            Ok(DepositAmount(cents))
+        }
+    }
+
+    /// In cents.
+    pub fn cents(self) -> i64 {
+        self.0
+    }
+}
+
+/// A validated deposit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MakeDeposit {
+    /// How much.
+    pub amount: DepositAmount,
+}
+
+impl TryFrom<DepositRequest> for MakeDeposit {
+    type Error = FieldErrors;
+
+    fn try_from(request: DepositRequest) -> Result<Self, FieldErrors> {
+        let amount = request
+            .amount_cents
+            .ok_or_else(|| "is required".to_owned())
+            .and_then(DepositAmount::new)
+            .map_err(|m| FieldErrors::single("amount_cents", m))?;
+        Ok(MakeDeposit { amount })
+    }
+}
+
+/// A deposit's result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Deposit {
+    /// Its id.
+    pub deposit_id: Uuid,
+    /// The wallet after it.
+    pub wallet: Wallet,
+}
+
+/// Up to where a wallet's ledger is read ("time travel").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LedgerPoint {
+    /// Up to now.
+    #[default]
+    Latest,
+    /// As it was at an instant.
+    AsOf(Timestamp),
+    /// As it was after this many events.
+    Version(i64),
+}
+
+impl LedgerPoint {
+    /// The point named by an instant or a version (not both), or the field errors.
+    pub fn parse(as_of: Option<&str>, version: Option<i64>) -> Result<LedgerPoint, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let as_of = as_of
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .and_then(|t| {
+                errors.check(
+                    "as_of",
+                    Timestamp::parse_rfc3339(t).map_err(|_| "must be an RFC 3339 date-time".into()),
+                )
+            });
+        if version.is_some_and(|v| v < 0) {
+            errors.add("version", "must not be negative");
+        }
+        if as_of.is_some() && version.is_some() {
+            errors.add("version", "give as_of or version, not both");
+        }
+        errors.into_result()?;
+        Ok(match (as_of, version) {
+            (Some(t), _) => LedgerPoint::AsOf(t),
+            (_, Some(v)) => LedgerPoint::Version(v),
+            _ => LedgerPoint::Latest,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deposit_must_be_positive_and_within_the_limit() {
+        let deposit = |cents| {
+            MakeDeposit::try_from(DepositRequest {
+                amount_cents: cents,
+            })
+        };
+        assert!(deposit(None).is_err());
+        assert!(deposit(Some(0)).is_err());
+        assert!(deposit(Some(MAX_DEPOSIT_CENTS + 1)).is_err());
+        assert_eq!(deposit(Some(250)).unwrap().amount.cents(), 250);
+    }
+
+    #[test]
+    fn a_ledger_is_read_up_to_an_instant_or_a_version_but_not_both() {
+        assert_eq!(LedgerPoint::parse(None, None), Ok(LedgerPoint::Latest));
+        assert_eq!(
+            LedgerPoint::parse(None, Some(3)),
+            Ok(LedgerPoint::Version(3))
+        );
+        assert!(LedgerPoint::parse(Some("someday"), None).is_err());
+        assert!(LedgerPoint::parse(None, Some(-1)).is_err());
+        assert!(LedgerPoint::parse(Some("2026-01-01T00:00:00Z"), Some(1)).is_err());
+    }
 }

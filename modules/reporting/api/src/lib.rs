@@ -2,11 +2,13 @@
 //! booking feed, sales per show, customer summaries — and how far behind the event streams it
 //! is. Plain data only: the module publishes no events and owns nothing but derived data.
 
+mod error;
 mod model;
 
+pub use error::ReportingError;
 pub use model::{
-    BookingCounts, CurrencyTotals, CustomerSummary, Dashboard, FeedItem, FeedPage, FeedQuery,
-    RebuildStatus, ShowHit, ShowSales, StreamLag, TimeBucket,
+    BookingCounts, CurrencyTotals, CustomerSummary, Dashboard, FeedFilter, FeedItem, FeedPage,
+    FeedQuery, RebuildStatus, ShowHit, ShowSales, StreamLag, TimeBucket,
 };
 
 /// The name of the module's database.

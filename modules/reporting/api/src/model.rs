@@ -1,6 +1,6 @@
-//! The read model's shapes.
+//! The read model's shapes, and the validated feed query.
 
-use kernel::Timestamp;
+use kernel::{Cursor, FieldErrors, PageSize, Timestamp};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -156,7 +156,7 @@ pub struct FeedItem {
     pub confirmed_at: Option<Timestamp>,
 }
 
-/// Filters of the feed.
+/// Filters of the feed, as sent.
 #[derive(Clone, Debug, Default)]
 pub struct FeedQuery {
     /// Only this booking status.
@@ -169,10 +169,73 @@ pub struct FeedQuery {
     pub user_id: Option<Uuid>,
     /// Full-text search over show, venue, customer name and email.
     pub q: Option<String>,
-    /// 1 to 200.
-    pub limit: u32,
+    /// 1 to 200; 50 when absent.
+    pub limit: Option<u32>,
     /// From the previous page.
     pub cursor: Option<String>,
+}
+
+/// The booking statuses the feed knows.
+const STATUSES: &[&str] = &["pending", "confirmed", "cancelled"];
+/// The payment statuses the feed knows.
+const PAYMENT_STATUSES: &[&str] = &["captured", "declined", "refunded", "voided"];
+
+/// A validated feed query.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeedFilter {
+    /// Only this booking status (one of pending, confirmed, cancelled).
+    pub status: Option<String>,
+    /// Only this payment status (one of captured, declined, refunded, voided).
+    pub payment_status: Option<String>,
+    /// Only this show's.
+    pub show_id: Option<Uuid>,
+    /// Only this customer's.
+    pub user_id: Option<Uuid>,
+    /// Words to search for (at most 200 characters).
+    pub q: Option<String>,
+    /// How many.
+    pub limit: PageSize,
+    /// After the previous page.
+    pub cursor: Option<Cursor>,
+}
+
+impl TryFrom<FeedQuery> for FeedFilter {
+    type Error = FieldErrors;
+
+    fn try_from(query: FeedQuery) -> Result<Self, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let limit = e.check("limit", PageSize::or_default(query.limit));
+        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        let status = nonempty(query.status);
+        if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
+            e.add("status", "must be pending, confirmed or cancelled");
+        }
+        let payment_status = nonempty(query.payment_status);
+        if payment_status
+            .as_deref()
+            .is_some_and(|s| !PAYMENT_STATUSES.contains(&s))
+        {
+            e.add(
+                "payment_status",
+                "must be captured, declined, refunded or voided",
+            );
+        }
+        let cursor = nonempty(query.cursor).and_then(|c| e.check("cursor", Cursor::parse(&c)));
+        let q = nonempty(query.q);
+        if q.as_deref().is_some_and(|q| q.chars().count() > 200) {
+            e.add("q", "must be at most 200 characters");
+        }
+        e.into_result()?;
+        Ok(FeedFilter {
+            status,
+            payment_status,
+            show_id: query.show_id,
+            user_id: query.user_id,
+            q,
+            limit: limit.unwrap_or_default(),
+            cursor,
+        })
+    }
 }
 
 /// A page of the feed, newest first.

@@ -1,6 +1,6 @@
 //! Integration events published by the users module on the `users` stream.
 
-use kernel::{IntegrationEvent, Timestamp};
+use kernel::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -21,13 +21,7 @@ pub struct UserRegistered {
     pub registered_at: Timestamp,
 }
 
-impl IntegrationEvent for UserRegistered {
-    const TYPE: &'static str = "UserRegistered";
-    const VERSION: u16 = 1;
-    fn aggregate_id(&self) -> String {
-        self.user_id.to_string()
-    }
-}
+kernel::integration_event!(UserRegistered, user_id);
 
 /// A user's email address changed; copies elsewhere should follow.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,13 +36,7 @@ pub struct UserEmailChanged {
     pub email_version: i64,
 }
 
-impl IntegrationEvent for UserEmailChanged {
-    const TYPE: &'static str = "UserEmailChanged";
-    const VERSION: u16 = 1;
-    fn aggregate_id(&self) -> String {
-        self.user_id.to_string()
-    }
-}
+kernel::integration_event!(UserEmailChanged, user_id);
 
 /// A user's full name changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,13 +47,7 @@ pub struct UserRenamed {
     pub full_name: String,
 }
 
-impl IntegrationEvent for UserRenamed {
-    const TYPE: &'static str = "UserRenamed";
-    const VERSION: u16 = 1;
-    fn aggregate_id(&self) -> String {
-        self.user_id.to_string()
-    }
-}
+kernel::integration_event!(UserRenamed, user_id);
 
 /// A user can no longer log in or book.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,10 +58,4 @@ pub struct UserDeactivated {
     pub deactivated_at: Timestamp,
 }
 
-impl IntegrationEvent for UserDeactivated {
-    const TYPE: &'static str = "UserDeactivated";
-    const VERSION: u16 = 1;
-    fn aggregate_id(&self) -> String {
-        self.user_id.to_string()
-    }
-}
+kernel::integration_event!(UserDeactivated, user_id);

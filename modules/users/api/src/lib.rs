@@ -1,16 +1,25 @@
 //! The users module's public face: what other modules and the application may know about users.
 //!
 //! Plain data ([`User`], [`Role`], [`Actor`]), the [`UserDirectory`] query trait other modules
-//! call to check a user, the command inputs ([`NewUser`], [`UserPatch`]) and the integration
-//! events the module publishes. Nothing here touches storage; nothing here knows HTTP.
+//! call to check a user, the module's typed inputs ([`Registration`], [`ProfileChange`], built
+//! from [`NewUser`] and [`UserPatch`] with `TryFrom`, of validated [`Email`], [`FullName`] and
+//! [`Password`] values), its outputs ([`Session`], [`UserPage`]), its error, and the integration
+//! events it publishes. Nothing here touches storage; nothing here knows HTTP.
 
 mod directory;
+mod error;
 mod events;
 mod model;
+mod values;
 
 pub use directory::{DirectoryError, UserDirectory};
+pub use error::UsersError;
 pub use events::{UserDeactivated, UserEmailChanged, UserRegistered, UserRenamed};
-pub use model::{Actor, NewUser, Role, User, UserPatch};
+pub use model::{
+    Actor, NewUser, ProfileChange, Registration, Role, Session, User, UserFilter, UserPage,
+    UserPatch,
+};
+pub use values::{Email, FullName, Password};
 
 /// The name of the module's event stream and database.
 pub const STREAM: &str = "users";

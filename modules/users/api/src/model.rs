@@ -1,10 +1,12 @@
-//! Users as other modules see them.
+//! Users as other modules see them, and the typed inputs and outputs of the module's commands.
 
 use std::fmt;
 
-use kernel::Timestamp;
+use kernel::{FieldErrors, PageSize, Timestamp};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::{Email, FullName, Password};
 
 /// What a user may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -125,4 +127,149 @@ pub struct UserPatch {
     pub email: Option<String>,
     /// New full name.
     pub full_name: Option<String>,
+}
+
+/// A validated sign-up: what `register` and `create_admin` take.
+#[derive(Debug)]
+pub struct Registration {
+    /// The login and contact address.
+    pub email: Email,
+    /// The name shown on bookings.
+    pub full_name: FullName,
+    /// The password, hashed by the module and then forgotten.
+    pub password: Password,
+}
+
+impl TryFrom<NewUser> for Registration {
+    type Error = FieldErrors;
+
+    fn try_from(input: NewUser) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let email = errors.check("email", Email::parse(&input.email));
+        let full_name = errors.check("full_name", FullName::parse(&input.full_name));
+        let password = errors.check("password", Password::parse(&input.password));
+        match (email, full_name, password) {
+            (Some(email), Some(full_name), Some(password)) => Ok(Registration {
+                email,
+                full_name,
+                password,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A validated profile change: absent fields stay as they are.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileChange {
+    /// The new address.
+    pub email: Option<Email>,
+    /// The new name.
+    pub full_name: Option<FullName>,
+}
+
+impl TryFrom<UserPatch> for ProfileChange {
+    type Error = FieldErrors;
+
+    fn try_from(patch: UserPatch) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let email = patch
+            .email
+            .as_deref()
+            .and_then(|e| errors.check("email", Email::parse(e)));
+        let full_name = patch
+            .full_name
+            .as_deref()
+            .and_then(|n| errors.check("full_name", FullName::parse(n)));
+        errors.into_result()?;
+        Ok(ProfileChange { email, full_name })
+    }
+}
+
+/// A successful login: the token goes into the cookie and nowhere else.
+#[derive(Clone)]
+pub struct Session {
+    /// The secret the client presents; only its hash is stored.
+    pub token: String,
+    /// Who logged in.
+    pub user: User,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &"<redacted>")
+            .field("user", &self.user.id)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Which users to list: oldest first, after the previous page's last user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// How many.
+    pub limit: PageSize,
+    /// The last user of the previous page.
+    pub after: Option<Uuid>,
+}
+
+impl UserFilter {
+    /// The filter of a `limit` and a `cursor` as sent, or the field errors.
+    pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<UserFilter, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let limit = errors.check("limit", PageSize::or_default(limit));
+        let after = cursor.filter(|c| !c.is_empty()).and_then(|c| {
+            errors.check(
+                "cursor",
+                Uuid::parse_str(c).map_err(|_| "is not a cursor returned by this list".into()),
+            )
+        });
+        errors.into_result()?;
+        Ok(UserFilter {
+            limit: limit.unwrap_or_default(),
+            after,
+        })
+    }
+}
+
+/// One page of users, oldest first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserPage {
+    /// The users.
+    pub items: Vec<User>,
+    /// Pass back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_up_reports_every_bad_field_at_once() {
+        let errors = Registration::try_from(NewUser::default()).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["email", "full_name", "password"]);
+    }
+
+    #[test]
+    fn a_profile_change_validates_only_what_it_names() {
+        let change = ProfileChange::try_from(UserPatch {
+            email: None,
+            full_name: Some("  Ada   Lovelace ".into()),
+        })
+        .unwrap();
+        assert!(change.email.is_none());
+        assert_eq!(change.full_name.unwrap().as_str(), "Ada Lovelace");
+        assert!(
+            ProfileChange::try_from(UserPatch {
+                email: Some("nope".into()),
+                full_name: None,
+            })
+            .is_err()
+        );
+    }
 }

@@ -1,17 +1,15 @@
-//! Servers the bench starts as child processes of this same binary, so their memory and CPU time
-//! are theirs alone and the load generator does not share their runtime.
+//! The binary's commands the bench runs as child processes: servers (so their memory and CPU time
+//! are theirs alone and the load generator does not share their runtime), and the set-up commands
+//! that write a data folder before its server starts.
 
 use std::{path::Path, process::Stdio, time::Duration};
 
 use anyhow::{Context, bail};
+use kernel::{ProcessStats, Synchronous};
 use tokio::{
-    io::{AsyncBufReadExt, BufReader},
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     process::{Child, Command},
 };
-
-use kernel::Synchronous;
-
-use crate::process::ProcessStats;
 
 /// This executable, as found when the bench started: a rebuild during a long `--preload` replaces
 /// the file, after which the running process's own path reads as deleted.
@@ -31,6 +29,36 @@ fn executable() -> anyhow::Result<std::path::PathBuf> {
     }
 }
 
+/// Runs `boxoffice --data-dir DIR --synchronous S <command…>` to its end, writing `stdin` to it,
+/// and returns what it printed on standard output (its standard error goes to ours).
+pub(super) async fn run_command(
+    dir: &Path,
+    synchronous: Synchronous,
+    command: &[&str],
+    stdin: &str,
+) -> anyhow::Result<String> {
+    let data_dir = dir.to_string_lossy().into_owned();
+    let sync = synchronous.to_string();
+    let mut child = Command::new(executable()?)
+        .args(["--data-dir", &data_dir, "--synchronous", &sync])
+        .args(command)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting `boxoffice {}`", command.join(" ")))?;
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes()).await?;
+    }
+    let out = child.wait_with_output().await?;
+    if !out.status.success() {
+        bail!("`boxoffice {}` failed ({})", command.join(" "), out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// A child server; killed when dropped.
 pub(super) struct ChildServer {
     child: Child,
@@ -48,7 +76,7 @@ impl ChildServer {
         workers: usize,
     ) -> anyhow::Result<ChildServer> {
         let data_dir = dir.to_string_lossy().into_owned();
-        let sync = format!("{synchronous:?}").to_ascii_lowercase();
+        let sync = synchronous.to_string();
         let workers = workers.to_string();
         let mut args = vec!["--data-dir", &data_dir, "--synchronous", &sync];
         args.extend_from_slice(command);

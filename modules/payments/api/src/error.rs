@@ -1,4 +1,4 @@
-//! The payments module's one error type.
+//! The payments module's one error type: what a caller of the module may have to match on.
 
 use kernel::FieldErrors;
 
@@ -29,8 +29,11 @@ pub enum PaymentsError {
     Corrupt(String),
 }
 
-impl PaymentsError {
-    pub(crate) fn storage(e: sqlx::Error) -> PaymentsError {
-        PaymentsError::Storage(kernel::Error::db(payments_api::STREAM)(e))
+impl From<PaymentsError> for kernel::HandlerError {
+    fn from(e: PaymentsError) -> Self {
+        match e {
+            PaymentsError::Corrupt(m) => kernel::HandlerError::Permanent(m),
+            other => kernel::HandlerError::Retryable(other.to_string()),
+        }
     }
 }

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The process's footprint at one moment.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProcessStats {
     /// Resident set size now, in bytes.
     pub rss_bytes: u64,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::{BenchArgs, floor::FloorFigures, load::Latency, workload::BoxofficeFigures};
-use crate::settings::Settings;
+use kernel::Synchronous;
 
 /// Everything one `boxoffice bench` run reports.
 #[derive(Debug, Serialize)]
@@ -74,12 +74,12 @@ impl Machine {
 }
 
 impl Report {
-    pub(super) fn new(args: &BenchArgs, settings: &Settings) -> Report {
+    pub(super) fn new(args: &BenchArgs, synchronous: Synchronous) -> Report {
         Report {
             date: kernel::Timestamp::now().to_string(),
             command: std::env::args().collect::<Vec<_>>().join(" "),
             machine: Machine::detect(),
-            synchronous: format!("{:?}", settings.database.synchronous).to_ascii_lowercase(),
+            synchronous: synchronous.to_string(),
             concurrency: args.concurrency,
             rate: args.rate,
             decline_rate: args.decline_rate,

@@ -1,4 +1,4 @@
-//! The reporting module's one error type.
+//! The reporting module's one error type: what a caller of the module may have to match on.
 
 use kernel::FieldErrors;
 
@@ -20,8 +20,8 @@ pub enum ReportingError {
     Storage(#[from] kernel::Error),
 }
 
-impl ReportingError {
-    pub(crate) fn storage(e: sqlx::Error) -> ReportingError {
-        ReportingError::Storage(kernel::Error::db(reporting_api::STREAM)(e))
+impl From<ReportingError> for kernel::HandlerError {
+    fn from(e: ReportingError) -> Self {
+        kernel::HandlerError::Retryable(e.to_string())
     }
 }

@@ -1,13 +1,16 @@
 //! Validated user values: once parsed, an email, a name or a password is known to be acceptable.
+//! They are the fields of the module's typed commands, built once at the edge.
 
 /// A syntactically plausible email address, trimmed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Email(String);
+pub struct Email(String);
 
 impl Email {
-    pub(crate) const MAX_LEN: usize = 254;
+    /// The longest address accepted.
+    pub const MAX_LEN: usize = 254;
 
-    pub(crate) fn parse(raw: &str) -> Result<Email, String> {
+    /// The address, or why `raw` is not one.
+    pub fn parse(raw: &str) -> Result<Email, String> {
         let s = raw.trim();
         if s.is_empty() {
             return Err("is required".into());
@@ -35,19 +38,22 @@ impl Email {
         Ok(Email(s.to_owned()))
     }
 
-    pub(crate) fn as_str(&self) -> &str {
+    /// As text.
+    pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A person's name as shown on bookings: 1 to 100 characters, no control characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct FullName(String);
+pub struct FullName(String);
 
 impl FullName {
-    pub(crate) const MAX_LEN: usize = 100;
+    /// The longest name accepted.
+    pub const MAX_LEN: usize = 100;
 
-    pub(crate) fn parse(raw: &str) -> Result<FullName, String> {
+    /// The name (spaces folded), or why `raw` is not one.
+    pub fn parse(raw: &str) -> Result<FullName, String> {
         let s = raw.trim();
         if s.is_empty() {
             return Err("is required".into());
@@ -61,13 +67,14 @@ impl FullName {
         Ok(FullName(s.split_whitespace().collect::<Vec<_>>().join(" ")))
     }
 
-    pub(crate) fn as_str(&self) -> &str {
+    /// As text.
+    pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A password good enough to accept: 8 to 128 characters, not only spaces.
-pub(crate) struct Password(String);
+pub struct Password(String);
 
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,10 +83,13 @@ impl std::fmt::Debug for Password {
 }
 
 impl Password {
-    pub(crate) const MIN_LEN: usize = 8;
-    pub(crate) const MAX_LEN: usize = 128;
+    /// The shortest password accepted.
+    pub const MIN_LEN: usize = 8;
+    /// The longest password accepted.
+    pub const MAX_LEN: usize = 128;
 
-    pub(crate) fn parse(raw: &str) -> Result<Password, String> {
+    /// The password, or why `raw` is not acceptable.
+    pub fn parse(raw: &str) -> Result<Password, String> {
         let n = raw.chars().count();
         if n == 0 {
             return Err("is required".into());
@@ -96,7 +106,8 @@ impl Password {
         Ok(Password(raw.to_owned()))
     }
 
-    pub(crate) fn expose(&self) -> &str {
+    /// The password in clear, for hashing only.
+    pub fn expose(&self) -> &str {
         &self.0
     }
 }

@@ -1,4 +1,4 @@
-//! The bookings module's one error type.
+//! The bookings module's one error type: what a caller of the module may have to match on.
 
 use kernel::FieldErrors;
 
@@ -53,8 +53,8 @@ pub enum BookingsError {
     Storage(#[from] kernel::Error),
 }
 
-impl BookingsError {
-    pub(crate) fn storage(e: sqlx::Error) -> BookingsError {
-        BookingsError::Storage(kernel::Error::db(bookings_api::STREAM)(e))
+impl From<BookingsError> for kernel::HandlerError {
+    fn from(e: BookingsError) -> Self {
+        kernel::HandlerError::Retryable(e.to_string())
     }
 }

@@ -1,4 +1,4 @@
-//! The users module's one error type.
+//! The users module's one error type: what a caller of the module may have to match on.
 
 use kernel::FieldErrors;
 
@@ -33,10 +33,4 @@ pub enum UsersError {
     /// Password hashing failed (a bug or resource exhaustion, not bad input).
     #[error("password hashing failed: {0}")]
     Hashing(String),
-}
-
-impl UsersError {
-    pub(crate) fn storage(e: sqlx::Error) -> UsersError {
-        UsersError::Storage(kernel::Error::db(users_api::STREAM)(e))
-    }
 }

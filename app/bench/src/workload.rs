@@ -9,20 +9,19 @@ use std::{
 use anyhow::{Context, bail};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use futures_util::future::try_join_all;
-use kernel::{Timestamp, Trace};
 use reqwest::StatusCode;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{
-    BenchArgs,
+use kernel::{ProcessStats, Synchronous, Timestamp};
+
+use crate::{
+    BenchArgs, HISTORY_PASSWORD, Preloaded, VETERAN_EMAIL,
     client::{self, BookingPage, Health, IdOnly, Session, SubscriptionStatus},
     load::{self, Latency, Live, Outcome, Plan},
-    preload::{self, Preloaded},
-    server::ChildServer,
+    server::{ChildServer, run_command},
 };
-use crate::{modules::Modules, process::ProcessStats, settings::Settings};
 
 /// Everything measured against Boxoffice.
 #[derive(Debug, Serialize)]
@@ -105,7 +104,7 @@ fn random_password() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
 }
 
-async fn start_target(args: &BenchArgs, settings: &Settings) -> anyhow::Result<Target> {
+async fn start_target(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Result<Target> {
     if let Some(url) = &args.url {
         let url = url.trim_end_matches('/').to_owned();
         let admin = Session::log_in(
@@ -141,35 +140,41 @@ async fn start_target(args: &BenchArgs, settings: &Settings) -> anyhow::Result<T
             (Some(t), dir)
         }
     };
-    let mut s = settings.clone();
-    s.database.data_dir = dir.clone();
-    s.demo.enabled = false;
-
-    // The admin, and any preloaded history, go in before the server starts.
+    // The admin, and any preloaded history, go in before the server starts: the binary's own
+    // commands, on the folder the server will use.
     let email = "bench-admin@boxoffice.local";
     let password = random_password();
-    let modules = Modules::open(&s).await?;
-    let created = modules
-        .users()
-        .create_admin(
-            Trace::new_root(),
-            users_api::NewUser {
-                email: email.into(),
-                full_name: "Bench Admin".into(),
-                password: password.clone(),
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the bench admin: {e}"));
-    let preloaded = match created {
-        Ok(admin) if args.preload > 0 => preload::run(&modules, &admin, args.preload, !args.json)
+    run_command(
+        &dir,
+        synchronous,
+        &[
+            "users",
+            "create-admin",
+            "--email",
+            email,
+            "--name",
+            "Bench Admin",
+            "--password",
+            "-",
+        ],
+        &format!("{password}\n"),
+    )
+    .await
+    .context("creating the bench admin")?;
+    let preloaded = if args.preload > 0 {
+        let n = args.preload.to_string();
+        let mut command = vec!["preload", "--bookings", &n, "--admin-email", email];
+        if args.json {
+            command.push("--quiet");
+        }
+        let out = run_command(&dir, synchronous, &command, "")
             .await
-            .map(Some),
-        Ok(_) => Ok(None),
-        Err(e) => Err(e),
+            .context("preloading the history")?;
+        let report = out.lines().last().unwrap_or_default();
+        Some(serde_json::from_str::<Preloaded>(report).context("reading the preload's report")?)
+    } else {
+        None
     };
-    modules.close().await;
-    let preloaded = preloaded?;
     if args.keep_data.is_some() {
         // The folder outlives the run; so must a way into it (e.g. `bench --url` against it).
         eprintln!("bench admin of {}: {email} / {password}", dir.display());
@@ -177,7 +182,7 @@ async fn start_target(args: &BenchArgs, settings: &Settings) -> anyhow::Result<T
 
     let child = ChildServer::boxoffice(
         &dir,
-        s.database.synchronous,
+        synchronous,
         &["serve", "--bind", "127.0.0.1:0", "--no-demo"],
         args.workers,
     )
@@ -201,8 +206,11 @@ fn card(number: &str) -> serde_json::Value {
 }
 
 /// Runs the whole Boxoffice measurement.
-pub(super) async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<BoxofficeFigures> {
-    let target = start_target(args, settings).await?;
+pub(super) async fn run(
+    args: &BenchArgs,
+    synchronous: Synchronous,
+) -> anyhow::Result<BoxofficeFigures> {
+    let target = start_target(args, synchronous).await?;
     let result = measure(args, &target).await;
     if let Some(child) = target.child {
         child.stop().await;
@@ -517,7 +525,7 @@ async fn probe(
     n: usize,
 ) -> anyhow::Result<Vec<ProbeFigures>> {
     // With a preloaded history, also a customer who has thousands of bookings.
-    let veteran = Session::log_in(&admin.base, preload::VETERAN_EMAIL, preload::PASSWORD)
+    let veteran = Session::log_in(&admin.base, VETERAN_EMAIL, HISTORY_PASSWORD)
         .await
         .ok();
     let mut targets: Vec<(&'static str, &Session, String)> = vec![

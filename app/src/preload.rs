@@ -1,6 +1,7 @@
-//! `--preload N`: a realistic history before the measured run. Bookings go through the module
-//! facades in this process (no HTTP, which would only make it slower), so every one of them runs
-//! the real saga: outbox, payment, confirmation or cancellation, the read model, the feed.
+//! `boxoffice preload` (hidden; `boxoffice bench --preload N` runs it): a realistic history in a
+//! data folder before the measured run. Bookings go through the module facades in this process
+//! (no HTTP, which would only make it slower), so every one of them runs the real saga: outbox,
+//! payment, confirmation or cancellation, the read model, the feed.
 
 use std::{
     sync::{
@@ -11,36 +12,22 @@ use std::{
 };
 
 use anyhow::Context;
-use bookings_api::{NewShow, PaymentInstruction, PlaceBooking};
-use kernel::{Timestamp, Trace};
-use payments_api::CardDetails;
-use serde::Serialize;
+use bench::{HISTORY_PASSWORD, Preloaded};
+use bookings_api::{BookingDraft, NewShow, PlaceBooking, ScheduleShow};
+use kernel::Trace;
+use payments_api::{CardDetails, DepositRequest, MakeDeposit, PaymentSource};
 use tokio_util::sync::CancellationToken;
-use users_api::{Actor, NewUser, User};
+use users_api::{Actor, NewUser, Registration, User};
 
 use crate::modules::Modules;
 
-/// What was preloaded.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct Preloaded {
-    pub(crate) bookings: u64,
-    pub(crate) customers: usize,
-    pub(crate) shows: usize,
-    /// Placing them and letting every subscription catch up.
-    pub(crate) seconds: f64,
-}
-
 const CUSTOMERS: usize = 500;
-/// The first history customer: with `--preload N`, about N / 500 bookings of their own.
-pub(super) const VETERAN_EMAIL: &str = "history-0@boxoffice.local";
-/// Every history customer's password.
-pub(super) const PASSWORD: &str = "history-password-1";
 const CONCURRENCY: usize = 64;
 /// Seats per show; bookings take one or two.
 const CAPACITY: i64 = 100_000;
 
 /// Places `n` bookings through the modules and waits until every subscription handled them.
-pub(super) async fn run(
+pub(crate) async fn run(
     modules: &Modules,
     admin: &User,
     n: u64,
@@ -79,21 +66,25 @@ async fn fill(
         .max(1);
     let mut actors = Vec::with_capacity(customers);
     for i in 0..customers {
+        let registration = Registration::try_from(NewUser {
+            // The first is bench::VETERAN_EMAIL.
+            email: format!("history-{i}@boxoffice.local"),
+            full_name: format!("History Customer {i}"),
+            password: HISTORY_PASSWORD.into(),
+        })
+        .map_err(|e| anyhow::anyhow!("a history customer: {e}"))?;
         let user = modules
             .users()
-            .register(
-                Trace::new_root(),
-                NewUser {
-                    email: format!("history-{i}@boxoffice.local"),
-                    full_name: format!("History Customer {i}"),
-                    password: PASSWORD.into(),
-                },
-            )
+            .register(Trace::new_root(), registration)
             .await
             .context("registering a history customer")?;
+        let deposit = MakeDeposit::try_from(DepositRequest {
+            amount_cents: Some(100_000_000),
+        })
+        .map_err(|e| anyhow::anyhow!("a history deposit: {e}"))?;
         modules
             .payments()
-            .deposit(Trace::new_root(), user.id, Some(100_000_000))
+            .deposit(Trace::new_root(), user.id, deposit)
             .await
             .context("funding a history wallet")?;
         actors.push(Actor::of(&user));
@@ -102,25 +93,25 @@ async fn fill(
     let admin = Actor::of(admin);
     let mut shows = Vec::with_capacity(shows_needed);
     for i in 0..shows_needed {
+        let now = modules.now();
+        let input = NewShow {
+            title: format!("Repertoire night {}", i + 1),
+            venue: ["Grand Hall", "Studio", "Open Air Stage"][i % 3].into(),
+            starts_at: now
+                .plus(Duration::from_secs(60 * 86_400 + i as u64 * 3_600))
+                .to_string(),
+            capacity: Some(CAPACITY),
+            price_cents: Some(1_000 + (i as i64 % 7) * 500),
+            currency: modules.payments().currency().to_owned(),
+        };
+        let schedule = ScheduleShow::try_from((input, now))
+            .map_err(|e| anyhow::anyhow!("a history show: {e}"))?;
         let show = modules
             .bookings()
-            .create_show(
-                Trace::new_root(),
-                &admin,
-                NewShow {
-                    title: format!("Repertoire night {}", i + 1),
-                    venue: ["Grand Hall", "Studio", "Open Air Stage"][i % 3].into(),
-                    starts_at: Timestamp::now()
-                        .plus(Duration::from_secs(60 * 86_400 + i as u64 * 3_600))
-                        .to_string(),
-                    capacity: Some(CAPACITY),
-                    price_cents: Some(1_000 + (i as i64 % 7) * 500),
-                    currency: modules.payments().currency().to_owned(),
-                },
-            )
+            .create_show(Trace::new_root(), &admin, schedule)
             .await
             .context("creating a history show")?;
-        shows.push(show.id.to_string());
+        shows.push(show.id);
     }
 
     let bar = indicatif::ProgressBar::new(n);
@@ -158,20 +149,18 @@ async fn fill(
                     let payment = match i % 10 {
                         0 => card(&modules, "4000000000000002")?,
                         1..=4 => card(&modules, "4242424242424242")?,
-                        _ => PaymentInstruction::Wallet,
+                        _ => PaymentSource::Wallet,
                     };
+                    let booking = PlaceBooking::try_from(BookingDraft {
+                        show_id: show.to_string(),
+                        seats: Some(1 + i64::try_from(i % 2)?),
+                        payment: Some(Ok(payment)),
+                        idempotency_key: None,
+                    })
+                    .map_err(|e| anyhow::anyhow!("a history booking: {e}"))?;
                     modules
                         .bookings()
-                        .place(
-                            Trace::new_root(),
-                            actor,
-                            PlaceBooking {
-                                show_id: show.clone(),
-                                seats: 1 + i64::try_from(i % 2)?,
-                                payment,
-                                idempotency_key: None,
-                            },
-                        )
+                        .place(Trace::new_root(), actor, booking)
                         .await
                         .context("placing a history booking")?;
                     bar.inc(1);
@@ -186,8 +175,8 @@ async fn fill(
     Ok((customers, shows_needed))
 }
 
-fn card(modules: &Modules, number: &str) -> anyhow::Result<PaymentInstruction> {
-    let t = modules
+fn card(modules: &Modules, number: &str) -> anyhow::Result<PaymentSource> {
+    let token = modules
         .payments()
         .tokenize_card(&CardDetails {
             number: number.into(),
@@ -196,11 +185,7 @@ fn card(modules: &Modules, number: &str) -> anyhow::Result<PaymentInstruction> {
             cvc: "123".into(),
         })
         .map_err(|e| anyhow::anyhow!("tokenizing a test card: {e}"))?;
-    Ok(PaymentInstruction::Card {
-        token: t.token,
-        brand: t.brand,
-        last4: t.last4,
-    })
+    Ok(PaymentSource::Card(token))
 }
 
 async fn wait_until_caught_up(modules: &Modules) -> anyhow::Result<()> {

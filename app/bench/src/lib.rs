@@ -1,16 +1,20 @@
-//! `boxoffice bench`: the built-in load generator.
+//! `boxoffice bench`: the built-in load generator, a crate of its own that the `boxoffice`
+//! binary runs as its `bench` command.
 //!
-//! It starts a server of its own (this same binary, `serve`, on a temporary data folder) or
-//! targets one with `--url`, sets up customers with funded wallets and shows, drives the booking
-//! workflow over HTTP, and reports intake, HTTP latency, the saga's placed→confirmed latency,
-//! event propagation per consumer, the read model's lag, read latencies and the server's
-//! footprint. Beside it, the floor: one-row SQLite commits with the module pragmas, and a
+//! It starts a server of its own (the binary that runs it, `serve`, on a temporary data folder)
+//! or targets one with `--url`, sets up customers with funded wallets and shows, drives the
+//! booking workflow over HTTP, and reports intake, HTTP latency, the saga's placed→confirmed
+//! latency, event propagation per consumer, the read model's lag, read latencies and the server's
+//! footprint. Beside it, the floor: one-row SQLite commits opened like a module database, and a
 //! minimal actix-web handler doing one insert per request, driven by the same generator.
+//!
+//! It deliberately knows no module: it speaks HTTP to the servers and runs the binary's own
+//! commands (`users create-admin`, `preload`, `floor-server`) as child processes, so every figure
+//! is a real process's.
 
 mod client;
-pub(crate) mod floor;
+mod floor;
 mod load;
-mod preload;
 mod report;
 mod server;
 mod workload;
@@ -19,14 +23,33 @@ use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use kernel::Synchronous;
+use serde::{Deserialize, Serialize};
 
-use crate::settings::Settings;
+pub use floor::{FLOOR_FILE, Floor};
 
-pub(crate) use floor::serve_floor;
+/// The first history customer of a `--preload`: with `--preload N`, about N / 500 bookings of
+/// their own (the bench reads their list to see that a long history stays fast).
+pub const VETERAN_EMAIL: &str = "history-0@boxoffice.local";
+/// Every history customer's password.
+pub const HISTORY_PASSWORD: &str = "history-password-1";
+
+/// What `boxoffice preload` put into a data folder, as it prints it (JSON) for the bench.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Preloaded {
+    /// Bookings placed, each through the whole saga.
+    pub bookings: u64,
+    /// History customers.
+    pub customers: usize,
+    /// Shows they booked.
+    pub shows: usize,
+    /// Placing them and letting every subscription catch up.
+    pub seconds: f64,
+}
 
 /// `boxoffice bench` options.
 #[derive(Debug, Args)]
-pub(crate) struct BenchArgs {
+pub struct BenchArgs {
     /// Target a running server instead of starting one (needs --admin-email and --admin-password)
     #[arg(long, value_name = "URL")]
     url: Option<String>,
@@ -118,17 +141,17 @@ impl BenchArgs {
     }
 }
 
-/// Runs the benchmark and prints its report.
-pub(crate) async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
+/// Runs the benchmark and prints its report; child servers use `synchronous`.
+pub async fn run(args: BenchArgs, synchronous: Synchronous) -> anyhow::Result<()> {
     args.validate()?;
     server::remember_executable()?;
-    let mut report = report::Report::new(&args, &settings);
+    let mut report = report::Report::new(&args, synchronous);
     if !args.baseline {
-        report.boxoffice = Some(workload::run(&args, &settings).await?);
+        report.boxoffice = Some(workload::run(&args, synchronous).await?);
     }
     if !args.no_floor {
         report.floor = Some(
-            floor::measure(&args, &settings)
+            floor::measure(&args, synchronous)
                 .await
                 .context("measuring the floor")?,
         );

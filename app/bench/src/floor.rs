@@ -1,0 +1,200 @@
+//! The floor: what this machine allows before any of Boxoffice's work. Raw one-row SQLite
+//! commits on a file opened exactly like a module database's writer, and a minimal actix-web
+//! handler that does one such insert per request (`boxoffice floor-server`, which the app serves
+//! with this crate's [`Floor`]), in a child process driven by the same load generator as the
+//! bookings.
+//!
+//! The floor lives in its own `floor.db`, which no module owns and nothing but the bench opens.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use kernel::{DbSettings, ProcessStats, Synchronous, Timestamp};
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::SqlitePool;
+
+use crate::{
+    BenchArgs,
+    load::{self, Latency, Live, Outcome, Plan},
+    server::ChildServer,
+};
+
+/// The floor's file name inside the folder it is given.
+pub const FLOOR_FILE: &str = "floor.db";
+
+/// A scratch database for measuring raw commit throughput.
+#[derive(Clone, Debug)]
+pub struct Floor {
+    writer: SqlitePool,
+    path: PathBuf,
+}
+
+fn floor_error(e: sqlx::Error) -> kernel::Error {
+    kernel::Error::db("floor")(e)
+}
+
+impl Floor {
+    /// Creates `<settings.data_dir>/floor.db` with one table, its writer opened like a module's.
+    pub async fn open(settings: &DbSettings) -> Result<Floor, kernel::Error> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| kernel::Error::DataDir {
+            path: settings.data_dir.clone(),
+            source,
+        })?;
+        let path = settings.data_dir.join(FLOOR_FILE);
+        let writer = settings.open_writer("floor", &path).await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS floor_rows (
+                 id INTEGER PRIMARY KEY,
+                 created_at INTEGER NOT NULL,
+                 body TEXT NOT NULL
+             )",
+        )
+        .execute(&writer)
+        .await
+        .map_err(floor_error)?;
+        Ok(Floor { writer, path })
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// One transaction (`BEGIN IMMEDIATE`, one `INSERT`, `COMMIT`); returns the row id.
+    pub async fn insert(&self, body: &str) -> Result<i64, kernel::Error> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(floor_error)?;
+        let id = sqlx::query_scalar(
+            "INSERT INTO floor_rows (created_at, body) VALUES (?, ?) RETURNING id",
+        )
+        .bind(Timestamp::now())
+        .bind(body)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(floor_error)?;
+        tx.commit().await.map_err(floor_error)?;
+        Ok(id)
+    }
+
+    /// Commits one-row transactions back to back for `duration`; returns how many.
+    pub async fn commit_loop(&self, duration: Duration) -> Result<u64, kernel::Error> {
+        let body = r#"{"show_id":"00000000-0000-0000-0000-000000000000","seats":2}"#;
+        let started = Instant::now();
+        let mut commits = 0;
+        while started.elapsed() < duration {
+            self.insert(body).await?;
+            commits += 1;
+        }
+        Ok(commits)
+    }
+
+    /// Closes the connection.
+    pub async fn close(&self) {
+        self.writer.close().await;
+    }
+}
+
+/// The floor's figures.
+#[derive(Debug, Serialize)]
+pub(crate) struct FloorFigures {
+    /// Back-to-back one-row transactions on one connection, per second.
+    pub(crate) sqlite_commits_per_sec: f64,
+    /// Requests per second the minimal handler accepted.
+    pub(crate) actix_insert_per_sec: f64,
+    pub(crate) actix_insert_http: Latency,
+    pub(crate) actix_errors: u64,
+    /// The floor server process at the end.
+    pub(crate) server: Option<ProcessStats>,
+}
+
+/// Measures both floors on a scratch folder.
+pub(super) async fn measure(
+    args: &BenchArgs,
+    synchronous: Synchronous,
+) -> anyhow::Result<FloorFigures> {
+    let scratch = tempfile::Builder::new()
+        .prefix("boxoffice-floor-")
+        .tempdir()?;
+    let mut db = DbSettings::new(scratch.path().join("sqlite"));
+    db.synchronous = synchronous;
+    let floor = Floor::open(&db).await?;
+    let window = args.duration().min(Duration::from_secs(5));
+    if !args.json {
+        eprintln!("… floor: one-row SQLite commits for {window:.0?}");
+    }
+    let commits = floor.commit_loop(window).await?;
+    floor.close().await;
+    let sqlite_commits_per_sec = commits as f64 / window.as_secs_f64();
+
+    let dir = scratch.path().join("actix");
+    std::fs::create_dir_all(&dir)?;
+    let child = ChildServer::boxoffice(&dir, synchronous, &["floor-server"], args.workers).await?;
+    let plan = Plan {
+        concurrency: args.concurrency,
+        duration: args.duration(),
+        max_accepted: args.bookings,
+        rate: args.rate,
+    };
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    let url: Arc<str> = format!("{}/floor", child.url).into();
+    let live = Arc::new(Live::default());
+    let bar = (!args.json).then(|| load::progress("floor", plan, live.clone()));
+    let run = load::drive(plan, live, move |_, i| {
+        let http = http.clone();
+        let url = url.clone();
+        async move {
+            let body = json!({
+                "show_id": "0191b5a4-7a3e-7000-8000-000000000000",
+                "seats": 1 + i % 2,
+                "payment": { "type": "wallet" },
+            });
+            match http.post(&*url).json(&body).send().await {
+                Ok(r) if r.status() == StatusCode::ACCEPTED => {
+                    let _ = r.bytes().await;
+                    Outcome::Accepted
+                }
+                _ => Outcome::Error,
+            }
+        }
+    })
+    .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let server = child.stats();
+    child.stop().await;
+    Ok(FloorFigures {
+        sqlite_commits_per_sec,
+        actix_insert_per_sec: run.per_sec(run.accepted),
+        actix_insert_http: Latency::of(&run.writes),
+        actix_errors: run.errors,
+        server,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rows_are_committed_to_the_floor_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let floor = Floor::open(&DbSettings::new(dir.path())).await.unwrap();
+        let first = floor.insert("a").await.unwrap();
+        let second = floor.insert("b").await.unwrap();
+        assert_eq!(second, first + 1);
+        assert!(floor.commit_loop(Duration::from_millis(20)).await.unwrap() > 0);
+        floor.close().await;
+        assert!(dir.path().join(FLOOR_FILE).is_file());
+    }
+}

@@ -1,0 +1,113 @@
+//! Who may see a page and which forms may change anything, as extractors: a handler names what it
+//! needs in its signature (`SignedIn`, `AdminUser`, `CheckedForm<T>`) and never repeats the checks.
+//! Extractors run in the order of the handler's arguments, so a guard placed before the form
+//! decides before the form is even read.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use serde::{Deserialize, de::DeserializeOwned};
+use users_api::{Role, User};
+
+use super::PageError;
+use crate::http::{self, ApiError};
+
+/// The signed-in user of a page; anyone else is sent to the login page, and back afterwards.
+pub(crate) struct SignedIn(pub(crate) User);
+
+/// The signed-in administrator of a page; others go to the login page, or get a 403.
+pub(crate) struct AdminUser(pub(crate) User);
+
+/// A submitted form whose CSRF token matches the browser's cookie: `T` is the whole form.
+pub(crate) struct CheckedForm<T>(pub(crate) T);
+
+/// A form that carries the CSRF token it was rendered with.
+pub(crate) trait CsrfProtected {
+    /// The token the form sent back.
+    fn csrf_token(&self) -> &str;
+}
+
+/// A form with nothing but its CSRF token (a button that changes something).
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct CsrfOnly {
+    pub(crate) csrf_token: String,
+}
+
+/// Implements [`CsrfProtected`] for forms with a `csrf_token` field.
+macro_rules! csrf_protected {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::pages::guard::CsrfProtected for $form {
+            fn csrf_token(&self) -> &str {
+                &self.csrf_token
+            }
+        })+
+    };
+}
+pub(crate) use csrf_protected;
+
+csrf_protected!(CsrfOnly);
+
+type Guarded<T> = Pin<Box<dyn Future<Output = Result<T, PageError>>>>;
+
+async fn signed_in(req: &HttpRequest) -> Result<User, PageError> {
+    match http::current_user(req).await? {
+        Some(user) => Ok(user),
+        None => Err(PageError::Login(
+            req.uri()
+                .path_and_query()
+                .map_or("/".into(), |p| p.to_string()),
+        )),
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = PageError;
+    type Future = Guarded<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { signed_in(&req).await.map(SignedIn) })
+    }
+}
+
+impl FromRequest for AdminUser {
+    type Error = PageError;
+    type Future = Guarded<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = signed_in(&req).await?;
+            if user.role == Role::Admin {
+                Ok(AdminUser(user))
+            } else {
+                Err(PageError::Api(ApiError::Forbidden(
+                    "this page is for administrators".into(),
+                )))
+            }
+        })
+    }
+}
+
+impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for CheckedForm<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = web::Form::<T>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let web::Form(form) = form.await?;
+            if http::verify_csrf(&req, form.csrf_token()) {
+                Ok(CheckedForm(form))
+            } else {
+                Err(PageError::Api(ApiError::Forbidden(
+                    "this form expired or came from another site; reload the page and try again"
+                        .into(),
+                ))
+                .into())
+            }
+        })
+    }
+}
