@@ -25,6 +25,8 @@ pub(crate) struct ModuleCanvas {
     pub(crate) schema: Vec<String>,
     pub(crate) facade: Vec<String>,
     pub(crate) publishes: Vec<String>,
+    pub(crate) accepts: Vec<String>,
+    pub(crate) sends: BTreeMap<String, Vec<String>>,
     pub(crate) consumes: BTreeMap<String, Vec<String>>,
     pub(crate) offers: Vec<String>,
     pub(crate) uses: BTreeMap<String, Vec<String>>,
@@ -36,7 +38,8 @@ pub(crate) struct ModuleCanvas {
 pub(crate) struct Edge {
     pub(crate) from: String,
     pub(crate) to: String,
-    /// `events` (producer → consumer) or `calls` (caller → provider).
+    /// `events` (producer → consumer), `commands` (sender → the module that carries them out)
+    /// or `calls` (caller → provider).
     pub(crate) kind: &'static str,
     pub(crate) label: String,
 }
@@ -73,6 +76,14 @@ impl Canvas {
                     label: events.join(", "),
                 });
             }
+            for (api, commands) in &m.sends {
+                edges.push(Edge {
+                    from: m.name.clone(),
+                    to: api.trim_end_matches("-api").to_owned(),
+                    kind: "commands",
+                    label: commands.join(", "),
+                });
+            }
             for (api, traits) in &m.uses {
                 edges.push(Edge {
                     from: m.name.clone(),
@@ -85,7 +96,8 @@ impl Canvas {
         edges
     }
 
-    /// The graph in Mermaid: databases as cylinders, events as solid arrows, calls dotted.
+    /// The graph in Mermaid: databases as cylinders, events as solid arrows, commands thick, calls
+    /// dotted.
     pub(crate) fn mermaid(&self) -> String {
         let mut o = String::from("graph LR\n");
         for m in &self.modules {
@@ -96,7 +108,11 @@ impl Canvas {
             );
         }
         for e in self.edges() {
-            let arrow = if e.kind == "events" { "-->" } else { "-.->" };
+            let arrow = match e.kind {
+                "events" => "-->",
+                "commands" => "==>",
+                _ => "-.->",
+            };
             let _ = writeln!(o, "    {} {arrow}|\"{}\"| {}", e.from, e.label, e.to);
         }
         o
@@ -117,8 +133,10 @@ impl Canvas {
         let _ = writeln!(
             o,
             "Solid arrows are integration events (producer to consumer, through the transactional \
-             outbox); dotted arrows are calls through an `-api` trait (caller to provider). Every \
-             module owns one SQLite file and nothing else.\n"
+             outbox); thick arrows are commands (sender to the module that carries them out, in \
+             its own words, through the sender's outbox); dotted arrows are calls through an \
+             `-api` trait (caller to provider). Every module owns one SQLite file and nothing \
+             else.\n"
         );
         let _ = writeln!(o, "```mermaid\n{}```\n", self.mermaid());
         for m in &self.modules {
@@ -138,9 +156,11 @@ impl Canvas {
             }
             let _ = writeln!(o, "| Facade | {} |", code_list(&m.facade));
             let _ = writeln!(o, "| Publishes | {} |", code_list(&m.publishes));
-            let _ = writeln!(o, "| Consumes | {} |", by_source(&m.consumes));
+            let _ = writeln!(o, "| Accepts | {} |", code_list(&m.accepts));
+            let _ = writeln!(o, "| Sends | {} |", by_source(&m.sends, "to"));
+            let _ = writeln!(o, "| Consumes | {} |", by_source(&m.consumes, "from"));
             let _ = writeln!(o, "| Offers | {} |", code_list(&m.offers));
-            let _ = writeln!(o, "| Uses | {} |", by_source(&m.uses));
+            let _ = writeln!(o, "| Uses | {} |", by_source(&m.uses, "from"));
             let _ = writeln!(o, "| Depends on | {} |\n", code_list(&m.depends_on));
         }
         let _ = writeln!(o, "## kernel (in every module database)\n");
@@ -160,12 +180,12 @@ fn code_list(items: &[impl AsRef<str>]) -> String {
         .join(", ")
 }
 
-fn by_source(map: &BTreeMap<String, Vec<String>>) -> String {
+fn by_source(map: &BTreeMap<String, Vec<String>>, preposition: &str) -> String {
     if map.is_empty() {
         return "none".into();
     }
     map.iter()
-        .map(|(source, items)| format!("from `{source}`: {}", code_list(items)))
+        .map(|(source, items)| format!("{preposition} `{source}`: {}", code_list(items)))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -183,7 +203,8 @@ pub(crate) struct Line {
     pub(crate) y1: i64,
     pub(crate) x2: i64,
     pub(crate) y2: i64,
-    pub(crate) dashed: bool,
+    /// `edge-event`, `edge-command` or `edge-call` (the stylesheet draws each its own way).
+    pub(crate) class: &'static str,
     pub(crate) title: String,
 }
 
@@ -236,11 +257,19 @@ pub(crate) fn layout(canvas: &Canvas, width: i64, height: i64) -> (Vec<Node>, Ve
                 y1: (y1 + uy * t + oy).round() as i64,
                 x2: (x2 - ux * t + ox).round() as i64,
                 y2: (y2 - uy * t + oy).round() as i64,
-                dashed: e.kind == "calls",
+                class: match e.kind {
+                    "calls" => "edge-call",
+                    "commands" => "edge-command",
+                    _ => "edge-event",
+                },
                 title: format!(
                     "{} {} {}: {}",
                     e.from,
-                    if e.kind == "calls" { "calls" } else { "→" },
+                    match e.kind {
+                        "calls" => "calls",
+                        "commands" => "asks",
+                        _ => "→",
+                    },
                     e.to,
                     e.label
                 ),
@@ -261,12 +290,19 @@ mod tests {
         for m in ["users", "bookings", "payments", "reporting"] {
             assert!(names.contains(&m), "{m} missing from {names:?}");
         }
-        // The saga's two halves are visible as events both ways.
+        // The saga's two halves: bookings asks payments in payments' words, payments answers
+        // with events; nothing goes from payments to bookings but those events.
         let edges = c.edges();
         assert!(
             edges
                 .iter()
-                .any(|e| e.from == "bookings" && e.to == "payments" && e.kind == "events")
+                .any(|e| e.from == "bookings" && e.to == "payments" && e.kind == "commands")
+        );
+        assert!(
+            !edges
+                .iter()
+                .any(|e| e.from == "bookings" && e.to == "payments" && e.kind == "events"),
+            "payments consumes no bookings event"
         );
         assert!(
             edges

@@ -1,7 +1,8 @@
 //! The module canvas, generated from the code: for each module, its database and tables (from its
-//! schema files), the events it publishes (its `-api` crate's integration events), the events it
-//! consumes (the `-api` event types its implementation handles), the API traits it offers and
-//! uses, and the crates it may depend on. The committed `docs/architecture.json` must equal what
+//! schema files), the events it publishes (its `-api` crate's integration events), the commands it
+//! accepts (its `-api` crate's commands) and sends (other `-api` crates' commands it names), the
+//! events it consumes (the `-api` event types its implementation handles), the API traits it
+//! offers and uses, and the crates it may depend on. The committed `docs/architecture.json` must equal what
 //! this produces; the app renders it as Markdown, Mermaid and an admin page.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,7 +15,10 @@ use syn::{
 
 use crate::{
     Workspace,
-    rust::{event_type_constant, integration_event_impl, parse, rust_files, visit_macro_args},
+    rust::{
+        MessageKind, event_type_constant, message_impl, message_macro, parse, rust_files,
+        visit_macro_args,
+    },
     sql::scan_sql,
     workspace::{DependencyKind, sql_files},
 };
@@ -41,6 +45,10 @@ pub struct ModuleCanvas {
     pub facade: Vec<String>,
     /// Integration events its `-api` crate defines.
     pub publishes: Vec<String>,
+    /// Commands its `-api` crate defines and it carries out, for whoever sends them.
+    pub accepts: Vec<String>,
+    /// Commands of other modules' `-api` crates it sends, by crate.
+    pub sends: BTreeMap<String, Vec<String>>,
     /// Events it handles, by producer stream.
     pub consumes: BTreeMap<String, Vec<String>>,
     /// Traits of its `-api` crate that it implements.
@@ -54,30 +62,31 @@ pub struct ModuleCanvas {
 #[derive(Default)]
 struct ApiFacts {
     events: BTreeSet<String>,
+    commands: BTreeSet<String>,
     traits: BTreeSet<String>,
+}
+
+impl ApiFacts {
+    fn record(&mut self, kind: MessageKind, name: String) {
+        match kind {
+            MessageKind::Event => self.events.insert(name),
+            MessageKind::Command => self.commands.insert(name),
+        };
+    }
 }
 
 impl<'ast> Visit<'ast> for ApiFacts {
     fn visit_item_impl(&mut self, i: &'ast ItemImpl) {
-        if let Some((_, name)) = integration_event_impl(i) {
-            self.events.insert(name);
+        if let Some((_, name, kind)) = message_impl(i) {
+            self.record(kind, name);
         }
         visit::visit_item_impl(self, i);
     }
 
     fn visit_item_macro(&mut self, m: &'ast ItemMacro) {
-        // `integration_event!(Name, id_field);`
-        if m.mac
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "integration_event")
-            && let Ok(args) = m.mac.parse_body_with(
-                syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated,
-            )
-            && let Some(name) = args.first()
-        {
-            self.events.insert(name.to_string());
+        // `kernel::integration_event!(Name, id_field);`, `kernel::command!(Name, id_field);`
+        if let Some((kind, name)) = message_macro(&m.mac) {
+            self.record(kind, name);
         }
     }
 
@@ -163,9 +172,19 @@ pub fn canvas(ws: &Workspace) -> Result<Canvas, String> {
         }
         let mut consumes: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut uses: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut sends: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (other, other_api) in &api {
             if *other == module.name {
                 continue;
+            }
+            let sent: Vec<String> = other_api
+                .commands
+                .iter()
+                .filter(|c| facts.idents.contains(*c))
+                .cloned()
+                .collect();
+            if !sent.is_empty() {
+                sends.insert(format!("{other}-api"), sent);
             }
             let handled: Vec<String> = other_api
                 .events
@@ -206,6 +225,13 @@ pub fn canvas(ws: &Workspace) -> Result<Canvas, String> {
             schema,
             facade: krate.and_then(|c| c.exports.clone()).unwrap_or_default(),
             publishes: own.events.iter().cloned().collect(),
+            accepts: own
+                .commands
+                .iter()
+                .filter(|c| facts.type_refs.contains(*c))
+                .cloned()
+                .collect(),
+            sends,
             consumes,
             offers: own
                 .traits

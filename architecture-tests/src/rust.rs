@@ -125,21 +125,66 @@ pub(crate) fn event_type_constant(p: &syn::ExprPath) -> Option<Vec<String>> {
     }
 }
 
-/// For `impl IntegrationEvent for X`: the trait path (for its line) and `X`'s name.
-pub(crate) fn integration_event_impl(i: &syn::ItemImpl) -> Option<(&syn::Path, String)> {
-    let (_, path, _) = i.trait_.as_ref()?;
-    if path
-        .segments
-        .last()
-        .is_none_or(|s| s.ident != "IntegrationEvent")
-    {
-        return None;
+/// What a module declares for others to read from its outbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MessageKind {
+    /// A fact it publishes (`IntegrationEvent`).
+    Event,
+    /// A request for work it carries out, sent by others (`Command`).
+    Command,
+}
+
+impl MessageKind {
+    /// `integration event` or `command`, for messages.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            MessageKind::Event => "integration event",
+            MessageKind::Command => "command",
+        }
     }
+}
+
+/// For `impl IntegrationEvent for X`, `impl Command for X` or `impl Message for X`: the trait
+/// path (for its line), `X`'s name and what it is.
+pub(crate) fn message_impl(i: &syn::ItemImpl) -> Option<(&syn::Path, String, MessageKind)> {
+    let (_, path, _) = i.trait_.as_ref()?;
+    let kind = match path.segments.last()?.ident.to_string().as_str() {
+        "IntegrationEvent" | "Message" => MessageKind::Event,
+        "Command" => MessageKind::Command,
+        _ => return None,
+    };
     let name = match &*i.self_ty {
         syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
     };
-    Some((path, name.unwrap_or_default()))
+    Some((path, name.unwrap_or_default(), kind))
+}
+
+/// For `integration_event!(X, …)`, `command!(X, …)` or the kernel's inner
+/// `message!(IntegrationEvent | Command, X, …)` (through any path, e.g.
+/// `kernel::integration_event!`): what it declares and `X`'s name.
+pub(crate) fn message_macro(mac: &Macro) -> Option<(MessageKind, String)> {
+    let idents: Vec<String> = mac
+        .tokens
+        .clone()
+        .into_iter()
+        .filter_map(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => Some(i.to_string()),
+            _ => None,
+        })
+        .take(2)
+        .collect();
+    let (kind, name) = match mac.path.segments.last()?.ident.to_string().as_str() {
+        "integration_event" => (MessageKind::Event, idents.first()?),
+        "command" => (MessageKind::Command, idents.first()?),
+        "message" => match idents.first()?.as_str() {
+            "IntegrationEvent" => (MessageKind::Event, idents.get(1)?),
+            "Command" => (MessageKind::Command, idents.get(1)?),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some((kind, name.clone()))
 }
 
 /// Visits the arguments of a function-like macro call (`format!`, `matches!`, `query!`) as

@@ -6,8 +6,8 @@ use std::{
 };
 
 use architecture_tests::{
-    Violation, Workspace, check_all, crate_graph, event_sources, foreign_databases, public_api,
-    report, table_ownership,
+    Violation, Workspace, check_all, crate_graph, event_sources, foreign_databases, module_graph,
+    public_api, report, table_ownership,
 };
 
 fn repo_root() -> PathBuf {
@@ -116,6 +116,22 @@ fn the_crate_graph_rule_sees_every_forbidden_dependency_and_cycle() {
         ),
     ];
     assert_eq!(found, expected);
+}
+
+#[test]
+fn the_module_graph_rule_sees_two_modules_that_know_each_other_through_their_public_faces() {
+    // The crate graph of this fixture has no cycle: only the modules, taken whole, do.
+    let ws = fixture("module-graph");
+    assert_eq!(summary(&crate_graph(&ws)), vec![]);
+    assert_eq!(
+        summary(&module_graph(&ws)),
+        vec![v(
+            "module-graph",
+            "modules/alpha/Cargo.toml",
+            10,
+            "modules depend on each other: alpha -> beta -> alpha",
+        )]
+    );
 }
 
 #[test]
@@ -335,6 +351,31 @@ fn the_code_rules_see_foreign_databases_leaky_public_apis_and_local_events() {
                 sneaky,
                 38,
                 "module alpha has a macro that implements IntegrationEvent in its implementation crate"
+            ),
+            // The kernel's own macros and its other message traits are no way around it.
+            v(
+                "event-sources",
+                sneaky,
+                48,
+                "module alpha defines integration event Shadow in its implementation crate"
+            ),
+            v(
+                "event-sources",
+                sneaky,
+                52,
+                "module alpha defines command DoThings in its implementation crate"
+            ),
+            v(
+                "event-sources",
+                sneaky,
+                54,
+                "module alpha defines command DoMore in its implementation crate"
+            ),
+            v(
+                "event-sources",
+                sneaky,
+                56,
+                "module alpha defines integration event Whisper in its implementation crate"
             ),
         ]
     );

@@ -8,7 +8,7 @@ use bookings_api::{
     Booking, BookingDraft, BookingFilter, BookingPage, BookingStatus, ChangeShow, NewShow,
     PlaceBooking, Saga, ScheduleShow, Show, ShowFilter, ShowPatch,
 };
-use kernel::{Cursor, FieldErrors, PageSize, Timestamp};
+use kernel::{FieldErrors, PageRequest, Timestamp};
 use payments_api::{CardDetails, PaymentSource, PaymentsError};
 use serde::{Deserialize, Serialize};
 use users_api::{Actor, UserDirectory};
@@ -85,16 +85,12 @@ impl TryFrom<ShowsQuery> for ShowFilter {
 
     fn try_from(q: ShowsQuery) -> Result<Self, ApiError> {
         let mut e = FieldErrors::new();
-        let limit = e.check("limit", PageSize::or_default(q.limit));
-        let cursor = q
-            .cursor
-            .filter(|c| !c.is_empty())
-            .and_then(|c| e.check("cursor", Cursor::parse(&c)));
+        let page = PageRequest::parse(q.limit, q.cursor.as_deref(), &mut e);
         e.into_result().map_err(ApiError::Validation)?;
         Ok(ShowFilter {
             all: q.all,
-            limit: limit.unwrap_or_default(),
-            cursor,
+            limit: page.limit,
+            cursor: page.cursor,
         })
     }
 }
@@ -322,13 +318,12 @@ impl TryFrom<BookingsQuery> for BookingFilter {
         };
         let from = time("from", q.from);
         let to = time("to", q.to);
-        let limit = e.check("limit", PageSize::or_default(q.limit));
+        let page = PageRequest::parse(q.limit, q.cursor.as_deref(), &mut e);
         if let (Some(from), Some(to)) = (from, to)
             && from >= to
         {
             e.add("to", "must be after from");
         }
-        let cursor = nonempty(q.cursor).and_then(|c| e.check("cursor", Cursor::parse(&c)));
         e.into_result().map_err(ApiError::Validation)?;
         Ok(BookingFilter {
             status,
@@ -336,8 +331,8 @@ impl TryFrom<BookingsQuery> for BookingFilter {
             show_id,
             from,
             to,
-            limit: limit.unwrap_or_default(),
-            cursor,
+            limit: page.limit,
+            cursor: page.cursor,
         })
     }
 }

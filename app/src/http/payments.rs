@@ -5,7 +5,7 @@
 //! clients, every reference is the booking it pays for, so the views below call it `booking_id`.
 
 use actix_web::{HttpResponse, web};
-use kernel::{Cursor, FieldErrors, PageSize, Timestamp};
+use kernel::{FieldErrors, PageRequest, Timestamp};
 use payments_api::{
     Deposit, DepositRequest, Ledger, LedgerEntry, LedgerEntryKind, LedgerPoint, MakeDeposit,
     Payment, PaymentFilter, PaymentHistoryEntry, PaymentMethod, PaymentStatus, Wallet,
@@ -217,16 +217,12 @@ impl TryFrom<PaymentsQuery> for PaymentFilter {
 
     fn try_from(q: PaymentsQuery) -> Result<Self, ApiError> {
         let mut e = FieldErrors::new();
-        let limit = e.check("limit", PageSize::or_default(q.limit));
-        let cursor = q
-            .cursor
-            .filter(|c| !c.is_empty())
-            .and_then(|c| e.check("cursor", Cursor::parse(&c)));
+        let page = PageRequest::parse(q.limit, q.cursor.as_deref(), &mut e);
         e.into_result().map_err(ApiError::Validation)?;
         Ok(PaymentFilter {
             reference: q.booking_id,
-            limit: limit.unwrap_or_default(),
-            cursor,
+            limit: page.limit,
+            cursor: page.cursor,
         })
     }
 }

@@ -2,7 +2,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header::LOCATION, web};
 use serde::Deserialize;
-use users_api::{NewUser, ProfileChange, Registration, User, UserFilter, UserPatch};
+use users_api::{
+    Credentials, LogIn, NewUser, ProfileChange, Registration, User, UserFilter, UserPatch,
+};
 use uuid::Uuid;
 
 use super::{
@@ -31,14 +33,6 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(log_out)),
     )
     .service(web::resource("/api/me").route(web::get().to(me)));
-}
-
-/// Login credentials.
-#[derive(Default, Deserialize, utoipa::ToSchema)]
-#[serde(default)]
-pub(crate) struct Credentials {
-    email: String,
-    password: String,
 }
 
 /// A page of users.
@@ -87,11 +81,8 @@ pub(crate) async fn log_in(
     state: web::Data<AppState>,
     Json(body): Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = state
-        .modules
-        .users()
-        .log_in(&body.email, &body.password)
-        .await?;
+    let attempt = LogIn::try_from(body).map_err(ApiError::Validation)?;
+    let session = state.modules.users().log_in(attempt).await?;
     let max_age = session
         .expires_at
         .as_micros()

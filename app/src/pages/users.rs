@@ -4,7 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 use users_api::{
-    Actor, NewUser, ProfileChange, Registration, User, UserFilter, UserPatch, UsersError,
+    Actor, Credentials, LogIn, NewUser, ProfileChange, Registration, User, UserFilter, UserPatch,
+    UsersError,
 };
 use uuid::Uuid;
 
@@ -101,8 +102,13 @@ async fn signup(
         Err(errors) => Err(UsersError::Validation(errors)),
     };
     match registered {
-        Ok(_) => {
-            let session = users.log_in(&form.email, &form.password).await?;
+        Ok(user) => {
+            let session = users
+                .log_in(LogIn {
+                    email: user.email,
+                    password: form.password.clone(),
+                })
+                .await?;
             let mut response = see_other("/?done=welcome");
             response
                 .add_cookie(&http::session_cookie(&req, &session.token, 14 * 24 * 3600))
@@ -192,12 +198,15 @@ async fn login(
     CheckedForm(form): CheckedForm<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
     let next = safe_next(&form.next).to_owned();
-    match state
-        .modules
-        .users()
-        .log_in(&form.email, &form.password)
-        .await
-    {
+    let attempt = LogIn::try_from(Credentials {
+        email: form.email.clone(),
+        password: form.password.clone(),
+    });
+    let logged_in = match attempt {
+        Ok(attempt) => state.modules.users().log_in(attempt).await,
+        Err(errors) => Err(UsersError::Validation(errors)),
+    };
+    match logged_in {
         Ok(session) => {
             let mut response = see_other(&next);
             response

@@ -23,7 +23,7 @@ use syn::{
 
 use crate::{
     Module, Violation, Workspace,
-    rust::{event_type_constant, integration_event_impl, parse, rust_files, visit_macro_args},
+    rust::{event_type_constant, message_impl, message_macro, parse, rust_files, visit_macro_args},
 };
 
 fn line_of(span: proc_macro2::Span) -> usize {
@@ -645,13 +645,28 @@ impl EventUse<'_> {
 
 impl<'ast> Visit<'ast> for EventUse<'_> {
     fn visit_item_macro(&mut self, m: &'ast ItemMacro) {
+        // `kernel::integration_event!(X, …)` or `kernel::command!(X, …)` in an implementation
+        // crate declares a message outside the published contract.
+        if let Some((kind, name)) = message_macro(&m.mac) {
+            self.out.push(Violation {
+                rule: "event-sources",
+                file: self.file.to_path_buf(),
+                line: line_of(m.mac.path.span()),
+                message: format!(
+                    "module {} defines {} {name} in its implementation crate",
+                    self.module,
+                    kind.noun()
+                ),
+                hint: "events and commands are part of a module's published contract: declare them in its -api crate",
+            });
+        }
         // A `macro_rules!` that writes `impl IntegrationEvent` defines events all the same.
         let defines_events = m.mac.path.is_ident("macro_rules")
-            && m.mac
-                .tokens
-                .clone()
-                .into_iter()
-                .any(|t| mentions(&t, "IntegrationEvent"));
+            && m.mac.tokens.clone().into_iter().any(|t| {
+                ["IntegrationEvent", "Command", "Message"]
+                    .iter()
+                    .any(|name| mentions(&t, name))
+            });
         if defines_events {
             self.out.push(Violation {
                 rule: "event-sources",
@@ -689,16 +704,17 @@ impl<'ast> Visit<'ast> for EventUse<'_> {
     }
 
     fn visit_item_impl(&mut self, i: &'ast ItemImpl) {
-        if let Some((path, name)) = integration_event_impl(i) {
+        if let Some((path, name, kind)) = message_impl(i) {
             self.out.push(Violation {
                 rule: "event-sources",
                 file: self.file.to_path_buf(),
                 line: line_of(path.span()),
                 message: format!(
-                    "module {} defines integration event {name} in its implementation crate",
-                    self.module
+                    "module {} defines {} {name} in its implementation crate",
+                    self.module,
+                    kind.noun()
                 ),
-                hint: "integration events are part of a module's published contract: declare them in its -api crate",
+                hint: "events and commands are part of a module's published contract: declare them in its -api crate",
             });
         }
         visit::visit_item_impl(self, i);

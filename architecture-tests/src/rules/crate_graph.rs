@@ -110,46 +110,17 @@ fn cycles(ws: &Workspace) -> Vec<Violation> {
             (c.name.as_str(), deps)
         })
         .collect();
-    let mut reported = BTreeSet::new();
-    let mut out = Vec::new();
-    for start in graph.keys() {
-        let mut path = vec![*start];
-        find_cycle(&graph, &mut path, &mut reported, &mut out, ws);
-    }
-    out
-}
-
-fn find_cycle<'a>(
-    graph: &BTreeMap<&'a str, Vec<&'a str>>,
-    path: &mut Vec<&'a str>,
-    reported: &mut BTreeSet<Vec<&'a str>>,
-    out: &mut Vec<Violation>,
-    ws: &Workspace,
-) {
-    let Some(&last) = path.last() else { return };
-    for &next in graph.get(last).map(Vec::as_slice).unwrap_or(&[]) {
-        if let Some(pos) = path.iter().position(|p| *p == next) {
-            let mut cycle: Vec<&str> = path[pos..].to_vec();
-            let min = cycle
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, n)| **n)
-                .map_or(0, |(i, _)| i);
-            cycle.rotate_left(min);
-            if reported.insert(cycle.clone()) {
-                let first = ws.crate_named(cycle[0]);
-                out.push(Violation {
-                    rule: "crate-graph",
-                    file: first.map(|c| c.manifest.clone()).unwrap_or_default(),
-                    line: 0,
-                    message: format!("dependency cycle: {} -> {}", cycle.join(" -> "), cycle[0]),
-                    hint: "break the cycle: move the shared contract into an -api crate or into kernel",
-                });
-            }
-        } else if path.len() < 64 {
-            path.push(next);
-            find_cycle(graph, path, reported, out, ws);
-            path.pop();
-        }
-    }
+    super::cycles::cycles(&graph)
+        .into_iter()
+        .map(|cycle| Violation {
+            rule: "crate-graph",
+            file: ws
+                .crate_named(cycle[0])
+                .map(|c| c.manifest.clone())
+                .unwrap_or_default(),
+            line: 0,
+            message: format!("dependency cycle: {} -> {}", cycle.join(" -> "), cycle[0]),
+            hint: "break the cycle: move the shared contract into an -api crate or into kernel",
+        })
+        .collect()
 }

@@ -5,7 +5,7 @@ use bookings_api::{
     Booking, BookingFilter, BookingStatus, BookingsError, CancelReason, SagaState, SagaStep, Show,
     ShowFilter, ShowStatus,
 };
-use kernel::Timestamp;
+use kernel::{Cursor, Order, Timestamp};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, sqlite::SqliteRow};
 use uuid::Uuid;
 
@@ -107,15 +107,13 @@ pub(crate) async fn list_shows(
         sql.push(" AND status = 'scheduled' AND starts_at > ")
             .push_bind(now);
     }
-    if let Some(c) = filter.cursor {
-        sql.push(" AND (starts_at, id) > (")
-            .push_bind(c.at)
-            .push(", ")
-            .push_bind(c.id)
-            .push(")");
-    }
-    sql.push(" ORDER BY starts_at, id LIMIT ")
-        .push_bind(i64::from(filter.limit.get()));
+    Cursor::push_page(
+        &mut sql,
+        ("starts_at", "id"),
+        Order::Ascending,
+        filter.cursor,
+        filter.limit,
+    );
     let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
     rows.iter().map(show_from_row).collect()
 }
@@ -312,15 +310,13 @@ pub(crate) async fn list_bookings(
     if let Some(to) = filter.to {
         sql.push(" AND created_at < ").push_bind(to);
     }
-    if let Some(c) = filter.cursor {
-        sql.push(" AND (created_at, id) < (")
-            .push_bind(c.at)
-            .push(", ")
-            .push_bind(c.id)
-            .push(")");
-    }
-    sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .push_bind(i64::from(filter.limit.get()));
+    Cursor::push_page(
+        &mut sql,
+        ("created_at", "id"),
+        Order::Descending,
+        filter.cursor,
+        filter.limit,
+    );
     let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
     rows.iter().map(booking_from_row).collect()
 }

@@ -39,28 +39,27 @@ pub trait Command: Message {}
 /// ```
 #[macro_export]
 macro_rules! integration_event {
-    ($name:ident, $aggregate:ident) => {
-        $crate::integration_event!($name, $aggregate, version = 1);
-    };
-    ($name:ident, $aggregate:ident, version = $version:literal) => {
-        impl $crate::Message for $name {
-            const TYPE: &'static str = stringify!($name);
-            const VERSION: u16 = $version;
-            fn aggregate_id(&self) -> String {
-                self.$aggregate.to_string()
-            }
-        }
-        impl $crate::IntegrationEvent for $name {}
+    ($name:ident, $aggregate:ident $(, version = $version:literal)?) => {
+        $crate::message!(IntegrationEvent, $name, $aggregate $(, $version)?);
     };
 }
 
 /// Implements [`Message`] and [`Command`] for a struct, as [`integration_event!`] does for events.
 #[macro_export]
 macro_rules! command {
-    ($name:ident, $aggregate:ident) => {
-        $crate::command!($name, $aggregate, version = 1);
+    ($name:ident, $aggregate:ident $(, version = $version:literal)?) => {
+        $crate::message!(Command, $name, $aggregate $(, $version)?);
     };
-    ($name:ident, $aggregate:ident, version = $version:literal) => {
+}
+
+/// What [`integration_event!`] and [`command!`] share; not for direct use.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! message {
+    ($kind:ident, $name:ident, $aggregate:ident) => {
+        $crate::message!($kind, $name, $aggregate, 1);
+    };
+    ($kind:ident, $name:ident, $aggregate:ident, $version:literal) => {
         impl $crate::Message for $name {
             const TYPE: &'static str = stringify!($name);
             const VERSION: u16 = $version;
@@ -68,7 +67,7 @@ macro_rules! command {
                 self.$aggregate.to_string()
             }
         }
-        impl $crate::Command for $name {}
+        impl $crate::$kind for $name {}
     };
 }
 

@@ -46,7 +46,7 @@ pub use ids::new_id;
 pub use metrics::Metrics;
 pub use module::ModuleHandle;
 pub use outbox::{EventCursor, EventQuery, EventSource, OutboxLog, StreamHead};
-pub use page::{Cursor, PageSize};
+pub use page::{Cursor, Order, PageRequest, PageSize};
 pub use platform::Platform;
 pub use process::ProcessStats;
 pub use storage::{DbSettings, Synchronous};

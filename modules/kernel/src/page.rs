@@ -3,9 +3,10 @@
 
 use std::fmt;
 
+use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
-use crate::time::Timestamp;
+use crate::{time::Timestamp, validation::FieldErrors};
 
 /// Where the previous page ended: the time and id of its last item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +50,72 @@ impl Cursor {
             let (at, id) = key(item);
             Cursor::new(at, id).to_string()
         })
+    }
+}
+
+/// Which way a keyset list runs over its `(time, id)` columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest (or soonest) first.
+    Ascending,
+    /// Newest first.
+    Descending,
+}
+
+impl Cursor {
+    /// Ends a query (whose `WHERE` clause is already written) with one page of a keyset list:
+    /// the rows after `after` in `order` of the `(time, id)` columns, sorted, at most `size` of
+    /// them. An index ending in those two columns makes every page cost the same.
+    pub fn push_page(
+        sql: &mut QueryBuilder<Sqlite>,
+        (time, id): (&str, &str),
+        order: Order,
+        after: Option<Cursor>,
+        size: PageSize,
+    ) {
+        let (beyond, direction) = match order {
+            Order::Ascending => (">", "ASC"),
+            Order::Descending => ("<", "DESC"),
+        };
+        if let Some(c) = after {
+            sql.push(format_args!(" AND ({time}, {id}) {beyond} ("))
+                .push_bind(c.at)
+                .push(", ")
+                .push_bind(c.id)
+                .push(")");
+        }
+        sql.push(format_args!(
+            " ORDER BY {time} {direction}, {id} {direction} LIMIT "
+        ))
+        .push_bind(i64::from(size.get()));
+    }
+}
+
+/// One page as a client asked for it: how many, and after which cursor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// How many items.
+    pub limit: PageSize,
+    /// Where the previous page ended.
+    pub cursor: Option<Cursor>,
+}
+
+impl PageRequest {
+    /// The page of a `limit` and a `cursor` as sent (either may be absent, an empty cursor is
+    /// none), recording what is wrong with them under those names.
+    pub fn parse(
+        limit: Option<u32>,
+        cursor: Option<&str>,
+        errors: &mut FieldErrors,
+    ) -> PageRequest {
+        let limit = errors.check("limit", PageSize::or_default(limit));
+        let cursor = cursor
+            .filter(|c| !c.trim().is_empty())
+            .and_then(|c| errors.check("cursor", Cursor::parse(c)));
+        PageRequest {
+            limit: limit.unwrap_or_default(),
+            cursor,
+        }
     }
 }
 
@@ -135,6 +202,38 @@ mod tests {
         assert_eq!(
             Cursor::after_page(&[1_i64, 2], size, key).as_deref(),
             Some("2_00000000000000000000000000000000")
+        );
+    }
+
+    #[test]
+    fn a_page_request_names_its_bad_parameters() {
+        let mut errors = FieldErrors::new();
+        let page = PageRequest::parse(Some(0), Some("zzz"), &mut errors);
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["limit", "cursor"]);
+        assert_eq!(page, PageRequest::default());
+        let mut errors = FieldErrors::new();
+        assert_eq!(
+            PageRequest::parse(None, Some(" "), &mut errors),
+            PageRequest::default()
+        );
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn a_page_is_the_rows_beyond_the_cursor_in_order() {
+        let mut sql = QueryBuilder::<Sqlite>::new("SELECT * FROM t WHERE 1 = 1");
+        let after = Cursor::new(Timestamp::from_micros(5), Uuid::nil());
+        Cursor::push_page(
+            &mut sql,
+            ("created_at", "id"),
+            Order::Descending,
+            Some(after),
+            PageSize::clamped(10),
+        );
+        assert_eq!(
+            sql.sql().as_str(),
+            "SELECT * FROM t WHERE 1 = 1 AND (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?"
         );
     }
 

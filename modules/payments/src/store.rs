@@ -3,7 +3,7 @@
 //! only code that names its tables. Wallets also keep a snapshot, so a charge does not replay
 //! their whole history.
 
-use kernel::{Timestamp, Trace};
+use kernel::{Cursor, Order, Timestamp, Trace};
 use payments_api::{PaymentFilter, PaymentStatus};
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{Row, SqliteConnection, SqliteExecutor};
@@ -300,15 +300,13 @@ pub(crate) async fn list_payments(
     if let Some(r) = filter.reference {
         sql.push(" AND reference = ").push_bind(r);
     }
-    if let Some(c) = filter.cursor {
-        sql.push(" AND (created_at, id) < (")
-            .push_bind(c.at)
-            .push(", ")
-            .push_bind(c.id)
-            .push(")");
-    }
-    sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .push_bind(i64::from(filter.limit.get()));
+    Cursor::push_page(
+        &mut sql,
+        ("created_at", "id"),
+        Order::Descending,
+        filter.cursor,
+        filter.limit,
+    );
     let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
     rows.iter().map(payment_from_row).collect()
 }

@@ -1,7 +1,7 @@
 //! The reporting module's SQL besides the feed projection: show and customer details, the read
 //! queries behind the dashboard, the feed and search, and clearing everything for a rebuild.
 
-use kernel::Timestamp;
+use kernel::{Cursor, Order, Timestamp};
 use reporting_api::{
     BookingCounts, CurrencyTotals, CustomerSummary, FeedFilter, FeedItem, ReportingError, ShowHit,
     ShowSales, TimeBucket,
@@ -333,15 +333,13 @@ pub(crate) async fn feed(
     if let Some(u) = f.user_id {
         sql.push(" AND f.user_id = ").push_bind(u);
     }
-    if let Some(c) = f.cursor {
-        sql.push(" AND (f.placed_at, f.booking_id) < (")
-            .push_bind(c.at)
-            .push(", ")
-            .push_bind(c.id)
-            .push(")");
-    }
-    sql.push(" ORDER BY f.placed_at DESC, f.booking_id DESC LIMIT ")
-        .push_bind(i64::from(f.limit.get()));
+    Cursor::push_page(
+        &mut sql,
+        ("f.placed_at", "f.booking_id"),
+        Order::Descending,
+        f.cursor,
+        f.limit,
+    );
     let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
     rows.iter().map(feed_from_row).collect()
 }

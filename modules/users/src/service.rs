@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use kernel::{FieldErrors, ModuleDb, ModuleHandle, Platform, Trace, new_id};
+use kernel::{ModuleDb, ModuleHandle, Platform, Trace, new_id};
 use sqlx::migrate::Migrator;
 use users_api::{
-    Actor, DirectoryError, Email, Password, ProfileChange, Registration, Role, Session, User,
-    UserDeactivated, UserDirectory, UserEmailChanged, UserFilter, UserPage, UserRegistered,
+    Actor, DirectoryError, Email, LogIn, Password, ProfileChange, Registration, Role, Session,
+    User, UserDeactivated, UserDirectory, UserEmailChanged, UserFilter, UserPage, UserRegistered,
     UserRenamed, UsersError,
 };
 use uuid::Uuid;
@@ -100,25 +100,18 @@ impl Users {
 
     /// Checks a password and opens a session.
     #[tracing::instrument(skip_all)]
-    pub async fn log_in(&self, email: &str, password: &str) -> Result<Session, UsersError> {
-        let mut errors = FieldErrors::new();
-        if email.trim().is_empty() {
-            errors.add("email", "is required");
-        }
-        if password.is_empty() {
-            errors.add("password", "is required");
-        }
+    pub async fn log_in(&self, attempt: LogIn) -> Result<Session, UsersError> {
+        let LogIn { email, password } = attempt;
+        // Longer than any account's: refused like a wrong password, without hashing it.
         if email.chars().count() > Email::MAX_LEN || password.chars().count() > Password::MAX_LEN {
             return Err(UsersError::InvalidCredentials);
         }
-        errors.into_result().map_err(UsersError::Validation)?;
-
-        let row = store::find_by_email(self.db.reader()?, email.trim()).await?;
+        let row = store::find_by_email(self.db.reader()?, &email).await?;
         let hash = row.as_ref().map_or_else(
             || password::DECOY_HASH.to_owned(),
             |r| r.password_hash.clone(),
         );
-        let matches = password::verify(password.to_owned(), hash).await?;
+        let matches = password::verify(password, hash).await?;
         let Some(row) = row.filter(|_| matches) else {
             tracing::info!("login failed");
             return Err(UsersError::InvalidCredentials);

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use kernel::{DbSettings, EventSource, PageSize, Platform, Trace};
 use users::Users;
 use users_api::{
-    Actor, NewUser, ProfileChange, Registration, Role, User, UserDeactivated, UserDirectory,
-    UserEmailChanged, UserFilter, UserPatch, UserRegistered, UsersError,
+    Actor, Credentials, LogIn, NewUser, ProfileChange, Registration, Role, User, UserDeactivated,
+    UserDirectory, UserEmailChanged, UserFilter, UserPatch, UserRegistered, UsersError,
 };
 
 struct TestModule {
@@ -45,6 +45,14 @@ fn new_user(email: &str) -> Registration {
         email: email.into(),
         full_name: "Ada Lovelace".into(),
         password: "correct horse".into(),
+    })
+    .unwrap()
+}
+
+fn login(email: &str, password: &str) -> LogIn {
+    LogIn::try_from(Credentials {
+        email: email.into(),
+        password: password.into(),
     })
     .unwrap()
 }
@@ -112,7 +120,7 @@ async fn logging_in_with_the_right_password_opens_a_session_that_authenticates()
     let user = m.customer("ada@example.com").await;
     let session = m
         .users
-        .log_in(" Ada@Example.com", "correct horse")
+        .log_in(login(" Ada@Example.com", "correct horse"))
         .await
         .unwrap();
     assert_eq!(session.user.id, user.id);
@@ -135,12 +143,12 @@ async fn a_wrong_password_and_an_unknown_email_fail_the_same_way() {
     m.customer("ada@example.com").await;
     let wrong = m
         .users
-        .log_in("ada@example.com", "wrong horse")
+        .log_in(login("ada@example.com", "wrong horse"))
         .await
         .unwrap_err();
     let unknown = m
         .users
-        .log_in("bob@example.com", "correct horse")
+        .log_in(login("bob@example.com", "correct horse"))
         .await
         .unwrap_err();
     assert!(matches!(wrong, UsersError::InvalidCredentials), "{wrong:?}");
@@ -217,13 +225,13 @@ async fn changing_the_email_bumps_its_version_and_emits_user_email_changed() {
     // The old address can log in no more; the new one can.
     assert!(
         m.users
-            .log_in("ada@example.com", "correct horse")
+            .log_in(login("ada@example.com", "correct horse"))
             .await
             .is_err()
     );
     assert!(
         m.users
-            .log_in("ada@lovelace.org", "correct horse")
+            .log_in(login("ada@lovelace.org", "correct horse"))
             .await
             .is_ok()
     );
@@ -263,7 +271,7 @@ async fn a_deactivated_user_cannot_log_in_loses_their_sessions_and_the_directory
     let admin = m.admin("root@example.com").await;
     let session = m
         .users
-        .log_in("ada@example.com", "correct horse")
+        .log_in(login("ada@example.com", "correct horse"))
         .await
         .unwrap();
 
@@ -275,7 +283,9 @@ async fn a_deactivated_user_cannot_log_in_loses_their_sessions_and_the_directory
     assert!(!deactivated.active);
     assert_eq!(m.users.authenticate(&session.token).await.unwrap(), None);
     assert!(matches!(
-        m.users.log_in("ada@example.com", "correct horse").await,
+        m.users
+            .log_in(login("ada@example.com", "correct horse"))
+            .await,
         Err(UsersError::Deactivated)
     ));
     assert_eq!(

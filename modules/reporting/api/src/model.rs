@@ -1,6 +1,6 @@
 //! The read model's shapes, and the validated feed query.
 
-use kernel::{Cursor, FieldErrors, PageSize, Timestamp};
+use kernel::{Cursor, FieldErrors, PageRequest, PageSize, Timestamp};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -204,7 +204,7 @@ impl TryFrom<FeedQuery> for FeedFilter {
 
     fn try_from(query: FeedQuery) -> Result<Self, FieldErrors> {
         let mut e = FieldErrors::new();
-        let limit = e.check("limit", PageSize::or_default(query.limit));
+        let page = PageRequest::parse(query.limit, query.cursor.as_deref(), &mut e);
         let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
         let status = nonempty(query.status);
         if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
@@ -220,7 +220,6 @@ impl TryFrom<FeedQuery> for FeedFilter {
                 "must be captured, declined, refunded or voided",
             );
         }
-        let cursor = nonempty(query.cursor).and_then(|c| e.check("cursor", Cursor::parse(&c)));
         let q = nonempty(query.q);
         if q.as_deref().is_some_and(|q| q.chars().count() > 200) {
             e.add("q", "must be at most 200 characters");
@@ -232,8 +231,8 @@ impl TryFrom<FeedQuery> for FeedFilter {
             show_id: query.show_id,
             user_id: query.user_id,
             q,
-            limit: limit.unwrap_or_default(),
-            cursor,
+            limit: page.limit,
+            cursor: page.cursor,
         })
     }
 }

@@ -16,8 +16,8 @@ pub use directory::{DirectoryError, UserDirectory};
 pub use error::UsersError;
 pub use events::{UserDeactivated, UserEmailChanged, UserRegistered, UserRenamed};
 pub use model::{
-    Actor, NewUser, ProfileChange, Registration, Role, Session, User, UserFilter, UserPage,
-    UserPatch,
+    Actor, Credentials, LogIn, NewUser, ProfileChange, Registration, Role, Session, User,
+    UserFilter, UserPage, UserPatch,
 };
 pub use values::{Email, FullName, Password};
 

@@ -186,6 +186,65 @@ impl TryFrom<UserPatch> for ProfileChange {
     }
 }
 
+/// Login credentials, as received.
+#[derive(Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct Credentials {
+    /// The account's email address.
+    pub email: String,
+    /// Its password.
+    pub password: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A login attempt: both fields given. They are checked against the accounts, not parsed: a
+/// malformed address is simply one no account has.
+#[derive(Clone)]
+pub struct LogIn {
+    /// The email address, trimmed.
+    pub email: String,
+    /// The password, exactly as typed.
+    pub password: String,
+}
+
+impl fmt::Debug for LogIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogIn")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl TryFrom<Credentials> for LogIn {
+    type Error = FieldErrors;
+
+    fn try_from(c: Credentials) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let email = c.email.trim();
+        if email.is_empty() {
+            errors.add("email", "is required");
+        }
+        if c.password.is_empty() {
+            errors.add("password", "is required");
+        }
+        errors.into_result()?;
+        Ok(LogIn {
+            email: email.to_owned(),
+            password: c.password,
+        })
+    }
+}
+
 /// A successful login: the token goes into the cookie and nowhere else.
 #[derive(Clone)]
 pub struct Session {
