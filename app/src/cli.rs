@@ -575,4 +575,56 @@ mod tests {
         let bare = Cli::parse_from(["boxoffice"]);
         assert!(bare.command.is_none());
     }
+
+    #[test]
+    fn every_setting_can_be_given_as_a_flag() {
+        let cli = Cli::parse_from([
+            "boxoffice",
+            "--busy-timeout-ms",
+            "7",
+            "--read-connections",
+            "2",
+            "serve",
+            "--allow-fault-injection",
+            "false",
+            "--first-retry-ms",
+            "11",
+            "--safety-net-ms",
+            "12",
+            "--batch-size",
+            "13",
+            "--bus-capacity",
+            "14",
+            "--max-attempts",
+            "3",
+            "--payment-timeout",
+            "9",
+            "--gateway-late-answer",
+            "8",
+            "--currency",
+            "usd",
+            "--workers",
+            "1",
+        ]);
+        let s = cli.settings().unwrap();
+        assert_eq!(
+            (s.database.busy_timeout_ms, s.database.read_connections),
+            (7, 2)
+        );
+        assert!(!s.server.allow_fault_injection);
+        assert_eq!(
+            (
+                s.events.first_retry_ms,
+                s.events.safety_net_ms,
+                s.events.batch_size,
+                s.events.bus_capacity,
+                s.events.max_attempts
+            ),
+            (11, 12, 13, 14, 3)
+        );
+        assert_eq!(s.bookings.payment_timeout_secs, 9.0);
+        assert_eq!(s.payments.gateway_late_answer_secs, 8.0);
+        assert_eq!(s.payments.currency, "USD");
+        assert_eq!(s.server.workers, 1);
+    }
 }
