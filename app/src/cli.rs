@@ -208,6 +208,10 @@ struct ServeArgs {
     /// Most events a subscription applies in one transaction [default: 256]
     #[arg(long, env = "BOXOFFICE_BATCH_SIZE", value_name = "N")]
     batch_size: Option<usize>,
+    /// For tests of the real binary: run on a clock an admin moves forward with
+    /// `POST /api/admin/clock`, so deadlines come when the test says. Never in production.
+    #[arg(long, env = "BOXOFFICE_ADJUSTABLE_CLOCK")]
+    adjustable_clock: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -295,6 +299,9 @@ impl ServeArgs {
         }
         if let Some(n) = self.batch_size {
             s.events.batch_size = n;
+        }
+        if self.adjustable_clock {
+            s.server.adjustable_clock = true;
         }
     }
 }

@@ -38,6 +38,9 @@ pub struct ServerSettings {
     pub secure_cookies: SecureCookies,
     /// Let admins take a module offline from the UI to see failures stay isolated.
     pub allow_fault_injection: bool,
+    /// For tests of the real binary only: run on a clock an admin can move forward
+    /// (`POST /api/admin/clock`), so deadlines come when a test says instead of in real time.
+    pub adjustable_clock: bool,
 }
 
 impl Default for ServerSettings {
@@ -47,6 +50,7 @@ impl Default for ServerSettings {
             workers: 0,
             secure_cookies: SecureCookies::Auto,
             allow_fault_injection: true,
+            adjustable_clock: false,
         }
     }
 }
@@ -228,16 +232,17 @@ impl Settings {
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
-    /// Settings for tests: port 0, the given data folder, no demo data, quick retries.
+    /// Settings for tests: port 0, the given data folder, no demo data, quick retries, an
+    /// adjustable clock.
     pub fn for_tests(data_dir: impl Into<PathBuf>) -> Settings {
         let mut s = Settings::default();
+        s.server.adjustable_clock = true;
         s.server.bind = "127.0.0.1:0".into();
         s.server.workers = 2;
         s.database.data_dir = data_dir.into();
         s.demo.enabled = false;
         s.events.first_retry_ms = 10;
         s.events.safety_net_ms = 500;
-        s.bookings.payment_timeout_secs = 5.0;
         s
     }
 }

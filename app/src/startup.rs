@@ -6,7 +6,7 @@ use std::{net::SocketAddr, time::Instant};
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use anyhow::Context;
-use kernel::Clock;
+use kernel::{Clock, ClockControl};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +17,7 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     modules: Modules,
+    clock: Option<ClockControl>,
     /// Stops the subscriptions, after the HTTP server stopped.
     shutdown: CancellationToken,
     /// Ends long-lived responses when the HTTP server starts stopping.
@@ -26,14 +27,17 @@ pub struct Application {
 
 impl Application {
     /// Opens and migrates the module databases (creating demo data in a new folder when enabled),
-    /// starts the subscriptions and binds the HTTP listener.
+    /// starts the subscriptions and binds the HTTP listener. With `server.adjustable_clock`, every
+    /// module reads an adjustable clock, moved with [`Application::clock_control`] or
+    /// `POST /api/admin/clock` (tests only).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        Self::build_with_clock(settings, Clock::system()).await
-    }
-
-    /// [`Application::build`] with every module reading time from `clock` (tests pass an
-    /// adjustable one, to move deadlines forward instead of waiting for them).
-    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+        let (clock, control) = if settings.server.adjustable_clock {
+            let (clock, control) = Clock::adjustable();
+            tracing::warn!("running on an adjustable clock: for tests only");
+            (clock, Some(control))
+        } else {
+            (Clock::system(), None)
+        };
         let fresh = Modules::is_fresh(&settings.database.data_dir);
         let modules = Modules::open(&settings, clock).await?;
         if fresh && settings.demo.enabled {
@@ -56,6 +60,7 @@ impl Application {
             settings,
             started_at: Instant::now(),
             shutdown: streams.clone(),
+            clock: control.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -81,6 +86,7 @@ impl Application {
             address,
             server,
             modules,
+            clock: control,
             shutdown,
             streams,
             tasks,
@@ -100,6 +106,11 @@ impl Application {
     /// The modules, for commands that run beside the server (tests use HTTP instead).
     pub fn modules(&self) -> &Modules {
         &self.modules
+    }
+
+    /// The hand on the adjustable clock (`server.adjustable_clock`), if the server runs on one.
+    pub fn clock_control(&self) -> Option<&ClockControl> {
+        self.clock.as_ref()
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting, lets requests finish, stops the

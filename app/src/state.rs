@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use kernel::ClockControl;
 use tokio_util::sync::CancellationToken;
 
 use crate::{modules::Modules, settings::Settings};
@@ -14,4 +15,6 @@ pub(crate) struct AppState {
     pub(crate) started_at: Instant,
     /// Cancelled when the server stops, so long-lived responses (server-sent events) end.
     pub(crate) shutdown: CancellationToken,
+    /// The hand on the clock, when the server runs on an adjustable one (tests only).
+    pub(crate) clock: Option<ClockControl>,
 }

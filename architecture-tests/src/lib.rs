@@ -17,7 +17,7 @@ mod workspace;
 pub use canvas::{Canvas, ModuleCanvas, canvas};
 pub use rules::{
     check_all, crate_graph, event_sources, foreign_databases, module_graph, public_api,
-    table_ownership,
+    system_clock, table_ownership,
 };
 pub use sql::{SqlObject, SqlScan, scan_sql};
 pub use violation::{Violation, report};

@@ -7,7 +7,7 @@ use std::{
 
 use architecture_tests::{
     Violation, Workspace, check_all, crate_graph, event_sources, foreign_databases, module_graph,
-    public_api, report, table_ownership,
+    public_api, report, system_clock, table_ownership,
 };
 
 fn repo_root() -> PathBuf {
@@ -376,6 +376,28 @@ fn the_code_rules_see_foreign_databases_leaky_public_apis_and_local_events() {
                 sneaky,
                 56,
                 "module alpha defines integration event Whisper in its implementation crate"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn the_clock_rule_sees_a_module_reading_the_system_clock() {
+    let sneaky = "modules/alpha/src/sneaky.rs";
+    assert_eq!(
+        summary(&system_clock(&fixture("code-rules"))),
+        vec![
+            v(
+                "system-clock",
+                sneaky,
+                60,
+                "module alpha reads the system clock (SystemTime::now)"
+            ),
+            v(
+                "system-clock",
+                sneaky,
+                60,
+                "module alpha reads the system clock (Timestamp::now)"
             ),
         ]
     );

@@ -208,6 +208,25 @@ async fn a_booking_paid_from_the_wallet_is_confirmed_and_its_saga_and_details_sh
     assert_eq!(details["user"]["email"], ada_user["email"]);
     assert_eq!(details["payment"]["status"], "captured");
     assert_eq!(details["payment"]["method"]["kind"], "wallet");
+    // The payment and the wallet's ledger name the booking they paid for, by that name.
+    assert_eq!(details["payment"]["booking_id"], booking["id"]);
+    assert!(details["payment"].get("reference").is_none(), "{details}");
+    let ledger = app.get_json(&ada, "/api/wallet/ledger").await;
+    let charge = &ledger["entries"][1];
+    assert_eq!(
+        (charge["kind"].as_str(), &charge["booking_id"]),
+        (Some("charge"), &booking["id"])
+    );
+    let payments = app
+        .get_json(
+            &ada,
+            &format!(
+                "/api/payments?booking_id={}",
+                booking["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(payments["items"][0]["booking_id"], booking["id"]);
 }
 
 #[tokio::test]

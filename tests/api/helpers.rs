@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::{Application, Modules, Settings};
-use kernel::{Clock, ClockControl, Trace};
+use kernel::{ClockControl, Trace};
 pub(crate) use kernel_testkit::eventually;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
@@ -40,10 +40,11 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> Tes
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings::for_tests(dir.path());
     configure(&mut settings);
-    let (clock, control) = Clock::adjustable();
-    let application = Application::build_with_clock(settings, clock)
-        .await
-        .expect("the app builds");
+    let application = Application::build(settings).await.expect("the app builds");
+    let control = application
+        .clock_control()
+        .cloned()
+        .expect("tests run on an adjustable clock");
     let address = format!("http://127.0.0.1:{}", application.port());
     let modules = application.modules().clone();
     tokio::spawn(application.run_until_stopped());

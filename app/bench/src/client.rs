@@ -123,7 +123,7 @@ pub(super) struct IdOnly {
 #[derive(Debug, Deserialize)]
 pub(super) struct Health {
     #[serde(default)]
-    pub(super) process: Option<kernel::ProcessStats>,
+    pub(super) process: Option<crate::ProcessStats>,
 }
 
 /// What the bench reads of a subscription's status.

@@ -1,25 +1,25 @@
-//! The floor: what this machine allows before any of Boxoffice's work. Raw one-row SQLite
-//! commits on a file opened exactly like a module database's writer, and a minimal actix-web
-//! handler that does one such insert per request (`boxoffice floor-server`, which the app serves
-//! with this crate's [`Floor`]), in a child process driven by the same load generator as the
-//! bookings.
+//! The floor: what this machine allows before any of Boxoffice's work. One-row commits through a
+//! module's own write path (a `kernel::ModuleDb`: the same file settings, the single writer,
+//! `BEGIN IMMEDIATE`, no outbox row, no subscription), and a minimal actix-web handler that does
+//! one such insert per request (`boxoffice floor-server`, which the app serves with this crate's
+//! [`Floor`]), in a child process driven by the same load generator as the bookings.
 //!
 //! The floor lives in its own `floor.db`, which no module owns and nothing but the bench opens.
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use kernel::{DbSettings, ProcessStats, Synchronous, Timestamp};
+use kernel::{DbSettings, ModuleDb, Platform, Synchronous, Trace};
 use reqwest::StatusCode;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
 
 use crate::{
-    BenchArgs,
+    BenchArgs, ProcessStats,
     load::{self, Latency, Live, Outcome, Plan},
     server::ChildServer,
 };
@@ -27,60 +27,40 @@ use crate::{
 /// The floor's file name inside the folder it is given.
 pub const FLOOR_FILE: &str = "floor.db";
 
+static SCHEMA: Migrator = sqlx::migrate!("./schema");
+
 /// A scratch database for measuring raw commit throughput.
 #[derive(Clone, Debug)]
 pub struct Floor {
-    writer: SqlitePool,
-    path: PathBuf,
-}
-
-fn floor_error(e: sqlx::Error) -> kernel::Error {
-    kernel::Error::db("floor")(e)
+    db: ModuleDb,
 }
 
 impl Floor {
-    /// Creates `<settings.data_dir>/floor.db` with one table, its writer opened like a module's.
+    /// Creates `<settings.data_dir>/floor.db` with one table, opened as a module's database is.
     pub async fn open(settings: &DbSettings) -> Result<Floor, kernel::Error> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| kernel::Error::DataDir {
-            path: settings.data_dir.clone(),
-            source,
-        })?;
-        let path = settings.data_dir.join(FLOOR_FILE);
-        let writer = settings.open_writer("floor", &path).await?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS floor_rows (
-                 id INTEGER PRIMARY KEY,
-                 created_at INTEGER NOT NULL,
-                 body TEXT NOT NULL
-             )",
-        )
-        .execute(&writer)
-        .await
-        .map_err(floor_error)?;
-        Ok(Floor { writer, path })
+        let platform = Platform::new(settings.clone(), 16);
+        let db = ModuleDb::open("floor", &SCHEMA, &platform).await?;
+        Ok(Floor { db })
     }
 
     /// Where the file is.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.db.path()
     }
 
     /// One transaction (`BEGIN IMMEDIATE`, one `INSERT`, `COMMIT`); returns the row id.
     pub async fn insert(&self, body: &str) -> Result<i64, kernel::Error> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(floor_error)?;
+        let mut tx = self.db.write(Trace::new_root()).await?;
+        let now = tx.now();
         let id = sqlx::query_scalar(
             "INSERT INTO floor_rows (created_at, body) VALUES (?, ?) RETURNING id",
         )
-        .bind(Timestamp::now())
+        .bind(now)
         .bind(body)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await
-        .map_err(floor_error)?;
-        tx.commit().await.map_err(floor_error)?;
+        .map_err(kernel::Error::db("floor"))?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -96,9 +76,9 @@ impl Floor {
         Ok(commits)
     }
 
-    /// Closes the connection.
+    /// Closes the database.
     pub async fn close(&self) {
-        self.writer.close().await;
+        self.db.close().await;
     }
 }
 

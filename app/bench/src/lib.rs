@@ -15,6 +15,7 @@
 mod client;
 mod floor;
 mod load;
+mod process;
 mod report;
 mod server;
 mod workload;
@@ -27,6 +28,7 @@ use kernel::Synchronous;
 use serde::{Deserialize, Serialize};
 
 pub use floor::{FLOOR_FILE, Floor};
+pub use process::ProcessStats;
 
 /// The first history customer of a `--preload`: with `--preload N`, about N / 500 bookings of
 /// their own (the bench reads their list to see that a long history stays fast).

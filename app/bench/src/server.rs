@@ -5,11 +5,13 @@
 use std::{path::Path, process::Stdio, time::Duration};
 
 use anyhow::{Context, bail};
-use kernel::{ProcessStats, Synchronous};
+use kernel::Synchronous;
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     process::{Child, Command},
 };
+
+use crate::ProcessStats;
 
 /// This executable, as found when the bench started: a rebuild during a long `--preload` replaces
 /// the file, after which the running process's own path reads as deleted.

@@ -14,7 +14,9 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use kernel::{ProcessStats, Synchronous, Timestamp};
+use kernel::{Synchronous, Timestamp};
+
+use crate::ProcessStats;
 
 use crate::{
     BenchArgs, HISTORY_PASSWORD, Preloaded, VETERAN_EMAIL,

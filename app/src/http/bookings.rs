@@ -505,7 +505,11 @@ struct Scoped {
 pub(crate) async fn my_live(state: web::Data<AppState>, user: Authenticated) -> HttpResponse {
     let me = user.0.id;
     super::events::sse_response(&state, move |e| {
+        // Events only: the commands bookings sends payments are its own business.
+        let command =
+            e.is::<payments_api::RequestPayment>() || e.is::<payments_api::CancelPayment>();
         (e.stream == bookings_api::STREAM || e.stream == payments_api::STREAM)
+            && !command
             && serde_json::from_str::<Scoped>(e.payload.get()).is_ok_and(|s| s.user_id == Some(me))
     })
 }

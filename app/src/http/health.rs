@@ -9,7 +9,7 @@ use super::{
     extract::Json,
     problem::{ApiError, Problem},
 };
-use kernel::ProcessStats;
+use bench::ProcessStats;
 
 use crate::{modules::ModuleHealth, state::AppState};
 
@@ -19,7 +19,49 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/admin/modules/{module}/availability",
             web::put().to(set_availability),
-        );
+        )
+        .route("/api/admin/clock", web::post().to(advance_clock));
+}
+
+/// How far to move the clock.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ClockMove {
+    /// Seconds to move forward: more than 0, at most a year.
+    advance_seconds: f64,
+}
+
+/// The server's time after a move.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ClockReading {
+    now: kernel::Timestamp,
+}
+
+/// Move the server's clock forward (admins; only on a server started with
+/// `--adjustable-clock`, for tests of the real binary: deadlines and timers then come at once).
+#[utoipa::path(post, path = "/api/admin/clock", tag = "operations", request_body = ClockMove,
+    responses((status = 200, body = ClockReading), (status = 403, body = Problem),
+              (status = 404, description = "the server runs on the real clock", body = Problem),
+              (status = 422, body = Problem)))]
+pub(crate) async fn advance_clock(
+    state: web::Data<AppState>,
+    admin: Admin,
+    Json(body): Json<ClockMove>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(control) = &state.clock else {
+        return Err(ApiError::NotFound("adjustable clock"));
+    };
+    let seconds = body.advance_seconds;
+    if !(seconds > 0.0 && seconds <= 365.0 * 86_400.0) {
+        return Err(ApiError::Validation(kernel::FieldErrors::single(
+            "advance_seconds",
+            "must be more than 0 and at most a year",
+        )));
+    }
+    control.advance(std::time::Duration::from_secs_f64(seconds));
+    tracing::warn!(seconds, admin = %admin.0.email, "clock moved forward");
+    Ok(HttpResponse::Ok().json(ClockReading {
+        now: state.modules.now(),
+    }))
 }
 
 /// The application's health.

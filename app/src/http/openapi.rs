@@ -25,7 +25,7 @@ use super::{bookings, events, health, payments, problem, reporting, users};
         reporting::rebuild, reporting::rebuild_status,
         events::list, events::chain, events::live, events::subscriptions, events::dead_letters, events::retry,
         events::discard,
-        health::health, health::metrics, health::set_availability,
+        health::health, health::metrics, health::set_availability, health::advance_clock,
     ),
     components(schemas(problem::Problem, kernel::FieldError)),
     tags(

@@ -31,6 +31,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 
 /// A payment of a booking.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Payment)]
 pub(crate) struct PaymentView {
     /// Its id.
     pub(crate) id: Uuid,
@@ -77,6 +78,7 @@ impl From<Payment> for PaymentView {
 
 /// One event of a wallet's stream, with the balance after it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = LedgerEntry)]
 pub(crate) struct LedgerEntryView {
     /// Position in the wallet's stream (1 is the first event).
     pub(crate) version: i64,
@@ -96,6 +98,7 @@ pub(crate) struct LedgerEntryView {
 
 /// A wallet's history up to a point in time or a version ("time travel").
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Ledger)]
 pub(crate) struct LedgerView {
     /// The owner.
     pub(crate) user_id: Uuid,

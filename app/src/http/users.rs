@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, http::header::LOCATION, web};
 use serde::Deserialize;
 use users_api::{
     Credentials, LogIn, NewUser, ProfileChange, Registration, User, UserFilter, UserPatch,
+    UsersError,
 };
 use uuid::Uuid;
 
@@ -153,6 +154,11 @@ pub(crate) async fn update(
     id: web::Path<Uuid>,
     Json(patch): Json<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
+    // Who may change this account is decided before what they sent is read: a stranger learns
+    // nothing from field errors. (The module decides again; this only orders the answers.)
+    if !user.actor().may_access(*id) {
+        return Err(UsersError::Forbidden.into());
+    }
     let change = ProfileChange::try_from(patch).map_err(ApiError::Validation)?;
     let updated = state
         .modules

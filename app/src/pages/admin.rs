@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{
     Layout, PageError,
-    guard::{AdminUser, CheckedForm},
+    guard::{AdminForm, AdminUser},
     page_for, see_other,
 };
 use crate::{
@@ -109,8 +109,7 @@ super::guard::csrf_protected!(AvailabilityForm);
 async fn set_availability(
     state: web::Data<AppState>,
     module: web::Path<String>,
-    _admin: AdminUser,
-    CheckedForm(form): CheckedForm<AvailabilityForm>,
+    AdminForm(_, form): AdminForm<AvailabilityForm>,
 ) -> Result<HttpResponse, PageError> {
     if !state.settings.server.allow_fault_injection {
         return Err(ApiError::Forbidden("fault injection is disabled".into()).into());

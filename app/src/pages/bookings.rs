@@ -6,14 +6,13 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use bookings_api::{Booking, BookingFilter, BookingStatus, CancelReason, Show, ShowFilter};
-use kernel::Cursor;
 use serde::Deserialize;
 use users_api::{Actor, User};
 use uuid::Uuid;
 
 use super::{
-    Layout, PageError, format,
-    guard::{AdminUser, CheckedForm, CsrfOnly, SignedIn},
+    Layout, PageError, cursor_param, format,
+    guard::{AdminUser, CsrfOnly, SignedIn, UserForm},
     page_for, see_other,
 };
 use crate::{
@@ -102,7 +101,7 @@ async fn rows(
     let filter = BookingFilter {
         status: BookingStatus::parse(&q.status),
         show_id: Uuid::parse_str(&q.show_id).ok(),
-        cursor: Cursor::parse(&q.cursor).ok(),
+        cursor: cursor_param(Some(&q.cursor))?,
         ..BookingFilter::default()
     };
     let page = state.modules.bookings().bookings(actor, filter).await?;
@@ -509,8 +508,7 @@ async fn cancel(
     state: web::Data<AppState>,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    SignedIn(user): SignedIn,
-    _: CheckedForm<CsrfOnly>,
+    UserForm(user, _): UserForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     match state
         .modules

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     Layout, PageError, charts, format,
-    guard::{AdminUser, CheckedForm, CsrfOnly},
+    guard::{AdminForm, AdminUser, CsrfOnly},
     page_for, see_other,
 };
 use crate::{
@@ -187,8 +187,7 @@ async fn dashboard_live(
 
 async fn rebuild(
     state: web::Data<AppState>,
-    AdminUser(admin): AdminUser,
-    _: CheckedForm<CsrfOnly>,
+    AdminForm(admin, _): AdminForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     match state.modules.reporting().start_rebuild(&Actor::of(&admin)) {
         Ok(_) | Err(reporting_api::ReportingError::AlreadyRunning) => {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     Layout, PageError, format,
-    guard::{AdminUser, CheckedForm, CsrfOnly},
+    guard::{AdminForm, AdminUser, CsrfOnly},
     page_for, see_other,
 };
 use crate::{
@@ -358,8 +358,7 @@ async fn consumer_rows(
 async fn resolve(
     state: web::Data<AppState>,
     path: web::Path<(String, i64, String)>,
-    AdminUser(admin): AdminUser,
-    _: CheckedForm<CsrfOnly>,
+    AdminForm(admin, _): AdminForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     let (module, id, action) = path.into_inner();
     let action = match action.as_str() {

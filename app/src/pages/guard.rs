@@ -1,7 +1,11 @@
 //! Who may see a page and which forms may change anything, as extractors: a handler names what it
-//! needs in its signature (`SignedIn`, `AdminUser`, `CheckedForm<T>`) and never repeats the checks.
-//! Extractors run in the order of the handler's arguments, so a guard placed before the form
-//! decides before the form is even read.
+//! needs in its signature (`SignedIn`, `AdminUser`, a `CheckedForm<T>`, or a form of a signed-in
+//! user or admin, `UserForm<T>` and `AdminForm<T>`) and never repeats the checks.
+//!
+//! actix-web polls a handler's extractors together and answers with the first that fails, so a
+//! guard and a form given as two arguments decide in no fixed order. `UserForm` and `AdminForm`
+//! settle who is asking first and only then check the form: someone whose session ended is sent
+//! to log in again rather than told the form expired.
 
 use std::{future::Future, pin::Pin};
 
@@ -20,6 +24,12 @@ pub(crate) struct AdminUser(pub(crate) User);
 
 /// A submitted form whose CSRF token matches the browser's cookie: `T` is the whole form.
 pub(crate) struct CheckedForm<T>(pub(crate) T);
+
+/// A signed-in user's submitted form, CSRF-checked once the user is known.
+pub(crate) struct UserForm<T>(pub(crate) User, pub(crate) T);
+
+/// An administrator's submitted form, CSRF-checked once the administrator is known.
+pub(crate) struct AdminForm<T>(pub(crate) User, pub(crate) T);
 
 /// A form that carries the CSRF token it was rendered with.
 pub(crate) trait CsrfProtected {
@@ -49,6 +59,18 @@ pub(crate) use csrf_protected;
 csrf_protected!(CsrfOnly);
 
 type Guarded<T> = Pin<Box<dyn Future<Output = Result<T, PageError>>>>;
+
+fn not_an_admin() -> PageError {
+    PageError::Api(ApiError::Forbidden(
+        "this page is for administrators".into(),
+    ))
+}
+
+fn expired_form() -> PageError {
+    PageError::Api(ApiError::Forbidden(
+        "this form expired or came from another site; reload the page and try again".into(),
+    ))
+}
 
 async fn signed_in(req: &HttpRequest) -> Result<User, PageError> {
     match http::current_user(req).await? {
@@ -82,9 +104,7 @@ impl FromRequest for AdminUser {
             if user.role == Role::Admin {
                 Ok(AdminUser(user))
             } else {
-                Err(PageError::Api(ApiError::Forbidden(
-                    "this page is for administrators".into(),
-                )))
+                Err(not_an_admin())
             }
         })
     }
@@ -97,17 +117,50 @@ impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for CheckedForm<
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let form = web::Form::<T>::from_request(req, payload);
         let req = req.clone();
+        Box::pin(async move { checked(&req, form).await.map(CheckedForm) })
+    }
+}
+
+/// The form, once read, if its CSRF token is the browser's.
+async fn checked<T: DeserializeOwned + CsrfProtected + 'static>(
+    req: &HttpRequest,
+    form: <web::Form<T> as FromRequest>::Future,
+) -> Result<T, actix_web::Error> {
+    let web::Form(form) = form.await?;
+    if http::verify_csrf(req, form.csrf_token()) {
+        Ok(form)
+    } else {
+        Err(expired_form().into())
+    }
+}
+
+impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for UserForm<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = web::Form::<T>::from_request(req, payload);
+        let req = req.clone();
         Box::pin(async move {
-            let web::Form(form) = form.await?;
-            if http::verify_csrf(&req, form.csrf_token()) {
-                Ok(CheckedForm(form))
-            } else {
-                Err(PageError::Api(ApiError::Forbidden(
-                    "this form expired or came from another site; reload the page and try again"
-                        .into(),
-                ))
-                .into())
+            let user = signed_in(&req).await?;
+            Ok(UserForm(user, checked(&req, form).await?))
+        })
+    }
+}
+
+impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for AdminForm<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = web::Form::<T>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let user = signed_in(&req).await?;
+            if user.role != Role::Admin {
+                return Err(not_an_admin().into());
             }
+            Ok(AdminForm(user, checked(&req, form).await?))
         })
     }
 }

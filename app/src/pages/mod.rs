@@ -242,6 +242,17 @@ pub(crate) fn safe_next(next: &str) -> &str {
     if local { next } else { "/" }
 }
 
+/// The `cursor` of a paged list as the page's link carries it: none when absent or empty, the
+/// error page when it is not one this list handed out.
+pub(crate) fn cursor_param(text: Option<&str>) -> Result<Option<kernel::Cursor>, PageError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => kernel::Cursor::parse(t)
+            .map(Some)
+            .map_err(|m| ApiError::Validation(kernel::FieldErrors::single("cursor", m)).into()),
+    }
+}
+
 /// How a page fails: a redirect to the login page, or an error page.
 #[derive(Debug)]
 pub(crate) enum PageError {

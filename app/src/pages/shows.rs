@@ -5,16 +5,16 @@ use askama::Template;
 use bookings_api::{
     BookingsError, ChangeShow, NewShow, ScheduleShow, Show, ShowFilter, ShowPatch, ShowStatus,
 };
-use kernel::{Cursor, FieldErrors, PageSize, Timestamp};
+use kernel::{FieldErrors, PageSize, Timestamp};
 use payments_api::CardDetails;
 use serde::Deserialize;
 use users_api::{Actor, User};
 use uuid::Uuid;
 
 use super::{
-    FormField, Layout, PageError, format,
+    FormField, Layout, PageError, cursor_param, format,
     forms::attach_errors,
-    guard::{AdminUser, CheckedForm, CsrfOnly, SignedIn},
+    guard::{AdminForm, AdminUser, CsrfOnly, UserForm},
     page, page_for, see_other,
 };
 use crate::{
@@ -92,7 +92,7 @@ async fn home(
     let on_sale = ShowFilter {
         all: false,
         limit: PageSize::clamped(60),
-        cursor: query.cursor.as_deref().and_then(|c| Cursor::parse(c).ok()),
+        cursor: cursor_param(query.cursor.as_deref())?,
     };
     let list = state.modules.bookings().shows(on_sale).await?;
     let now = state.modules.now();
@@ -259,8 +259,7 @@ async fn book(
     state: web::Data<AppState>,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    SignedIn(user): SignedIn,
-    CheckedForm(form): CheckedForm<BookForm>,
+    UserForm(user, form): UserForm<BookForm>,
 ) -> Result<HttpResponse, PageError> {
     let show = state.modules.bookings().show(*id).await?;
     let int = |text: &str| text.trim().parse::<i64>().ok();
@@ -462,8 +461,7 @@ async fn create_show(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
-    AdminUser(admin): AdminUser,
-    CheckedForm(form): CheckedForm<ShowForm>,
+    AdminForm(admin, form): AdminForm<ShowForm>,
 ) -> Result<HttpResponse, PageError> {
     let mut errors = FieldErrors::new();
     let (capacity, price_cents) = parse_show_form(&form, &mut errors);
@@ -590,8 +588,7 @@ async fn update_show(
     state: web::Data<AppState>,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    AdminUser(admin): AdminUser,
-    CheckedForm(form): CheckedForm<ShowForm>,
+    AdminForm(admin, form): AdminForm<ShowForm>,
 ) -> Result<HttpResponse, PageError> {
     let show = state.modules.bookings().show(*id).await?;
     let mut errors = FieldErrors::new();
@@ -650,8 +647,7 @@ async fn cancel_show(
     state: web::Data<AppState>,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    AdminUser(admin): AdminUser,
-    _: CheckedForm<CsrfOnly>,
+    AdminForm(admin, _): AdminForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     state
         .modules

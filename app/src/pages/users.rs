@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     FormField, Layout, PageError,
     forms::attach_errors,
-    guard::{AdminUser, CheckedForm, CsrfOnly, SignedIn},
+    guard::{AdminForm, AdminUser, CheckedForm, CsrfOnly, SignedIn, UserForm},
     page, page_for, safe_next, see_other,
 };
 use crate::{
@@ -320,8 +320,7 @@ async fn update_account(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
-    SignedIn(user): SignedIn,
-    CheckedForm(form): CheckedForm<AccountForm>,
+    UserForm(user, form): UserForm<AccountForm>,
 ) -> Result<HttpResponse, PageError> {
     let patch = UserPatch {
         email: Some(form.email.clone()),
@@ -367,8 +366,7 @@ async fn deactivate_self(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
-    SignedIn(user): SignedIn,
-    _: CheckedForm<CsrfOnly>,
+    UserForm(user, _): UserForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     state
         .modules
@@ -409,7 +407,7 @@ async fn users_page(
         .users()
         .list(
             &Actor::of(&admin),
-            UserFilter::parse(None, query.cursor.as_deref()).unwrap_or_default(),
+            UserFilter::parse(None, query.cursor.as_deref()).map_err(ApiError::Validation)?,
         )
         .await?;
     let rows = list
@@ -435,8 +433,7 @@ async fn deactivate_user(
     state: web::Data<AppState>,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    AdminUser(admin): AdminUser,
-    _: CheckedForm<CsrfOnly>,
+    AdminForm(admin, _): AdminForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     state
         .modules

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use kernel::{Cursor, FieldErrors, PageSize};
+use kernel::{FieldErrors, PageSize};
 use payments_api::{
     DepositRequest, LedgerEntryKind, LedgerPoint, MakeDeposit, PaymentFilter, PaymentsError,
 };
@@ -12,9 +12,9 @@ use users_api::{Actor, User};
 use uuid::Uuid;
 
 use super::{
-    FormField, Layout, PageError, format,
+    FormField, Layout, PageError, cursor_param, format,
     forms::attach_errors,
-    guard::{AdminUser, CheckedForm, SignedIn},
+    guard::{AdminUser, SignedIn, UserForm},
     page_for, see_other,
 };
 use crate::{
@@ -142,8 +142,7 @@ async fn deposit(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
-    SignedIn(user): SignedIn,
-    CheckedForm(form): CheckedForm<DepositForm>,
+    UserForm(user, form): UserForm<DepositForm>,
 ) -> Result<HttpResponse, PageError> {
     let cents = match format::parse_amount(&form.amount) {
         Ok(c) => c,
@@ -236,7 +235,7 @@ async fn payments_page(
             PaymentFilter {
                 reference: None,
                 limit: PageSize::clamped(100),
-                cursor: q.cursor.as_deref().and_then(|c| Cursor::parse(c).ok()),
+                cursor: cursor_param(q.cursor.as_deref())?,
             },
         )
         .await?;

@@ -1,5 +1,6 @@
 //! The rules. Each takes the workspace and returns what breaks it.
 
+mod clock;
 mod code;
 mod crate_graph;
 mod cycles;
@@ -8,6 +9,7 @@ mod tables;
 
 use crate::{Violation, Workspace};
 
+pub use clock::system_clock;
 pub use code::{event_sources, foreign_databases, public_api};
 pub use crate_graph::crate_graph;
 pub use module_graph::module_graph;
@@ -21,5 +23,6 @@ pub fn check_all(ws: &Workspace) -> Vec<Violation> {
     all.extend(foreign_databases(ws));
     all.extend(public_api(ws));
     all.extend(event_sources(ws));
+    all.extend(system_clock(ws));
     all
 }

@@ -17,5 +17,6 @@ mod handlers;
 mod saga;
 mod service;
 mod store;
+mod upgrade;
 
 pub use service::{Bookings, BookingsConfig};

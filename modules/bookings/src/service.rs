@@ -9,7 +9,7 @@ use bookings_api::{
     ShowFilter, ShowPage, ShowScheduled, ShowStatus, ShowUpdated,
 };
 use kernel::{
-    ConsistencyToken, Cursor, EventSource, Message, ModuleDb, ModuleHandle, Platform, Subscription,
+    Cursor, EventSource, Message, ModuleDb, ModuleHandle, Platform, Subscription,
     SubscriptionConfig, Trace, new_id, spawn_periodic,
 };
 use payments_api::{PaymentSource, RequestPayment};
@@ -24,6 +24,7 @@ use crate::{
     handlers::{PaymentsHandler, UsersHandler},
     saga,
     store::{self, BookingRow, NewStep},
+    upgrade,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../schemas/bookings");
@@ -76,6 +77,7 @@ impl Bookings {
         config: BookingsConfig,
     ) -> Result<Bookings, BookingsError> {
         let db = ModuleDb::open(bookings_api::STREAM, &MIGRATOR, platform).await?;
+        upgrade::send_payment_commands(&db).await?;
         Ok(Bookings { db, users, config })
     }
 
@@ -101,7 +103,7 @@ impl Bookings {
     pub fn spawn_timekeeper(&self, shutdown: CancellationToken) -> JoinHandle<()> {
         let this = self.clone();
         spawn_periodic(
-            "unpaid bookings cancelled at their deadline",
+            "cancel unpaid bookings at their deadline",
             TIMEKEEPER_TICK,
             self.db.clock().clone(),
             shutdown,
@@ -302,7 +304,7 @@ impl Bookings {
     }
 
     /// Places a booking: checks the customer through the user directory, holds the seats, stores
-    /// the booking and its saga, and emits `BookingPlaced` (the payment request), in one
+    /// the booking and its saga, emits `BookingPlaced` and sends payments `RequestPayment`, in one
     /// transaction. With an `Idempotency-Key`, the same request returns the same booking.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, user_id = %actor.user_id))]
     pub async fn place(
@@ -434,11 +436,11 @@ impl Bookings {
             )),
         };
         store::add_step(tx.conn(), booking.id, step, now).await?;
-        tx.commit().await?;
+        let committed = tx.commit().await?;
         Ok(Placed {
             booking,
             created: true,
-            token: Some(ConsistencyToken::new(bookings_api::STREAM, placed.seq)),
+            token: committed.token(),
         })
     }
 

@@ -562,3 +562,63 @@ pub(crate) async fn saga_counts(exec: impl SqliteExecutor<'_>) -> Result<Vec<(Sa
         .filter_map(|(s, n)| SagaState::parse(&s).map(|s| (s, n)))
         .collect())
 }
+
+/// True when the one-time upgrade step `name` has run on this data folder.
+pub(crate) async fn upgrade_done(conn: &mut SqliteConnection, name: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM upgrades WHERE name = ?")
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+        .map_err(storage)?;
+    Ok(found.is_some())
+}
+
+/// Records that the upgrade step `name` ran (in the transaction that did its work).
+pub(crate) async fn mark_upgrade_done(
+    conn: &mut SqliteConnection,
+    name: &str,
+    at: Timestamp,
+) -> Result<()> {
+    sqlx::query("INSERT INTO upgrades (name, done_at) VALUES (?, ?)")
+        .bind(name)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map_err(storage)?;
+    Ok(())
+}
+
+/// Sagas that may still need something from payments: waiting for their payment, waiting for a
+/// refund, or cancelled without payments ever answering (its charge may still be pending).
+pub(crate) async fn sagas_awaiting_payments(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<(Uuid, SagaState)>> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT s.booking_id, s.state FROM sagas s \
+         WHERE s.state IN ('awaiting_payment', 'refund_pending') \
+            OR (s.state = 'cancelled' AND NOT EXISTS ( \
+                SELECT 1 FROM saga_steps t WHERE t.booking_id = s.booking_id \
+                AND t.event_type IN ('PaymentDeclined', 'PaymentVoided', 'PaymentRefunded'))) \
+         ORDER BY s.booking_id",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(storage)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, state)| SagaState::parse(&state).map(|s| (id, s)))
+        .collect())
+}
+
+/// The payload of this module's outbox event `event_id` (the `BookingPlaced` a booking row
+/// names).
+pub(crate) async fn own_event_payload(
+    conn: &mut SqliteConnection,
+    event_id: Uuid,
+) -> Result<Option<String>> {
+    sqlx::query_scalar("SELECT payload FROM outbox WHERE event_id = ?")
+        .bind(event_id)
+        .fetch_optional(conn)
+        .await
+        .map_err(storage)
+}

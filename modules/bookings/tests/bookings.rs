@@ -23,7 +23,7 @@ use payments_api::{
     CancelPayment, PaymentCaptured, PaymentDeclined, PaymentMethod, PaymentRefunded, PaymentSource,
     RequestPayment,
 };
-use sqlx::migrate::Migrator;
+use sqlx::{Connection, migrate::Migrator};
 use users_api::{Actor, DirectoryError, Role, User, UserDirectory, UserEmailChanged};
 use uuid::Uuid;
 
@@ -46,7 +46,8 @@ impl UserDirectory for Directory {
 }
 
 struct World {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    platform: Platform,
     clock: ClockControl,
     now: Clock,
     bookings: Bookings,
@@ -95,7 +96,8 @@ impl World {
             SubscriptionConfig::default(),
         );
         World {
-            _dir: dir,
+            dir,
+            platform,
             clock: control,
             now: clock,
             bookings,
@@ -568,4 +570,94 @@ async fn an_email_change_reaches_every_booking_of_the_user_and_an_older_one_does
     // The directory still answers with the old address, but the copy it already knows is newer.
     let b3 = w.place(&actor, show.id, 1).await.unwrap().booking;
     assert_eq!(b3.user_email, "ada@new.example");
+}
+
+#[tokio::test]
+async fn a_folder_from_before_payment_commands_gets_the_commands_its_sagas_still_need_once() {
+    let w = World::new(Duration::from_secs(30)).await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let actor = w.add_user(&user("c@example.com", Role::Customer));
+    let show = w.show(&admin, 10).await;
+    let waiting = w.place(&actor, show.id, 1).await.unwrap().booking;
+    let refunding = w.place(&actor, show.id, 2).await.unwrap().booking;
+    let paid = w.place(&actor, show.id, 3).await.unwrap().booking;
+    World::publish(&w.payments, &captured(&refunding)).await;
+    World::publish(&w.payments, &captured(&paid)).await;
+    w.settle().await;
+    w.bookings
+        .cancel(Trace::new_root(), &actor, refunding.id)
+        .await
+        .unwrap();
+
+    // Make the folder what the release before commands left: no commands in the outbox (it
+    // asked with `BookingPlaced` and `BookingCancelled`) and no record of the upgrade.
+    let before = w.bookings_events().await.last().unwrap().seq;
+    let mut raw = sqlx::SqliteConnection::connect(&format!(
+        "sqlite://{}",
+        w.dir.path().join("bookings.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM outbox WHERE event_type IN ('RequestPayment', 'CancelPayment')")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM upgrades")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    raw.close().await.unwrap();
+
+    let reopen = || {
+        Bookings::open(
+            &w.platform,
+            w.directory.clone(),
+            BookingsConfig {
+                payment_timeout: Duration::from_secs(30),
+            },
+        )
+    };
+    let upgraded = reopen().await.unwrap();
+    let sent: Vec<_> = upgraded
+        .handle()
+        .event_log()
+        .read(before, 100)
+        .await
+        .unwrap();
+    let mut commands: Vec<(&str, Uuid)> = sent
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.aggregate_id.parse().unwrap()))
+        .collect();
+    commands.sort();
+    let mut expected = vec![
+        (RequestPayment::TYPE, waiting.id),
+        (CancelPayment::TYPE, refunding.id),
+    ];
+    expected.sort();
+    assert_eq!(commands, expected, "{sent:?}");
+    let request: RequestPayment = sent
+        .iter()
+        .find(|e| e.event_type == RequestPayment::TYPE)
+        .unwrap()
+        .decode()
+        .unwrap();
+    assert_eq!(
+        (request.user_id, request.amount_cents, request.source),
+        (actor.user_id, waiting.amount_cents, PaymentSource::Wallet)
+    );
+    let saga = upgraded.saga(&actor, waiting.id).await.unwrap();
+    assert_eq!(saga.state, SagaState::AwaitingPayment);
+
+    // Once per folder: opening it again sends nothing more.
+    let last = sent.last().unwrap().seq;
+    let again = reopen().await.unwrap();
+    assert!(
+        again
+            .handle()
+            .event_log()
+            .read(last, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

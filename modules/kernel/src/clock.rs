@@ -99,15 +99,10 @@ impl Clock {
             if now >= deadline {
                 return;
             }
+            // Every clone of this clock holds the sender, so `changed` never fails.
             tokio::select! {
                 () = tokio::time::sleep(deadline.duration_since(now)) => {}
-                changed = moved.changed() => {
-                    if changed.is_err() {
-                        // The control is gone: time only flows from here on.
-                        tokio::time::sleep(deadline.duration_since(self.now())).await;
-                        return;
-                    }
-                }
+                _ = moved.changed() => {}
             }
         }
     }
@@ -122,12 +117,14 @@ impl ClockControl {
     /// Moves the clock forward by `duration`, waking every sleeper whose deadline has come.
     pub fn advance(&self, duration: Duration) {
         let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
-        let total = self
+        let before = self
             .ahead
             .micros
-            .fetch_add(micros, Ordering::AcqRel)
-            .saturating_add(micros);
-        self.ahead.moved.send_replace(total);
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |m| {
+                Some(m.saturating_add(micros))
+            })
+            .unwrap_or_else(|m| m);
+        self.ahead.moved.send_replace(before.saturating_add(micros));
         tracing::debug!(by = ?duration, "clock moved forward");
     }
 }
@@ -169,6 +166,8 @@ mod tests {
             let clock = clock.clone();
             async move { clock.sleep(Duration::from_secs(600)).await }
         });
+        // Let the sleeper start (and subscribe) before the clock moves.
+        tokio::task::yield_now().await;
         control.advance(Duration::from_secs(300));
         assert!(
             tokio::time::timeout(Duration::from_millis(50), sleeper)

@@ -1,6 +1,5 @@
 //! How a SQLite file is opened for a module: the `synchronous` mode, timeouts, the page caches,
-//! one writer connection (WAL) and a read pool. The settings of every module database, and of the
-//! bench's floor, which must be opened exactly the same way.
+//! one writer connection (WAL) and a read pool.
 
 use std::{
     fmt,
@@ -106,9 +105,12 @@ pub(crate) fn connect_options(path: &Path, settings: &DbSettings) -> SqliteConne
 impl DbSettings {
     /// Opens (creating if needed) the SQLite file at `path` the way every module database's
     /// single writer is opened: WAL, the configured `synchronous`, the busy timeout, one
-    /// connection. Module databases go through [`ModuleDb::open`]; this is for measuring the
-    /// storage beneath them with exactly the same settings. `owner` names the file in errors.
-    pub async fn open_writer(&self, owner: &'static str, path: &Path) -> Result<SqlitePool, Error> {
+    /// connection. `owner` names the file in errors.
+    pub(crate) async fn open_writer(
+        &self,
+        owner: &'static str,
+        path: &Path,
+    ) -> Result<SqlitePool, Error> {
         SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)

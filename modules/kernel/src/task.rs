@@ -9,10 +9,10 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 
 /// Runs `tick` now and then every `every` on `clock` until `shutdown`. A tick returns how many
-/// things it did (logged at info when any, as `did`) or an error (logged, and tried again at the
-/// next tick): a failing tick never stops the loop.
+/// things it did (logged at info when any, under the task's name `task`) or an error (logged,
+/// and tried again at the next tick): a failing tick never stops the loop.
 pub fn spawn_periodic<F, Fut, E>(
-    did: &'static str,
+    task: &'static str,
     every: Duration,
     clock: Clock,
     shutdown: CancellationToken,
@@ -27,8 +27,8 @@ where
         loop {
             match tick().await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(count = n, "{did}"),
-                Err(e) => tracing::warn!(error = %e, "{did}: failed; will try again"),
+                Ok(n) => tracing::info!(task, count = n, "periodic task did its work"),
+                Err(e) => tracing::warn!(task, error = %e, "periodic task failed; will try again"),
             }
             tokio::select! {
                 () = shutdown.cancelled() => break,

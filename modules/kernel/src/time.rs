@@ -54,7 +54,9 @@ impl Timestamp {
 
     /// How long after `earlier` this instant is; zero when it is not after it.
     pub fn duration_since(self, earlier: Timestamp) -> std::time::Duration {
-        std::time::Duration::from_micros(u64::try_from(self.0 - earlier.0).unwrap_or(0))
+        std::time::Duration::from_micros(
+            u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0),
+        )
     }
 }
 

@@ -213,6 +213,17 @@ mod tests {
     }
 
     #[test]
+    fn a_request_written_before_references_reads_its_booking_as_the_reference() {
+        let old = r#"{"type":"Requested","booking_id":"00000000-0000-0000-0000-000000000007",
+            "user_id":"00000000-0000-0000-0000-000000000001","amount_cents":100,"currency":"EUR",
+            "method":{"kind":"wallet"}}"#;
+        let PaymentEvent::Requested { reference, .. } = serde_json::from_str(old).unwrap() else {
+            panic!("not a request");
+        };
+        assert_eq!(reference, Uuid::from_u128(7));
+    }
+
+    #[test]
     fn a_stream_not_starting_with_a_request_is_not_a_payment() {
         assert!(
             PaymentState::fold(

@@ -102,7 +102,7 @@ impl Payments {
     pub fn spawn_gateway(&self, shutdown: CancellationToken) -> JoinHandle<()> {
         let this = self.clone();
         spawn_periodic(
-            "late gateway answers applied",
+            "apply the gateway's late answers",
             GATEWAY_TICK,
             self.db.clock().clone(),
             shutdown,

@@ -174,15 +174,14 @@ impl TryFrom<BookingDraft> for PlaceBooking {
             .idempotency_key
             .as_deref()
             .and_then(|k| e.check("Idempotency-Key", IdempotencyKey::parse(k)));
-        e.into_result()?;
         match (show, seats, payment) {
-            (Some(show_id), Some(seats), Some(payment)) => Ok(PlaceBooking {
+            (Some(show_id), Some(seats), Some(payment)) if e.is_empty() => Ok(PlaceBooking {
                 show_id,
                 seats,
                 payment,
                 idempotency_key: key,
             }),
-            _ => Err(FieldErrors::single("body", "is incomplete")),
+            _ => Err(e),
         }
     }
 }

@@ -77,7 +77,8 @@ impl DeadLetters {
         Error::db(self.db.module())
     }
 
-    /// Parks `event` with its last error, adding `attempts` to any earlier parking of it.
+    /// Parks `event` with its last error after `attempts` attempts, added to those of any
+    /// earlier parking of it (a replay parks anew with `attempts` 0: it counts nothing more).
     pub(super) async fn park(
         &self,
         tx: &mut WriteTx,
@@ -87,8 +88,8 @@ impl DeadLetters {
     ) -> Result<(), Error> {
         sqlx::query(
             "INSERT INTO dead_letters (subscription, stream, seq, event_id, event_type, envelope, error, attempts, parked_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subscription, event_id) DO UPDATE SET \
-             status = 'parked', error = excluded.error, attempts = dead_letters.attempts + excluded.attempts, \
+             VALUES (?, ?, ?, ?, ?, ?, ?, MAX(?, 1), ?) ON CONFLICT (subscription, event_id) DO UPDATE SET \
+             status = 'parked', error = excluded.error, attempts = dead_letters.attempts + ?8, \
              parked_at = excluded.parked_at, resolved_at = NULL, resolved_by = NULL",
         )
         .bind(&self.subscription)
@@ -103,8 +104,12 @@ impl DeadLetters {
         .execute(tx.conn())
         .await
         .map_err(self.error())?;
-        self.db.metrics().event_dead_lettered(&self.subscription);
         Ok(())
+    }
+
+    /// Counts a parking in the metrics (after its transaction committed).
+    pub(super) fn count_parked(&self) {
+        self.db.metrics().event_dead_lettered(&self.subscription);
     }
 
     /// How many are parked now (-1 when the database cannot say).
@@ -232,6 +237,18 @@ impl Subscription {
             return Ok(DeadLetterOutcome::NotFound);
         };
         match inner.apply(&mut tx, &event).await {
+            Ok(Applied::Ignored) => {
+                // Not a type this subscription applies any more: resolving it would claim a
+                // success that never happened.
+                let error = format!(
+                    "{} no longer handles {} events",
+                    inner.name, event.event_type
+                );
+                inner.dead_letters.failed_again(&mut tx, id, &error).await?;
+                tx.commit().await?;
+                tracing::warn!(subscription = %inner.name, id, actor, error = %error, "dead letter retried: not handled");
+                Ok(DeadLetterOutcome::StillFailing { error })
+            }
             Ok(outcome) => {
                 inner
                     .dead_letters

@@ -322,6 +322,7 @@ impl Inner {
             .await?;
         self.ledger.save_checkpoint(&mut tx, event.seq).await?;
         tx.commit().await?;
+        self.dead_letters.count_parked();
         tracing::error!(
             subscription = %self.name, seq = event.seq, event_type = %event.event_type,
             event_id = %event.event_id, attempts, error = %error,

@@ -88,7 +88,7 @@ pub struct Wallet {
 pub enum LedgerEntryKind {
     /// Money put in.
     Deposit,
-    /// A booking paid from the wallet.
+    /// A payment taken from the wallet.
     Charge,
     /// A charge given back.
     Refund,

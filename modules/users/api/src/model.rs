@@ -229,8 +229,17 @@ impl TryFrom<Credentials> for LogIn {
     type Error = FieldErrors;
 
     fn try_from(c: Credentials) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
         let email = c.email.trim();
+        // Longer than any account's: not a field error but a login that fails like a wrong
+        // password (the module refuses it without hashing anything).
+        if email.chars().count() > Email::MAX_LEN || c.password.chars().count() > Password::MAX_LEN
+        {
+            return Ok(LogIn {
+                email: email.to_owned(),
+                password: c.password,
+            });
+        }
+        let mut errors = FieldErrors::new();
         if email.is_empty() {
             errors.add("email", "is required");
         }
