@@ -7,16 +7,15 @@ use std::{io::BufRead, path::PathBuf, process::ExitCode};
 use anyhow::{Context, bail};
 use bench::BenchArgs;
 use clap::{Args, Parser, Subcommand};
-use kernel::{Clock, Synchronous, Trace};
+use kernel::{Clock, Resolution, Synchronous, Trace};
 use users::Users;
-use users_api::{NewUser, Password, Registration};
+use users_api::{NewUser, Password, Registration, UsersApi};
 
 use crate::{
-    events::{self, DeadLetterAction},
-    floor_server,
+    events, floor_server,
     modules::Modules,
     preload,
-    settings::{LogFormat, SecureCookies, Settings},
+    settings::{DeploymentSettings, LogFormat, ModuleName, SecureCookies, Settings},
     startup::Application,
     telemetry,
 };
@@ -75,6 +74,47 @@ struct GlobalArgs {
     /// Log format [default: text]
     #[arg(long, global = true, env = "BOXOFFICE_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
+    /// The modules this process hosts, comma-separated [default: all four]
+    #[arg(
+        long,
+        global = true,
+        env = "BOXOFFICE_MODULES",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "LIST"
+    )]
+    modules: Option<Vec<ModuleName>>,
+    /// Where a module not hosted here is served, as MODULE=URL (repeatable; the variable takes
+    /// comma-separated pairs)
+    #[arg(
+        long,
+        global = true,
+        env = "BOXOFFICE_REMOTE",
+        value_delimiter = ',',
+        value_name = "MODULE=URL",
+        value_parser = DeploymentSettings::parse_remote
+    )]
+    remote: Vec<(ModuleName, String)>,
+    /// The NATS server carrying events between processes, e.g. nats://127.0.0.1:4222
+    #[arg(long, global = true, env = "BOXOFFICE_NATS_URL", value_name = "URL")]
+    nats: Option<String>,
+    /// Prefix of this deployment's JetStream streams and subjects [default: boxoffice]
+    #[arg(
+        long,
+        global = true,
+        env = "BOXOFFICE_NATS_PREFIX",
+        value_name = "PREFIX"
+    )]
+    nats_prefix: Option<String>,
+    /// How long a call to a module in another process may take, in milliseconds
+    /// [default: 5000]
+    #[arg(
+        long,
+        global = true,
+        env = "BOXOFFICE_REMOTE_TIMEOUT_MS",
+        value_name = "MS"
+    )]
+    remote_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +292,27 @@ impl Cli {
         if let Some(f) = self.global.log_format {
             s.log.format = f;
         }
+        if let Some(m) = &self.global.modules {
+            s.deployment.modules = m.clone();
+        }
+        if !self.global.remote.is_empty() {
+            s.deployment.remote = self.global.remote.iter().cloned().collect();
+        }
+        if let Some(url) = &self.global.nats {
+            s.deployment.nats_url = Some(url.clone());
+        }
+        if let Some(p) = &self.global.nats_prefix {
+            s.deployment.nats_prefix = p.clone();
+        }
+        if let Some(ms) = self.global.remote_timeout_ms {
+            s.deployment.remote_timeout_ms = ms;
+        }
+        // A secret is not a flag (it would show in `ps`): the variable or the TOML file.
+        if let Ok(token) = std::env::var("BOXOFFICE_SERVICE_TOKEN")
+            && !token.is_empty()
+        {
+            s.deployment.service_token = Some(token);
+        }
         if let Some(Command::Serve(a)) = &self.command {
             a.apply(&mut s);
         }
@@ -377,6 +438,9 @@ async fn preload_history(
     admin_email: &str,
     show_progress: bool,
 ) -> anyhow::Result<()> {
+    if !settings.deployment.is_monolith() {
+        bail!("preload fills a data folder of the embedded monolith (every module hosted)");
+    }
     let modules = Modules::open(&settings, Clock::system()).await?;
     let result = async {
         let admin = modules
@@ -404,8 +468,11 @@ async fn rebuild_projections(settings: Settings) -> anyhow::Result<()> {
         .progress_chars("=> "),
     );
     let started = std::time::Instant::now();
-    let result = modules
-        .reporting()
+    let Some(reporting) = modules.hosted_reporting() else {
+        modules.close().await;
+        bail!("this process does not host the reporting module (--modules)");
+    };
+    let result = reporting
         .rebuild_now(|status| {
             bar.set_length(status.total);
             bar.set_position(status.processed);
@@ -456,12 +523,12 @@ async fn dead_letters(settings: Settings, command: DeadLettersCommand) -> anyhow
             })
         }
         DeadLettersCommand::Retry { module, id } => {
-            events::resolve_dead_letter(&modules, &module, id, DeadLetterAction::Retry, &actor)
+            events::resolve_dead_letter(&modules, &module, id, Resolution::Retry, &actor)
                 .await
                 .map(|o| println!("{o:?}"))
         }
         DeadLettersCommand::Discard { module, id } => {
-            events::resolve_dead_letter(&modules, &module, id, DeadLetterAction::Discard, &actor)
+            events::resolve_dead_letter(&modules, &module, id, Resolution::Discard, &actor)
                 .await
                 .map(|o| println!("{o:?}"))
         }
@@ -512,8 +579,11 @@ async fn create_admin(
     } else {
         password
     };
-    let modules = Modules::open(&settings, Clock::system()).await?;
-    let users: &Users = modules.users();
+    // Only the users module's database is needed: this runs on the data folder of whichever
+    // process hosts users.
+    let platform = kernel::Platform::new(settings.database.db_settings(), 16);
+    let users = Users::open(&platform).await?;
+    let close = || async { users.handle().close().await };
     let result = match users.find_by_email(&email).await? {
         Some(existing) if existing.role == users_api::Role::Admin => {
             let password = Password::parse(&password)
@@ -526,7 +596,7 @@ async fn create_admin(
             })
         }
         Some(existing) => {
-            modules.close().await;
+            close().await;
             bail!(
                 "{} is a customer account; choose another email for the admin",
                 existing.email
@@ -540,7 +610,7 @@ async fn create_admin(
             });
             match registration {
                 Err(errors) => {
-                    modules.close().await;
+                    close().await;
                     bail!("invalid input: {errors}")
                 }
                 Ok(r) => users
@@ -550,7 +620,7 @@ async fn create_admin(
             }
         }
     };
-    modules.close().await;
+    close().await;
     result.map_err(Into::into)
 }
 

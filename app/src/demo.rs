@@ -80,7 +80,7 @@ pub(crate) async fn seed(modules: &Modules) -> anyhow::Result<()> {
                 starts_at: starts_at.to_string(),
                 capacity: Some(*capacity),
                 price_cents: Some(*price),
-                currency: modules.payments().currency().to_owned(),
+                currency: modules.payments().currency().await?,
             },
             now,
         ))

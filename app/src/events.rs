@@ -5,13 +5,13 @@
 use std::{collections::HashMap, sync::Arc};
 
 use kernel::{
-    DeadLetter, DeadLetterOutcome, Envelope, EventCursor, EventQuery, EventSource,
+    DeadLetter, DeadLetterOutcome, Envelope, EventCursor, EventQuery, EventSource, Resolution,
     SubscriptionStatus,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::modules::Modules;
+use crate::{modules::Modules, settings::ModuleName};
 
 /// A filter over the merged log.
 #[derive(Clone, Debug, Default)]
@@ -161,30 +161,29 @@ pub(crate) async fn chain(
     })
 }
 
-/// Every subscription's status.
+/// Every subscription's status, of every module wherever it runs (a module that cannot be
+/// asked contributes none; its health says why).
 pub(crate) async fn subscriptions(modules: &Modules) -> Vec<SubscriptionStatus> {
-    let statuses = modules.subscriptions().iter().map(|s| s.status());
-    futures_util::future::join_all(statuses).await
+    let asks = modules.all_ops().map(|ops| ops.subscriptions());
+    futures_util::future::join_all(asks)
+        .await
+        .into_iter()
+        .filter_map(Result::ok)
+        .flatten()
+        .collect()
 }
 
-/// Dead letters of every subscription, newest first.
+/// Dead letters of every subscription of every module, newest first.
 pub(crate) async fn dead_letters(
     modules: &Modules,
     all: bool,
 ) -> Result<Vec<DeadLetter>, kernel::Error> {
     let mut out = Vec::new();
-    for s in modules.subscriptions() {
-        out.extend(s.dead_letters(all).await?);
+    for ops in modules.all_ops() {
+        out.extend(ops.dead_letters(all).await?);
     }
     out.sort_by_key(|d| std::cmp::Reverse(d.parked_at));
     Ok(out)
-}
-
-/// What an operator can do with a dead letter.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum DeadLetterAction {
-    Retry,
-    Discard,
 }
 
 /// Retries or discards dead letter `id` of the consumer module `module`.
@@ -192,21 +191,16 @@ pub(crate) async fn resolve_dead_letter(
     modules: &Modules,
     module: &str,
     id: i64,
-    action: DeadLetterAction,
+    resolution: Resolution,
     actor: &str,
 ) -> Result<DeadLetterOutcome, kernel::Error> {
-    for s in modules
-        .subscriptions()
-        .iter()
-        .filter(|s| s.name().split('/').next() == Some(module))
-    {
-        let outcome = match action {
-            DeadLetterAction::Retry => s.retry_dead_letter(id, actor).await?,
-            DeadLetterAction::Discard => s.discard_dead_letter(id, actor).await?,
-        };
-        if outcome != DeadLetterOutcome::NotFound {
-            return Ok(outcome);
+    match ModuleName::parse(module) {
+        Some(module) => {
+            modules
+                .ops(module)
+                .resolve_dead_letter(id, resolution, actor)
+                .await
         }
+        None => Ok(DeadLetterOutcome::NotFound),
     }
-    Ok(DeadLetterOutcome::NotFound)
 }

@@ -16,16 +16,17 @@ mod http;
 mod modules;
 mod pages;
 mod preload;
+mod remote;
 mod settings;
 mod startup;
 mod state;
 mod telemetry;
 
-pub use modules::Modules;
+pub use modules::{DeploymentHealth, ModuleHealth, Modules};
 
 pub use settings::{
-    DatabaseSettings, DemoSettings, EventSettings, LogFormat, SecureCookies, ServerSettings,
-    Settings,
+    DatabaseSettings, DemoSettings, DeploymentSettings, EventSettings, LogFormat, ModuleName,
+    SecureCookies, ServerSettings, Settings,
 };
 pub use startup::Application;
 pub use telemetry::init_tracing;

@@ -102,7 +102,7 @@ async fn fill(
                 .to_string(),
             capacity: Some(CAPACITY),
             price_cents: Some(1_000 + (i as i64 % 7) * 500),
-            currency: modules.payments().currency().to_owned(),
+            currency: modules.payments().currency().await?,
         };
         let schedule = ScheduleShow::try_from((input, now))
             .map_err(|e| anyhow::anyhow!("a history show: {e}"))?;
@@ -147,8 +147,8 @@ async fn fill(
                     let actor = &actors[usize::try_from(i % actors.len() as u64)?];
                     let show = &shows[usize::try_from(i % shows.len() as u64)?];
                     let payment = match i % 10 {
-                        0 => card(&modules, "4000000000000002")?,
-                        1..=4 => card(&modules, "4242424242424242")?,
+                        0 => card(&modules, "4000000000000002").await?,
+                        1..=4 => card(&modules, "4242424242424242").await?,
                         _ => PaymentSource::Wallet,
                     };
                     let booking = PlaceBooking::try_from(BookingDraft {
@@ -175,7 +175,7 @@ async fn fill(
     Ok((customers, shows_needed))
 }
 
-fn card(modules: &Modules, number: &str) -> anyhow::Result<PaymentSource> {
+async fn card(modules: &Modules, number: &str) -> anyhow::Result<PaymentSource> {
     let token = modules
         .payments()
         .tokenize_card(&CardDetails {
@@ -184,6 +184,7 @@ fn card(modules: &Modules, number: &str) -> anyhow::Result<PaymentSource> {
             exp_year: Some(2030),
             cvc: "123".into(),
         })
+        .await
         .map_err(|e| anyhow::anyhow!("tokenizing a test card: {e}"))?;
     Ok(PaymentSource::Card(token))
 }

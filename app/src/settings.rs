@@ -1,7 +1,7 @@
 //! Typed settings, one struct per concern. Sources, later ones winning: built-in defaults, an
 //! optional TOML file, `BOXOFFICE_*` environment variables, command-line flags.
 
-use std::{path::PathBuf, time::Duration};
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use kernel::{DbSettings, Synchronous};
 use serde::Deserialize;
@@ -16,6 +16,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// The event backbone.
     pub events: EventSettings,
+    /// Which modules this process hosts, where the others are, and the transport between them.
+    pub deployment: DeploymentSettings,
     /// Shows and bookings.
     pub bookings: BookingSettings,
     /// Wallets, payments and the simulated card gateway.
@@ -146,6 +148,160 @@ impl EventSettings {
             },
             ..kernel::SubscriptionConfig::default()
         }
+    }
+}
+
+/// One of the four modules, as the deployment settings name it.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ModuleName {
+    /// Accounts and sessions.
+    Users,
+    /// Shows, seats, bookings and the saga.
+    Bookings,
+    /// Wallets and payments.
+    Payments,
+    /// The read model.
+    Reporting,
+}
+
+impl ModuleName {
+    /// Every module, in the order they are opened.
+    pub const ALL: [ModuleName; 4] = [
+        ModuleName::Users,
+        ModuleName::Payments,
+        ModuleName::Bookings,
+        ModuleName::Reporting,
+    ];
+
+    /// Its name (its stream's and its database file's).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModuleName::Users => users_api::STREAM,
+            ModuleName::Bookings => bookings_api::STREAM,
+            ModuleName::Payments => payments_api::STREAM,
+            ModuleName::Reporting => reporting_api::STREAM,
+        }
+    }
+
+    /// The module named `name`.
+    pub fn parse(name: &str) -> Option<ModuleName> {
+        Self::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ModuleName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which modules this process hosts and how it reaches the others. With every module hosted
+/// (the default) nothing else is needed.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeploymentSettings {
+    /// The modules this process hosts (it opens only their databases).
+    pub modules: Vec<ModuleName>,
+    /// Where each module not hosted here is served (`http://host:port`).
+    pub remote: BTreeMap<ModuleName, String>,
+    /// The NATS server carrying events between processes (`nats://host:port`).
+    pub nats_url: Option<String>,
+    /// Prefix of this deployment's JetStream streams and subjects: deployments (and test runs)
+    /// sharing one NATS server never see each other's events.
+    pub nats_prefix: String,
+    /// The shared secret of module-to-module calls; without it the internal API refuses all.
+    pub service_token: Option<String>,
+    /// How long a call to another process's module may take, in milliseconds.
+    pub remote_timeout_ms: u64,
+}
+
+impl Default for DeploymentSettings {
+    fn default() -> Self {
+        Self {
+            modules: ModuleName::ALL.to_vec(),
+            remote: BTreeMap::new(),
+            nats_url: None,
+            nats_prefix: "boxoffice".into(),
+            service_token: None,
+            remote_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl DeploymentSettings {
+    /// True when `module` is hosted by this process.
+    pub fn hosts(&self, module: ModuleName) -> bool {
+        self.modules.contains(&module)
+    }
+
+    /// True when every module is hosted here: the embedded monolith.
+    pub fn is_monolith(&self) -> bool {
+        ModuleName::ALL.iter().all(|m| self.hosts(*m))
+    }
+
+    /// Checks that the settings describe a process that can run: every module hosted here or
+    /// reachable, a transport for events and a service token when some are elsewhere.
+    pub fn check(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        if self.modules.is_empty() {
+            problems.push("--modules names no module".to_owned());
+        }
+        for (module, url) in &self.remote {
+            if self.hosts(*module) {
+                problems.push(format!(
+                    "{module} is hosted here (--modules) and elsewhere (--remote {module}={url})"
+                ));
+            } else if !(url.starts_with("http://") || url.starts_with("https://"))
+                || url.len() <= "http://".len()
+            {
+                problems.push(format!(
+                    "--remote {module}={url}: the URL must be http://host:port"
+                ));
+            }
+        }
+        if !self.is_monolith() {
+            for module in ModuleName::ALL {
+                if !self.hosts(module) && !self.remote.contains_key(&module) {
+                    problems.push(format!(
+                        "{module} is not hosted here: say where it is with --remote {module}=URL \
+                         (BOXOFFICE_REMOTE)"
+                    ));
+                }
+            }
+            if self.nats_url.as_deref().is_none_or(str::is_empty) {
+                problems.push(
+                    "a process hosting only some modules needs --nats URL (BOXOFFICE_NATS_URL) \
+                     to carry events between processes"
+                        .to_owned(),
+                );
+            }
+            if self.service_token.as_deref().is_none_or(|t| t.len() < 16) {
+                problems.push(
+                    "a process hosting only some modules needs BOXOFFICE_SERVICE_TOKEN, the \
+                     shared secret of module-to-module calls (at least 16 characters)"
+                        .to_owned(),
+                );
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
+    /// Parses `MODULE=URL`.
+    pub fn parse_remote(pair: &str) -> Result<(ModuleName, String), String> {
+        let (module, url) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair:?}: expected MODULE=URL"))?;
+        let module = ModuleName::parse(module.trim()).ok_or_else(|| {
+            format!("{pair:?}: {module:?} is not a module (users, bookings, payments, reporting)")
+        })?;
+        Ok((module, url.trim().trim_end_matches('/').to_owned()))
     }
 }
 

@@ -10,7 +10,7 @@ use kernel::{Clock, ClockControl};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{demo, http, modules::Modules, pages, settings::Settings, state::AppState};
+use crate::{demo, http, modules::Modules, pages, remote, settings::Settings, state::AppState};
 
 /// A built, bound, not yet serving application.
 pub struct Application {
@@ -41,7 +41,13 @@ impl Application {
         let fresh = Modules::is_fresh(&settings.database.data_dir);
         let modules = Modules::open(&settings, clock).await?;
         if fresh && settings.demo.enabled {
-            demo::seed(&modules).await.context("creating demo data")?;
+            if settings.deployment.is_monolith() {
+                demo::seed(&modules).await.context("creating demo data")?;
+            } else {
+                tracing::info!(
+                    "no demo data: it is created only by a process hosting every module"
+                );
+            }
         }
         let shutdown = CancellationToken::new();
         let tasks = modules.start(&shutdown);
@@ -73,6 +79,7 @@ impl Application {
                 ))
                 .wrap(middleware::from_fn(http::request_context))
                 .wrap(middleware::Compress::default())
+                .configure(remote::configure)
                 .configure(http::configure)
                 .configure(pages::configure)
                 .default_service(web::to(pages::not_found))

@@ -11,7 +11,7 @@ use bookings_api::{
 use kernel::{FieldErrors, PageRequest, Timestamp};
 use payments_api::{CardDetails, PaymentSource, PaymentsError};
 use serde::{Deserialize, Serialize};
-use users_api::{Actor, UserDirectory};
+use users_api::Actor;
 use uuid::Uuid;
 
 use super::{
@@ -197,7 +197,7 @@ impl BookingRequest {
 impl BookingRequest {
     /// The booking command of this request, validated once, every bad field at once: a card
     /// becomes a token here, through the payments module, so bookings never sees its number.
-    pub(crate) fn into_command(
+    pub(crate) async fn into_command(
         self,
         state: &AppState,
         idempotency_key: Option<String>,
@@ -206,7 +206,7 @@ impl BookingRequest {
             None => None,
             Some(PaymentRequest::Wallet) => Some(Ok(PaymentSource::Wallet)),
             Some(PaymentRequest::Card(card)) => {
-                match state.modules.payments().tokenize_card(&card) {
+                match state.modules.payments().tokenize_card(&card).await {
                     Ok(token) => Some(Ok(PaymentSource::Card(token))),
                     Err(PaymentsError::Validation(fields)) => Some(Err(fields)),
                     Err(e) => return Err(e.into()),
@@ -250,7 +250,7 @@ pub(crate) async fn place(
                 .to_owned(),
         ),
     };
-    let command = body.into_command(&state, key)?;
+    let command = body.into_command(&state, key).await?;
     let placed = state
         .modules
         .bookings()

@@ -9,7 +9,9 @@ use actix_web::{
     http::header::{CacheControl, CacheDirective, ContentEncoding},
     web,
 };
-use kernel::{DeadLetterOutcome, Envelope, EventCursor, FieldErrors, SubscriptionStatus};
+use kernel::{
+    DeadLetterOutcome, Envelope, EventCursor, FieldErrors, Resolution, SubscriptionStatus,
+};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
@@ -20,7 +22,7 @@ use super::{
     problem::{ApiError, Problem},
 };
 use crate::{
-    events::{self, CausationChain, DeadLetterAction, LogError, LogFilter},
+    events::{self, CausationChain, LogError, LogFilter},
     state::AppState,
 };
 
@@ -290,7 +292,7 @@ pub(crate) async fn retry(
     admin: Admin,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    resolve(&state, &admin, &path.0, path.1, DeadLetterAction::Retry).await
+    resolve(&state, &admin, &path.0, path.1, Resolution::Retry).await
 }
 
 /// Discards a dead letter: resolved without being applied.
@@ -302,7 +304,7 @@ pub(crate) async fn discard(
     admin: Admin,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    resolve(&state, &admin, &path.0, path.1, DeadLetterAction::Discard).await
+    resolve(&state, &admin, &path.0, path.1, Resolution::Discard).await
 }
 
 async fn resolve(
@@ -310,7 +312,7 @@ async fn resolve(
     admin: &Admin,
     module: &str,
     id: i64,
-    action: DeadLetterAction,
+    action: Resolution,
 ) -> Result<HttpResponse, ApiError> {
     let actor = format!("admin {}", admin.0.email);
     match events::resolve_dead_letter(&state.modules, module, id, action, &actor).await? {

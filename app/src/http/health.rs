@@ -11,7 +11,10 @@ use super::{
 };
 use bench::ProcessStats;
 
-use crate::{modules::ModuleHealth, state::AppState};
+use crate::{
+    modules::{DeploymentHealth, ModuleHealth},
+    state::AppState,
+};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
@@ -73,8 +76,10 @@ pub(crate) struct HealthReport {
     version: &'static str,
     /// Seconds since start.
     uptime_seconds: u64,
-    /// Each module.
+    /// Each module, hosted here or served by another process.
     modules: Vec<ModuleHealth>,
+    /// What this process hosts and the transport between processes.
+    deployment: DeploymentHealth,
     /// The server process's memory and CPU time (null where `/proc` does not exist).
     process: Option<ProcessStats>,
 }
@@ -83,7 +88,13 @@ pub(crate) struct HealthReport {
 #[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = HealthReport)))]
 pub(crate) async fn health(state: web::Data<AppState>) -> HttpResponse {
     let modules = state.modules.health().await;
-    let status = if modules.iter().all(|m| m.status == "up") {
+    let deployment = state.modules.deployment();
+    let transport_ok = deployment.nats.as_ref().is_none_or(|n| {
+        n.status == "connected"
+            && n.relays.iter().all(|r| r.error.is_none())
+            && n.followers.iter().all(|f| f.error.is_none())
+    });
+    let status = if modules.iter().all(|m| m.status == "up") && transport_ok {
         "ok"
     } else {
         "degraded"
@@ -95,6 +106,7 @@ pub(crate) async fn health(state: web::Data<AppState>) -> HttpResponse {
             version: env!("CARGO_PKG_VERSION"),
             uptime_seconds: state.started_at.elapsed().as_secs(),
             modules,
+            deployment,
             process: ProcessStats::current(),
         })
 }
@@ -154,7 +166,7 @@ pub(crate) async fn set_availability(
         }
         Some(std::time::Duration::from_secs(secs))
     };
-    if !state.modules.set_offline_for(&module, duration) {
+    if !state.modules.set_offline_for(&module, duration).await? {
         return Err(ApiError::NotFound("module"));
     }
     tracing::warn!(module = %module, online = body.online, admin = %admin.0.email, "module availability changed");

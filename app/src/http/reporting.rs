@@ -227,7 +227,11 @@ pub(crate) async fn rebuild(
     state: web::Data<AppState>,
     admin: Admin,
 ) -> Result<HttpResponse, ApiError> {
-    let status = state.modules.reporting().start_rebuild(&admin.actor())?;
+    let status = state
+        .modules
+        .reporting()
+        .start_rebuild(&admin.actor())
+        .await?;
     tracing::warn!(admin = %admin.0.email, "read model rebuild started");
     Ok(HttpResponse::Accepted().json(status))
 }
@@ -235,6 +239,9 @@ pub(crate) async fn rebuild(
 /// Where the last rebuild stands.
 #[utoipa::path(get, path = "/api/admin/projections/rebuild", tag = "reporting",
     responses((status = 200, body = RebuildStatus), (status = 403, body = Problem)))]
-pub(crate) async fn rebuild_status(state: web::Data<AppState>, _admin: Admin) -> HttpResponse {
-    HttpResponse::Ok().json(state.modules.reporting().rebuild_status())
+pub(crate) async fn rebuild_status(
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.modules.reporting().rebuild_status().await?))
 }

@@ -116,7 +116,12 @@ async fn set_availability(
     }
     let duration = (!form.online)
         .then(|| std::time::Duration::from_secs(form.offline_seconds.unwrap_or(30).clamp(1, 600)));
-    if !state.modules.set_offline_for(&module, duration) {
+    if !state
+        .modules
+        .set_offline_for(&module, duration)
+        .await
+        .map_err(ApiError::from)?
+    {
         return Err(ApiError::NotFound("module").into());
     }
     Ok(see_other("/admin/health?done=module-changed"))

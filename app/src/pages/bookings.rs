@@ -353,7 +353,7 @@ async fn totals(req: &HttpRequest, state: &AppState, owner: &User) -> Option<Tot
         .customer(&Actor::of(owner), owner.id)
         .await
         .ok()?;
-    let currency = state.modules.payments().currency().to_owned();
+    let currency = state.modules.payments().currency().await.ok()?;
     Some(Totals {
         fresh,
         bookings: s.bookings,

@@ -110,7 +110,7 @@ async fn body(state: &AppState, actor: &Actor) -> Result<Body, PageError> {
             status: r.status.unwrap_or_default(),
         })
         .collect();
-    let rebuild = reporting.rebuild_status();
+    let rebuild = reporting.rebuild_status().await?;
     let rebuild_done = match (&rebuild.finished_at, &rebuild.error) {
         (Some(at), None) if !rebuild.running => Some(format!(
             "Last rebuild: {} events replayed, finished {}.",
@@ -189,7 +189,12 @@ async fn rebuild(
     state: web::Data<AppState>,
     AdminForm(admin, _): AdminForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    match state.modules.reporting().start_rebuild(&Actor::of(&admin)) {
+    match state
+        .modules
+        .reporting()
+        .start_rebuild(&Actor::of(&admin))
+        .await
+    {
         Ok(_) | Err(reporting_api::ReportingError::AlreadyRunning) => {
             Ok(see_other("/admin?done=rebuild-started"))
         }

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use kernel::{DeadLetterOutcome, Envelope, SubscriptionStatus};
+use kernel::{DeadLetterOutcome, Envelope, Resolution, SubscriptionStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -12,7 +12,7 @@ use super::{
     page_for, see_other,
 };
 use crate::{
-    events::{self, DeadLetterAction},
+    events,
     http::{ApiError, EventsQuery},
     state::AppState,
 };
@@ -362,8 +362,8 @@ async fn resolve(
 ) -> Result<HttpResponse, PageError> {
     let (module, id, action) = path.into_inner();
     let action = match action.as_str() {
-        "retry" => DeadLetterAction::Retry,
-        "discard" => DeadLetterAction::Discard,
+        "retry" => Resolution::Retry,
+        "discard" => Resolution::Discard,
         _ => return Err(ApiError::NotFound("action").into()),
     };
     let actor = format!("admin {}", admin.email);

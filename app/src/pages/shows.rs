@@ -291,7 +291,7 @@ async fn book(
     };
     let key = Some(form.idempotency_key.clone()).filter(|k| !k.is_empty());
     let request = BookingRequest::new(id.to_string(), seats, payment);
-    let result = match request.into_command(&state, key) {
+    let result = match request.into_command(&state, key).await {
         Ok(command) => state
             .modules
             .bookings()

@@ -3,9 +3,11 @@
 
 use std::{sync::Arc, time::Duration};
 
+use async_trait::async_trait;
+
 use bookings_api::{
-    Booking, BookingFilter, BookingPage, BookingPlaced, BookingStatus, BookingsError, CancelReason,
-    ChangeShow, PlaceBooking, Placed, Saga, SagaState, ScheduleShow, Show, ShowCancelled,
+    Booking, BookingFilter, BookingPage, BookingPlaced, BookingStatus, BookingsApi, BookingsError,
+    CancelReason, ChangeShow, PlaceBooking, Placed, Saga, ScheduleShow, Show, ShowCancelled,
     ShowFilter, ShowPage, ShowScheduled, ShowStatus, ShowUpdated,
 };
 use kernel::{
@@ -137,9 +139,24 @@ impl Bookings {
         Ok(cancelled)
     }
 
+    fn replay(existing: BookingRow, fingerprint: &[u8]) -> Result<Placed, BookingsError> {
+        if existing.request_fingerprint.as_deref() == Some(fingerprint) {
+            Ok(Placed {
+                booking: existing.booking,
+                created: false,
+                token: None,
+            })
+        } else {
+            Err(BookingsError::IdempotencyMismatch)
+        }
+    }
+}
+
+#[async_trait]
+impl BookingsApi for Bookings {
     /// Schedules a show (admins).
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
-    pub async fn create_show(
+    async fn create_show(
         &self,
         trace: Trace,
         actor: &Actor,
@@ -183,7 +200,7 @@ impl Bookings {
     /// Changes a show (admins). The capacity cannot drop below the seats taken; a new price
     /// applies to new bookings.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, show_id = %id))]
-    pub async fn update_show(
+    async fn update_show(
         &self,
         trace: Trace,
         actor: &Actor,
@@ -241,7 +258,7 @@ impl Bookings {
     /// Calls a show off (admins): every pending or confirmed booking is cancelled, its seats
     /// released, and paid ones refunded by payments.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, show_id = %id))]
-    pub async fn cancel_show(
+    async fn cancel_show(
         &self,
         trace: Trace,
         actor: &Actor,
@@ -280,14 +297,14 @@ impl Bookings {
     }
 
     /// One show.
-    pub async fn show(&self, id: Uuid) -> Result<Show, BookingsError> {
+    async fn show(&self, id: Uuid) -> Result<Show, BookingsError> {
         store::show(self.db.reader()?, id)
             .await?
             .ok_or(BookingsError::ShowNotFound)
     }
 
     /// The shows with these ids (at most 500), in one query.
-    pub async fn shows_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Show>, BookingsError> {
+    async fn shows_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Show>, BookingsError> {
         let mut unique: Vec<Uuid> = ids.to_vec();
         unique.sort_unstable();
         unique.dedup();
@@ -296,7 +313,7 @@ impl Bookings {
     }
 
     /// Shows soonest first: upcoming ones on sale, or all of them (past, cancelled) with `all`.
-    pub async fn shows(&self, filter: ShowFilter) -> Result<ShowPage, BookingsError> {
+    async fn shows(&self, filter: ShowFilter) -> Result<ShowPage, BookingsError> {
         let now = self.db.clock().now();
         let items = store::list_shows(self.db.reader()?, &filter, now).await?;
         let next_cursor = Cursor::after_page(&items, filter.limit, |s| (s.starts_at, s.id));
@@ -307,7 +324,7 @@ impl Bookings {
     /// the booking and its saga, emits `BookingPlaced` and sends payments `RequestPayment`, in one
     /// transaction. With an `Idempotency-Key`, the same request returns the same booking.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, user_id = %actor.user_id))]
-    pub async fn place(
+    async fn place(
         &self,
         trace: Trace,
         actor: &Actor,
@@ -444,20 +461,8 @@ impl Bookings {
         })
     }
 
-    fn replay(existing: BookingRow, fingerprint: &[u8]) -> Result<Placed, BookingsError> {
-        if existing.request_fingerprint.as_deref() == Some(fingerprint) {
-            Ok(Placed {
-                booking: existing.booking,
-                created: false,
-                token: None,
-            })
-        } else {
-            Err(BookingsError::IdempotencyMismatch)
-        }
-    }
-
     /// One booking: the customer's own, or any for an admin.
-    pub async fn booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, BookingsError> {
+    async fn booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, BookingsError> {
         match store::booking(self.db.reader()?, id).await? {
             Some(row) if actor.may_access(row.booking.user_id) => Ok(row.booking),
             _ => Err(BookingsError::BookingNotFound),
@@ -465,7 +470,7 @@ impl Bookings {
     }
 
     /// Bookings, newest first: a customer's own (whatever `user_id` says), or anyone's for admins.
-    pub async fn bookings(
+    async fn bookings(
         &self,
         actor: &Actor,
         mut filter: BookingFilter,
@@ -482,7 +487,7 @@ impl Bookings {
     /// Cancels a booking (its customer before the show starts, or an admin). Seats are released
     /// at once; a paid booking is refunded by payments.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, booking_id = %id))]
-    pub async fn cancel(
+    async fn cancel(
         &self,
         trace: Trace,
         actor: &Actor,
@@ -515,7 +520,7 @@ impl Bookings {
     }
 
     /// A booking's saga: state, deadline and timeline.
-    pub async fn saga(&self, actor: &Actor, id: Uuid) -> Result<Saga, BookingsError> {
+    async fn saga(&self, actor: &Actor, id: Uuid) -> Result<Saga, BookingsError> {
         let reader = self.db.reader()?;
         match store::booking(reader, id).await? {
             Some(row) if actor.may_access(row.booking.user_id) => {}
@@ -531,16 +536,5 @@ impl Bookings {
             payment_id: saga.payment_id,
             steps: store::steps(reader, id).await?,
         })
-    }
-
-    /// Counts, seats and amounts of bookings by status, and sagas by state (for reconciliation).
-    pub async fn totals(
-        &self,
-    ) -> Result<(Vec<(BookingStatus, i64, i64, i64)>, Vec<(SagaState, i64)>), BookingsError> {
-        let reader = self.db.reader()?;
-        Ok((
-            store::status_counts(reader).await?,
-            store::saga_counts(reader).await?,
-        ))
     }
 }

@@ -359,21 +359,6 @@ pub(crate) async fn set_booking_status(
     Ok(())
 }
 
-/// Counts and amounts of bookings by status (for reconciliation).
-pub(crate) async fn status_counts(
-    exec: impl SqliteExecutor<'_>,
-) -> Result<Vec<(BookingStatus, i64, i64, i64)>> {
-    let rows: Vec<(String, i64, i64, i64)> =
-        sqlx::query_as("SELECT status, COUNT(*), COALESCE(SUM(seats), 0), COALESCE(SUM(amount_cents), 0) FROM bookings GROUP BY status")
-            .fetch_all(exec)
-            .await
-            .map_err(storage)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(s, n, seats, amount)| BookingStatus::parse(&s).map(|s| (s, n, seats, amount)))
-        .collect())
-}
-
 /// The newest email the users module announced for a user, if any.
 pub(crate) async fn email_copy(
     exec: impl SqliteExecutor<'_>,
@@ -548,19 +533,6 @@ pub(crate) async fn due_sagas(
         .fetch_all(exec)
         .await
         .map_err(storage)
-}
-
-/// Counts of sagas by state.
-pub(crate) async fn saga_counts(exec: impl SqliteExecutor<'_>) -> Result<Vec<(SagaState, i64)>> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT state, COUNT(*) FROM sagas GROUP BY state")
-            .fetch_all(exec)
-            .await
-            .map_err(storage)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(s, n)| SagaState::parse(&s).map(|s| (s, n)))
-        .collect())
 }
 
 /// True when the one-time upgrade step `name` has run on this data folder.

@@ -3,6 +3,7 @@
 //! publishing the payments module's events. The module's clock is an adjustable one, so a
 //! deadline passes when a test says so.
 
+use bookings_api::BookingsApi;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},

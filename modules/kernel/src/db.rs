@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{
     migrate::Migrator,
     sqlite::{SqlitePool, SqlitePoolOptions},
@@ -67,10 +67,10 @@ impl fmt::Debug for ModuleDb {
 }
 
 /// What `/health` says about one module database.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DbHealth {
     /// `up`, `down` or `offline` (taken offline by an operator).
-    pub status: &'static str,
+    pub status: String,
     /// The newest applied migration of the module's own schema.
     pub schema_version: Option<i64>,
     /// The newest applied kernel migration (outbox, inbox, checkpoints).
@@ -223,7 +223,7 @@ impl ModuleDb {
     pub async fn health(&self) -> DbHealth {
         if !self.is_online() {
             return DbHealth {
-                status: "offline",
+                status: "offline".into(),
                 schema_version: None,
                 kernel_schema_version: None,
                 error: Some("taken offline by an operator".into()),
@@ -242,19 +242,19 @@ impl ModuleDb {
         };
         match tokio::time::timeout(Duration::from_secs(2), versions).await {
             Ok(Ok((module, kernel))) => DbHealth {
-                status: "up",
+                status: "up".into(),
                 schema_version: module,
                 kernel_schema_version: kernel,
                 error: None,
             },
             Ok(Err(e)) => DbHealth {
-                status: "down",
+                status: "down".into(),
                 schema_version: None,
                 kernel_schema_version: None,
                 error: Some(e.to_string()),
             },
             Err(_) => DbHealth {
-                status: "down",
+                status: "down".into(),
                 schema_version: None,
                 kernel_schema_version: None,
                 error: Some("no answer within 2 s".into()),

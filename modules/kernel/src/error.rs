@@ -31,6 +31,18 @@ pub enum Error {
     /// An event could not be encoded or decoded.
     #[error("event serialization: {0}")]
     Serialization(#[from] serde_json::Error),
+    /// A module served by another process failed or could not be reached. `unavailable` says
+    /// whether it is down (unreachable, timed out, offline, overloaded: retry later) rather than
+    /// broken; `message` is its own words.
+    #[error("module {module}: {message}")]
+    Remote {
+        /// The module that was called.
+        module: String,
+        /// True when it could not answer now (a 503), false when it failed (a 500).
+        unavailable: bool,
+        /// What went wrong.
+        message: String,
+    },
     /// The data folder could not be prepared.
     #[error("data folder {path}: {source}")]
     DataDir {
@@ -81,6 +93,28 @@ impl From<sqlx::migrate::MigrateError> for StorageError {
 }
 
 impl Error {
+    /// True when the module could not answer now (down, offline, overloaded, unreachable), as
+    /// opposed to having failed: a caller may retry later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Unavailable(_) | Error::WriterTimeout(_) => true,
+            Error::Remote { unavailable, .. } => *unavailable,
+            _ => false,
+        }
+    }
+
+    /// The module the error came from, when known.
+    pub fn module(&self) -> Option<&str> {
+        match self {
+            Error::Database { module, .. }
+            | Error::Migration { module, .. }
+            | Error::Unavailable(module)
+            | Error::WriterTimeout(module) => Some(module),
+            Error::Remote { module, .. } => Some(module),
+            Error::Serialization(_) | Error::DataDir { .. } => None,
+        }
+    }
+
     /// Wraps a driver error with the module it came from.
     pub fn db(module: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
         move |source| Error::Database {
@@ -92,5 +126,62 @@ impl Error {
     /// True when a unique or primary key constraint refused the write.
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Error::Database { source, .. } if source.unique_violation)
+    }
+}
+
+/// On the wire between processes an error is what the caller needs: which module, whether to
+/// retry, and the message. It is read back as [`Error::Remote`]; the driver's error types stay
+/// in the process that had them.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct WireError {
+    module: String,
+    unavailable: bool,
+    message: String,
+}
+
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let message = match self {
+            Error::Remote { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        WireError {
+            module: self.module().unwrap_or("unknown").to_owned(),
+            unavailable: self.is_unavailable(),
+            message,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Error {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireError::deserialize(deserializer)?;
+        Ok(Error::Remote {
+            module: wire.module,
+            unavailable: wire.unavailable,
+            message: wire.message,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_crosses_processes_as_a_remote_error_that_keeps_whether_to_retry() {
+        let down: Error =
+            serde_json::from_str(&serde_json::to_string(&Error::Unavailable("payments")).unwrap())
+                .unwrap();
+        assert!(down.is_unavailable());
+        assert_eq!(down.module(), Some("payments"));
+        assert_eq!(
+            down.to_string(),
+            "module payments: module payments is unavailable"
+        );
+        let broken = Error::Serialization(serde_json::from_str::<u8>("x").unwrap_err());
+        let read: Error = serde_json::from_value(serde_json::to_value(&broken).unwrap()).unwrap();
+        assert!(!read.is_unavailable());
     }
 }

@@ -166,6 +166,41 @@ pub enum DecodeError {
 }
 
 impl Envelope {
+    /// The type of an [`Envelope::unreadable`] one.
+    pub const UNREADABLE: &'static str = "(unreadable message)";
+
+    /// What a network transport hands consumers in place of a message on a stream's subject that
+    /// is not one of the producer's events: it has no place in the stream's order (`after_seq`
+    /// is the producer's event it came after) and its `payload` says what arrived. Consumers
+    /// park it as a dead letter instead of dropping it, and do not move their checkpoint.
+    pub fn unreadable(
+        stream: &str,
+        after_seq: i64,
+        message_id: Uuid,
+        arrived: serde_json::Value,
+        received_at: Timestamp,
+    ) -> Envelope {
+        let payload = RawValue::from_string(arrived.to_string())
+            .unwrap_or_else(|_| RawValue::from_string("null".into()).expect("null is JSON"));
+        Envelope {
+            stream: stream.to_owned(),
+            seq: after_seq,
+            event_id: message_id,
+            event_type: Self::UNREADABLE.to_owned(),
+            event_version: 0,
+            aggregate_id: String::new(),
+            payload,
+            correlation_id: message_id,
+            causation_id: message_id,
+            occurred_at: received_at,
+        }
+    }
+
+    /// True for an [`Envelope::unreadable`] one.
+    pub fn is_unreadable(&self) -> bool {
+        self.event_type == Self::UNREADABLE
+    }
+
     /// True when this envelope carries an `E`.
     pub fn is<E: Message>(&self) -> bool {
         self.event_type == E::TYPE
@@ -213,7 +248,7 @@ pub struct EventRef {
 
 /// "This stream, up to this event": what a write hands back (`X-Consistency-Token: bookings:42`)
 /// so that a later read can wait until a view built from that stream includes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsistencyToken {
     /// The producing module's stream.
     pub stream: String,

@@ -29,6 +29,7 @@ mod task;
 mod time;
 mod tx;
 mod validation;
+mod wire;
 
 pub use bus::Bus;
 pub use clock::{Clock, ClockControl};
@@ -43,7 +44,7 @@ pub use events::{
 };
 pub use ids::new_id;
 pub use metrics::Metrics;
-pub use module::ModuleHandle;
+pub use module::{LocalModule, ModuleHandle, ModuleOps, Resolution};
 pub use outbox::{EventCursor, EventQuery, EventSource, OutboxLog, StreamHead};
 pub use page::{Cursor, Order, PageRequest, PageSize};
 pub use platform::Platform;
@@ -52,3 +53,5 @@ pub use task::spawn_periodic;
 pub use time::Timestamp;
 pub use tx::{Committed, WriteTx};
 pub use validation::{FieldError, FieldErrors};
+#[doc(hidden)]
+pub use wire::__serde;

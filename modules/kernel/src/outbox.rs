@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sqlx::{QueryBuilder, Row, Sqlite, sqlite::SqliteRow};
 use tokio::sync::broadcast;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::{db::ModuleDb, error::Error, events::Envelope, time::Timestamp};
 
 /// The newest event of a stream.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamHead {
     /// Sequence number of the newest event; 0 for an empty stream.
     pub seq: i64,
@@ -25,7 +25,7 @@ pub struct StreamHead {
 }
 
 /// A position in the merged, newest-first log of every stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventCursor {
     /// Time of the last event already seen.
     pub occurred_at: Timestamp,
@@ -77,7 +77,7 @@ impl EventCursor {
 }
 
 /// A filter over one stream, newest first.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct EventQuery {
     /// Only this event type.
     pub event_type: Option<String>,

@@ -3,13 +3,14 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use crate::{time::Timestamp, validation::FieldErrors};
 
 /// Where the previous page ended: the time and id of its last item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     /// The ordering time of the last item.
     pub at: Timestamp,
@@ -92,7 +93,7 @@ impl Cursor {
 }
 
 /// One page as a client asked for it: how many, and after which cursor.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRequest {
     /// How many items.
     pub limit: PageSize,
@@ -125,9 +126,25 @@ impl fmt::Display for Cursor {
     }
 }
 
-/// How many items one page of a list holds: 1 to [`PageSize::MAX`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How many items one page of a list holds: 1 to [`PageSize::MAX`] (checked again when read
+/// from another process).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
 pub struct PageSize(u32);
+
+impl TryFrom<u32> for PageSize {
+    type Error = String;
+
+    fn try_from(n: u32) -> Result<Self, String> {
+        PageSize::new(n)
+    }
+}
+
+impl From<PageSize> for u32 {
+    fn from(size: PageSize) -> u32 {
+        size.0
+    }
+}
 
 impl PageSize {
     /// The largest page.

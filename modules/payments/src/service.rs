@@ -4,14 +4,15 @@
 
 use std::{sync::Arc, time::Duration};
 
+use async_trait::async_trait;
 use kernel::{
     Cursor, EventSource, ModuleDb, ModuleHandle, Platform, Subscription, SubscriptionConfig,
     Timestamp, Trace, new_id, spawn_periodic,
 };
 use payments_api::{
     CardDetails, CardToken, Deposit, Ledger, LedgerEntry, LedgerEntryKind, LedgerPoint,
-    MAX_BALANCE_CENTS, MakeDeposit, Payment, PaymentFilter, PaymentPage, PaymentsError, Wallet,
-    WalletDeposited,
+    MAX_BALANCE_CENTS, MakeDeposit, Payment, PaymentFilter, PaymentPage, PaymentsApi,
+    PaymentsError, Wallet, WalletDeposited,
 };
 use sqlx::migrate::Migrator;
 use tokio::task::JoinHandle;
@@ -75,11 +76,6 @@ impl Payments {
         self.db.handle()
     }
 
-    /// The wallets' currency.
-    pub fn currency(&self) -> &str {
-        &self.config.currency
-    }
-
     /// One subscription per stream that carries payment commands (`RequestPayment`,
     /// `CancelPayment`): the requesters. Payments does not know who they are.
     pub fn subscriptions(
@@ -125,13 +121,6 @@ impl Payments {
         Ok(due.len())
     }
 
-    /// Validates card details and turns them into a gateway token; the number goes no further.
-    /// Field errors name `number`, `exp_month`, `exp_year` and `cvc`.
-    pub fn tokenize_card(&self, card: &CardDetails) -> Result<CardToken, PaymentsError> {
-        card::tokenize(card, self.db.clock().now().to_offset_date_time())
-            .map_err(PaymentsError::Validation)
-    }
-
     async fn wallet_state(&self, user_id: Uuid) -> Result<WalletState, PaymentsError> {
         let mut conn = self.db.reader()?.acquire().await.map_err(store::storage)?;
         store::wallet_state(&mut conn, user_id).await
@@ -146,10 +135,39 @@ impl Payments {
         }
     }
 
+    async fn load_full(&self, id: Uuid) -> Result<Option<Payment>, PaymentsError> {
+        let reader = self.db.reader()?;
+        let Some(mut payment) = store::payment_row(reader, id).await? else {
+            return Ok(None);
+        };
+        let events: Vec<(i64, crate::payment::PaymentEvent, Timestamp)> =
+            store::load(reader, StreamKind::Payment, id, Upto::End).await?;
+        let folded: Vec<_> = events.into_iter().map(|(_, e, t)| (e, t)).collect();
+        if let Some(state) = crate::payment::PaymentState::fold(id, &folded) {
+            payment.history = state.history;
+        }
+        Ok(Some(payment))
+    }
+}
+
+#[async_trait]
+impl PaymentsApi for Payments {
+    /// The wallets' currency.
+    async fn currency(&self) -> Result<String, PaymentsError> {
+        Ok(self.config.currency.clone())
+    }
+
+    /// Validates card details and turns them into a gateway token; the number goes no further.
+    /// Field errors name `number`, `exp_month`, `exp_year` and `cvc`.
+    async fn tokenize_card(&self, card: &CardDetails) -> Result<CardToken, PaymentsError> {
+        card::tokenize(card, self.db.clock().now().to_offset_date_time())
+            .map_err(PaymentsError::Validation)
+    }
+
     /// Puts money into the caller's wallet. Optimistic concurrency: the wallet is read without a
     /// lock and the deposit appended only if no other event got there first (else it retries).
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, user_id = %user_id))]
-    pub async fn deposit(
+    async fn deposit(
         &self,
         trace: Trace,
         user_id: Uuid,
@@ -213,13 +231,13 @@ impl Payments {
     }
 
     /// The caller's wallet: its balance is the fold of its events.
-    pub async fn wallet(&self, user_id: Uuid) -> Result<Wallet, PaymentsError> {
+    async fn wallet(&self, user_id: Uuid) -> Result<Wallet, PaymentsError> {
         let state = self.wallet_state(user_id).await?;
         Ok(self.wallet_view(user_id, state))
     }
 
     /// The wallet's ledger with running balances, up to now, to an instant, or to a version.
-    pub async fn ledger(&self, user_id: Uuid, point: LedgerPoint) -> Result<Ledger, PaymentsError> {
+    async fn ledger(&self, user_id: Uuid, point: LedgerPoint) -> Result<Ledger, PaymentsError> {
         let (upto, as_of) = match point {
             LedgerPoint::Latest => (Upto::End, None),
             LedgerPoint::AsOf(t) => (Upto::Time(t), Some(t)),
@@ -268,7 +286,7 @@ impl Payments {
     }
 
     /// Payments, newest first: a customer's own, or everyone's for an admin.
-    pub async fn payments(
+    async fn payments(
         &self,
         actor: &Actor,
         filter: PaymentFilter,
@@ -281,30 +299,16 @@ impl Payments {
 
     /// One payment with its audit trail (its own event stream); the payer's or, for an admin,
     /// anyone's.
-    pub async fn payment(&self, actor: &Actor, id: Uuid) -> Result<Payment, PaymentsError> {
+    async fn payment(&self, actor: &Actor, id: Uuid) -> Result<Payment, PaymentsError> {
         match self.load_full(id).await? {
             Some(p) if actor.may_access(p.user_id) => Ok(p),
             _ => Err(PaymentsError::NotFound),
         }
     }
 
-    async fn load_full(&self, id: Uuid) -> Result<Option<Payment>, PaymentsError> {
-        let reader = self.db.reader()?;
-        let Some(mut payment) = store::payment_row(reader, id).await? else {
-            return Ok(None);
-        };
-        let events: Vec<(i64, crate::payment::PaymentEvent, Timestamp)> =
-            store::load(reader, StreamKind::Payment, id, Upto::End).await?;
-        let folded: Vec<_> = events.into_iter().map(|(_, e, t)| (e, t)).collect();
-        if let Some(state) = crate::payment::PaymentState::fold(id, &folded) {
-            payment.history = state.history;
-        }
-        Ok(Some(payment))
-    }
-
     /// The payment of a reference, with its audit trail (API composition: the caller has already
     /// checked that what the reference names is visible to whoever asks).
-    pub async fn payment_for_reference(
+    async fn payment_for_reference(
         &self,
         reference: Uuid,
     ) -> Result<Option<Payment>, PaymentsError> {
@@ -312,12 +316,5 @@ impl Payments {
             Some(id) => self.load_full(id).await,
             None => Ok(None),
         }
-    }
-
-    /// Counts and sums of payments by status (admins; for reconciliation).
-    pub async fn totals(
-        &self,
-    ) -> Result<Vec<(payments_api::PaymentStatus, i64, i64)>, PaymentsError> {
-        store::status_counts(self.db.reader()?).await
     }
 }

@@ -311,22 +311,6 @@ pub(crate) async fn list_payments(
     rows.iter().map(payment_from_row).collect()
 }
 
-/// Counts of payments by status (for reconciliation and the dashboard's cross-checks).
-pub(crate) async fn status_counts(
-    exec: impl SqliteExecutor<'_>,
-) -> Result<Vec<(PaymentStatus, i64, i64)>, PaymentsError> {
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments GROUP BY status",
-    )
-    .fetch_all(exec)
-    .await
-    .map_err(storage)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(s, n, sum)| PaymentStatus::parse(&s).map(|s| (s, n, sum)))
-        .collect())
-}
-
 /// Records that the gateway will settle `payment_id` at `due_at`.
 pub(crate) async fn schedule_callback(
     exec: impl SqliteExecutor<'_>,

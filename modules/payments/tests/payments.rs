@@ -3,6 +3,7 @@
 //! real kernel outbox carrying payments' own commands, so these tests also prove that payments
 //! serves any requester without knowing it.
 
+use payments_api::PaymentsApi;
 use std::{sync::Arc, time::Duration};
 
 use kernel::{
@@ -120,7 +121,7 @@ impl World {
             .collect()
     }
 
-    fn card(&self, number: &str) -> PaymentSource {
+    async fn card(&self, number: &str) -> PaymentSource {
         let token = self
             .payments
             .tokenize_card(&CardDetails {
@@ -129,6 +130,7 @@ impl World {
                 exp_year: Some(2031),
                 cvc: "123".into(),
             })
+            .await
             .unwrap();
         PaymentSource::Card(token)
     }
@@ -285,10 +287,18 @@ async fn too_little_money_declines_and_takes_nothing() {
 async fn the_test_cards_approve_decline_and_stay_silent_as_documented() {
     let w = World::new(None).await;
     let c = customer();
-    let ok = w.place(c.user_id, 500, w.card("4242424242424242")).await;
-    let declined = w.place(c.user_id, 500, w.card("4000000000000002")).await;
-    let broke = w.place(c.user_id, 500, w.card("4000000000009995")).await;
-    let silent = w.place(c.user_id, 500, w.card("4000000000003220")).await;
+    let ok = w
+        .place(c.user_id, 500, w.card("4242424242424242").await)
+        .await;
+    let declined = w
+        .place(c.user_id, 500, w.card("4000000000000002").await)
+        .await;
+    let broke = w
+        .place(c.user_id, 500, w.card("4000000000009995").await)
+        .await;
+    let silent = w
+        .place(c.user_id, 500, w.card("4000000000003220").await)
+        .await;
     assert_eq!(w.status(ok).await, PaymentStatus::Captured);
     let d = w
         .payments
@@ -353,7 +363,9 @@ async fn a_cancelled_request_gets_its_wallet_money_back_exactly_once() {
 async fn a_late_capture_after_a_cancellation_is_refunded_at_once() {
     let w = World::new(Some(Duration::from_secs(120))).await;
     let c = customer();
-    let booking = w.place(c.user_id, 700, w.card("4000000000003220")).await;
+    let booking = w
+        .place(c.user_id, 700, w.card("4000000000003220").await)
+        .await;
     w.cancel(booking).await;
     assert_eq!(
         w.status(booking).await,
@@ -404,8 +416,10 @@ async fn a_request_whose_deadline_passed_before_payment_is_declined_as_expired()
 async fn customers_see_only_their_own_payments() {
     let w = World::new(None).await;
     let (a, b) = (customer(), customer());
-    w.place(a.user_id, 100, w.card("4242424242424242")).await;
-    w.place(b.user_id, 100, w.card("4242424242424242")).await;
+    w.place(a.user_id, 100, w.card("4242424242424242").await)
+        .await;
+    w.place(b.user_id, 100, w.card("4242424242424242").await)
+        .await;
     let mine = w
         .payments
         .payments(&a, PaymentFilter::default())

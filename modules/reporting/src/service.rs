@@ -6,13 +6,14 @@ use std::{
     time::Duration,
 };
 
+use async_trait::async_trait;
 use kernel::{
     ConsistencyToken, Cursor, EventSource, ModuleDb, ModuleHandle, Platform, Subscription,
     SubscriptionConfig, Trace,
 };
 use reporting_api::{
-    CustomerSummary, Dashboard, FeedFilter, FeedPage, RebuildStatus, ReportingError, ShowHit,
-    ShowSales, StreamLag,
+    CustomerSummary, Dashboard, FeedFilter, FeedPage, RebuildStatus, ReportingApi, ReportingError,
+    ShowHit, ShowSales, StreamLag,
 };
 use sqlx::migrate::Migrator;
 use users_api::Actor;
@@ -99,114 +100,6 @@ impl Reporting {
             .collect()
     }
 
-    /// The dashboard (admins).
-    pub async fn dashboard(&self, actor: &Actor) -> Result<Dashboard, ReportingError> {
-        Self::admin_only(actor)?;
-        let reader = self.db.reader()?;
-        let (bookings, seats_sold, money, avg_confirm_ms) = store::totals(reader).await?;
-        Ok(Dashboard {
-            bookings,
-            seats_sold,
-            money,
-            avg_confirm_ms,
-            top_shows: store::top_shows(reader, 8).await?,
-            timeline: store::timeline(reader, 48).await?,
-            lag: self.lag().await,
-            generated_at: self.db.clock().now(),
-        })
-    }
-
-    /// Sales of every show (admins).
-    pub async fn show_sales(&self, actor: &Actor) -> Result<Vec<ShowSales>, ReportingError> {
-        Self::admin_only(actor)?;
-        store::all_sales(self.db.reader()?).await
-    }
-
-    /// The feed, newest first (admins see all; customers their own).
-    pub async fn feed(
-        &self,
-        actor: &Actor,
-        mut filter: FeedFilter,
-    ) -> Result<FeedPage, ReportingError> {
-        if !actor.is_admin() {
-            filter.user_id = Some(actor.user_id);
-        }
-        let search = filter.q.as_deref().and_then(store::fts_query);
-        let rows = store::feed(self.db.reader()?, &filter, search).await?;
-        let next_cursor = Cursor::after_page(&rows, filter.limit, |r| {
-            (
-                r.placed_at.unwrap_or(kernel::Timestamp::from_micros(0)),
-                r.booking_id,
-            )
-        });
-        Ok(FeedPage {
-            items: rows.into_iter().map(store::feed_item).collect(),
-            next_cursor,
-        })
-    }
-
-    /// A customer's totals (themselves, or any for admins).
-    pub async fn customer(
-        &self,
-        actor: &Actor,
-        user_id: Uuid,
-    ) -> Result<CustomerSummary, ReportingError> {
-        if !actor.may_access(user_id) {
-            return Err(ReportingError::Forbidden);
-        }
-        store::customer(self.db.reader()?, user_id).await
-    }
-
-    /// Shows whose title or venue match the typed words.
-    pub async fn search_shows(&self, q: &str) -> Result<Vec<ShowHit>, ReportingError> {
-        match store::fts_query(q) {
-            Some(query) => store::search_shows(self.db.reader()?, &query, 20).await,
-            None => Ok(Vec::new()),
-        }
-    }
-
-    /// Waits (at most `timeout`) until the view includes the event named by a consistency token
-    /// (as returned by commands). True when it does; a token of a stream the view is not built
-    /// from is a field error.
-    pub async fn wait_for(
-        &self,
-        token: &ConsistencyToken,
-        timeout: Duration,
-    ) -> Result<bool, ReportingError> {
-        let sub = self
-            .subscriptions
-            .iter()
-            .find(|s| s.stream() == token.stream)
-            .ok_or_else(|| {
-                ReportingError::Validation(kernel::FieldErrors::single(
-                    "consistency_token",
-                    "must look like bookings:42",
-                ))
-            })?;
-        Ok(sub.wait_for(token.seq, timeout).await)
-    }
-
-    /// Where the last rebuild stands.
-    pub fn rebuild_status(&self) -> RebuildStatus {
-        self.rebuild
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Starts a rebuild in the background (admins); `AlreadyRunning` if one runs.
-    pub fn start_rebuild(&self, actor: &Actor) -> Result<RebuildStatus, ReportingError> {
-        Self::admin_only(actor)?;
-        self.claim()?;
-        let this = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = this.run_rebuild(|_| {}).await {
-                tracing::error!(error = %e, "rebuilding the read model failed");
-            }
-        });
-        Ok(self.rebuild_status())
-    }
-
     /// Rebuilds in the foreground (the CLI), reporting progress as it goes.
     pub async fn rebuild_now(
         &self,
@@ -214,6 +107,14 @@ impl Reporting {
     ) -> Result<RebuildStatus, ReportingError> {
         self.claim()?;
         self.run_rebuild(progress).await
+    }
+
+    /// Where the last rebuild stands.
+    fn status(&self) -> RebuildStatus {
+        self.rebuild
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn claim(&self) -> Result<(), ReportingError> {
@@ -250,7 +151,7 @@ impl Reporting {
                 let base = done;
                 let report = |n: u64| self.update(|st| st.processed = base + n, &progress);
                 let seq = s.replay(&mut tx, &report).await?;
-                done = self.rebuild_status().processed;
+                done = self.status().processed;
                 last.push((s.clone(), seq));
             }
             tx.commit().await?;
@@ -271,7 +172,7 @@ impl Reporting {
         );
         match result {
             Ok(()) => {
-                let status = self.rebuild_status();
+                let status = self.status();
                 tracing::info!(
                     events = status.processed,
                     "read model rebuilt from the event logs"
@@ -293,5 +194,113 @@ impl Reporting {
             st.clone()
         };
         progress(&snapshot);
+    }
+}
+
+#[async_trait]
+impl ReportingApi for Reporting {
+    /// The dashboard (admins).
+    async fn dashboard(&self, actor: &Actor) -> Result<Dashboard, ReportingError> {
+        Self::admin_only(actor)?;
+        let reader = self.db.reader()?;
+        let (bookings, seats_sold, money, avg_confirm_ms) = store::totals(reader).await?;
+        Ok(Dashboard {
+            bookings,
+            seats_sold,
+            money,
+            avg_confirm_ms,
+            top_shows: store::top_shows(reader, 8).await?,
+            timeline: store::timeline(reader, 48).await?,
+            lag: self.lag().await,
+            generated_at: self.db.clock().now(),
+        })
+    }
+
+    /// Sales of every show (admins).
+    async fn show_sales(&self, actor: &Actor) -> Result<Vec<ShowSales>, ReportingError> {
+        Self::admin_only(actor)?;
+        store::all_sales(self.db.reader()?).await
+    }
+
+    /// The feed, newest first (admins see all; customers their own).
+    async fn feed(
+        &self,
+        actor: &Actor,
+        mut filter: FeedFilter,
+    ) -> Result<FeedPage, ReportingError> {
+        if !actor.is_admin() {
+            filter.user_id = Some(actor.user_id);
+        }
+        let search = filter.q.as_deref().and_then(store::fts_query);
+        let rows = store::feed(self.db.reader()?, &filter, search).await?;
+        let next_cursor = Cursor::after_page(&rows, filter.limit, |r| {
+            (
+                r.placed_at.unwrap_or(kernel::Timestamp::from_micros(0)),
+                r.booking_id,
+            )
+        });
+        Ok(FeedPage {
+            items: rows.into_iter().map(store::feed_item).collect(),
+            next_cursor,
+        })
+    }
+
+    /// A customer's totals (themselves, or any for admins).
+    async fn customer(
+        &self,
+        actor: &Actor,
+        user_id: Uuid,
+    ) -> Result<CustomerSummary, ReportingError> {
+        if !actor.may_access(user_id) {
+            return Err(ReportingError::Forbidden);
+        }
+        store::customer(self.db.reader()?, user_id).await
+    }
+
+    /// Shows whose title or venue match the typed words.
+    async fn search_shows(&self, q: &str) -> Result<Vec<ShowHit>, ReportingError> {
+        match store::fts_query(q) {
+            Some(query) => store::search_shows(self.db.reader()?, &query, 20).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Waits (at most `timeout`) until the view includes the event named by a consistency token
+    /// (as returned by commands). True when it does; a token of a stream the view is not built
+    /// from is a field error.
+    async fn wait_for(
+        &self,
+        token: &ConsistencyToken,
+        timeout: Duration,
+    ) -> Result<bool, ReportingError> {
+        let sub = self
+            .subscriptions
+            .iter()
+            .find(|s| s.stream() == token.stream)
+            .ok_or_else(|| {
+                ReportingError::Validation(kernel::FieldErrors::single(
+                    "consistency_token",
+                    "must look like bookings:42",
+                ))
+            })?;
+        Ok(sub.wait_for(token.seq, timeout).await)
+    }
+
+    /// Where the last rebuild stands.
+    async fn rebuild_status(&self) -> Result<RebuildStatus, ReportingError> {
+        Ok(self.status())
+    }
+
+    /// Starts a rebuild in the background (admins); `AlreadyRunning` if one runs.
+    async fn start_rebuild(&self, actor: &Actor) -> Result<RebuildStatus, ReportingError> {
+        Self::admin_only(actor)?;
+        self.claim()?;
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.run_rebuild(|_| {}).await {
+                tracing::error!(error = %e, "rebuilding the read model failed");
+            }
+        });
+        Ok(self.status())
     }
 }

@@ -2,6 +2,7 @@
 //! played by stand-ins: real kernel outboxes publishing their published events, in whatever order
 //! a test wants them to arrive.
 
+use reporting_api::ReportingApi;
 use std::{sync::Arc, time::Duration};
 
 use bookings_api::{

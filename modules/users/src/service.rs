@@ -8,7 +8,7 @@ use sqlx::migrate::Migrator;
 use users_api::{
     Actor, DirectoryError, Email, LogIn, Password, ProfileChange, Registration, Role, Session,
     User, UserDeactivated, UserDirectory, UserEmailChanged, UserFilter, UserPage, UserRegistered,
-    UserRenamed, UsersError,
+    UserRenamed, UsersApi, UsersError,
 };
 use uuid::Uuid;
 
@@ -35,22 +35,6 @@ impl Users {
     /// The module as a whole: its event log, health, availability, close.
     pub fn handle(&self) -> ModuleHandle {
         self.db.handle()
-    }
-
-    /// Registers a customer.
-    #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
-    pub async fn register(&self, trace: Trace, input: Registration) -> Result<User, UsersError> {
-        self.create(trace, input, Role::Customer).await
-    }
-
-    /// Creates an administrator (the `users create-admin` command and the demo admin).
-    #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
-    pub async fn create_admin(
-        &self,
-        trace: Trace,
-        input: Registration,
-    ) -> Result<User, UsersError> {
-        self.create(trace, input, Role::Admin).await
     }
 
     async fn create(
@@ -97,10 +81,25 @@ impl Users {
         tracing::info!(user_id = %user.id, %role, "user registered");
         Ok(user)
     }
+}
+
+#[async_trait]
+impl UsersApi for Users {
+    /// Registers a customer.
+    #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
+    async fn register(&self, trace: Trace, input: Registration) -> Result<User, UsersError> {
+        self.create(trace, input, Role::Customer).await
+    }
+
+    /// Creates an administrator (the `users create-admin` command and the demo admin).
+    #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
+    async fn create_admin(&self, trace: Trace, input: Registration) -> Result<User, UsersError> {
+        self.create(trace, input, Role::Admin).await
+    }
 
     /// Checks a password and opens a session.
     #[tracing::instrument(skip_all)]
-    pub async fn log_in(&self, attempt: LogIn) -> Result<Session, UsersError> {
+    async fn log_in(&self, attempt: LogIn) -> Result<Session, UsersError> {
         let LogIn { email, password } = attempt;
         // Longer than any account's: refused like a wrong password, without hashing it.
         if email.chars().count() > Email::MAX_LEN || password.chars().count() > Password::MAX_LEN {
@@ -143,7 +142,7 @@ impl Users {
     }
 
     /// Ends the session with this token (a no-op for an unknown token).
-    pub async fn log_out(&self, token: &str) -> Result<(), UsersError> {
+    async fn log_out(&self, token: &str) -> Result<(), UsersError> {
         let mut tx = self.db.write(Trace::new_root()).await?;
         store::delete_session(tx.conn(), &session::token_hash(token)).await?;
         tx.commit().await?;
@@ -151,7 +150,7 @@ impl Users {
     }
 
     /// The active user holding a live session with this token.
-    pub async fn authenticate(&self, token: &str) -> Result<Option<User>, UsersError> {
+    async fn authenticate(&self, token: &str) -> Result<Option<User>, UsersError> {
         if token.is_empty() || token.len() > 128 {
             return Ok(None);
         }
@@ -165,7 +164,7 @@ impl Users {
     }
 
     /// One user; customers may only read themselves.
-    pub async fn get(&self, actor: &Actor, id: Uuid) -> Result<User, UsersError> {
+    async fn get(&self, actor: &Actor, id: Uuid) -> Result<User, UsersError> {
         if !actor.may_access(id) {
             return Err(UsersError::Forbidden);
         }
@@ -176,7 +175,7 @@ impl Users {
     }
 
     /// All users, oldest first, a page at a time; admins only.
-    pub async fn list(&self, actor: &Actor, filter: UserFilter) -> Result<UserPage, UsersError> {
+    async fn list(&self, actor: &Actor, filter: UserFilter) -> Result<UserPage, UsersError> {
         if !actor.is_admin() {
             return Err(UsersError::Forbidden);
         }
@@ -193,14 +192,14 @@ impl Users {
     }
 
     /// Number of accounts.
-    pub async fn count(&self) -> Result<i64, UsersError> {
+    async fn count(&self) -> Result<i64, UsersError> {
         store::count(self.db.reader()?).await
     }
 
     /// Changes a user's email and/or name (themselves, or an admin). An email change emits
     /// `UserEmailChanged`, a name change `UserRenamed`, in the same transaction.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, user_id = %id))]
-    pub async fn update(
+    async fn update(
         &self,
         trace: Trace,
         actor: &Actor,
@@ -243,7 +242,7 @@ impl Users {
     }
 
     /// Sets a new password (the `users create-admin` command on an existing account).
-    pub async fn reset_password(&self, id: Uuid, password: Password) -> Result<(), UsersError> {
+    async fn reset_password(&self, id: Uuid, password: Password) -> Result<(), UsersError> {
         let hash = password::hash(password).await?;
         let mut tx = self.db.write(Trace::new_root()).await?;
         store::find_by_id(tx.conn(), id)
@@ -258,12 +257,7 @@ impl Users {
     /// Deactivates an account (itself, or an admin): its sessions end, it can no longer log in or
     /// book. The last active admin cannot be deactivated.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, user_id = %id))]
-    pub async fn deactivate(
-        &self,
-        trace: Trace,
-        actor: &Actor,
-        id: Uuid,
-    ) -> Result<User, UsersError> {
+    async fn deactivate(&self, trace: Trace, actor: &Actor, id: Uuid) -> Result<User, UsersError> {
         if !actor.may_access(id) {
             return Err(UsersError::Forbidden);
         }
@@ -294,7 +288,7 @@ impl Users {
     }
 
     /// Looks a user up by email (for the `users create-admin` command).
-    pub async fn find_by_email(&self, email: &str) -> Result<Option<User>, UsersError> {
+    async fn find_by_email(&self, email: &str) -> Result<Option<User>, UsersError> {
         Ok(store::find_by_email(self.db.reader()?, email.trim())
             .await?
             .map(store::UserRow::into_user))

@@ -1,6 +1,7 @@
 //! The users module driven through its public face, on a fresh data folder per test.
 
 use std::sync::Arc;
+use users_api::UsersApi;
 
 use kernel::{DbSettings, EventSource, PageSize, Platform, Trace};
 use users::Users;
@@ -329,6 +330,6 @@ async fn an_offline_module_fails_cleanly_and_recovers() {
             health.schema_version,
             health.kernel_schema_version
         ),
-        ("up", Some(1), Some(1))
+        ("up".to_owned(), Some(1), Some(2))
     );
 }

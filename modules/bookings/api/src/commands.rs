@@ -4,6 +4,7 @@
 
 use kernel::{Cursor, FieldErrors, PageSize, Timestamp};
 use payments_api::PaymentSource;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
@@ -29,7 +30,7 @@ fn required<T>(value: Option<T>) -> Result<T, String> {
 }
 
 /// A show to put on sale.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleShow {
     /// Its title.
     pub title: Label,
@@ -82,7 +83,7 @@ impl TryFrom<(NewShow, Timestamp)> for ScheduleShow {
 }
 
 /// Changes to a show; absent fields stay as they are.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeShow {
     /// A new title.
     pub title: Option<Label>,
@@ -143,7 +144,7 @@ pub struct BookingDraft {
 }
 
 /// A booking to place.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlaceBooking {
     /// The show.
     pub show_id: Uuid,
@@ -187,7 +188,7 @@ impl TryFrom<BookingDraft> for PlaceBooking {
 }
 
 /// Which shows to list.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShowFilter {
     /// Past and cancelled shows too, not only upcoming ones on sale.
     pub all: bool,
@@ -209,7 +210,7 @@ impl ShowFilter {
 }
 
 /// Which bookings to list, newest first.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingFilter {
     /// Only this status.
     pub status: Option<BookingStatus>,

@@ -1,9 +1,12 @@
 //! The bookings module's one error type: what a caller of the module may have to match on.
 
 use kernel::FieldErrors;
+use serde::{Deserialize, Serialize};
 
-/// Why a bookings command or query failed.
-#[derive(Debug, thiserror::Error)]
+/// Why a bookings command or query failed. It crosses a process boundary as itself (storage
+/// failures as [`kernel::Error::Remote`]).
+#[derive(Debug, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "error", content = "detail", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BookingsError {
     /// Some input fields are invalid; nothing changed.

@@ -7,12 +7,14 @@
 //! Bookings is a customer of payments: its bookings are paid with a `payments_api::PaymentSource`,
 //! and its saga sends payments' own commands. Payments knows nothing of bookings.
 
+mod api;
 mod commands;
 mod error;
 mod events;
 mod model;
 mod values;
 
+pub use api::BookingsApi;
 pub use commands::{
     BookingDraft, BookingFilter, ChangeShow, PlaceBooking, ScheduleShow, ShowFilter,
 };

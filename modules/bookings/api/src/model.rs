@@ -294,7 +294,7 @@ pub struct ShowPage {
 }
 
 /// The result of placing a booking.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Placed {
     /// The booking.
     pub booking: Booking,

@@ -18,6 +18,7 @@ pub const MAX_LABEL_CHARS: usize = 120;
 /// Seats asked for in one booking: 1 to [`MAX_SEATS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Seats(i64);
+kernel::plain_value!(Seats, i64, parse: Seats::new, plain: |s: &Seats| s.0);
 
 impl Seats {
     /// The count, or why `n` is not one.
@@ -39,6 +40,7 @@ impl Seats {
 /// characters, runs of spaces folded into one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label(String);
+kernel::plain_value!(Label, String, parse: |s: String| Label::parse(&s), plain: |l: &Label| l.0.clone());
 
 impl Label {
     /// The label, or why `raw` is not one.
@@ -69,6 +71,7 @@ impl Label {
 /// Seats in a show: 1 to [`MAX_CAPACITY`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capacity(i64);
+kernel::plain_value!(Capacity, i64, parse: Capacity::new, plain: |c: &Capacity| c.0);
 
 impl Capacity {
     /// The capacity, or why `n` is not one.
@@ -89,6 +92,7 @@ impl Capacity {
 /// The price of one seat in cents: 0 to [`MAX_PRICE_CENTS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeatPrice(i64);
+kernel::plain_value!(SeatPrice, i64, parse: SeatPrice::new, plain: |p: &SeatPrice| p.0);
 
 impl SeatPrice {
     /// The price, or why `cents` is not one.
@@ -109,6 +113,7 @@ impl SeatPrice {
 /// An ISO 4217 currency code: three letters, upper-cased.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Currency(String);
+kernel::plain_value!(Currency, String, parse: |s: String| Currency::parse(&s), plain: |c: &Currency| c.0.clone());
 
 impl Currency {
     /// The code, or why `raw` is not one.
@@ -138,6 +143,7 @@ impl fmt::Display for Currency {
 /// A client's `Idempotency-Key`: 1 to 255 visible ASCII characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdempotencyKey(String);
+kernel::plain_value!(IdempotencyKey, String, parse: |s: String| IdempotencyKey::parse(&s), plain: |k: &IdempotencyKey| k.0.clone());
 
 impl IdempotencyKey {
     /// The key, or why `raw` is not one.

@@ -2,7 +2,7 @@
 //! consumer's database, with its error and attempts; an operator lists, retries (applied exactly
 //! once) or discards it, and every resolution records who did it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{
@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// An event parked after its retries.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DeadLetter {
     /// Its id among the consumer module's dead letters.
     pub id: i64,
@@ -41,7 +41,7 @@ pub struct DeadLetter {
 }
 
 /// What retrying a dead letter did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum DeadLetterOutcome {
     /// The handler applied it (or it had been applied already); it is resolved.
@@ -105,6 +105,37 @@ impl DeadLetters {
         .await
         .map_err(self.error())?;
         Ok(())
+    }
+
+    /// Parks a message that is not an event ([`Envelope::unreadable`]) unless it was parked
+    /// before (by the live feed or an earlier catch-up), whatever became of it since: true when
+    /// it is parked now for the first time.
+    pub(super) async fn park_unreadable(
+        &self,
+        tx: &mut WriteTx,
+        event: &Envelope,
+    ) -> Result<bool, Error> {
+        let parked = sqlx::query(
+            "INSERT INTO dead_letters (subscription, stream, seq, event_id, event_type, envelope, error, attempts, parked_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (subscription, event_id) DO NOTHING",
+        )
+        .bind(&self.subscription)
+        .bind(&self.stream)
+        .bind(event.seq)
+        .bind(event.event_id)
+        .bind(&event.event_type)
+        .bind(serde_json::to_string(event)?)
+        .bind(format!(
+            "a message on the {} stream that is not one of its events",
+            event.stream
+        ))
+        .bind(self.db.clock().now())
+        .execute(tx.conn())
+        .await
+        .map_err(self.error())?
+        .rows_affected()
+            == 1;
+        Ok(parked)
     }
 
     /// Counts a parking in the metrics (after its transaction committed).
@@ -236,6 +267,13 @@ impl Subscription {
         let Some(event) = inner.dead_letters.parked_envelope(&mut tx, id).await? else {
             return Ok(DeadLetterOutcome::NotFound);
         };
+        if event.is_unreadable() {
+            // Nothing can apply a message that is not an event; only discarding resolves it.
+            let error = "not an event: it can only be discarded".to_owned();
+            inner.dead_letters.failed_again(&mut tx, id, &error).await?;
+            tx.commit().await?;
+            return Ok(DeadLetterOutcome::StillFailing { error });
+        }
         match inner.apply(&mut tx, &event).await {
             Ok(Applied::Ignored) => {
                 // Not a type this subscription applies any more: resolving it would claim a

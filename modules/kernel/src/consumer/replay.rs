@@ -44,6 +44,9 @@ impl Subscription {
             read += batch.len() as u64;
             progress(read);
             inner.progress.note_head(last);
+            if batch.len() < limit as usize {
+                break;
+            }
         }
         inner.ledger.save_checkpoint(tx, last).await?;
         Ok(last)

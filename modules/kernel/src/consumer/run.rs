@@ -27,6 +27,8 @@ pub(super) enum Applied {
     Duplicate,
     /// Applied now.
     Handled,
+    /// Not an event at all ([`Envelope::unreadable`]): parked, with no place in the order.
+    Parked,
 }
 
 /// Why applying one event failed.
@@ -122,6 +124,15 @@ impl Inner {
         if event.stream != stream {
             return None;
         }
+        if event.is_unreadable() {
+            return match self.process(&[event], checkpoint).await {
+                Ok(()) => None,
+                Err(e) => {
+                    self.progress.note_error(&e);
+                    Some("retry")
+                }
+            };
+        }
         self.progress.note_head(event.seq);
         if event.seq <= *checkpoint {
             return None;
@@ -177,8 +188,12 @@ impl Inner {
             }
             self.progress.note_head(last.seq);
             let full = batch.len() >= self.config.batch_size;
+            let before = *checkpoint;
             self.process(&batch, checkpoint).await?;
-            if !full || shutdown.is_some_and(|s| s.is_cancelled()) {
+            // A batch of nothing but unreadable messages moves no checkpoint: reading again
+            // would return the same batch.
+            let stuck = *checkpoint == before && batch.iter().all(|e| e.is_unreadable());
+            if !full || stuck || shutdown.is_some_and(|s| s.is_cancelled()) {
                 break;
             }
         }
@@ -197,6 +212,19 @@ impl Inner {
         tx: &mut WriteTx,
         event: &Envelope,
     ) -> Result<Applied, ApplyError> {
+        if event.is_unreadable() {
+            if self.dead_letters.park_unreadable(tx, event).await? {
+                self.progress.note_error(format!(
+                    "an unreadable message on the {} stream was parked",
+                    event.stream
+                ));
+                tracing::error!(
+                    subscription = %self.name, stream = %event.stream, message = %event.payload,
+                    "a message that is not an event arrived; parked as a dead letter"
+                );
+            }
+            return Ok(Applied::Parked);
+        }
         if !self
             .handler
             .event_types()
@@ -235,6 +263,7 @@ impl Inner {
             let mut failure = None;
             for (i, event) in batch.iter().enumerate().skip(start) {
                 match self.apply(&mut tx, event).await {
+                    Ok(Applied::Parked) => {}
                     Ok(outcome) => {
                         if matches!(outcome, Applied::Handled) {
                             handled.push(event.occurred_at);

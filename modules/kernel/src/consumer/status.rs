@@ -10,14 +10,14 @@ use std::{
 };
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use super::Subscription;
 use crate::{metrics::Metrics, time::Timestamp};
 
 /// A subscription's state, for status pages and the API.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SubscriptionStatus {
     /// `<consumer>/<stream>`.
     pub name: String,
@@ -26,7 +26,7 @@ pub struct SubscriptionStatus {
     /// The producer stream.
     pub stream: String,
     /// Event types applied.
-    pub event_types: Vec<&'static str>,
+    pub event_types: Vec<String>,
     /// Last sequence number handled (applied, skipped or parked).
     pub checkpoint: i64,
     /// The producer's newest sequence number, as last read.
@@ -48,7 +48,7 @@ pub struct SubscriptionStatus {
 }
 
 /// Percentiles of a latency distribution, in microseconds.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Number of samples.
     pub count: u64,
@@ -201,7 +201,12 @@ impl Subscription {
             name: inner.name.clone(),
             consumer: inner.db.module().to_owned(),
             stream: inner.source.stream().to_owned(),
-            event_types: inner.handler.event_types().to_vec(),
+            event_types: inner
+                .handler
+                .event_types()
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
             checkpoint,
             head,
             lag: head - checkpoint,

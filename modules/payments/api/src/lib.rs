@@ -1,16 +1,18 @@
-//! The payments module's public face: wallets, payments and their ledger as plain data, the typed
-//! inputs of its commands, the commands other modules send it ([`RequestPayment`],
+//! The payments module's public face: the [`PaymentsApi`] the application calls, wallets,
+//! payments and their ledger as plain data, the typed inputs of its commands, the commands other modules send it ([`RequestPayment`],
 //! [`CancelPayment`]), the events it publishes on the `payments` stream, and its error.
 //!
 //! It knows no customer of its own: a requester names what is paid for with an opaque
 //! `reference`, and every answer carries it back. Nothing here stores or logs a card number: only
 //! the token, the brand and the last four digits ever leave the payments module.
 
+mod api;
 mod commands;
 mod error;
 mod events;
 mod model;
 
+pub use api::PaymentsApi;
 pub use commands::{CancelPayment, RequestPayment};
 pub use error::PaymentsError;
 pub use events::{

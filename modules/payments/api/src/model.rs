@@ -12,8 +12,9 @@ pub const MAX_BALANCE_CENTS: i64 = 10_000_000_000;
 /// The largest single deposit, in cents (one million).
 pub const MAX_DEPOSIT_CENTS: i64 = 100_000_000;
 
-/// Card details as typed by a customer. Turned into a [`CardToken`] immediately; never stored.
-#[derive(Clone, Default, Deserialize)]
+/// Card details as typed by a customer. Turned into a [`CardToken`] immediately (by the process
+/// that hosts payments); never stored.
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CardDetails {
@@ -242,7 +243,7 @@ pub struct PaymentPage {
 }
 
 /// Which payments to list.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentFilter {
     /// Only the payment of this reference.
     pub reference: Option<Uuid>,
@@ -264,6 +265,7 @@ pub struct DepositRequest {
 /// A deposit's amount: positive and at most [`MAX_DEPOSIT_CENTS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DepositAmount(i64);
+kernel::plain_value!(DepositAmount, i64, parse: DepositAmount::new, plain: |a: &DepositAmount| a.0);
 
 impl DepositAmount {
     /// The amount, or why `cents` is not one.
@@ -286,7 +288,7 @@ impl DepositAmount {
 }
 
 /// A validated deposit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MakeDeposit {
     /// How much.
     pub amount: DepositAmount,
@@ -316,7 +318,7 @@ pub struct Deposit {
 }
 
 /// Up to where a wallet's ledger is read ("time travel").
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LedgerPoint {
     /// Up to now.
     #[default]

@@ -181,7 +181,7 @@ const STATUSES: &[&str] = &["pending", "confirmed", "cancelled"];
 const PAYMENT_STATUSES: &[&str] = &["captured", "declined", "refunded", "voided"];
 
 /// A validated feed query.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedFilter {
     /// Only this booking status (one of pending, confirmed, cancelled).
     pub status: Option<String>,

@@ -67,7 +67,7 @@ pub struct User {
 }
 
 /// Who is asking: the identity every permission check is made against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     /// The user.
     pub user_id: Uuid,
@@ -130,7 +130,7 @@ pub struct UserPatch {
 }
 
 /// A validated sign-up: what `register` and `create_admin` take.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Registration {
     /// The login and contact address.
     pub email: Email,
@@ -160,7 +160,7 @@ impl TryFrom<NewUser> for Registration {
 }
 
 /// A validated profile change: absent fields stay as they are.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ProfileChange {
     /// The new address.
     pub email: Option<Email>,
@@ -208,7 +208,7 @@ impl fmt::Debug for Credentials {
 
 /// A login attempt: both fields given. They are checked against the accounts, not parsed: a
 /// malformed address is simply one no account has.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct LogIn {
     /// The email address, trimmed.
     pub email: String,
@@ -254,8 +254,9 @@ impl TryFrom<Credentials> for LogIn {
     }
 }
 
-/// A successful login: the token goes into the cookie and nowhere else.
-#[derive(Clone)]
+/// A successful login: the token goes into the cookie (and, between processes, back to the
+/// process that answers the request), nowhere else.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Session {
     /// The secret the client presents; only its hash is stored.
     pub token: String,
@@ -276,7 +277,7 @@ impl fmt::Debug for Session {
 }
 
 /// Which users to list: oldest first, after the previous page's last user.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserFilter {
     /// How many.
     pub limit: PageSize,

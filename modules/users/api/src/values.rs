@@ -4,6 +4,7 @@
 /// A syntactically plausible email address, trimmed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
+kernel::plain_value!(Email, String, parse: |s: String| Email::parse(&s), plain: |e: &Email| e.0.clone());
 
 impl Email {
     /// The longest address accepted.
@@ -47,6 +48,7 @@ impl Email {
 /// A person's name as shown on bookings: 1 to 100 characters, no control characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FullName(String);
+kernel::plain_value!(FullName, String, parse: |s: String| FullName::parse(&s), plain: |n: &FullName| n.0.clone());
 
 impl FullName {
     /// The longest name accepted.
@@ -73,8 +75,10 @@ impl FullName {
     }
 }
 
-/// A password good enough to accept: 8 to 128 characters, not only spaces.
+/// A password good enough to accept: 8 to 128 characters, not only spaces. It crosses a process
+/// boundary in clear only to reach the users module, which hashes it.
 pub struct Password(String);
+kernel::plain_value!(Password, String, parse: |s: String| Password::parse(&s), plain: |p: &Password| p.0.clone());
 
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

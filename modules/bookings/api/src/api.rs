@@ -1,0 +1,76 @@
+//! The bookings module's API as a trait: what the application may ask of it, answered by the
+//! module in this process or by a client of the process that hosts it.
+
+use async_trait::async_trait;
+use kernel::Trace;
+use users_api::Actor;
+use uuid::Uuid;
+
+use crate::{
+    Booking, BookingFilter, BookingPage, BookingsError, ChangeShow, PlaceBooking, Placed, Saga,
+    ScheduleShow, Show, ShowFilter, ShowPage,
+};
+
+/// Shows, seats and bookings. Commands take the trace they run under and the [`Actor`] they are
+/// checked against.
+#[async_trait]
+pub trait BookingsApi: Send + Sync {
+    /// Puts a show on sale (admins only).
+    async fn create_show(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        input: ScheduleShow,
+    ) -> Result<Show, BookingsError>;
+
+    /// Changes a show (admins only); the capacity never goes below the seats taken.
+    async fn update_show(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        id: Uuid,
+        change: ChangeShow,
+    ) -> Result<Show, BookingsError>;
+
+    /// Cancels a show and every booking of it (admins only).
+    async fn cancel_show(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        id: Uuid,
+    ) -> Result<Show, BookingsError>;
+
+    /// One show.
+    async fn show(&self, id: Uuid) -> Result<Show, BookingsError>;
+
+    /// The shows with these ids that exist.
+    async fn shows_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Show>, BookingsError>;
+
+    /// A page of shows, soonest first.
+    async fn shows(&self, filter: ShowFilter) -> Result<ShowPage, BookingsError>;
+
+    /// Holds the seats and asks payments for the money, in one transaction.
+    async fn place(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        request: PlaceBooking,
+    ) -> Result<Placed, BookingsError>;
+
+    /// One booking, as `actor` may see it.
+    async fn booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, BookingsError>;
+
+    /// A page of bookings, newest first (a customer's own only).
+    async fn bookings(
+        &self,
+        actor: &Actor,
+        filter: BookingFilter,
+    ) -> Result<BookingPage, BookingsError>;
+
+    /// Cancels a booking (its customer before the show starts, or an admin).
+    async fn cancel(&self, trace: Trace, actor: &Actor, id: Uuid)
+    -> Result<Booking, BookingsError>;
+
+    /// A booking's saga: its state and every step.
+    async fn saga(&self, actor: &Actor, id: Uuid) -> Result<Saga, BookingsError>;
+}
