@@ -4,10 +4,10 @@
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use kernel::{DbSettings, Synchronous};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything the application can be told.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The HTTP server.
@@ -29,7 +29,7 @@ pub struct Settings {
 }
 
 /// The HTTP server.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address to listen on; port 0 picks a free port.
@@ -58,7 +58,7 @@ impl Default for ServerSettings {
 }
 
 /// When cookies are marked `Secure` (sent only over HTTPS).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum SecureCookies {
     /// When the request arrived over TLS (directly or per `X-Forwarded-Proto`/`Forwarded`).
@@ -71,7 +71,7 @@ pub enum SecureCookies {
 }
 
 /// Module databases.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// Folder with one SQLite file per module.
@@ -107,7 +107,7 @@ impl DatabaseSettings {
 }
 
 /// The event backbone.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EventSettings {
     /// Events the in-process bus holds for its slowest receiver before it lags (and catches up
@@ -153,7 +153,7 @@ impl EventSettings {
 
 /// One of the four modules, as the deployment settings name it.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, clap::ValueEnum,
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum ModuleName {
@@ -200,7 +200,7 @@ impl std::fmt::Display for ModuleName {
 
 /// Which modules this process hosts and how it reaches the others. With every module hosted
 /// (the default) nothing else is needed.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DeploymentSettings {
     /// The modules this process hosts (it opens only their databases).
@@ -306,7 +306,7 @@ impl DeploymentSettings {
 }
 
 /// Shows and bookings.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BookingSettings {
     /// Seconds a booking waits for its payment before it is cancelled (fractions allowed).
@@ -322,7 +322,7 @@ impl Default for BookingSettings {
 }
 
 /// Wallets, payments and the simulated card gateway.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PaymentSettings {
     /// The wallets' currency (ISO 4217); wallet payments in another currency are declined.
@@ -347,7 +347,7 @@ pub(crate) fn seconds(value: f64) -> Option<Duration> {
 }
 
 /// Demo data.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DemoSettings {
     /// Create a demo admin (and demo shows) when the data folder is new.
@@ -361,7 +361,7 @@ impl Default for DemoSettings {
 }
 
 /// Log output.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogSettings {
     /// `text` for people, `json` for log collectors.
@@ -369,7 +369,7 @@ pub struct LogSettings {
 }
 
 /// How log lines look.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.

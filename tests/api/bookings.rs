@@ -306,13 +306,13 @@ async fn a_card_that_never_answers_times_out_and_its_late_capture_is_refunded() 
         .await["status"],
         "pending"
     );
-    app.clock.advance(Duration::from_secs(31));
+    app.advance_clock(Duration::from_secs(31)).await;
     let done = app.settled(&ada, &booking).await;
     assert_eq!(done["cancel_reason"], "payment_timeout");
     assert_eq!(app.seats_available(&show).await, 10);
 
     // Two minutes later on the application's clock, the gateway captures after all.
-    app.clock.advance(Duration::from_secs(120));
+    app.advance_clock(Duration::from_secs(120)).await;
     let saga = app.saga_reaches(&ada, &booking, "refunded").await;
     let steps = actions(&saga);
     assert!(
@@ -798,18 +798,14 @@ async fn a_show_that_has_started_takes_no_bookings_and_bad_shows_are_refused() {
     let app = spawn_app().await;
     let (admin, _) = app.admin().await;
     let (ada, _) = app.customer().await;
-    let soon = app
-        .modules
-        .now()
-        .plus(Duration::from_secs(3600))
-        .to_string();
+    let soon = app.now().await.plus(Duration::from_secs(3600)).to_string();
     let body = json!({"title": "Matinee", "venue": "Hall", "starts_at": soon, "capacity": 5, "price_cents": 100, "currency": "EUR"});
     let show = assert_status(
         app.post_json(&admin, "/api/shows", &body).await,
         StatusCode::CREATED,
     )
     .await;
-    app.clock.advance(Duration::from_secs(3601));
+    app.advance_clock(Duration::from_secs(3601)).await;
     assert_problem(
         app.book(&ada, &show, 1, wallet()).await,
         StatusCode::CONFLICT,

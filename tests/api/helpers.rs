@@ -1,21 +1,26 @@
-//! `spawn_app()` and typed request helpers shared by the API tests.
+//! `spawn_app()` and typed request helpers shared by the API tests. Each test gets a new
+//! application in the binary's topology (`crate::TOPOLOGY`, see `topology.rs`); requests go to
+//! its processes in turn.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::{
+    sync::atomic::{AtomicU64, AtomicUsize, Ordering},
+    time::Duration,
+};
 
-use app::{Application, Modules, Settings};
-use kernel::{ClockControl, Trace};
+use app::Settings;
+use kernel::Timestamp;
 pub(crate) use kernel_testkit::eventually;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
-use users_api::{NewUser, Registration};
+use users_api::NewUser;
+
+use crate::topology::{self, Handle};
 
 /// A running application and what a test needs to talk to it.
 pub(crate) struct TestApp {
-    pub(crate) address: String,
-    pub(crate) modules: Modules,
-    /// Moves the application's clock: deadlines and timers come at once instead of in real time.
-    pub(crate) clock: ClockControl,
-    _dir: tempfile::TempDir,
+    addresses: Vec<String>,
+    next: AtomicUsize,
+    handle: Handle,
 }
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -34,25 +39,11 @@ pub(crate) async fn spawn_app() -> TestApp {
 }
 
 pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    if std::env::var_os("TEST_LOG").is_some() {
-        app::init_tracing(app::LogFormat::Text, false);
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings::for_tests(dir.path());
-    configure(&mut settings);
-    let application = Application::build(settings).await.expect("the app builds");
-    let control = application
-        .clock_control()
-        .cloned()
-        .expect("tests run on an adjustable clock");
-    let address = format!("http://127.0.0.1:{}", application.port());
-    let modules = application.modules().clone();
-    tokio::spawn(application.run_until_stopped());
+    let running = topology::start(crate::TOPOLOGY, configure).await;
     TestApp {
-        address,
-        modules,
-        clock: control,
-        _dir: dir,
+        addresses: running.addresses,
+        next: AtomicUsize::new(0),
+        handle: running.handle,
     }
 }
 
@@ -66,8 +57,36 @@ pub(crate) fn client() -> Client {
 }
 
 impl TestApp {
+    /// `path` on the next process (the only one in the monolith).
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
+        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.addresses.len();
+        format!("{}{}", self.addresses[n], path)
+    }
+
+    /// `GET path` on every process of the application (one in the monolith), in turn.
+    pub(crate) async fn get_on_every_process(&self, path: &str) -> Vec<Response> {
+        let mut out = Vec::new();
+        for address in &self.addresses {
+            out.push(
+                client()
+                    .get(format!("{address}{path}"))
+                    .send()
+                    .await
+                    .expect("request sent"),
+            );
+        }
+        out
+    }
+
+    /// Moves the application's clock forward: deadlines and timers come at once instead of in
+    /// real time.
+    pub(crate) async fn advance_clock(&self, by: Duration) {
+        self.handle.advance_clock(by).await;
+    }
+
+    /// The time on the application's clock.
+    pub(crate) async fn now(&self) -> Timestamp {
+        self.handle.now().await
     }
 
     pub(crate) async fn get(&self, client: &Client, path: &str) -> Response {
@@ -155,25 +174,21 @@ impl TestApp {
     /// A new, logged-in admin (created the way `boxoffice users create-admin` does).
     pub(crate) async fn admin(&self) -> (Client, Value) {
         let email = unique_email("admin");
-        let registration = Registration::try_from(NewUser {
-            email: email.clone(),
-            full_name: "Test Admin".into(),
-            password: "admin password".into(),
-        })
-        .expect("a valid admin");
         let user = self
-            .modules
-            .users()
-            .create_admin(Trace::new_root(), registration)
-            .await
-            .expect("admin created");
+            .handle
+            .create_admin(NewUser {
+                email: email.clone(),
+                full_name: "Test Admin".into(),
+                password: "admin password".into(),
+            })
+            .await;
         let client = client();
         assert_status(
             self.log_in(&client, &email, "admin password").await,
             StatusCode::NO_CONTENT,
         )
         .await;
-        (client, serde_json::to_value(user).unwrap())
+        (client, user)
     }
 }
 

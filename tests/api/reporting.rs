@@ -254,12 +254,12 @@ async fn every_path(app: &TestApp, c: &Cast) {
     // The silent card: its deadline passes, then the gateway's late answer comes, both on the
     // application's clock.
     app.payment_requested(dee, &silent).await;
-    app.clock.advance(Duration::from_secs(31));
+    app.advance_clock(Duration::from_secs(31)).await;
     assert_eq!(
         app.settled(dee, &silent).await["cancel_reason"],
         "payment_timeout"
     );
-    app.clock.advance(Duration::from_secs(120));
+    app.advance_clock(Duration::from_secs(120)).await;
     let path = format!("/api/bookings/{}/cancel", to_cancel["id"].as_str().unwrap());
     assert_status(
         app.post_json(ada, &path, &json!({})).await,

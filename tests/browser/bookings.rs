@@ -62,7 +62,7 @@ async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid
     assert!(pending.contains("pending"), "{pending}");
     let url_before = b.path().await;
     // The deadline passes on the application's clock, while the page is open.
-    app.clock.advance(Duration::from_secs(31));
+    app.advance_clock(Duration::from_secs(31)).await;
     b.wait_for_text("payment timed out").await;
     assert_eq!(b.path().await, url_before);
     assert!(

@@ -3,9 +3,15 @@
 //! Without `chromium` and `chromedriver` on the PATH these tests say so loudly and pass; with
 //! `BOXOFFICE_REQUIRE_BROWSER=1` (set by `.ci/run`) a missing browser fails them instead.
 
+/// The embedded monolith, in this process.
+const TOPOLOGY: topology::Topology = topology::Topology::Monolith;
+
 #[path = "../api/helpers.rs"]
 #[allow(dead_code, unused_imports)]
 mod helpers;
+#[path = "../api/topology.rs"]
+#[allow(dead_code)]
+mod topology;
 
 mod driver;
 

@@ -318,6 +318,12 @@ impl From<kernel::Error> for ApiError {
             kernel::Error::WriterTimeout(module) => {
                 ApiError::Unavailable(format!("the {module} module is overloaded; retry shortly"))
             }
+            // A module of another process that could not answer now: its own words say why.
+            kernel::Error::Remote {
+                unavailable: true,
+                message,
+                ..
+            } => ApiError::Unavailable(message),
             other => ApiError::Internal(other.into()),
         }
     }

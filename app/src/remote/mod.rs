@@ -207,6 +207,7 @@ where
 }
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/internal/clock", web::post().to(move_clock));
     cfg.service(
         web::resource("/internal/{module}/{operation}")
             .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
@@ -273,4 +274,33 @@ async fn serve(
             HttpResponse::InternalServerError().body(why)
         }
     }
+}
+
+/// How far the harness of a split deployment moves one process's clock.
+#[derive(Deserialize)]
+struct ClockMove {
+    advance_seconds: f64,
+}
+
+/// Moves this process's adjustable clock (a test harness driving every process of a split
+/// deployment at once), answering the time after the move; 404 on the real clock.
+async fn move_clock(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<ClockMove>,
+) -> HttpResponse {
+    if !authorized(&req, &state) {
+        return HttpResponse::Unauthorized().body("the internal API needs the service token");
+    }
+    let Some(control) = &state.clock else {
+        return HttpResponse::NotFound().body("this process runs on the real clock");
+    };
+    let seconds = body.advance_seconds;
+    if !(0.0..=365.0 * 86_400.0).contains(&seconds) {
+        return HttpResponse::BadRequest().body("advance_seconds must be 0 to a year");
+    }
+    if seconds > 0.0 {
+        control.advance(Duration::from_secs_f64(seconds));
+    }
+    HttpResponse::Ok().json(serde_json::json!({ "now": state.modules.now() }))
 }
