@@ -4,6 +4,8 @@
 /// The embedded monolith, in this process.
 const TOPOLOGY: topology::Topology = topology::Topology::Monolith;
 
+#[path = "../support/faults.rs"]
+mod faults;
 mod helpers;
 mod topology;
 

@@ -18,20 +18,9 @@ fn card(number: &str) -> Value {
 impl TestApp {
     /// Every item of a paged list (as `client`).
     pub(crate) async fn all(&self, client: &Client, path: &str) -> Vec<Value> {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut items = Vec::new();
-        let mut next = format!("{path}{sep}limit=200");
-        loop {
-            let page = self.get_json(client, &next).await;
-            items.extend(page["items"].as_array().unwrap().iter().cloned());
-            match page["next_cursor"].as_str() {
-                Some(c) => next = format!("{path}{sep}limit=200&cursor={c}"),
-                None => return items,
-            }
-        }
+        crate::faults::all_pages(client, &self.url(path)).await
     }
 
-    /// Waits until no booking waits for its payment and no payment for the gateway.
     pub(crate) async fn quiesce(&self, admin: &Client) {
         eventually("every saga to settle", Duration::from_secs(20), || async {
             let bookings = self.all(admin, "/api/bookings").await;
@@ -87,110 +76,9 @@ impl TestApp {
     }
 }
 
-fn sum(items: &[Value], field: &str) -> i64 {
-    items.iter().map(|i| i[field].as_i64().unwrap()).sum()
-}
-
 /// Compares every figure of the read model with what the source modules' APIs say.
 async fn reconcile(app: &TestApp, admin: &Client) {
-    let bookings = app.all(admin, "/api/bookings").await;
-    let payments = app.all(admin, "/api/payments").await;
-    let d = app.get_json(admin, "/api/dashboard").await;
-    let by = |s: &str| {
-        bookings
-            .iter()
-            .filter(|b| b["status"] == s)
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(d["bookings"]["total"], bookings.len() as i64, "{d}");
-    for status in ["pending", "confirmed", "cancelled"] {
-        assert_eq!(
-            d["bookings"][status],
-            by(status).len() as i64,
-            "{status}: {d}"
-        );
-    }
-    assert_eq!(d["seats_sold"], sum(&by("confirmed"), "seats"));
-    let money = |s: &str| {
-        payments
-            .iter()
-            .filter(|p| p["status"] == s)
-            .map(|p| p["amount_cents"].as_i64().unwrap())
-            .sum::<i64>()
-    };
-    let eur = d["money"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["currency"] == "EUR")
-        .cloned()
-        .unwrap_or(json!({"revenue_cents": 0, "refunds_cents": 0}));
-    assert_eq!(eur["revenue_cents"], money("captured"), "revenue: {d}");
-    assert_eq!(eur["refunds_cents"], money("refunded"), "refunds: {d}");
-
-    let payment_of: HashMap<&str, &Value> = payments
-        .iter()
-        .map(|p| (p["booking_id"].as_str().unwrap(), p))
-        .collect();
-    let sales = app.get_json(admin, "/api/reports/shows").await;
-    for s in sales.as_array().unwrap() {
-        let of_show: Vec<&Value> = bookings
-            .iter()
-            .filter(|b| b["show_id"] == s["show_id"])
-            .collect();
-        let sold: i64 = of_show
-            .iter()
-            .filter(|b| b["status"] == "confirmed")
-            .map(|b| b["seats"].as_i64().unwrap())
-            .sum();
-        let revenue: i64 = of_show
-            .iter()
-            .filter_map(|b| payment_of.get(b["id"].as_str().unwrap()))
-            .filter(|p| p["status"] == "captured")
-            .map(|p| p["amount_cents"].as_i64().unwrap())
-            .sum();
-        assert_eq!(s["seats_sold"], sold, "{s}");
-        assert_eq!(s["bookings"], of_show.len() as i64, "{s}");
-        assert_eq!(s["revenue_cents"], revenue, "{s}");
-        let show = app
-            .get_json(
-                admin,
-                &format!("/api/shows/{}", s["show_id"].as_str().unwrap()),
-            )
-            .await;
-        assert_eq!(
-            s["seats_sold"].as_i64().unwrap() + s["seats_held"].as_i64().unwrap(),
-            show["seats_taken"].as_i64().unwrap(),
-            "{s}"
-        );
-    }
-
-    let feed = app.feed_rows(admin).await;
-    assert_eq!(feed.len(), bookings.len());
-    let mut emails: HashMap<String, String> = HashMap::new();
-    for b in &bookings {
-        let row = &feed[b["id"].as_str().unwrap()];
-        assert_eq!(row["status"], b["status"], "{row}");
-        assert_eq!(row["seats"], b["seats"]);
-        assert_eq!(row["amount_cents"], b["amount_cents"]);
-        let payment = payment_of.get(b["id"].as_str().unwrap());
-        assert_eq!(
-            row["payment_status"],
-            payment.map_or(Value::Null, |p| p["status"].clone()),
-            "{row}"
-        );
-        let user_id = b["user_id"].as_str().unwrap().to_owned();
-        if !emails.contains_key(&user_id) {
-            let user = app.get_json(admin, &format!("/api/users/{user_id}")).await;
-            emails.insert(user_id.clone(), user["email"].as_str().unwrap().to_owned());
-        }
-        assert_eq!(
-            row["user_email"],
-            emails[&user_id].as_str(),
-            "the feed's copy of the email is current"
-        );
-    }
+    crate::faults::assert_read_model_agrees(admin, &app.url("")).await;
 }
 
 struct Cast {

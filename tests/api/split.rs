@@ -6,6 +6,8 @@
 /// One process per module.
 const TOPOLOGY: topology::Topology = topology::Topology::Split;
 
+#[path = "../support/faults.rs"]
+mod faults;
 mod helpers;
 mod topology;
 

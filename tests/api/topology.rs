@@ -8,6 +8,8 @@
 //! `nats://127.0.0.1:4222`). Without one the split suite says so loudly and ends without running
 //! its tests; with `BOXOFFICE_REQUIRE_NATS=1` (set by `.ci/run`) a missing server fails instead.
 
+#![allow(dead_code)]
+
 use std::{
     io::{BufRead, Write},
     path::{Path, PathBuf},
@@ -51,11 +53,7 @@ impl Handle {
     pub(crate) async fn advance_clock(&self, by: Duration) {
         match self {
             Handle::InProcess { clock, .. } => clock.advance(by),
-            Handle::Split(split) => {
-                for process in &split.processes {
-                    split.move_clock(process, by.as_secs_f64()).await;
-                }
-            }
+            Handle::Split(split) => split.advance_clock(by).await,
         }
     }
 
@@ -79,15 +77,7 @@ impl Handle {
                     .expect("admin created"),
             )
             .unwrap(),
-            Handle::Split(split) => {
-                split
-                    .call(
-                        ModuleName::Users,
-                        "create_admin",
-                        json!([Trace::new_root(), registration]),
-                    )
-                    .await
-            }
+            Handle::Split(split) => split.create_admin(registration).await,
         }
     }
 }
@@ -130,16 +120,14 @@ pub(crate) async fn start(topology: Topology, configure: impl FnOnce(&mut Settin
 }
 
 /// The NATS server of the split suite, when there is one.
-fn nats_url() -> Option<String> {
-    let url = std::env::var("BOXOFFICE_TEST_NATS_URL")
-        .unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+pub(crate) fn nats_url() -> Option<String> {
+    let url =
+        std::env::var("BOXOFFICE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
     let address = url.trim_start_matches("nats://").to_owned();
     let reachable = std::net::ToSocketAddrs::to_socket_addrs(&address)
         .ok()
         .and_then(|mut a| a.next())
-        .is_some_and(|a| {
-            std::net::TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok()
-        });
+        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok());
     if reachable {
         return Some(url);
     }
@@ -156,6 +144,7 @@ pub(crate) struct Process {
     pub(crate) module: ModuleName,
     pub(crate) url: String,
     child: Child,
+    config: PathBuf,
     log: PathBuf,
 }
 
@@ -166,22 +155,27 @@ pub(crate) struct Split {
     nats_url: String,
     prefix: String,
     http: reqwest::Client,
+    /// Seconds every clock was moved so far: a restarted process starts on the real clock and
+    /// is moved as far, so the processes keep one time.
+    advanced: std::sync::Mutex<f64>,
     _dir: tempfile::TempDir,
 }
 
 impl Split {
     async fn start(dir: tempfile::TempDir, settings: Settings) -> Split {
         let Some(nats_url) = nats_url() else {
-            let mut err = std::io::stderr();
-            let _ = writeln!(
-                err,
-                "\n********************************************************************\n\
-                 *** SPLIT SUITE SKIPPED: no NATS server answers (set BOXOFFICE_TEST_NATS_URL,\n\
-                 *** or start one: nats-server -js); BOXOFFICE_REQUIRE_NATS=1 makes this fail\n\
-                 ********************************************************************\n"
-            );
-            std::process::exit(0);
+            skip_without_nats();
         };
+        Split::start_on(dir, settings, nats_url).await
+    }
+
+    /// Starts one process per module in `dir` with `settings`, carrying events over the NATS
+    /// server at `nats_url`.
+    pub(crate) async fn start_on(
+        dir: tempfile::TempDir,
+        settings: Settings,
+        nats_url: String,
+    ) -> Split {
         let prefix = format!("t{}", uuid::Uuid::now_v7().simple());
         let token = format!("test-token-{}", uuid::Uuid::now_v7().simple());
         let http = reqwest::Client::new();
@@ -221,12 +215,77 @@ impl Split {
                     nats_url,
                     prefix,
                     http,
+                    advanced: std::sync::Mutex::new(0.0),
                     _dir: dir,
                 };
             }
             eprintln!("split deployment did not start (attempt {attempt}); trying new ports");
         }
         panic!("the split deployment did not start three times");
+    }
+
+    /// The URL of the process hosting `module`.
+    pub(crate) fn url(&self, module: ModuleName) -> String {
+        self.process(module).url.clone()
+    }
+
+    /// Every process's URL.
+    pub(crate) fn urls(&self) -> Vec<String> {
+        self.processes.iter().map(|p| p.url.clone()).collect()
+    }
+
+    /// The deployment's NATS prefix.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Creates an admin in the process hosting users, as another process would.
+    pub(crate) async fn create_admin(&self, registration: Registration) -> Value {
+        self.call(
+            ModuleName::Users,
+            "create_admin",
+            json!([Trace::new_root(), registration]),
+        )
+        .await
+    }
+
+    /// Kills the process hosting `module` (SIGKILL).
+    pub(crate) fn kill(&mut self, module: ModuleName) {
+        let process = self.process_mut(module);
+        let _ = process.child.kill();
+        let _ = process.child.wait();
+    }
+
+    /// Starts the process hosting `module` again, as it was, and waits until it serves.
+    pub(crate) async fn restart(&mut self, module: ModuleName) {
+        let http = self.http.clone();
+        let process = self.process_mut(module);
+        let _ = process.child.kill();
+        let _ = process.child.wait();
+        process.child = launch(&process.config, &process.log);
+        assert!(
+            wait_until_serving(&http, std::slice::from_mut(process)).await,
+            "{module} did not come back"
+        );
+        let advanced = *self.advanced.lock().unwrap();
+        if advanced > 0.0 {
+            self.move_clock(self.process(module), advanced).await;
+        }
+    }
+
+    /// Moves every process's clock forward.
+    pub(crate) async fn advance_clock(&self, by: Duration) {
+        *self.advanced.lock().unwrap() += by.as_secs_f64();
+        for process in &self.processes {
+            self.move_clock(process, by.as_secs_f64()).await;
+        }
+    }
+
+    fn process_mut(&mut self, module: ModuleName) -> &mut Process {
+        self.processes
+            .iter_mut()
+            .find(|p| p.module == module)
+            .expect("every module has a process")
     }
 
     /// The process hosting `module`.
@@ -287,7 +346,10 @@ impl Drop for Split {
     fn drop(&mut self) {
         if std::thread::panicking() {
             for process in &self.processes {
-                eprintln!("---- the last lines of the {} process's log:", process.module);
+                eprintln!(
+                    "---- the last lines of the {} process's log:",
+                    process.module
+                );
                 print_tail(&process.log);
             }
         }
@@ -309,8 +371,7 @@ impl Drop for Split {
                     },
                     kernel::Clock::system(),
                 );
-                if let Ok(Ok(nats)) =
-                    tokio::time::timeout(Duration::from_secs(3), connected).await
+                if let Ok(Ok(nats)) = tokio::time::timeout(Duration::from_secs(3), connected).await
                 {
                     let streams = ["users", "bookings", "payments"];
                     let _ =
@@ -371,38 +432,59 @@ fn spawn_process(
     own.database.data_dir = root.join(module.as_str());
     own.server.bind = url.trim_start_matches("http://").to_owned();
     own.deployment.modules = vec![module];
-    own.deployment.remote = urls
-        .iter()
-        .filter(|(m, _)| *m != module)
-        .cloned()
-        .collect();
+    own.deployment.remote = urls.iter().filter(|(m, _)| *m != module).cloned().collect();
     own.deployment.nats_url = Some(nats_url.to_owned());
     own.deployment.nats_prefix = prefix.to_owned();
     own.deployment.service_token = Some(token.to_owned());
     let config = root.join(format!("{module}.toml"));
     std::fs::write(&config, toml::to_string(&own).expect("settings as TOML")).unwrap();
     let log = root.join(format!("{module}.log"));
+    let child = launch(&config, &log);
+    Process {
+        module,
+        url,
+        child,
+        config,
+        log,
+    }
+}
+
+/// Runs `boxoffice --config config serve`, its log appended to `log` (or shown with TEST_LOG).
+fn launch(config: &Path, log: &Path) -> Child {
     let stderr = if std::env::var_os("TEST_LOG").is_some() {
         Stdio::inherit()
     } else {
-        Stdio::from(std::fs::File::create(&log).unwrap())
+        Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .unwrap(),
+        )
     };
-    let child = Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+    Command::new(env!("CARGO_BIN_EXE_boxoffice"))
         .arg("--config")
-        .arg(&config)
+        .arg(config)
         .arg("serve")
         .env_remove("BOXOFFICE_SERVICE_TOKEN")
         .env("RUST_LOG", "warn,boxoffice=info")
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
-        .expect("the boxoffice binary starts");
-    Process {
-        module,
-        url,
-        child,
-        log,
-    }
+        .expect("the boxoffice binary starts")
+}
+
+/// Says loudly that the split tests cannot run here, and ends the test binary.
+pub(crate) fn skip_without_nats() -> ! {
+    let mut err = std::io::stderr();
+    let _ = writeln!(
+        err,
+        "\n********************************************************************\n\
+         *** SPLIT TESTS SKIPPED: no NATS server answers (set BOXOFFICE_TEST_NATS_URL,\n\
+         *** or start one: nats-server -js); BOXOFFICE_REQUIRE_NATS=1 makes this fail\n\
+         ********************************************************************\n"
+    );
+    std::process::exit(0);
 }
 
 fn print_tail(log: &Path) {

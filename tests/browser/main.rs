@@ -10,7 +10,6 @@ const TOPOLOGY: topology::Topology = topology::Topology::Monolith;
 #[allow(dead_code, unused_imports)]
 mod helpers;
 #[path = "../api/topology.rs"]
-#[allow(dead_code)]
 mod topology;
 
 mod driver;

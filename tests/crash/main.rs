@@ -3,6 +3,9 @@
 //! flight, in the end every booking is confirmed or cancelled, no wallet is charged twice, no paid
 //! booking is left unconfirmed, and no seat leaks.
 
+#[path = "../support/faults.rs"]
+mod faults;
+
 use std::{
     collections::HashMap,
     path::Path,
@@ -14,6 +17,7 @@ use std::{
     time::Duration,
 };
 
+use faults::{Customer, all_pages, assert_invariants, burst, client, log_in, settled_bookings};
 use kernel_testkit::eventually;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -82,32 +86,6 @@ async fn start(dir: &Path) -> Server {
     server
 }
 
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-async fn log_in(base: &str, email: &str, password: &str) -> Client {
-    let c = client();
-    let r = c
-        .post(format!("{base}/api/session"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT, "login of {email}");
-    c
-}
-
-async fn get_json(c: &Client, url: String) -> Value {
-    let r = c.get(&url).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{url}");
-    r.json().await.unwrap()
-}
-
 /// Moves the server's adjustable clock forward.
 async fn advance_clock(admin: &Client, base: &str, seconds: u64) {
     let r = admin
@@ -117,90 +95,6 @@ async fn advance_clock(admin: &Client, base: &str, seconds: u64) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "moving the clock");
-}
-
-/// Every item of a paged list.
-async fn all_pages(c: &Client, url: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut next = format!(
-        "{url}{}limit=200",
-        if url.contains('?') { "&" } else { "?" }
-    );
-    loop {
-        let page = get_json(c, next.clone()).await;
-        items.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(cursor) => {
-                next = format!(
-                    "{url}{}limit=200&cursor={cursor}",
-                    if url.contains('?') { "&" } else { "?" }
-                )
-            }
-            None => return items,
-        }
-    }
-}
-
-struct Customer {
-    email: String,
-    deposited: i64,
-}
-
-/// Books, and now and then cancels, until told to stop, counting the booking requests the server
-/// answered in `answered`; failures are expected (the server dies).
-async fn burst(
-    base: String,
-    email: String,
-    shows: Vec<Value>,
-    stop: Arc<AtomicBool>,
-    answered: Arc<AtomicU64>,
-    seed: u64,
-) {
-    let c = client();
-    let _ = c
-        .post(format!("{base}/api/session"))
-        .json(&json!({"email": email, "password": "correct horse"}))
-        .send()
-        .await;
-    let mut n = seed;
-    while !stop.load(Ordering::Relaxed) {
-        n = n
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let show = &shows[(n >> 33) as usize % shows.len()];
-        let payment = match (n >> 40) % 5 {
-            0 | 1 => json!({"type": "wallet"}),
-            2 => {
-                json!({"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"})
-            }
-            3 => {
-                json!({"type": "card", "number": "4000000000000002", "exp_month": 12, "exp_year": 2031, "cvc": "123"})
-            }
-            _ => {
-                json!({"type": "card", "number": "4000000000003220", "exp_month": 12, "exp_year": 2031, "cvc": "123"})
-            }
-        };
-        let seats = 1 + (n >> 50) % 3;
-        let placed_now = c
-            .post(format!("{base}/api/bookings"))
-            .json(&json!({"show_id": show["id"], "seats": seats, "payment": payment}))
-            .send()
-            .await;
-        let Ok(r) = placed_now else { continue };
-        answered.fetch_add(1, Ordering::SeqCst);
-        if r.status() == StatusCode::ACCEPTED
-            && (n >> 20).is_multiple_of(7)
-            && let Ok(b) = r.json::<Value>().await
-        {
-            // Read it back first (its saga may have moved on meanwhile), then cancel it.
-            let url = format!(
-                "{base}/api/bookings/{}",
-                b["id"].as_str().unwrap_or_default()
-            );
-            let _ = c.get(&url).send().await;
-            let _ = c.post(format!("{url}/cancel")).send().await;
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,7 +183,7 @@ async fn sigkill_during_bursts_of_bookings_loses_nothing_and_charges_nothing_twi
             .enumerate()
             .map(|(i, c)| {
                 tokio::spawn(burst(
-                    server.base.clone(),
+                    vec![server.base.clone()],
                     c.email.clone(),
                     shows.clone(),
                     stop.clone(),
@@ -333,32 +227,7 @@ async fn sigkill_during_bursts_of_bookings_loses_nothing_and_charges_nothing_twi
     )
     .await;
     advance_clock(&admin, &base, 121).await;
-    let bookings = eventually(
-        "bookings to settle after the crashes",
-        Duration::from_secs(60),
-        || async {
-            let bookings = all_pages(&admin, &format!("{base}/api/bookings")).await;
-            let payments = all_pages(&admin, &format!("{base}/api/payments")).await;
-            // Settled: no booking waits for its payment, and no payment waits for the gateway.
-            let mut settled = bookings.iter().all(|b| b["status"] != "pending")
-                && payments.iter().all(|p| p["status"] != "pending");
-            if settled {
-                for b in bookings.iter().filter(|b| b["status"] == "cancelled") {
-                    let saga = get_json(
-                        &admin,
-                        format!("{base}/api/bookings/{}/saga", b["id"].as_str().unwrap()),
-                    )
-                    .await;
-                    if !matches!(saga["state"].as_str(), Some("cancelled" | "refunded")) {
-                        settled = false;
-                        break;
-                    }
-                }
-            }
-            settled.then_some(bookings)
-        },
-    )
-    .await;
+    let bookings = settled_bookings(&admin, &base).await;
     assert!(
         bookings.len() >= 10,
         "the bursts placed too few bookings to prove anything: {}",
@@ -377,99 +246,5 @@ async fn sigkill_during_bursts_of_bookings_loses_nothing_and_charges_nothing_twi
         "after 5 SIGKILLs: {} bookings {by_status:?}",
         bookings.len()
     );
-    let payments: Vec<Value> = all_pages(&admin, &format!("{base}/api/payments")).await;
-    let mut payment_of: HashMap<String, Value> = HashMap::new();
-    for p in &payments {
-        let previous = payment_of.insert(p["booking_id"].as_str().unwrap().to_owned(), p.clone());
-        assert!(
-            previous.is_none(),
-            "two payments for booking {}",
-            p["booking_id"]
-        );
-    }
-
-    // Every booking is settled consistently with its payment.
-    for b in &bookings {
-        let payment = payment_of.get(b["id"].as_str().unwrap());
-        let payment_status = payment.map(|p| p["status"].as_str().unwrap());
-        match b["status"].as_str().unwrap() {
-            "confirmed" => assert_eq!(
-                payment_status,
-                Some("captured"),
-                "a confirmed booking without captured money: {b}"
-            ),
-            "cancelled" => assert!(
-                matches!(
-                    payment_status,
-                    None | Some("declined" | "refunded" | "voided")
-                ),
-                "a cancelled booking kept its money: {b} {payment:?}"
-            ),
-            other => panic!("booking still {other}: {b}"),
-        }
-    }
-    // No seat leaked: each show holds exactly the seats of its confirmed bookings.
-    for show in &shows {
-        let id = show["id"].as_str().unwrap();
-        let now = get_json(&admin, format!("{base}/api/shows/{id}")).await;
-        let confirmed: i64 = bookings
-            .iter()
-            .filter(|b| b["show_id"] == show["id"] && b["status"] == "confirmed")
-            .map(|b| b["seats"].as_i64().unwrap())
-            .sum();
-        assert_eq!(
-            now["seats_taken"].as_i64().unwrap(),
-            confirmed,
-            "seats leaked on show {id}"
-        );
-    }
-    // No wallet charged twice: each balance is its deposits minus its confirmed wallet bookings,
-    // and the ledger folds to it.
-    for customer in &customers {
-        let c = log_in(&base, &customer.email, "correct horse").await;
-        let wallet = get_json(&c, format!("{base}/api/wallet")).await;
-        let ledger = get_json(&c, format!("{base}/api/wallet/ledger")).await;
-        let mine = all_pages(&c, &format!("{base}/api/bookings")).await;
-        let spent: i64 = mine
-            .iter()
-            .filter(|b| b["status"] == "confirmed" && b["payment_method"] == "wallet")
-            .map(|b| b["amount_cents"].as_i64().unwrap())
-            .sum();
-        let balance = wallet["balance_cents"].as_i64().unwrap();
-        assert_eq!(
-            balance,
-            customer.deposited - spent,
-            "{}: wallet does not match its bookings",
-            customer.email
-        );
-        let folded: i64 = ledger["entries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["amount_cents"].as_i64().unwrap())
-            .sum();
-        assert_eq!(folded, balance);
-        let mut net: HashMap<String, i64> = HashMap::new();
-        for e in ledger["entries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["booking_id"].is_string())
-        {
-            *net.entry(e["booking_id"].as_str().unwrap().to_owned())
-                .or_default() += e["amount_cents"].as_i64().unwrap();
-        }
-        for (booking, amount) in net {
-            let b = mine
-                .iter()
-                .find(|b| b["id"] == booking.as_str())
-                .expect("a charged booking exists");
-            let expected = if b["status"] == "confirmed" {
-                -b["amount_cents"].as_i64().unwrap()
-            } else {
-                0
-            };
-            assert_eq!(amount, expected, "booking {booking} was charged {amount}");
-        }
-    }
+    assert_invariants(&admin, &base, &bookings, &shows, &customers).await;
 }

@@ -178,6 +178,11 @@ impl Nats {
         }
     }
 
+    /// The server's URL.
+    pub fn url(&self) -> &str {
+        &self.inner.config.url
+    }
+
     /// True while connected to the server.
     pub fn is_connected(&self) -> bool {
         self.inner.client.connection_state() == State::Connected
@@ -233,6 +238,12 @@ impl Nats {
     /// The JetStream stream of `stream`, created on first use by whichever process gets there
     /// first (the relay or a reader): file storage, kept without limits, as the replay source.
     pub(crate) async fn stream_handle(&self, stream: &'static str) -> Result<Stream, String> {
+        if !self.is_connected() {
+            return Err(format!(
+                "NATS at {} is not connected",
+                self.inner.config.url
+            ));
+        }
         let mut streams = self.inner.streams.lock().await;
         if let Some(found) = streams.get(stream) {
             return Ok(found.clone());

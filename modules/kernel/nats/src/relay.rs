@@ -4,9 +4,10 @@
 //! last relayed event in the stream (its `Boxoffice-Seq` header) is where the relay resumes, so
 //! a crash between an acknowledgement and the local mark repeats nothing, and a lost stream is
 //! filled again from the outbox. Publishes are pipelined (a batch is sent, then its
-//! acknowledgements are awaited in order), each expecting the stream's previous sequence: an
-//! event counts as relayed only once acknowledged, and a refused one sends the relay back to
-//! reading where the stream stands.
+//! acknowledgements are awaited in order), the first expecting the stream's last sequence and
+//! each next one the message before it: an event counts as relayed only once acknowledged, a
+//! refused one refuses every later one of its batch, and the relay goes back to reading where the
+//! stream stands.
 
 use std::{sync::Arc, time::Duration};
 
@@ -79,6 +80,10 @@ impl Relay {
                 Ok(p) => p,
                 Err(e) => {
                     self.status.failed(&e);
+                    // What waits is shown even while nothing can be relayed.
+                    if let Ok(head) = self.log.head().await {
+                        self.status.outbox_at(head.seq);
+                    }
                     tracing::warn!(stream = self.stream(), error = %e, "cannot relay to NATS yet");
                     if pause(&shutdown, PAUSE).await {
                         return;
@@ -132,6 +137,9 @@ impl Relay {
 
     /// Reads where the stream stands and checks that it holds this outbox's events.
     async fn find_position(&self) -> Result<Position, String> {
+        if !self.nats.is_connected() {
+            return Err(format!("NATS at {} is not connected", self.nats.url()));
+        }
         let stream = self
             .nats
             .stream_handle(self.stream())
@@ -206,14 +214,22 @@ impl Relay {
         let names = self.nats.names();
         let mut pending: Vec<(i64, PublishAckFuture)> = Vec::with_capacity(batch.len());
         let mut failure = None;
-        let (mut expected, mut prev) = (position.stream_seq, position.relayed);
+        let mut prev = position.relayed;
+        let mut prev_id: Option<String> = None;
         for event in batch {
             let body = serde_json::to_vec(event.as_ref()).map_err(|e| e.to_string())?;
+            let id = event.event_id.to_string();
             let message = PublishMessage::build()
                 .payload(body.into())
                 .headers(wire::headers(event, prev))
-                .message_id(event.event_id.to_string())
-                .expected_last_sequence(expected);
+                .message_id(&id);
+            // The first of a batch expects where the stream stands; each next one expects the
+            // one before it, so once one is refused every later one is too: the stream never
+            // holds an event whose predecessor it lacks.
+            let message = match &prev_id {
+                None => message.expected_last_sequence(position.stream_seq),
+                Some(before) => message.expected_last_message_id(before),
+            };
             match self
                 .nats
                 .jetstream()
@@ -226,8 +242,8 @@ impl Relay {
                     break;
                 }
             }
-            expected += 1;
             prev = event.seq;
+            prev_id = Some(id);
         }
         let before = position.relayed;
         for (seq, ack) in pending {

@@ -5,8 +5,10 @@
 //! `<prefix>.events.<stream>.<EventType>` with its envelope as JSON and these headers:
 //!
 //! - `Nats-Msg-Id`: the event id (JetStream's de-duplication; correctness does not rely on it);
-//! - `Nats-Expected-Last-Sequence`: the stream's last sequence the relay knows, so a second relay,
-//!   a retried publish or a stranger's message in between is refused instead of interleaved;
+//! - `Nats-Expected-Last-Sequence` (the first of a batch: the stream's last sequence the relay
+//!   knows) or `Nats-Expected-Last-Msg-Id` (every next one: the event before it), so a second
+//!   relay, a retried publish or a stranger's message in between is refused instead of
+//!   interleaved, and an event is never stored without its predecessor;
 //! - `Boxoffice-Seq`: the event's position in its producer's outbox;
 //! - `Boxoffice-Prev-Seq`: the position of the event the relay published before it, so a reader
 //!   knows a run of events is complete (nothing between them was lost to retention or a reset).
@@ -201,7 +203,8 @@ mod tests {
         serde_json::from_value(serde_json::json!({
             "stream": stream, "seq": seq, "event_id": Uuid::now_v7(), "event_type": "Pinged",
             "event_version": 1, "aggregate_id": "a", "payload": {"n": 1},
-            "correlation_id": Uuid::now_v7(), "causation_id": Uuid::now_v7(), "occurred_at": 1,
+            "correlation_id": Uuid::now_v7(), "causation_id": Uuid::now_v7(),
+            "occurred_at": "2026-01-01T00:00:00Z",
         }))
         .unwrap()
     }
