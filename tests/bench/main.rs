@@ -93,3 +93,112 @@ fn bad_options_are_refused_with_a_clear_message() {
         "{stderr}"
     );
 }
+
+/// The NATS server of this machine, when one answers; without one the split bench says so
+/// loudly and is skipped, unless `BOXOFFICE_REQUIRE_NATS` is set (as `.ci/run` does).
+fn nats_url() -> Option<String> {
+    let url =
+        std::env::var("BOXOFFICE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let address = url.trim_start_matches("nats://").to_owned();
+    let reachable = std::net::ToSocketAddrs::to_socket_addrs(&address)
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| {
+            std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(1)).is_ok()
+        });
+    if reachable {
+        return Some(url);
+    }
+    let required = std::env::var_os("BOXOFFICE_REQUIRE_NATS").is_some_and(|v| v != "0");
+    assert!(
+        !required,
+        "BOXOFFICE_REQUIRE_NATS is set but no NATS server answers at {url}"
+    );
+    eprintln!(
+        "\n*** SPLIT BENCH SKIPPED: no NATS server answers at {url} (start one: nats-server -js) ***\n"
+    );
+    None
+}
+
+#[test]
+fn a_split_bench_reports_each_process_and_its_ratio_to_the_monolith() {
+    let Some(nats) = nats_url() else { return };
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "--json",
+            "--topology",
+            "both",
+            "--nats",
+            &nats,
+            "--duration",
+            "2",
+            "--bookings",
+            "100",
+            "--concurrency",
+            "8",
+            "--users",
+            "4",
+            "--decline-rate",
+            "0.2",
+            "--probe",
+            "2",
+        ])
+        .output()
+        .expect("run boxoffice bench");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench failed: {stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+
+    let s = &report["split"];
+    let accepted = s["accepted"].as_u64().unwrap();
+    assert!(accepted > 0, "{s}");
+    assert_eq!(s["errors"], 0, "{s}");
+    // The saga crossed processes for every booking, and settled each one.
+    let settled = s["confirmed"].as_u64().unwrap() + s["cancelled"].as_u64().unwrap();
+    assert_eq!(settled, accepted, "{s}");
+    assert_eq!(s["still_pending"], 0, "{s}");
+    assert!(s["cancelled"].as_u64().unwrap() > 0, "{s}");
+    // One process per module, each measured.
+    let modules: Vec<&str> = s["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(modules, ["users", "bookings", "payments", "reporting"]);
+    for p in s["processes"].as_array().unwrap() {
+        assert!(p["stats"]["peak_rss_bytes"].as_u64().unwrap() > 0, "{p}");
+    }
+    // Propagation is measured where each consumer runs, across NATS.
+    let handled: u64 = s["propagation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["subscription"] == "payments/bookings")
+        .map(|p| p["handled"].as_u64().unwrap())
+        .sum();
+    assert!(
+        handled >= accepted,
+        "payments handled {handled} of {accepted}: {s}"
+    );
+    // The monolith ran in the same report, and the ratio is of the two.
+    let m = &report["boxoffice"];
+    let ratio = report["split_ratios"]["split_intake_vs_monolith"]
+        .as_f64()
+        .unwrap();
+    let expected = s["intake_per_sec"].as_f64().unwrap() / m["intake_per_sec"].as_f64().unwrap();
+    assert!((ratio - expected).abs() < 1e-6, "{ratio} vs {expected}");
+}
+
+#[test]
+fn a_split_bench_refuses_a_preloaded_history() {
+    let out = Command::new(BIN)
+        .args(["bench", "--topology", "split", "--preload", "10"])
+        .output()
+        .expect("run boxoffice bench");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--preload fills the monolith"), "{stderr}");
+}

@@ -107,6 +107,28 @@ pub struct BenchArgs {
     /// Print the report as JSON on standard output (progress still goes to standard error)
     #[arg(long)]
     json: bool,
+    /// The embedded server's shape: `monolith` (one process), `split` (one process per module,
+    /// events over NATS), or `both`, one after the other in one run
+    #[arg(long, value_enum, default_value_t = Topology::Monolith, conflicts_with = "url")]
+    topology: Topology,
+    /// The NATS server (with JetStream) of a split run
+    #[arg(
+        long,
+        env = "BOXOFFICE_BENCH_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    nats: String,
+}
+
+/// The shape of the server a run starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Topology {
+    /// One process hosting every module.
+    Monolith,
+    /// One process per module, events over NATS JetStream, module calls over HTTP.
+    Split,
+    /// The monolith, then the split, in one run.
+    Both,
 }
 
 impl BenchArgs {
@@ -132,6 +154,9 @@ impl BenchArgs {
         if self.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
             bail!("--rate must be positive");
         }
+        if self.topology != Topology::Monolith && self.preload > 0 {
+            bail!("--preload fills the monolith's data folder: not with --topology split or both");
+        }
         if self.url.is_some() && (self.admin_email.is_none() || self.admin_password.is_none()) {
             bail!("--url needs --admin-email and --admin-password (or BOXOFFICE_BENCH_ADMIN_*)");
         }
@@ -149,7 +174,12 @@ pub async fn run(args: BenchArgs, synchronous: Synchronous) -> anyhow::Result<()
     server::remember_executable()?;
     let mut report = report::Report::new(&args, synchronous);
     if !args.baseline {
-        report.boxoffice = Some(workload::run(&args, synchronous).await?);
+        if args.topology != Topology::Split {
+            report.boxoffice = Some(workload::run(&args, synchronous, false).await?);
+        }
+        if args.topology != Topology::Monolith {
+            report.split = Some(workload::run(&args, synchronous, true).await?);
+        }
     }
     if !args.no_floor {
         report.floor = Some(

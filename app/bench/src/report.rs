@@ -21,8 +21,11 @@ pub(crate) struct Report {
     pub(crate) card_rate: f64,
     pub(crate) read_rate: f64,
     pub(crate) boxoffice: Option<BoxofficeFigures>,
+    /// The same load against one process per module (`--topology split` or `both`).
+    pub(crate) split: Option<BoxofficeFigures>,
     pub(crate) floor: Option<FloorFigures>,
     pub(crate) ratios: Option<Ratios>,
+    pub(crate) split_ratios: Option<SplitRatios>,
 }
 
 /// Where the figures were measured.
@@ -43,6 +46,15 @@ pub(crate) struct Ratios {
     pub(crate) intake_vs_sqlite_floor: f64,
     /// Settled (confirmed or cancelled) per second / intake per second, over the same window.
     pub(crate) settled_vs_intake: f64,
+}
+
+/// The split deployment against the monolith, measured in the same run.
+#[derive(Debug, Serialize)]
+pub(crate) struct SplitRatios {
+    /// Split intake / monolith intake.
+    pub(crate) split_intake_vs_monolith: f64,
+    /// Split placed→confirmed p99 / monolith's.
+    pub(crate) split_saga_p99_vs_monolith: f64,
 }
 
 impl Machine {
@@ -86,8 +98,10 @@ impl Report {
             card_rate: args.card_rate,
             read_rate: args.read_rate,
             boxoffice: None,
+            split: None,
             floor: None,
             ratios: None,
+            split_ratios: None,
         }
     }
 
@@ -98,6 +112,12 @@ impl Report {
                 intake_vs_actix_floor: b.intake_per_sec / f.actix_insert_per_sec.max(1e-9),
                 intake_vs_sqlite_floor: b.intake_per_sec / f.sqlite_commits_per_sec.max(1e-9),
                 settled_vs_intake: b.settled_per_sec / b.intake_per_sec.max(1e-9),
+            });
+        }
+        if let (Some(m), Some(s)) = (&self.boxoffice, &self.split) {
+            self.split_ratios = Some(SplitRatios {
+                split_intake_vs_monolith: s.intake_per_sec / m.intake_per_sec.max(1e-9),
+                split_saga_p99_vs_monolith: s.saga.p99_ms / m.saga.p99_ms.max(1e-9),
             });
         }
     }
@@ -124,66 +144,10 @@ impl Report {
             self.read_rate * 100.0,
         );
         if let Some(b) = &self.boxoffice {
-            let _ = writeln!(o, "\nBoxoffice: {}", b.target);
-            if let Some(p) = &b.preloaded {
-                let _ = writeln!(
-                    o,
-                    "  history            {} bookings preloaded in {:.0} s ({:.0}/s, saga included)",
-                    p.bookings,
-                    p.seconds,
-                    p.bookings as f64 / p.seconds.max(1e-9)
-                );
-            }
-            let _ = writeln!(
-                o,
-                "  booking intake     {:>9.0} accepted/s   ({} in {:.1} s; {} refused, {} errors)",
-                b.intake_per_sec, b.accepted, b.seconds, b.refused, b.errors
-            );
-            row(&mut o, "POST /api/bookings", &b.booking_http);
-            if b.reads_http.count > 0 {
-                row(&mut o, "mixed reads", &b.reads_http);
-            }
-            row(&mut o, "saga placed→confirmed", &b.saga);
-            let _ = writeln!(
-                o,
-                "  settled            {:>9.0} /s           ({:.0} confirmed/s while loading; in all {} confirmed, {} cancelled, {} still pending)",
-                b.settled_per_sec, b.confirmed_per_sec, b.confirmed, b.cancelled, b.still_pending
-            );
-            let max_backlog = b.backlog_samples.iter().max().copied().unwrap_or(0);
-            let _ = writeln!(
-                o,
-                "  backlog            max {max_backlog} events, trend {:+.1} events/s over {} samples (1/s): {}",
-                b.backlog_trend_per_sec,
-                b.backlog_samples.len(),
-                sparkline(&b.backlog_samples)
-            );
-            let _ = writeln!(
-                o,
-                "  read model lag     {} events, {} ms at the end of the load; all caught up {} ms later",
-                b.read_model_lag_events, b.read_model_lag_ms, b.drain_ms
-            );
-            let _ = writeln!(o, "  event propagation (outbox commit → handled):");
-            for p in &b.propagation {
-                let _ = writeln!(
-                    o,
-                    "    {:<28} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  ({} events)",
-                    p.subscription, p.p50_ms, p.p99_ms, p.max_ms, p.handled
-                );
-            }
-            if !b.read_probe.is_empty() {
-                let _ = writeln!(o, "  reads after the load (sequential):");
-                for p in &b.read_probe {
-                    row(&mut o, &format!("  {}", p.name), &p.latency);
-                }
-            }
-            if let Some(s) = &b.server {
-                let _ = writeln!(
-                    o,
-                    "  server             peak RSS {:.1} MB, CPU {:.1} s",
-                    s.peak_rss_bytes as f64 / 1e6,
-                    s.cpu_seconds
-                );
-            }
+            figures(&mut o, "Boxoffice", b);
+        }
+        if let Some(b) = &self.split {
+            figures(&mut o, "Boxoffice split (one process per module)", b);
         }
         if let Some(f) = &self.floor {
             let _ = writeln!(
@@ -210,6 +174,19 @@ impl Report {
                 );
             }
         }
+        if let Some(r) = &self.split_ratios {
+            let _ = writeln!(o, "\nSplit against the monolith (same run):");
+            let _ = writeln!(
+                o,
+                "  split intake / monolith intake        {:>5.0}%",
+                r.split_intake_vs_monolith * 100.0
+            );
+            let _ = writeln!(
+                o,
+                "  split p99 placed→confirmed / monolith {:>5.1}×",
+                r.split_saga_p99_vs_monolith
+            );
+        }
         if let Some(r) = &self.ratios {
             let _ = writeln!(o, "\nRatios:");
             let _ = writeln!(
@@ -229,6 +206,78 @@ impl Report {
             );
         }
         o
+    }
+}
+
+fn figures(o: &mut String, title: &str, b: &BoxofficeFigures) {
+    let _ = writeln!(o, "\n{title}: {}", b.target);
+    if let Some(p) = &b.preloaded {
+        let _ = writeln!(
+            o,
+            "  history            {} bookings preloaded in {:.0} s ({:.0}/s, saga included)",
+            p.bookings,
+            p.seconds,
+            p.bookings as f64 / p.seconds.max(1e-9)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  booking intake     {:>9.0} accepted/s   ({} in {:.1} s; {} refused, {} errors)",
+        b.intake_per_sec, b.accepted, b.seconds, b.refused, b.errors
+    );
+    row(o, "POST /api/bookings", &b.booking_http);
+    if b.reads_http.count > 0 {
+        row(o, "mixed reads", &b.reads_http);
+    }
+    row(o, "saga placed→confirmed", &b.saga);
+    let _ = writeln!(
+        o,
+        "  settled            {:>9.0} /s           ({:.0} confirmed/s while loading; in all {} confirmed, {} cancelled, {} still pending)",
+        b.settled_per_sec, b.confirmed_per_sec, b.confirmed, b.cancelled, b.still_pending
+    );
+    let max_backlog = b.backlog_samples.iter().max().copied().unwrap_or(0);
+    let _ = writeln!(
+        o,
+        "  backlog            max {max_backlog} events, trend {:+.1} events/s over {} samples (1/s): {}",
+        b.backlog_trend_per_sec,
+        b.backlog_samples.len(),
+        sparkline(&b.backlog_samples)
+    );
+    let _ = writeln!(
+        o,
+        "  read model lag     {} events, {} ms at the end of the load; all caught up {} ms later",
+        b.read_model_lag_events, b.read_model_lag_ms, b.drain_ms
+    );
+    let _ = writeln!(o, "  event propagation (outbox commit → handled):");
+    for p in &b.propagation {
+        let _ = writeln!(
+            o,
+            "    {:<28} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  ({} events)",
+            p.subscription, p.p50_ms, p.p99_ms, p.max_ms, p.handled
+        );
+    }
+    if !b.read_probe.is_empty() {
+        let _ = writeln!(o, "  reads after the load (sequential):");
+        for p in &b.read_probe {
+            row(o, &format!("  {}", p.name), &p.latency);
+        }
+    }
+    if let Some(s) = &b.server {
+        let _ = writeln!(
+            o,
+            "  server             peak RSS {:.1} MB, CPU {:.1} s",
+            s.peak_rss_bytes as f64 / 1e6,
+            s.cpu_seconds
+        );
+    }
+    for p in &b.processes {
+        let _ = writeln!(
+            o,
+            "  {:<18} peak RSS {:.1} MB, CPU {:.1} s",
+            format!("{} process", p.module),
+            p.stats.peak_rss_bytes as f64 / 1e6,
+            p.stats.cpu_seconds
+        );
     }
 }
 

@@ -83,17 +83,52 @@ impl ChildServer {
         let mut args = vec!["--data-dir", &data_dir, "--synchronous", &sync];
         args.extend_from_slice(command);
         args.extend_from_slice(&["--workers", &workers]);
-        Self::start(&args, &dir.join("server.log")).await
+        Self::start(&args, &dir.join("server.log"), &[]).await
+    }
+
+    /// Starts one process of a split deployment: `boxoffice --data-dir DIR --synchronous S
+    /// <deployment flags…> serve <serve flags…> --workers N` with the service token in its
+    /// environment.
+    pub(super) async fn module_process(
+        dir: &Path,
+        synchronous: Synchronous,
+        deployment: &[&str],
+        serve: &[&str],
+        workers: usize,
+        token: &str,
+    ) -> anyhow::Result<ChildServer> {
+        let data_dir = dir.to_string_lossy().into_owned();
+        let sync = synchronous.to_string();
+        let workers = workers.to_string();
+        let mut args = vec!["--data-dir", &data_dir, "--synchronous", &sync];
+        args.extend_from_slice(deployment);
+        args.push("serve");
+        args.extend_from_slice(serve);
+        args.extend_from_slice(&["--workers", &workers]);
+        Self::start(
+            &args,
+            &dir.join("server.log"),
+            &[("BOXOFFICE_SERVICE_TOKEN", token)],
+        )
+        .await
     }
 
     /// Starts `boxoffice <args>` and waits for the `http://…` line it prints once listening.
     /// Its log goes to `log_file`.
-    async fn start(args: &[&str], log_file: &Path) -> anyhow::Result<ChildServer> {
+    async fn start(
+        args: &[&str],
+        log_file: &Path,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<ChildServer> {
         let exe = executable()?;
+        if let Some(parent) = log_file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
         let log = std::fs::File::create(log_file)
             .with_context(|| format!("creating {}", log_file.display()))?;
         let mut child = Command::new(exe)
             .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -72,6 +72,15 @@ pub(crate) struct BoxofficeFigures {
     pub(crate) read_probe: Vec<ProbeFigures>,
     /// The server process at the end (peak RSS, CPU time).
     pub(crate) server: Option<ProcessStats>,
+    /// Each module's process at the end, in a split run.
+    pub(crate) processes: Vec<ProcessFigures>,
+}
+
+/// One process of a split run.
+#[derive(Debug, Serialize)]
+pub(crate) struct ProcessFigures {
+    pub(crate) module: &'static str,
+    pub(crate) stats: ProcessStats,
 }
 
 /// One subscription's propagation latency.
@@ -93,14 +102,22 @@ pub(crate) struct ProbeFigures {
     pub(crate) latency: Latency,
 }
 
-/// The server under test: a child this run started, or one given with `--url`.
+/// The server under test: a child this run started, one process per module of a split run, or
+/// one given with `--url`.
 struct Target {
-    url: String,
+    /// Every process's URL; customers are spread over them.
+    urls: Vec<String>,
     admin: Session,
-    child: Option<ChildServer>,
+    /// The processes this run started, by the module they host (`boxoffice` for the monolith).
+    children: Vec<(&'static str, ChildServer)>,
     preloaded: Option<Preloaded>,
+    /// The split run's NATS prefix, whose streams go when the run ends.
+    nats_prefix: Option<String>,
     _scratch: Option<tempfile::TempDir>,
 }
+
+/// The modules of a split run, each in its own process.
+const MODULES: [&str; 4] = ["users", "bookings", "payments", "reporting"];
 
 fn random_password() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
@@ -116,10 +133,11 @@ async fn start_target(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Res
         )
         .await?;
         return Ok(Target {
-            url,
+            urls: vec![url],
             admin,
-            child: None,
+            children: Vec::new(),
             preloaded: None,
+            nats_prefix: None,
             _scratch: None,
         });
     }
@@ -191,11 +209,95 @@ async fn start_target(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Res
     .await?;
     let admin = Session::log_in(&child.url, email, &password).await?;
     Ok(Target {
-        url: child.url.clone(),
+        urls: vec![child.url.clone()],
         admin,
-        child: Some(child),
+        children: vec![("boxoffice", child)],
         preloaded,
+        nats_prefix: None,
         _scratch: scratch,
+    })
+}
+
+/// Starts one process per module on a temporary folder each, carrying events over `--nats`
+/// under a prefix of this run's own.
+async fn start_split(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Result<Target> {
+    let scratch = tempfile::Builder::new()
+        .prefix("boxoffice-bench-split-")
+        .tempdir()?;
+    let dir = scratch.path().to_path_buf();
+    let prefix = format!("bench{:08x}", rand::random::<u32>());
+    let token = random_password();
+    let ports: Vec<u16> = {
+        let listeners = (0..MODULES.len())
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+            .collect::<Result<Vec<_>, _>>()?;
+        listeners
+            .iter()
+            .map(|l| l.local_addr().map(|a| a.port()))
+            .collect::<Result<_, _>>()?
+    };
+    let urls: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    let email = "bench-admin@boxoffice.local";
+    let password = random_password();
+    run_command(
+        &dir.join("users"),
+        synchronous,
+        &[
+            "users",
+            "create-admin",
+            "--email",
+            email,
+            "--name",
+            "Bench Admin",
+            "--password",
+            "-",
+        ],
+        &format!("{password}\n"),
+    )
+    .await
+    .context("creating the bench admin")?;
+    let mut children = Vec::new();
+    for (i, module) in MODULES.iter().enumerate() {
+        let remotes: Vec<String> = MODULES
+            .iter()
+            .zip(&urls)
+            .filter(|(m, _)| *m != module)
+            .map(|(m, u)| format!("{m}={u}"))
+            .collect();
+        let remotes = remotes.join(",");
+        let bind = format!("127.0.0.1:{}", ports[i]);
+        let child = ChildServer::module_process(
+            &dir.join(module),
+            synchronous,
+            &[
+                "--modules",
+                module,
+                "--remote",
+                &remotes,
+                "--nats",
+                &args.nats,
+                "--nats-prefix",
+                &prefix,
+            ],
+            &["--bind", &bind, "--no-demo"],
+            args.workers,
+            &token,
+        )
+        .await
+        .with_context(|| format!("starting the {module} process"))?;
+        children.push((*module, child));
+    }
+    let admin = Session::log_in(&urls[0], email, &password).await?;
+    Ok(Target {
+        urls,
+        admin,
+        children,
+        preloaded: None,
+        nats_prefix: Some(prefix),
+        _scratch: Some(scratch),
     })
 }
 
@@ -211,11 +313,19 @@ fn card(number: &str) -> serde_json::Value {
 pub(super) async fn run(
     args: &BenchArgs,
     synchronous: Synchronous,
+    split: bool,
 ) -> anyhow::Result<BoxofficeFigures> {
-    let target = start_target(args, synchronous).await?;
+    let target = if split {
+        start_split(args, synchronous).await?
+    } else {
+        start_target(args, synchronous).await?
+    };
     let result = measure(args, &target).await;
-    if let Some(child) = target.child {
+    for (_, child) in target.children {
         child.stop().await;
+    }
+    if let Some(prefix) = target.nats_prefix {
+        delete_streams(&args.nats, prefix).await;
     }
     if let Some(dir) = &args.keep_data {
         eprintln!("data kept in {}", dir.display());
@@ -224,15 +334,21 @@ pub(super) async fn run(
 }
 
 async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeFigures> {
-    let base = target.url.as_str();
+    let base = target.urls[0].as_str();
     say(
         args,
-        &format!("setting up {} customers on {base}", args.users),
+        &format!(
+            "setting up {} customers on {}",
+            args.users,
+            target.urls.join(", ")
+        ),
     );
     let run_id = &format!("{:08x}", rand::random::<u32>());
+    // Each customer talks to one process, the customers to all of them.
     let customers: Vec<Session> = try_join_all((0..args.users).map(|i| async move {
         let email = format!("bench-{run_id}-{i}@boxoffice.local");
-        Session::customer(base, &email, "bench-password-1").await
+        let at = &target.urls[i % target.urls.len()];
+        Session::customer(at, &email, "bench-password-1").await
     }))
     .await?;
     let customer_ids: std::collections::HashSet<Uuid> =
@@ -413,11 +529,18 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
     };
 
     let health: Health = target.admin.get_json("/health").await?;
-    let server = target
-        .child
-        .as_ref()
-        .and_then(ChildServer::stats)
-        .or(health.process);
+    let (server, processes) = match target.children.as_slice() {
+        [(_, only)] => (only.stats().or(health.process), Vec::new()),
+        [] => (health.process, Vec::new()),
+        many => (
+            None,
+            many.iter()
+                .filter_map(|(module, child)| {
+                    child.stats().map(|stats| ProcessFigures { module, stats })
+                })
+                .collect(),
+        ),
+    };
 
     let propagation = final_statuses
         .iter()
@@ -433,10 +556,10 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         .collect();
     let backlog_samples: Vec<i64> = sampling.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Ok(BoxofficeFigures {
-        target: if target.child.is_some() {
-            format!("embedded server ({base})")
-        } else {
-            base.to_owned()
+        target: match target.children.len() {
+            0 => base.to_owned(),
+            1 => format!("embedded server ({base})"),
+            n => format!("{n} processes, one per module ({})", target.urls.join(", ")),
         },
         preloaded: target.preloaded.clone(),
         seconds: run.elapsed.as_secs_f64(),
@@ -461,7 +584,31 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         propagation,
         read_probe,
         server,
+        processes,
     })
+}
+
+/// Deletes a split run's streams from the NATS server (the run's data is scratch).
+async fn delete_streams(url: &str, prefix: String) {
+    let connected = kernel_nats::Nats::connect(
+        kernel_nats::NatsConfig {
+            url: url.to_owned(),
+            prefix,
+            client_name: "boxoffice bench cleanup".into(),
+        },
+        kernel::Clock::system(),
+    )
+    .await;
+    if let Ok(nats) = connected {
+        let streams = ["users", "bookings", "payments"];
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while !nats.is_connected() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            nats.delete_streams(&streams).await;
+        })
+        .await;
+    }
 }
 
 fn booking_body(show: Uuid, decline_rate: f64, card_rate: f64) -> serde_json::Value {
