@@ -115,6 +115,18 @@ pub struct DeploymentHealth {
     pub nats: Option<NatsHealth>,
 }
 
+impl DeploymentHealth {
+    /// False while NATS is away or a relay or follower is failing (always true in the
+    /// embedded monolith, which has no transport).
+    pub fn transport_ok(&self) -> bool {
+        self.nats.as_ref().is_none_or(|n| {
+            n.status == "connected"
+                && n.relays.iter().all(|r| r.error.is_none())
+                && n.followers.iter().all(|f| f.error.is_none())
+        })
+    }
+}
+
 impl Modules {
     /// True when `data_dir` holds no module database yet (a first start).
     pub fn is_fresh(data_dir: &Path) -> bool {

@@ -10,7 +10,7 @@ use kernel::{Clock, ClockControl};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{demo, http, modules::Modules, pages, remote, settings::Settings, state::AppState};
+use crate::{demo, http, modules::Modules, pages, settings::Settings, state::AppState};
 
 /// A built, bound, not yet serving application.
 pub struct Application {
@@ -79,7 +79,6 @@ impl Application {
                 ))
                 .wrap(middleware::from_fn(http::request_context))
                 .wrap(middleware::Compress::default())
-                .configure(remote::configure)
                 .configure(http::configure)
                 .configure(pages::configure)
                 .default_service(web::to(pages::not_found))

@@ -89,12 +89,7 @@ pub(crate) struct HealthReport {
 pub(crate) async fn health(state: web::Data<AppState>) -> HttpResponse {
     let modules = state.modules.health().await;
     let deployment = state.modules.deployment();
-    let transport_ok = deployment.nats.as_ref().is_none_or(|n| {
-        n.status == "connected"
-            && n.relays.iter().all(|r| r.error.is_none())
-            && n.followers.iter().all(|f| f.error.is_none())
-    });
-    let status = if modules.iter().all(|m| m.status == "up") && transport_ok {
+    let status = if modules.iter().all(|m| m.status == "up") && deployment.transport_ok() {
         "ok"
     } else {
         "degraded"

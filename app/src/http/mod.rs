@@ -7,6 +7,7 @@ mod context;
 mod events;
 mod extract;
 mod health;
+mod internal;
 mod metrics;
 mod openapi;
 mod payments;
@@ -36,6 +37,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     reporting::configure(cfg);
     events::configure(cfg);
     health::configure(cfg);
+    internal::configure(cfg);
     openapi::configure(cfg);
 }
 

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     architecture::{Canvas, Line, Node, layout},
     http::ApiError,
-    modules::ModuleHealth,
+    modules::{DeploymentHealth, ModuleHealth},
     state::AppState,
 };
 
@@ -70,6 +70,7 @@ struct HealthPage {
     layout: Layout,
     overall: &'static str,
     modules: Vec<ModuleHealth>,
+    deployment: DeploymentHealth,
     fault_injection: bool,
 }
 
@@ -79,7 +80,8 @@ async fn health_page(
     AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
     let modules = state.modules.health().await;
-    let overall = if modules.iter().all(|m| m.status == "up") {
+    let deployment = state.modules.deployment();
+    let overall = if modules.iter().all(|m| m.status == "up") && deployment.transport_ok() {
         "ok"
     } else {
         "degraded"
@@ -91,6 +93,7 @@ async fn health_page(
             layout,
             overall,
             modules,
+            deployment,
             fault_injection,
         },
         StatusCode::OK,

@@ -11,7 +11,6 @@ use kernel::{
 };
 
 use super::{Fault, Remote, answer};
-use crate::{modules::Modules, settings::ModuleName};
 
 /// How long a health check of another process may take.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
@@ -68,12 +67,10 @@ impl ModuleOps for Remote {
 /// Answers an operator's call to module `module` hosted here; `None` when `operation` is not
 /// one (it is then one of the module's own).
 pub(crate) async fn serve(
-    modules: &Modules,
-    module: ModuleName,
+    ops: &dyn ModuleOps,
     operation: &str,
     body: &[u8],
 ) -> Option<Result<Vec<u8>, Fault>> {
-    let ops = modules.ops(module);
     let answered = match operation {
         "health" => answer(body, |(): ()| async { Ok::<_, Error>(ops.health().await) }).await,
         "subscriptions" => answer(body, |(): ()| ops.subscriptions()).await,

@@ -37,6 +37,29 @@ fn kernel_migrator() -> Migrator {
     migrator
 }
 
+/// Waits for, then holds, the exclusive lock on `<data_dir>/<module>.db.lock` (released when
+/// the file is dropped, or when the process dies).
+async fn migration_lock(
+    data_dir: &std::path::Path,
+    module: &'static str,
+) -> Result<std::fs::File, Error> {
+    let path = data_dir.join(format!("{module}.db.lock"));
+    let failed = |e: std::io::Error| Error::DataDir {
+        path: path.clone(),
+        source: e,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(failed)?;
+    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| failed(std::io::Error::other(e)))?
+        .map_err(failed)
+}
+
 /// A module's own database. Cheap to clone; private to the module that opened it.
 #[derive(Clone)]
 pub struct ModuleDb {
@@ -94,8 +117,11 @@ impl ModuleDb {
             source,
         })?;
         let path = settings.data_dir.join(format!("{module}.db"));
+        // Two processes opening a new folder at once (a server and `users create-admin`) must not
+        // race to switch it to WAL or both apply a migration: an exclusive lock on a file beside
+        // the database orders them, and the second finds it set up.
+        let migrating = migration_lock(&settings.data_dir, module).await?;
         let writer = settings.open_writer(module, &path).await?;
-
         kernel_migrator()
             .run(&writer)
             .await
@@ -110,6 +136,7 @@ impl ModuleDb {
                 module,
                 source: source.into(),
             })?;
+        drop(migrating);
 
         let reader = SqlitePoolOptions::new()
             .max_connections(settings.read_connections.max(1))

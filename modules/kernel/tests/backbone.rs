@@ -569,3 +569,79 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         .unwrap();
     world.assert_exactly_once().await;
 }
+
+/// The same event as a newer producer build writes it: a version this consumer does not read.
+mod newer {
+    #[derive(Debug, serde::Serialize, serde::Deserialize)]
+    pub(super) struct NoteAdded {
+        pub(super) n: i64,
+        pub(super) colour: String,
+    }
+    kernel::integration_event!(NoteAdded, n, version = 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_of_a_newer_version_than_the_consumer_reads_is_parked_with_the_reason_and_later_events_flow()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::open(dir.path(), 1024).await;
+    let shutdown = CancellationToken::new();
+    let sub = world.subscription(CountNotes::default());
+    let task = sub.spawn(shutdown.clone());
+    world.add_note(1).await.unwrap();
+    {
+        let mut tx = world.producer.write(Trace::new_root()).await.unwrap();
+        sqlx::query("INSERT INTO notes (n) VALUES (2)")
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        tx.emit(&newer::NoteAdded {
+            n: 2,
+            colour: "green".into(),
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    world.add_note(3).await.unwrap();
+    assert!(sub.wait_for(3, Duration::from_secs(10)).await);
+
+    // Not dropped, not applied: parked at once (retrying cannot help), with the versions named.
+    let parked = sub.dead_letters(false).await.unwrap();
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert_eq!(parked[0].envelope.seq, 2);
+    assert_eq!(parked[0].envelope.event_version, 2);
+    assert!(
+        parked[0]
+            .error
+            .contains("version 2 is newer than the supported version 1"),
+        "{}",
+        parked[0].error
+    );
+    let applied = world.applied().await;
+    assert_eq!(applied.keys().copied().collect::<Vec<_>>(), vec![1, 3]);
+    shutdown.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_openers_of_a_new_database_at_once_apply_each_migration_once() {
+    // As a server and `users create-admin` starting together on a new folder (separate
+    // platforms: nothing shared in memory, as between processes).
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let opens: Vec<_> = (0..4)
+            .map(|_| {
+                let dir = dir.path().to_owned();
+                tokio::spawn(async move {
+                    let platform = Platform::new(DbSettings::new(&dir), 16);
+                    ModuleDb::open("producer", &PRODUCER_SCHEMA, &platform).await
+                })
+            })
+            .collect();
+        for opened in opens {
+            let db = opened.await.unwrap().unwrap_or_else(|e| panic!("{e}"));
+            assert!(db.health().await.schema_version.is_some());
+        }
+    }
+}
