@@ -248,6 +248,29 @@ struct ServeArgs {
     /// Most events a subscription applies in one transaction [default: 256]
     #[arg(long, env = "BOXOFFICE_BATCH_SIZE", value_name = "N")]
     batch_size: Option<usize>,
+    /// Failed logins of one account before it is locked for a while; 0 = never [default: 5]
+    #[arg(long, env = "BOXOFFICE_LOGIN_ACCOUNT_FAILURES", value_name = "N")]
+    login_account_failures: Option<u32>,
+    /// Failed logins from one client address before it is locked for a while; 0 = never
+    /// [default: 20]
+    #[arg(long, env = "BOXOFFICE_LOGIN_ADDRESS_FAILURES", value_name = "N")]
+    login_address_failures: Option<u32>,
+    /// Seconds failed logins are remembered after the last one [default: 900]
+    #[arg(long, env = "BOXOFFICE_LOGIN_WINDOW", value_name = "SECS")]
+    login_window: Option<u64>,
+    /// Seconds of the first login lock, doubling with every further failure [default: 2]
+    #[arg(long, env = "BOXOFFICE_LOGIN_LOCKOUT", value_name = "SECS")]
+    login_lockout: Option<u64>,
+    /// The longest login lock, in seconds [default: 900]
+    #[arg(long, env = "BOXOFFICE_LOGIN_MAX_LOCKOUT", value_name = "SECS")]
+    login_max_lockout: Option<u64>,
+    /// Threads hashing passwords: at most this many cores go to logins and sign-ups [default: 1]
+    #[arg(long, env = "BOXOFFICE_HASHING_THREADS", value_name = "N")]
+    hashing_threads: Option<usize>,
+    /// Password checks that may wait for a hashing thread; past it a login is refused as busy
+    /// [default: 32]
+    #[arg(long, env = "BOXOFFICE_HASHING_QUEUE", value_name = "N")]
+    hashing_queue: Option<usize>,
     /// For tests of the real binary: run on a clock an admin moves forward with
     /// `POST /api/admin/clock`, so deadlines come when the test says. Never in production.
     #[arg(long, env = "BOXOFFICE_ADJUSTABLE_CLOCK")]
@@ -360,6 +383,27 @@ impl ServeArgs {
         }
         if let Some(n) = self.batch_size {
             s.events.batch_size = n;
+        }
+        if let Some(n) = self.login_account_failures {
+            s.users.login_account_failures = n;
+        }
+        if let Some(n) = self.login_address_failures {
+            s.users.login_address_failures = n;
+        }
+        if let Some(t) = self.login_window {
+            s.users.login_window_secs = t;
+        }
+        if let Some(t) = self.login_lockout {
+            s.users.login_lockout_secs = t;
+        }
+        if let Some(t) = self.login_max_lockout {
+            s.users.login_max_lockout_secs = t;
+        }
+        if let Some(n) = self.hashing_threads {
+            s.users.hashing_threads = n;
+        }
+        if let Some(n) = self.hashing_queue {
+            s.users.hashing_queue = n;
         }
         if self.adjustable_clock {
             s.server.adjustable_clock = true;
@@ -582,7 +626,7 @@ async fn create_admin(
     // Only the users module's database is needed: this runs on the data folder of whichever
     // process hosts users.
     let platform = kernel::Platform::new(settings.database.db_settings(), 16);
-    let users = Users::open(&platform).await?;
+    let users = Users::open_with(&platform, settings.users.users_config()).await?;
     let close = || async { users.handle().close().await };
     let result = match users.find_by_email(&email).await? {
         Some(existing) if existing.role == users_api::Role::Admin => {
@@ -682,6 +726,20 @@ mod tests {
             "usd",
             "--workers",
             "1",
+            "--login-account-failures",
+            "4",
+            "--login-address-failures",
+            "6",
+            "--login-window",
+            "60",
+            "--login-lockout",
+            "3",
+            "--login-max-lockout",
+            "30",
+            "--hashing-threads",
+            "2",
+            "--hashing-queue",
+            "5",
         ]);
         let s = cli.settings().unwrap();
         assert_eq!(
@@ -703,5 +761,18 @@ mod tests {
         assert_eq!(s.payments.gateway_late_answer_secs, 8.0);
         assert_eq!(s.payments.currency, "USD");
         assert_eq!(s.server.workers, 1);
+        let u = &s.users;
+        assert_eq!(
+            (
+                u.login_account_failures,
+                u.login_address_failures,
+                u.login_window_secs,
+                u.login_lockout_secs,
+                u.login_max_lockout_secs,
+                u.hashing_threads,
+                u.hashing_queue
+            ),
+            (4, 6, 60, 3, 30, 2, 5)
+        );
     }
 }

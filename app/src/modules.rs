@@ -181,7 +181,7 @@ impl Modules {
 
         let hosted_users = if hosts(ModuleName::Users) {
             Some(
-                Users::open(&platform)
+                Users::open_with(&platform, settings.users.users_config())
                     .await
                     .context("opening the users module")?,
             )

@@ -18,6 +18,8 @@ pub struct Settings {
     pub events: EventSettings,
     /// Which modules this process hosts, where the others are, and the transport between them.
     pub deployment: DeploymentSettings,
+    /// Accounts and logins.
+    pub users: UserSettings,
     /// Shows and bookings.
     pub bookings: BookingSettings,
     /// Wallets, payments and the simulated card gateway.
@@ -312,6 +314,59 @@ impl DeploymentSettings {
             format!("{pair:?}: {module:?} is not a module (users, bookings, payments, reporting)")
         })?;
         Ok((module, url.trim().trim_end_matches('/').to_owned()))
+    }
+}
+
+/// Accounts and logins: throttling of failed logins, and the password-hashing threads.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserSettings {
+    /// Failed logins of one account (within the window) before it is locked; 0: never.
+    pub login_account_failures: u32,
+    /// Failed logins from one client address (within the window) before it is locked; 0: never.
+    pub login_address_failures: u32,
+    /// Seconds failed logins are remembered after the last one.
+    pub login_window_secs: u64,
+    /// Seconds of the first lock; each further failure doubles it.
+    pub login_lockout_secs: u64,
+    /// The longest lock, in seconds.
+    pub login_max_lockout_secs: u64,
+    /// Threads hashing passwords: at most this many cores go to logins and sign-ups.
+    pub hashing_threads: usize,
+    /// Password checks that may wait for a thread; past it a login is refused as busy (503).
+    pub hashing_queue: usize,
+}
+
+impl Default for UserSettings {
+    fn default() -> Self {
+        Self {
+            login_account_failures: 5,
+            login_address_failures: 20,
+            login_window_secs: 15 * 60,
+            login_lockout_secs: 2,
+            login_max_lockout_secs: 15 * 60,
+            hashing_threads: 1,
+            hashing_queue: 32,
+        }
+    }
+}
+
+impl UserSettings {
+    /// The users module's configuration.
+    pub fn users_config(&self) -> users::UsersConfig {
+        users::UsersConfig {
+            throttle: users::LoginThrottle {
+                account_failures: self.login_account_failures,
+                address_failures: self.login_address_failures,
+                window: Duration::from_secs(self.login_window_secs),
+                lockout: Duration::from_secs(self.login_lockout_secs),
+                max_lockout: Duration::from_secs(
+                    self.login_max_lockout_secs.max(self.login_lockout_secs),
+                ),
+            },
+            hashing_threads: self.hashing_threads,
+            hashing_queue: self.hashing_queue,
+        }
     }
 }
 

@@ -67,6 +67,7 @@ impl Application {
             started_at: Instant::now(),
             shutdown: streams.clone(),
             clock: control.clone(),
+            recent_admins: Default::default(),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -77,6 +78,8 @@ impl Application {
                     actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
                     http::method_not_allowed,
                 ))
+                .wrap(middleware::from_fn(http::resolve_caller))
+                .wrap(middleware::from_fn(http::limit_body))
                 .wrap(middleware::from_fn(http::request_context))
                 .wrap(middleware::Compress::default())
                 .configure(http::configure)

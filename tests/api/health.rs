@@ -67,6 +67,7 @@ async fn the_architecture_page_shows_every_module_to_admins_only() {
 async fn a_module_taken_offline_shows_in_health_and_comes_back_by_itself() {
     let app = spawn_app().await;
     let (admin, _) = app.admin().await;
+    let (customer, _) = app.customer().await;
     let response = client()
         .put(app.url("/api/admin/modules/users/availability"))
         .json(&json!({"online": false}))
@@ -98,7 +99,7 @@ async fn a_module_taken_offline_shows_in_health_and_comes_back_by_itself() {
     let report = assert_status(report, StatusCode::OK).await;
     assert_eq!(report["status"], "degraded");
     // While users is offline, requests that need it fail as 503, not 500.
-    let me = app.get(&admin, "/api/me").await;
+    let me = app.get(&customer, "/api/me").await;
     assert_problem(me, StatusCode::SERVICE_UNAVAILABLE, "module-unavailable").await;
 
     eventually(
@@ -110,7 +111,53 @@ async fn a_module_taken_offline_shows_in_health_and_comes_back_by_itself() {
         },
     )
     .await;
-    app.get_json(&admin, "/api/me").await;
+    app.get_json(&customer, "/api/me").await;
+}
+
+#[tokio::test]
+async fn an_admin_can_bring_users_back_online_although_logins_need_users() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (customer, _) = app.customer().await;
+    let off = admin
+        .put(app.url("/api/admin/modules/users/availability"))
+        .json(&json!({"online": false, "offline_seconds": 600}))
+        .send()
+        .await
+        .unwrap();
+    assert_status(off, StatusCode::OK).await;
+    // Customers are told users is down; the admin, seen a moment ago, still sees Health and
+    // the Subscriptions page, and can undo the outage.
+    assert_problem(
+        app.get(&customer, "/api/me").await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "module-unavailable",
+    )
+    .await;
+    assert_problem(
+        app.log_in(&client(), "someone@example.com", "correct horse")
+            .await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "module-unavailable",
+    )
+    .await;
+    assert_eq!(
+        app.get(&admin, "/admin/health").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&admin, "/api/admin/subscriptions").await.status(),
+        StatusCode::OK
+    );
+    let on = admin
+        .put(app.url("/api/admin/modules/users/availability"))
+        .json(&json!({"online": true}))
+        .send()
+        .await
+        .unwrap();
+    let report = assert_status(on, StatusCode::OK).await;
+    assert_eq!(report["status"], "ok", "{report}");
+    app.get_json(&customer, "/api/me").await;
 }
 
 #[tokio::test]

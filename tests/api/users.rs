@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    assert_problem, assert_status, client, error_fields, spawn_app, unique_email,
+    assert_problem, assert_status, client, error_fields, spawn_app, spawn_app_with, unique_email,
 };
 
 #[tokio::test]
@@ -543,4 +543,227 @@ async fn a_write_from_another_origin_is_refused() {
         .await
         .unwrap();
     assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+/// `POST /api/session` `times` times with a wrong password, each a 401.
+async fn fail_logins(app: &crate::helpers::TestApp, email: &str, times: usize) {
+    for _ in 0..times {
+        assert_problem(
+            app.log_in(&client(), email, "wrong horse").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid-credentials",
+        )
+        .await;
+    }
+}
+
+/// The `Retry-After` of a 429 `too-many-logins` problem.
+async fn throttled(response: reqwest::Response) -> u64 {
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_problem(response, StatusCode::TOO_MANY_REQUESTS, "too-many-logins").await;
+    retry_after
+}
+
+#[tokio::test]
+async fn failed_logins_lock_the_account_with_a_growing_retry_after_and_refuse_the_right_password_until_it_ends()
+ {
+    let app = spawn_app().await;
+    let email = unique_email("ada");
+    assert_status(
+        app.register(&client(), &email, "correct horse").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    // Five failures are allowed (the default); the fifth locks the account for 2 s.
+    fail_logins(&app, &email, 5).await;
+    assert_eq!(
+        throttled(app.log_in(&client(), &email, "correct horse").await).await,
+        2
+    );
+    // In another letter case it is the same account.
+    let upper = email.to_uppercase();
+    throttled(app.log_in(&client(), &upper, "correct horse").await).await;
+    // After the lock, one more failure locks it twice as long.
+    app.advance_clock(std::time::Duration::from_secs(3)).await;
+    fail_logins(&app, &email, 1).await;
+    assert_eq!(
+        throttled(app.log_in(&client(), &email, "correct horse").await).await,
+        4
+    );
+    // Once it ends the right password works, and clears the count.
+    app.advance_clock(std::time::Duration::from_secs(5)).await;
+    assert_status(
+        app.log_in(&client(), &email, "correct horse").await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    fail_logins(&app, &email, 4).await;
+    assert_status(
+        app.log_in(&client(), &email, "correct horse").await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_address_no_account_has_is_throttled_exactly_like_an_account() {
+    let app = spawn_app().await;
+    let email = unique_email("ada");
+    assert_status(
+        app.register(&client(), &email, "correct horse").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let nobody = unique_email("nobody");
+    fail_logins(&app, &email, 5).await;
+    fail_logins(&app, &nobody, 5).await;
+    let known = app.log_in(&client(), &email, "wrong horse").await;
+    let unknown = app.log_in(&client(), &nobody, "wrong horse").await;
+    assert_eq!(
+        known.headers()["retry-after"],
+        unknown.headers()["retry-after"]
+    );
+    let known = assert_problem(known, StatusCode::TOO_MANY_REQUESTS, "too-many-logins").await;
+    let unknown = assert_problem(unknown, StatusCode::TOO_MANY_REQUESTS, "too-many-logins").await;
+    assert_eq!(known, unknown);
+}
+
+#[tokio::test]
+async fn many_failures_from_one_address_lock_it_for_every_account() {
+    let app = spawn_app_with(|s| {
+        s.users.login_account_failures = 0;
+        s.users.login_address_failures = 8;
+    })
+    .await;
+    let email = unique_email("ada");
+    assert_status(
+        app.register(&client(), &email, "correct horse").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    for i in 0..8 {
+        fail_logins(&app, &unique_email(&format!("guess{i}")), 1).await;
+    }
+    // The test's requests all come from 127.0.0.1: now even a right password from it waits.
+    assert_eq!(
+        throttled(app.log_in(&client(), &email, "correct horse").await).await,
+        2
+    );
+    app.advance_clock(std::time::Duration::from_secs(3)).await;
+    assert_status(
+        app.log_in(&client(), &email, "correct horse").await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logging_in_as_someone_else_in_the_same_browser_ends_the_previous_session() {
+    let app = spawn_app().await;
+    let browser = client();
+    let (ada, bob) = (unique_email("ada"), unique_email("bob"));
+    for email in [&ada, &bob] {
+        assert_status(
+            app.register(&client(), email, "correct horse").await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let first = app.log_in(&browser, &ada, "correct horse").await;
+    let ada_cookie = first.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_status(first, StatusCode::NO_CONTENT).await;
+    assert_status(
+        app.log_in(&browser, &bob, "correct horse").await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let me = assert_status(app.get(&browser, "/api/me").await, StatusCode::OK).await;
+    assert_eq!(me["email"], bob);
+    // Ada's cookie, kept by someone, no longer opens anything.
+    let stale = reqwest::Client::new()
+        .get(app.url("/api/me"))
+        .header("cookie", ada_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_customer_at_an_admin_route_is_refused_before_the_body_or_query_is_read() {
+    let app = spawn_app().await;
+    let (customer, _) = app.customer().await;
+    assert_problem(
+        app.post_json(&customer, "/api/shows", &json!({"title": ""}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        app.get(&customer, "/api/users?limit=lots&cursor=%%").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn personal_answers_say_no_store() {
+    let app = spawn_app().await;
+    let (customer, _) = app.customer().await;
+    for path in ["/api/me", "/api/wallet", "/api/bookings", "/api/me/summary"] {
+        let r = app.get(&customer, path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+        assert!(
+            r.headers()
+                .get_all("vary")
+                .iter()
+                .any(|v| v.to_str().unwrap().contains("Cookie")),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_body_of_any_content_type_is_a_413() {
+    let app = spawn_app().await;
+    let body = "a".repeat(100 * 1024);
+    for path in ["/api/users", "/api/session", "/login", "/signup"] {
+        for content_type in [
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "text/plain",
+            "multipart/form-data; boundary=x",
+        ] {
+            let r = client()
+                .post(app.url(path))
+                .header("content-type", content_type)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "{content_type} to {path}"
+            );
+            assert_eq!(
+                r.headers()["content-type"],
+                "application/problem+json",
+                "{content_type} to {path}"
+            );
+        }
+    }
 }

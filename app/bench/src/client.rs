@@ -6,6 +6,28 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+/// Sends a request, again after the server's `Retry-After` while it answers 503 busy (a flood
+/// of set-up logins and sign-ups past the server's password-hashing queue), a few times at most.
+async fn with_retries(
+    request: impl Fn() -> reqwest::RequestBuilder,
+) -> reqwest::Result<reqwest::Response> {
+    let mut tries = 0;
+    loop {
+        let r = request().send().await?;
+        tries += 1;
+        if r.status() != StatusCode::SERVICE_UNAVAILABLE || tries >= 20 {
+            return Ok(r);
+        }
+        let wait = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse::<f64>().ok())
+            .unwrap_or(1.0)
+            .clamp(0.05, 5.0);
+        tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
+    }
+}
+
 /// One logged-in account (its own cookie jar and connections).
 #[derive(Clone)]
 pub(super) struct Session {
@@ -22,10 +44,8 @@ impl Session {
             .cookie_store(true)
             .pool_max_idle_per_host(64)
             .build()?;
-        let r = http
-            .post(format!("{base}/api/session"))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
+        let body = json!({ "email": email, "password": password });
+        let r = with_retries(|| http.post(format!("{base}/api/session")).json(&body))
             .await
             .with_context(|| format!("logging in to {base}"))?;
         if r.status() != StatusCode::NO_CONTENT {
@@ -45,11 +65,8 @@ impl Session {
     /// Registers a customer, logs them in and funds their wallet.
     pub(super) async fn customer(base: &str, email: &str, password: &str) -> anyhow::Result<Self> {
         let anonymous = Client::new();
-        let r = anonymous
-            .post(format!("{base}/api/users"))
-            .json(&json!({ "email": email, "full_name": "Bench Customer", "password": password }))
-            .send()
-            .await?;
+        let body = json!({ "email": email, "full_name": "Bench Customer", "password": password });
+        let r = with_retries(|| anonymous.post(format!("{base}/api/users")).json(&body)).await?;
         if r.status() != StatusCode::CREATED {
             bail!(
                 "registering {email}: {} {}",

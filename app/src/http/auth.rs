@@ -11,13 +11,34 @@ use actix_web::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use subtle::ConstantTimeEq;
-use users_api::{Actor, User};
+use users_api::{Actor, User, UsersApi};
 
 use super::problem::ApiError;
 use crate::{settings::SecureCookies, state::AppState};
 
 /// Name of the session cookie.
 pub(crate) const SESSION_COOKIE: &str = "bo_session";
+
+/// Where a request comes from, for counting failed logins: the TCP peer (behind a reverse
+/// proxy that is the proxy, which then counts as one client; forwarded headers are not trusted,
+/// since any client can send them).
+pub(crate) fn client_address(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    req.peer_addr().map(|a| a.ip())
+}
+
+/// Ends the session this browser held before a new login, so that logging in as someone else
+/// leaves no earlier session valid.
+pub(crate) async fn end_previous_session(req: &HttpRequest, users: &dyn UsersApi) {
+    let Some(c) = req.cookie(SESSION_COOKIE) else {
+        return;
+    };
+    if let Some(state) = req.app_data::<web::Data<AppState>>() {
+        state.recent_admins.forget(c.value());
+    }
+    if let Err(e) = users.log_out(c.value()).await {
+        tracing::warn!(error = %e, "the previous session could not be ended");
+    }
+}
 /// Name of the CSRF double-submit cookie.
 pub(crate) const CSRF_COOKIE: &str = "bo_csrf";
 
@@ -42,11 +63,58 @@ pub(crate) async fn current_user(req: &HttpRequest) -> Result<Option<User>, ApiE
         return Ok(user.clone());
     }
     let user = match (session_token(req), req.app_data::<web::Data<AppState>>()) {
-        (Some(token), Some(state)) => state.modules.users().authenticate(&token).await?,
+        (Some(token), Some(state)) => match state.modules.users().authenticate(&token).await {
+            Ok(user) => {
+                if let Some(user) = &user {
+                    state.recent_admins.saw(&token, user);
+                }
+                user
+            }
+            Err(e) => match (ApiError::from(e), state.recent_admins.recall(&token)) {
+                (ApiError::Unavailable(why), Some(admin)) => {
+                    tracing::warn!(user_id = %admin.id, %why,
+                        "users cannot answer: an administrator seen lately is recognized");
+                    Some(admin)
+                }
+                (e, _) => return Err(e),
+            },
+        },
         _ => None,
     };
     req.extensions_mut().insert(Resolved(user.clone()));
     Ok(user)
+}
+
+/// Middleware: resolves the caller of an API request before its handler's extractors run, so
+/// that a permission check (`Admin`, `Authenticated`) is decided from the start and answers
+/// before the body or the query is validated: a customer posting a bad show to an admin route
+/// gets 403, not the show's field errors. Requests without a session cost nothing here.
+pub(crate) async fn resolve_caller(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let personal = req.path().starts_with("/api/") && session_token(req.request()).is_some();
+    if personal {
+        // A failure (users down) is not cached: the extractor that needs the user asks again
+        // and answers it.
+        let _ = current_user(req.request()).await;
+    }
+    let mut res = next.call(req).await?;
+    // What a session's request answers is that person's: no shared cache may keep it.
+    if personal {
+        let headers = res.headers_mut();
+        if !headers.contains_key(actix_web::http::header::CACHE_CONTROL) {
+            headers.insert(
+                actix_web::http::header::CACHE_CONTROL,
+                actix_web::http::header::HeaderValue::from_static("no-store"),
+            );
+        }
+        headers.append(
+            actix_web::http::header::VARY,
+            actix_web::http::header::HeaderValue::from_static("Cookie"),
+        );
+    }
+    Ok(res)
 }
 
 /// A logged-in user; 401 otherwise.

@@ -13,6 +13,28 @@ use super::problem::ApiError;
 /// Largest JSON body accepted.
 pub(crate) const MAX_BODY: usize = 64 * 1024;
 
+/// Middleware: a request that announces a body over [`MAX_BODY`] is answered 413 at once,
+/// whatever its content type or route (the internal API between processes, which carries larger
+/// pages of events, has its own limit). A body without a length is limited by the extractor that
+/// reads it.
+pub(crate) async fn limit_body(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    let announced = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY as u64) && !req.path().starts_with("/internal/") {
+        let response = actix_web::ResponseError::error_response(&ApiError::PayloadTooLarge);
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    next.call(req).await.map(|r| r.map_into_left_body())
+}
+
 /// A JSON body, read with field-level errors.
 pub(crate) struct Json<T>(pub(crate) T);
 

@@ -18,12 +18,13 @@ mod users;
 use actix_web::{HttpRequest, ResponseError, error, web};
 
 pub(crate) use auth::{
-    Csrf, SESSION_COOKIE, clear_session_cookie, csrf, current_user, session_cookie, verify_csrf,
+    Csrf, SESSION_COOKIE, clear_session_cookie, client_address, csrf, current_user,
+    end_previous_session, resolve_caller, session_cookie, verify_csrf,
 };
 pub(crate) use bookings::{BookingRequest, PaymentRequest, compose};
 pub(crate) use context::{RequestContext, request_context};
 pub(crate) use events::EventsQuery;
-pub(crate) use extract::parse_query;
+pub(crate) use extract::{limit_body, parse_query};
 pub(crate) use metrics::HttpMetrics;
 pub(crate) use payments::LedgerQuery;
 pub(crate) use problem::{ApiError, PROBLEM_TYPES};
@@ -48,8 +49,9 @@ pub(crate) fn configure_extractors(cfg: &mut web::ServiceConfig) {
         .app_data(
             web::FormConfig::default()
                 .limit(extract::MAX_BODY)
-                .error_handler(|e, _| {
-                    ApiError::BadRequest(format!("the form could not be read: {e}")).into()
+                .error_handler(|e, _| match e {
+                    error::UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge.into(),
+                    e => ApiError::BadRequest(format!("the form could not be read: {e}")).into(),
                 }),
         )
         .app_data(web::QueryConfig::default().error_handler(|e, _| {

@@ -43,8 +43,12 @@ pub(crate) enum ApiError {
     PayloadTooLarge,
     /// 415.
     UnsupportedMediaType,
+    /// 429: too many failed logins for this account or from this address.
+    TooManyLogins { retry_after_seconds: u64 },
     /// 503: a module is down; the rest of the application still serves.
     Unavailable(String),
+    /// 503: overloaded for a moment (every password-hashing slot taken); retry in a second.
+    Busy(String),
     /// 500: our own failure; details go to the log, not the client.
     Internal(anyhow::Error),
 }
@@ -183,6 +187,18 @@ pub(crate) const PROBLEM_TYPES: &[(&str, u16, &str, &str)] = &[
         "Request bodies must be `application/json`.",
     ),
     (
+        "too-many-logins",
+        429,
+        "Too many failed logins",
+        "After a few failed logins for one account, or from one address, logins are refused for a while, longer with every further failure: wait the `Retry-After` seconds. The right password is refused too until then.",
+    ),
+    (
+        "busy",
+        503,
+        "Too busy for a moment",
+        "Every password check is taken: retry after the `Retry-After` seconds. Nothing was changed.",
+    ),
+    (
         "module-unavailable",
         503,
         "A part of the box office is unavailable",
@@ -211,7 +227,9 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency-key-reused",
             ApiError::PayloadTooLarge => "payload-too-large",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
+            ApiError::TooManyLogins { .. } => "too-many-logins",
             ApiError::Unavailable(_) => "module-unavailable",
+            ApiError::Busy(_) => "busy",
             ApiError::Internal(_) => "internal-error",
         }
     }
@@ -219,9 +237,13 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             ApiError::Validation(errors) => errors.to_string(),
-            ApiError::BadRequest(d) | ApiError::Forbidden(d) | ApiError::Unavailable(d) => {
-                d.clone()
-            }
+            ApiError::BadRequest(d)
+            | ApiError::Forbidden(d)
+            | ApiError::Unavailable(d)
+            | ApiError::Busy(d) => d.clone(),
+            ApiError::TooManyLogins {
+                retry_after_seconds,
+            } => format!("too many failed logins: try again in {retry_after_seconds} s"),
             ApiError::Conflict { detail, .. } => detail.clone(),
             ApiError::Unauthenticated => "log in first".into(),
             ApiError::InvalidCredentials => "email or password is wrong".into(),
@@ -299,6 +321,17 @@ impl ResponseError for ApiError {
         let problem = self.problem();
         let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/problem+json");
+        match self {
+            ApiError::TooManyLogins {
+                retry_after_seconds,
+            } => {
+                response.insert_header(("Retry-After", retry_after_seconds.to_string()));
+            }
+            ApiError::Busy(_) => {
+                response.insert_header(("Retry-After", "1"));
+            }
+            _ => {}
+        }
         if matches!(self, ApiError::Unauthenticated) {
             response.insert_header((
                 "WWW-Authenticate",
@@ -396,6 +429,14 @@ impl From<UsersError> for ApiError {
             }
             UsersError::LastAdmin => {
                 ApiError::conflict("last-admin", "the last active admin cannot be deactivated")
+            }
+            UsersError::Throttled {
+                retry_after_seconds,
+            } => ApiError::TooManyLogins {
+                retry_after_seconds,
+            },
+            UsersError::Busy => {
+                ApiError::Busy("every password check is taken; retry in a second".into())
             }
             UsersError::Storage(e) => e.into(),
             other => ApiError::Internal(other.into()),

@@ -75,15 +75,20 @@ pub(crate) async fn register(
 
 /// Log in; sets the `bo_session` cookie.
 #[utoipa::path(post, path = "/api/session", tag = "users", request_body = Credentials,
-    responses((status = 204, description = "logged in; Set-Cookie: bo_session"), (status = 401, body = Problem),
-              (status = 403, description = "account deactivated", body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204, description = "logged in (any session this client held before is ended); Set-Cookie: bo_session"), (status = 401, body = Problem),
+              (status = 403, description = "account deactivated", body = Problem), (status = 422, body = Problem),
+              (status = 429, description = "too many failed logins for this account or from this address; Retry-After says when to try again", body = Problem),
+              (status = 503, description = "every password check is taken; Retry-After: 1", body = Problem)))]
 pub(crate) async fn log_in(
     req: HttpRequest,
     state: web::Data<AppState>,
     Json(body): Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
-    let attempt = LogIn::try_from(body).map_err(ApiError::Validation)?;
+    let attempt = LogIn::try_from(body)
+        .map_err(ApiError::Validation)?
+        .from_client(auth::client_address(&req));
     let session = state.modules.users().log_in(attempt).await?;
+    auth::end_previous_session(&req, state.modules.users()).await;
     let max_age = session
         .expires_at
         .as_micros()
@@ -103,6 +108,7 @@ pub(crate) async fn log_out(
     _user: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(c) = req.cookie(auth::SESSION_COOKIE) {
+        state.recent_admins.forget(c.value());
         state.modules.users().log_out(c.value()).await?;
     }
     Ok(HttpResponse::NoContent()

@@ -107,8 +107,10 @@ async fn signup(
                 .log_in(LogIn {
                     email: user.email,
                     password: form.password.clone(),
+                    client: http::client_address(&req),
                 })
                 .await?;
+            http::end_previous_session(&req, users).await;
             let mut response = see_other("/?done=welcome");
             response
                 .add_cookie(&http::session_cookie(&req, &session.token, 14 * 24 * 3600))
@@ -203,11 +205,15 @@ async fn login(
         password: form.password.clone(),
     });
     let logged_in = match attempt {
-        Ok(attempt) => state.modules.users().log_in(attempt).await,
+        Ok(attempt) => {
+            let attempt = attempt.from_client(http::client_address(&req));
+            state.modules.users().log_in(attempt).await
+        }
         Err(errors) => Err(UsersError::Validation(errors)),
     };
     match logged_in {
         Ok(session) => {
+            http::end_previous_session(&req, state.modules.users()).await;
             let mut response = see_other(&next);
             response
                 .add_cookie(&http::session_cookie(&req, &session.token, 14 * 24 * 3600))
@@ -217,6 +223,7 @@ async fn login(
         Err(
             e @ (UsersError::InvalidCredentials
             | UsersError::Deactivated
+            | UsersError::Throttled { .. }
             | UsersError::Validation(_)),
         ) => {
             let (layout, page) = page_for(&req, "login", None);
@@ -230,12 +237,21 @@ async fn login(
                     Some("This account is deactivated.".to_owned()),
                     StatusCode::FORBIDDEN,
                 ),
+                UsersError::Throttled {
+                    retry_after_seconds,
+                } => (
+                    Some(format!(
+                        "Too many failed logins. Try again in {}.",
+                        wait_in_words(*retry_after_seconds)
+                    )),
+                    StatusCode::TOO_MANY_REQUESTS,
+                ),
                 _ => (
                     Some("Email or password is wrong.".to_owned()),
                     StatusCode::UNAUTHORIZED,
                 ),
             };
-            Ok(page.render(
+            let mut response = page.render(
                 &LoginPage {
                     layout,
                     fields,
@@ -243,7 +259,17 @@ async fn login(
                     next,
                 },
                 status,
-            ))
+            );
+            if let UsersError::Throttled {
+                retry_after_seconds,
+            } = e
+                && let Ok(value) = retry_after_seconds.to_string().parse()
+            {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, value);
+            }
+            Ok(response)
         }
         Err(e) => Err(e.into()),
     }
@@ -255,6 +281,7 @@ async fn logout(
     _: CheckedForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     if let Some(c) = req.cookie(http::SESSION_COOKIE) {
+        state.recent_admins.forget(c.value());
         state.modules.users().log_out(c.value()).await?;
     }
     let mut response = see_other("/?done=logged-out");
@@ -441,4 +468,13 @@ async fn deactivate_user(
         .deactivate(ctx.trace(), &Actor::of(&admin), *id)
         .await?;
     Ok(see_other("/admin/users?done=deactivated"))
+}
+
+/// "45 seconds", "3 minutes": how long to wait, as a person says it.
+fn wait_in_words(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".to_owned(),
+        2..=90 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
 }

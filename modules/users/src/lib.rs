@@ -11,5 +11,7 @@ mod password;
 mod service;
 mod session;
 mod store;
+mod throttle;
 
-pub use service::Users;
+pub use service::{Users, UsersConfig};
+pub use throttle::LoginThrottle;

@@ -1,15 +1,15 @@
 //! Password hashing with argon2id (OWASP's recommended parameters, see [`hasher`]), off the
-//! async runtime, on a few dedicated threads (one per core), each reusing one working memory.
+//! async runtime, on dedicated threads (one unless configured), each reusing one working memory.
 //!
 //! Each hash works in several MiB. Allocated afresh per hash, that memory was kept by the
 //! allocator after every call, and a burst of registrations grew the process by 20 MB each, for
-//! good. With one reused buffer per hashing thread, hashing costs at most cores × 7 MiB (more only
-//! while verifying hashes made with heavier parameters), and a login flood queues instead of
-//! exhausting memory.
+//! good. With one reused buffer per hashing thread, hashing costs at most threads × 7 MiB (more only
+//! while verifying hashes made with heavier parameters), and a login flood waits in a bounded queue
+//! (past it, a login is refused as busy) instead of exhausting memory or every core.
 
 use std::{
     cell::RefCell,
-    sync::{Arc, LazyLock, Mutex, mpsc},
+    sync::{Arc, LazyLock, Mutex, OnceLock, mpsc},
 };
 
 use argon2::{
@@ -22,11 +22,22 @@ use users_api::{Password, UsersError};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The queue the hashing threads take work from.
-static HASHERS: LazyLock<Mutex<mpsc::Sender<Job>>> = LazyLock::new(|| {
-    let (tx, rx) = mpsc::channel::<Job>();
+/// How many threads hash and how many hashes may wait, set once per process by
+/// [`configure`] (the first users module opened); one thread and 32 otherwise.
+static SHAPE: OnceLock<(usize, usize)> = OnceLock::new();
+
+/// Sets the hashing threads and the queue's bound, unless hashing already started.
+pub(crate) fn configure(threads: usize, queue: usize) {
+    let _ = SHAPE.set((threads.max(1), queue.max(1)));
+}
+
+/// The queue the hashing threads take work from: bounded, so a flood of logins is refused as
+/// busy instead of queueing without end, and the threads are at most a few cores' worth of work.
+static HASHERS: LazyLock<Mutex<mpsc::SyncSender<Job>>> = LazyLock::new(|| {
+    let (threads, queue) = *SHAPE.get_or_init(|| (1, 32));
+    let (tx, rx) = mpsc::sync_channel::<Job>(queue);
     let rx = Arc::new(Mutex::new(rx));
-    for i in 0..std::thread::available_parallelism().map_or(2, usize::from) {
+    for i in 0..threads {
         let rx = rx.clone();
         let _ = std::thread::Builder::new()
             .name(format!("argon2-{i}"))
@@ -67,11 +78,17 @@ async fn on_hasher<T: Send + 'static>(
     let job: Job = Box::new(move || {
         let _ = tx.send(work());
     });
-    HASHERS
+    let sent = HASHERS
         .lock()
         .map_err(|_| failed("the hashing threads are gone"))?
-        .send(job)
-        .map_err(|_| failed("the hashing threads are gone"))?;
+        .try_send(job);
+    match sent {
+        Ok(()) => {}
+        Err(mpsc::TrySendError::Full(_)) => return Err(UsersError::Busy),
+        Err(mpsc::TrySendError::Disconnected(_)) => {
+            return Err(failed("the hashing threads are gone"));
+        }
+    }
     rx.await.map_err(|_| failed("a hashing thread failed"))?
 }
 

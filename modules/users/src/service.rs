@@ -1,6 +1,6 @@
 //! The users module's facade: every command and query the application may call.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use kernel::{ModuleDb, ModuleHandle, Platform, Trace, new_id};
@@ -12,24 +12,59 @@ use users_api::{
 };
 use uuid::Uuid;
 
-use crate::{password, session, store};
+use crate::{
+    password, session, store,
+    throttle::{LoginThrottle, Throttle},
+};
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../schemas/users");
 
 /// How long a login lasts.
 const SESSION_TTL: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 
+/// How the users module runs.
+#[derive(Clone, Copy, Debug)]
+pub struct UsersConfig {
+    /// When failed logins are throttled.
+    pub throttle: LoginThrottle,
+    /// Threads hashing passwords (each one core's worth of work while busy). The first module
+    /// opened in a process sets them for the process.
+    pub hashing_threads: usize,
+    /// Hashes that may wait for a thread; past it a login or registration is refused as busy.
+    pub hashing_queue: usize,
+}
+
+impl Default for UsersConfig {
+    fn default() -> Self {
+        Self {
+            throttle: LoginThrottle::default(),
+            hashing_threads: 1,
+            hashing_queue: 32,
+        }
+    }
+}
+
 /// The users module.
 #[derive(Clone, Debug)]
 pub struct Users {
     db: ModuleDb,
+    throttle: Arc<Throttle>,
 }
 
 impl Users {
-    /// Opens (and migrates) `users.db` in the data folder.
+    /// Opens (and migrates) `users.db` in the data folder, with the default configuration.
     pub async fn open(platform: &Platform) -> Result<Users, UsersError> {
+        Self::open_with(platform, UsersConfig::default()).await
+    }
+
+    /// Opens (and migrates) `users.db` in the data folder.
+    pub async fn open_with(platform: &Platform, config: UsersConfig) -> Result<Users, UsersError> {
+        password::configure(config.hashing_threads, config.hashing_queue);
         let db = ModuleDb::open(users_api::STREAM, &MIGRATOR, platform).await?;
-        Ok(Users { db })
+        Ok(Users {
+            db,
+            throttle: Arc::new(Throttle::new(config.throttle)),
+        })
     }
 
     /// The module as a whole: its event log, health, availability, close.
@@ -100,9 +135,23 @@ impl UsersApi for Users {
     /// Checks a password and opens a session.
     #[tracing::instrument(skip_all)]
     async fn log_in(&self, attempt: LogIn) -> Result<Session, UsersError> {
-        let LogIn { email, password } = attempt;
+        let LogIn {
+            email,
+            password,
+            client,
+        } = attempt;
+        let started = self.db.clock().now();
+        // A locked account or address is refused before anything is looked up or hashed, the
+        // same for an address no account has.
+        if let Err(retry_after_seconds) = self.throttle.check(&email, client, started) {
+            tracing::info!(?client, "login throttled");
+            return Err(UsersError::Throttled {
+                retry_after_seconds,
+            });
+        }
         // Longer than any account's: refused like a wrong password, without hashing it.
         if email.chars().count() > Email::MAX_LEN || password.chars().count() > Password::MAX_LEN {
+            self.throttle.failed(&email, client, started);
             return Err(UsersError::InvalidCredentials);
         }
         let row = store::find_by_email(self.db.reader()?, &email).await?;
@@ -112,9 +161,11 @@ impl UsersApi for Users {
         );
         let matches = password::verify(password, hash).await?;
         let Some(row) = row.filter(|_| matches) else {
-            tracing::info!("login failed");
+            tracing::info!(?client, "login failed");
+            self.throttle.failed(&email, client, self.db.clock().now());
             return Err(UsersError::InvalidCredentials);
         };
+        self.throttle.succeeded(&email);
         if !row.active {
             return Err(UsersError::Deactivated);
         }

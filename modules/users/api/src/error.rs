@@ -30,6 +30,17 @@ pub enum UsersError {
     /// Deactivating this admin would leave nobody able to administer the box office.
     #[error("the last active admin cannot be deactivated")]
     LastAdmin,
+    /// Too many failed logins for this account or from this address: try again after
+    /// `retry_after_seconds` (no password was checked).
+    #[error("too many failed logins: try again in {retry_after_seconds} s")]
+    Throttled {
+        /// Seconds until a login may be tried again.
+        retry_after_seconds: u64,
+    },
+    /// Every password-hashing slot is taken (a flood of logins or registrations): try again
+    /// in a moment. Nothing was checked or changed.
+    #[error("too many logins at once: try again in a moment")]
+    Busy,
     /// Storage failed or the module is offline.
     #[error(transparent)]
     Storage(#[from] kernel::Error),

@@ -214,6 +214,16 @@ pub struct LogIn {
     pub email: String,
     /// The password, exactly as typed.
     pub password: String,
+    /// Where the attempt comes from, when the edge knows (failures are counted per address).
+    #[serde(default)]
+    pub client: Option<std::net::IpAddr>,
+}
+
+impl LogIn {
+    /// The same attempt, made from `client`.
+    pub fn from_client(self, client: Option<std::net::IpAddr>) -> LogIn {
+        LogIn { client, ..self }
+    }
 }
 
 impl fmt::Debug for LogIn {
@@ -237,6 +247,7 @@ impl TryFrom<Credentials> for LogIn {
             return Ok(LogIn {
                 email: email.to_owned(),
                 password: c.password,
+                client: None,
             });
         }
         let mut errors = FieldErrors::new();
@@ -250,6 +261,7 @@ impl TryFrom<Credentials> for LogIn {
         Ok(LogIn {
             email: email.to_owned(),
             password: c.password,
+            client: None,
         })
     }
 }
