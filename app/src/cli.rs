@@ -628,6 +628,8 @@ async fn create_admin(
     let platform = kernel::Platform::new(settings.database.db_settings(), 16);
     let users = Users::open_with(&platform, settings.users.users_config()).await?;
     let close = || async { users.handle().close().await };
+    // Looked up in the spelling addresses are stored in.
+    let email = users_api::Email::parse(&email).map_or(email, |e| e.as_str().to_owned());
     let result = match users.find_by_email(&email).await? {
         Some(existing) if existing.role == users_api::Role::Admin => {
             let password = Password::parse(&password)

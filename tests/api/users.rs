@@ -767,3 +767,92 @@ async fn an_oversized_body_of_any_content_type_is_a_413() {
         }
     }
 }
+
+/// `POST /api/users` with the given fields.
+async fn sign_up(
+    app: &crate::helpers::TestApp,
+    email: &str,
+    full_name: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.post_json(
+        &client(),
+        "/api/users",
+        &json!({"email": email, "full_name": full_name, "password": password}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn look_alike_invisible_and_weak_identities_are_refused_on_their_field() {
+    let app = spawn_app().await;
+    for (email, name, password, field) in [
+        // A Cyrillic а among Latin letters, before and after the @.
+        ("p\u{430}ypal@example.com", "Ada", "correct horse", "email"),
+        ("ada@ex\u{430}mple.com", "Ada", "correct horse", "email"),
+        // Invisible and direction-changing characters.
+        ("ada\u{200b}@example.com", "Ada", "correct horse", "email"),
+        ("\u{202e}ada@example.com", "Ada", "correct horse", "email"),
+        ("ada@example.com", "\u{200b}", "correct horse", "full_name"),
+        (
+            "ada@example.com",
+            "Ada\u{202e}x",
+            "correct horse",
+            "full_name",
+        ),
+        // Passwords: control characters, and the easily guessed.
+        ("ada@example.com", "Ada", "\0\0\0\0\0\0\0\0", "password"),
+        ("ada@example.com", "Ada", "password1", "password"),
+        ("ada@example.com", "Ada", "12345678", "password"),
+    ] {
+        let problem = assert_problem(
+            sign_up(&app, email, name, password).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+        )
+        .await;
+        assert_eq!(
+            error_fields(&problem),
+            [field],
+            "{email:?} {name:?} {password:?}: {problem}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_address_has_one_account_whatever_its_spelling() {
+    let app = spawn_app().await;
+    for (first, again, stored) in [
+        // é composed, then decomposed.
+        (
+            "ren\u{e9}@example.com",
+            "rene\u{301}@example.com",
+            "ren\u{e9}@example.com",
+        ),
+        // An IDN domain, then its punycode.
+        (
+            "ada@b\u{fc}cher.de",
+            "ada@xn--bcher-kva.de",
+            "ada@xn--bcher-kva.de",
+        ),
+    ] {
+        let user = assert_status(
+            sign_up(&app, first, "Someone", "correct horse").await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_problem(
+            sign_up(&app, again, "Someone Else", "correct horse").await,
+            StatusCode::CONFLICT,
+            "email-taken",
+        )
+        .await;
+        // Either spelling logs in to the one account.
+        assert_status(
+            app.log_in(&client(), again, "correct horse").await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        assert_eq!(user["email"], stored);
+    }
+}

@@ -28,7 +28,7 @@ async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid
     b.goto(&app.url("/signup")).await;
     b.fill("input[name=full_name]", "Grace Hopper").await;
     b.fill("input[name=email]", "grace@example.com").await;
-    b.fill("input[name=password]", "compilers!").await;
+    b.fill("input[name=password]", "compilers rule!").await;
     b.click("form[action='/signup'] button[type=submit]").await;
     b.wait_for_text("Your account is ready").await;
     b.wait_for_text("Browser Night").await;

@@ -10,12 +10,12 @@ async fn a_visitor_signs_up_logs_out_and_logs_back_in_through_the_pages() {
     b.goto(&app.url("/signup")).await;
     b.fill("input[name=full_name]", "Grace Hopper").await;
     b.fill("input[name=email]", "not-an-email").await;
-    b.fill("input[name=password]", "compilers!").await;
+    b.fill("input[name=password]", "compilers rule!").await;
     b.click("button[type=submit]").await;
     b.wait_for_text("Email must be an email address").await;
 
     b.fill("input[name=email]", "grace@example.com").await;
-    b.fill("input[name=password]", "compilers!").await;
+    b.fill("input[name=password]", "compilers rule!").await;
     b.click("form[action='/signup'] button[type=submit]").await;
     let home = b.wait_for_text("Your account is ready").await;
     assert!(
@@ -32,7 +32,7 @@ async fn a_visitor_signs_up_logs_out_and_logs_back_in_through_the_pages() {
     b.click("form[action='/login'] button[type=submit]").await;
     b.wait_for_text("Email or password is wrong").await;
 
-    b.fill("input[name=password]", "compilers!").await;
+    b.fill("input[name=password]", "compilers rule!").await;
     b.click("form[action='/login'] button[type=submit]").await;
     b.wait_for_text("Grace Hopper").await;
     assert_eq!(b.path().await, "/");

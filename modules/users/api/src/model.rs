@@ -239,7 +239,10 @@ impl TryFrom<Credentials> for LogIn {
     type Error = FieldErrors;
 
     fn try_from(c: Credentials) -> Result<Self, FieldErrors> {
-        let email = c.email.trim();
+        // An address is looked up in the spelling it was stored in (NFC, ASCII domain); one that
+        // is not an address is simply one no account has.
+        let normalized = Email::parse(&c.email).map(|e| e.as_str().to_owned());
+        let email = normalized.as_deref().unwrap_or(c.email.trim());
         // Longer than any account's: not a field error but a login that fails like a wrong
         // password (the module refuses it without hashing anything).
         if email.chars().count() > Email::MAX_LEN || c.password.chars().count() > Password::MAX_LEN
