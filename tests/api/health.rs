@@ -244,3 +244,81 @@ async fn every_response_carries_a_request_id_and_continues_a_given_correlation_i
     assert_eq!(response.headers()["x-correlation-id"], correlation);
     assert!(uuid::Uuid::parse_str(response.headers()["x-request-id"].to_str().unwrap()).is_ok());
 }
+
+#[tokio::test]
+async fn every_operation_answers_only_what_the_document_says_and_its_parameters_match_its_path() {
+    let app = spawn_app().await;
+    let doc = assert_status(
+        app.get(&client(), "/api/openapi.json").await,
+        StatusCode::OK,
+    )
+    .await;
+    let (customer, _) = app.customer().await;
+    let (admin, _) = app.admin().await;
+    let mut drift = Vec::new();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let in_template: Vec<&str> = template
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split('}').next())
+            .collect();
+        for (method, op) in item.as_object().unwrap() {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let declared: Vec<&str> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            let mut sorted = in_template.clone();
+            sorted.sort_unstable();
+            let mut declared_sorted = declared.clone();
+            declared_sorted.sort_unstable();
+            if sorted != declared_sorted {
+                drift.push(format!(
+                    "{method} {template}: path parameters {declared:?}, path has {in_template:?}"
+                ));
+            }
+            let responses = op["responses"].as_object().unwrap();
+            for (code, r) in responses {
+                let text = r.to_string();
+                if text.contains("#/components/schemas/Problem")
+                    && r["content"].get("application/problem+json").is_none()
+                {
+                    drift.push(format!(
+                        "{method} {template} {code}: a problem not as application/problem+json"
+                    ));
+                }
+            }
+            if template.ends_with("/live") {
+                continue; // server-sent events: a stream, not an answer
+            }
+            // Anyone, a customer and an admin, with an unknown id and an empty body: whatever the
+            // server answers must be in the document.
+            let path = template
+                .replace("{module}", "users")
+                .replace("{id}", &uuid::Uuid::now_v7().to_string());
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            for (who, caller) in [
+                ("anyone", client()),
+                ("customer", customer.clone()),
+                ("admin", admin.clone()),
+            ] {
+                if path == "/api/admin/modules/users/availability" && who == "admin" {
+                    continue; // taking users offline would change what the rest answers
+                }
+                let mut request = caller.request(method.clone(), app.url(&path));
+                if op.get("requestBody").is_some() {
+                    request = request.json(&json!({}));
+                }
+                let status = request.send().await.unwrap().status();
+                if !responses.contains_key(status.as_str()) {
+                    drift.push(format!(
+                        "{method} {template} as {who}: {status} is not documented ({:?})",
+                        responses.keys().collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(drift.is_empty(), "{}", drift.join("\n"));
+}

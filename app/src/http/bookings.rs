@@ -70,6 +70,7 @@ pub(crate) async fn create_show(
 
 /// Which shows.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct ShowsQuery {
     /// Include past and cancelled shows.
@@ -269,6 +270,7 @@ pub(crate) async fn place(
 
 /// Filters of a booking list.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct BookingsQuery {
     /// `pending`, `confirmed` or `cancelled`.

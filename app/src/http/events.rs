@@ -44,6 +44,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Filters of the event log.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct EventsQuery {
     /// Only this module's stream (`users`, `bookings`, `payments`, `reporting`).
@@ -162,7 +163,7 @@ pub(crate) async fn list(
 
 /// What one correlation caused, across modules, as a tree.
 #[utoipa::path(get, path = "/api/events/correlations/{id}", tag = "events", params(("id" = Uuid, Path)),
-    responses((status = 200, body = CausationChain), (status = 404, body = Problem)))]
+    responses((status = 200, body = CausationChain), (status = 403, description = "not an admin", body = Problem), (status = 404, body = Problem)))]
 pub(crate) async fn chain(
     state: web::Data<AppState>,
     _admin: Admin,
@@ -177,6 +178,7 @@ pub(crate) async fn chain(
 
 /// Filters of the live stream.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct LiveQuery {
     /// Only this module's stream.
@@ -265,6 +267,7 @@ pub(crate) async fn subscriptions(state: web::Data<AppState>, _admin: Admin) -> 
 
 /// Which dead letters.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct DeadLetterQuery {
     /// Include retried and discarded ones.
@@ -286,7 +289,7 @@ pub(crate) async fn dead_letters(
 #[utoipa::path(post, path = "/api/admin/dead-letters/{module}/{id}/retry", tag = "events",
     params(("module" = String, Path, description = "the consumer module"), ("id" = i64, Path)),
     responses((status = 200, description = "`{outcome: applied}` or `{outcome: still_failing, error}`"),
-              (status = 404, body = Problem)))]
+              (status = 403, description = "not an admin", body = Problem), (status = 404, body = Problem)))]
 pub(crate) async fn retry(
     state: web::Data<AppState>,
     admin: Admin,
@@ -298,7 +301,7 @@ pub(crate) async fn retry(
 /// Discards a dead letter: resolved without being applied.
 #[utoipa::path(post, path = "/api/admin/dead-letters/{module}/{id}/discard", tag = "events",
     params(("module" = String, Path, description = "the consumer module"), ("id" = i64, Path)),
-    responses((status = 200, description = "`{outcome: discarded}`"), (status = 404, body = Problem)))]
+    responses((status = 200, description = "`{outcome: discarded}`"), (status = 403, description = "not an admin", body = Problem), (status = 404, body = Problem)))]
 pub(crate) async fn discard(
     state: web::Data<AppState>,
     admin: Admin,

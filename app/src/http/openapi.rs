@@ -45,9 +45,88 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The document, as JSON.
 pub(crate) fn document_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
+        Ok(doc) => doc,
+        Err(e) => return format!("{{\"error\":\"{e}\"}}"),
+    };
+    complete(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// The operations anyone may call without a session; every other one answers 401 without it.
+const PUBLIC: &[(&str, &str)] = &[
+    ("post", "/api/users"),
+    ("post", "/api/session"),
+    ("get", "/api/shows"),
+    ("get", "/api/shows/{id}"),
+    ("get", "/api/search/shows"),
+    ("get", "/health"),
+    ("get", "/metrics"),
+];
+
+/// What every operation answers without saying so in its annotation, written into the document
+/// once here: problems are `application/problem+json`; a body that cannot be read is a 400, one
+/// too large a 413, one of another type a 415; a query that cannot be read is a 400; and every
+/// operation but the public ones refuses a caller without a session (401).
+fn complete(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (template, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            let has_body = op.get("requestBody").is_some();
+            let has_query = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for response in responses.values_mut() {
+                let Some(content) = response.get_mut("content").and_then(Value::as_object_mut)
+                else {
+                    continue;
+                };
+                let names_problem = content
+                    .get("application/json")
+                    .is_some_and(|c| c.to_string().contains("#/components/schemas/Problem"));
+                if names_problem && let Some(c) = content.remove("application/json") {
+                    content.insert("application/problem+json".into(), c);
+                }
+            }
+            let mut add = |code: &str, description: &str| {
+                responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| problem(description));
+            };
+            if has_body {
+                add("400", "the body could not be read (malformed JSON)");
+                add("413", "the body is larger than 64 KiB");
+                add("415", "the body is not application/json");
+            }
+            if has_query {
+                add("400", "the query string could not be read");
+            }
+            if !PUBLIC.contains(&(method.as_str(), template.as_str())) {
+                responses
+                    .entry("401".to_owned())
+                    .or_insert_with(|| problem("no valid session"));
+            }
+        }
+    }
 }
 
 async fn document() -> HttpResponse {

@@ -174,6 +174,7 @@ pub(crate) async fn wallet(
 
 /// Time travel over the ledger.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct LedgerQuery {
     /// Show the wallet as it was at this instant (RFC 3339).
@@ -205,6 +206,7 @@ pub(crate) async fn ledger(
 
 /// Which payments.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct PaymentsQuery {
     /// Only this booking's.

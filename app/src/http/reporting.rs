@@ -88,6 +88,7 @@ fn with_consistency(caught_up: bool) -> HttpResponseBuilder {
 
 /// Read-your-writes.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct AfterQuery {
     /// A consistency token (`bookings:42`) returned by a command: wait up to 2 s for the view to
@@ -112,6 +113,7 @@ pub(crate) async fn dashboard(
 
 /// Filters of the feed.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct FeedParams {
     /// `pending`, `confirmed` or `cancelled`.
@@ -197,6 +199,7 @@ pub(crate) async fn my_summary(
 
 /// Search words.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct SearchQuery {
     /// Words of a show's title or venue.

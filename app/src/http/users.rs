@@ -46,6 +46,7 @@ pub(crate) struct UserList {
 
 /// Paging parameters.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     /// 1 to 200; default 50.
     limit: Option<u32>,
