@@ -80,6 +80,7 @@ impl Application {
                 ))
                 .wrap(middleware::from_fn(http::resolve_caller))
                 .wrap(middleware::from_fn(http::limit_body))
+                .wrap(middleware::from_fn(http::undeclared_method))
                 .wrap(middleware::from_fn(http::request_context))
                 .wrap(middleware::Compress::default())
                 .configure(http::configure)

@@ -322,3 +322,44 @@ async fn every_operation_answers_only_what_the_document_says_and_its_parameters_
     }
     assert!(drift.is_empty(), "{}", drift.join("\n"));
 }
+
+#[tokio::test]
+async fn a_method_a_documented_path_does_not_declare_is_a_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        ("TRACE", "/api/shows", "GET, HEAD, POST"),
+        ("OPTIONS", "/api/me", "GET, HEAD"),
+        ("PUT", "/api/me", "GET, HEAD"),
+        ("TRACE", "/health", "GET, HEAD"),
+        (
+            "DELETE",
+            "/api/shows/01a2373f-55db-77d3-99d2-f1e050f17a66",
+            "GET, HEAD, PATCH",
+        ),
+    ] {
+        let r = client()
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                app.url(path),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        let mut got: Vec<String> = r.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .split(", ")
+            .map(str::to_owned)
+            .collect();
+        got.sort();
+        let mut want: Vec<&str> = allow.split(", ").collect();
+        want.sort_unstable();
+        assert_eq!(got, want, "{method} {path}");
+        assert_problem(r, StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed").await;
+    }
+}

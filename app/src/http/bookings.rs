@@ -76,6 +76,7 @@ pub(crate) struct ShowsQuery {
     /// Include past and cancelled shows.
     all: bool,
     /// 1 to 200; default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,
@@ -284,6 +285,7 @@ pub(crate) struct BookingsQuery {
     /// Created before (RFC 3339).
     to: Option<String>,
     /// 1 to 200; default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,

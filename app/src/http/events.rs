@@ -58,6 +58,7 @@ pub(crate) struct EventsQuery {
     /// Only events about this aggregate (a user, booking, wallet or payment id).
     aggregate_id: Option<String>,
     /// 1 to 200; default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,

@@ -1,6 +1,8 @@
 //! The OpenAPI document of the whole JSON API, generated from the handlers' annotations.
 
-use actix_web::{HttpResponse, web};
+use std::sync::LazyLock;
+
+use actix_web::{HttpResponse, ResponseError, web};
 use utoipa::OpenApi;
 
 use super::{bookings, events, health, payments, problem, reporting, users};
@@ -133,4 +135,78 @@ async fn document() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(document_json())
+}
+
+/// One documented path: its segments (`None` for a `{parameter}`) and the methods it declares.
+struct Route {
+    segments: Vec<Option<String>>,
+    allow: Vec<String>,
+}
+
+/// Every documented path, read once from the document itself, so that what the server refuses
+/// as an undeclared method is exactly what the document leaves out.
+static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
+    let doc: serde_json::Value = serde_json::from_str(&document_json()).unwrap_or_default();
+    let Some(paths) = doc["paths"].as_object() else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .map(|(template, item)| {
+            let mut allow: Vec<String> = item
+                .as_object()
+                .map(|ops| ops.keys().map(|m| m.to_uppercase()).collect())
+                .unwrap_or_default();
+            if allow.iter().any(|m| m == "GET") {
+                allow.push("HEAD".into());
+            }
+            let segments = template
+                .trim_start_matches('/')
+                .split('/')
+                .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                .collect();
+            Route { segments, allow }
+        })
+        .collect()
+});
+
+/// The methods the document declares for `path` (the best-matching template: most literal
+/// segments), if it documents the path at all.
+pub(crate) fn allowed_methods(path: &str) -> Option<&'static [String]> {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    ROUTES
+        .iter()
+        .filter(|r| {
+            r.segments.len() == parts.len()
+                && r.segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(s, p)| s.as_deref().is_none_or(|s| s == *p))
+        })
+        .max_by_key(|r| r.segments.iter().filter(|s| s.is_some()).count())
+        .map(|r| r.allow.as_slice())
+}
+
+/// Middleware: a method the document does not declare for a documented path (`TRACE`,
+/// `OPTIONS`, a `PUT` where only `GET` is) is a 405 problem with the `Allow` header the document
+/// implies, before any route is looked for.
+pub(crate) async fn undeclared_method(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    if let Some(allow) = allowed_methods(req.path())
+        && !allow.iter().any(|m| m == req.method().as_str())
+    {
+        let mut response = super::ApiError::MethodNotAllowed.error_response();
+        if let Ok(value) = allow.join(", ").parse() {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, value);
+        }
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    next.call(req).await.map(|r| r.map_into_left_body())
 }

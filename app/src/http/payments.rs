@@ -212,6 +212,7 @@ pub(crate) struct PaymentsQuery {
     /// Only this booking's.
     booking_id: Option<Uuid>,
     /// 1 to 200; default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,

@@ -127,6 +127,7 @@ pub(crate) struct FeedParams {
     /// Full-text search over show title, customer name and email.
     q: Option<String>,
     /// 1 to 200; default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,

@@ -49,6 +49,7 @@ pub(crate) struct UserList {
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     /// 1 to 200; default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,

@@ -101,11 +101,16 @@ impl Actor {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct NewUser {
-    /// Email address.
+    /// Email address (stored in NFC with an ASCII domain; no invisible characters, no part
+    /// mixing alphabets).
+    #[cfg_attr(feature = "openapi", schema(required = true, format = Email, max_length = 254))]
     pub email: String,
-    /// Full name.
+    /// Full name, 1 to 100 characters, no control or invisible characters.
+    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1, max_length = 100))]
     pub full_name: String,
-    /// Password in clear; hashed at once and never stored or logged.
+    /// Password in clear, 8 to 128 characters, no control characters, not easy to guess
+    /// (zxcvbn score 2 or more); hashed at once and never stored or logged.
+    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 8, max_length = 128))]
     pub password: String,
 }
 
@@ -192,8 +197,10 @@ impl TryFrom<UserPatch> for ProfileChange {
 #[serde(default)]
 pub struct Credentials {
     /// The account's email address.
+    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1))]
     pub email: String,
     /// Its password.
+    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1))]
     pub password: String,
 }
 
