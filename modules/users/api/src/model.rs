@@ -106,11 +106,17 @@ pub struct NewUser {
     #[cfg_attr(feature = "openapi", schema(required = true, format = Email, max_length = 254))]
     pub email: String,
     /// Full name, 1 to 100 characters, no control or invisible characters.
-    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1, max_length = 100))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, min_length = 1, max_length = 100)
+    )]
     pub full_name: String,
     /// Password in clear, 8 to 128 characters, no control characters, not easy to guess
     /// (zxcvbn score 2 or more); hashed at once and never stored or logged.
-    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 8, max_length = 128))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, min_length = 8, max_length = 128)
+    )]
     pub password: String,
 }
 
