@@ -10,6 +10,9 @@
 
 #![allow(dead_code)]
 
+#[path = "../support/nats.rs"]
+mod nats;
+
 use std::{
     io::{BufRead, Write},
     path::{Path, PathBuf},
@@ -119,26 +122,6 @@ pub(crate) async fn start(topology: Topology, configure: impl FnOnce(&mut Settin
     }
 }
 
-/// The NATS server of the split suite, when there is one.
-pub(crate) fn nats_url() -> Option<String> {
-    let url =
-        std::env::var("BOXOFFICE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
-    let address = url.trim_start_matches("nats://").to_owned();
-    let reachable = std::net::ToSocketAddrs::to_socket_addrs(&address)
-        .ok()
-        .and_then(|mut a| a.next())
-        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok());
-    if reachable {
-        return Some(url);
-    }
-    let required = std::env::var_os("BOXOFFICE_REQUIRE_NATS").is_some_and(|v| v != "0");
-    assert!(
-        !required,
-        "BOXOFFICE_REQUIRE_NATS is set but no NATS server answers at {url}"
-    );
-    None
-}
-
 /// One process of a split deployment.
 pub(crate) struct Process {
     pub(crate) module: ModuleName,
@@ -163,7 +146,7 @@ pub(crate) struct Split {
 
 impl Split {
     async fn start(dir: tempfile::TempDir, settings: Settings) -> Split {
-        let Some(nats_url) = nats_url() else {
+        let Some(nats_url) = nats::nats_url() else {
             skip_without_nats();
         };
         Split::start_on(dir, settings, nats_url).await

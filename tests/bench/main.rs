@@ -94,35 +94,17 @@ fn bad_options_are_refused_with_a_clear_message() {
     );
 }
 
-/// The NATS server of this machine, when one answers; without one the split bench says so
-/// loudly and is skipped, unless `BOXOFFICE_REQUIRE_NATS` is set (as `.ci/run` does).
-fn nats_url() -> Option<String> {
-    let url =
-        std::env::var("BOXOFFICE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
-    let address = url.trim_start_matches("nats://").to_owned();
-    let reachable = std::net::ToSocketAddrs::to_socket_addrs(&address)
-        .ok()
-        .and_then(|mut a| a.next())
-        .is_some_and(|a| {
-            std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(1)).is_ok()
-        });
-    if reachable {
-        return Some(url);
-    }
-    let required = std::env::var_os("BOXOFFICE_REQUIRE_NATS").is_some_and(|v| v != "0");
-    assert!(
-        !required,
-        "BOXOFFICE_REQUIRE_NATS is set but no NATS server answers at {url}"
-    );
-    eprintln!(
-        "\n*** SPLIT BENCH SKIPPED: no NATS server answers at {url} (start one: nats-server -js) ***\n"
-    );
-    None
-}
+#[path = "../support/nats.rs"]
+mod nats;
 
 #[test]
 fn a_split_bench_reports_each_process_and_its_ratio_to_the_monolith() {
-    let Some(nats) = nats_url() else { return };
+    let Some(nats) = nats::nats_url() else {
+        eprintln!(
+            "\n*** SPLIT BENCH SKIPPED: no NATS server answers (start one: nats-server -js) ***\n"
+        );
+        return;
+    };
     let out = Command::new(BIN)
         .args([
             "bench",

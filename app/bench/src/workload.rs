@@ -162,25 +162,8 @@ async fn start_target(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Res
     };
     // The admin, and any preloaded history, go in before the server starts: the binary's own
     // commands, on the folder the server will use.
-    let email = "bench-admin@boxoffice.local";
-    let password = random_password();
-    run_command(
-        &dir,
-        synchronous,
-        &[
-            "users",
-            "create-admin",
-            "--email",
-            email,
-            "--name",
-            "Bench Admin",
-            "--password",
-            "-",
-        ],
-        &format!("{password}\n"),
-    )
-    .await
-    .context("creating the bench admin")?;
+    let (email, password) = create_admin(&dir, synchronous).await?;
+    let email = email.as_str();
     let preloaded = if args.preload > 0 {
         let n = args.preload.to_string();
         let mut command = vec!["preload", "--bookings", &n, "--admin-email", email];
@@ -218,6 +201,34 @@ async fn start_target(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Res
     })
 }
 
+/// Makes the bench's admin on the users database in `dir` with the binary's own command, before
+/// any server opens the folder; answers its login.
+async fn create_admin(
+    dir: &std::path::Path,
+    synchronous: Synchronous,
+) -> anyhow::Result<(String, String)> {
+    let email = "bench-admin@boxoffice.local";
+    let password = random_password();
+    run_command(
+        dir,
+        synchronous,
+        &[
+            "users",
+            "create-admin",
+            "--email",
+            email,
+            "--name",
+            "Bench Admin",
+            "--password",
+            "-",
+        ],
+        &format!("{password}\n"),
+    )
+    .await
+    .context("creating the bench admin")?;
+    Ok((email.to_owned(), password))
+}
+
 /// Starts one process per module on a temporary folder each, carrying events over `--nats`
 /// under a prefix of this run's own.
 async fn start_split(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Result<Target> {
@@ -240,25 +251,7 @@ async fn start_split(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Resu
         .iter()
         .map(|p| format!("http://127.0.0.1:{p}"))
         .collect();
-    let email = "bench-admin@boxoffice.local";
-    let password = random_password();
-    run_command(
-        &dir.join("users"),
-        synchronous,
-        &[
-            "users",
-            "create-admin",
-            "--email",
-            email,
-            "--name",
-            "Bench Admin",
-            "--password",
-            "-",
-        ],
-        &format!("{password}\n"),
-    )
-    .await
-    .context("creating the bench admin")?;
+    let (email, password) = create_admin(&dir.join("users"), synchronous).await?;
     let mut children = Vec::new();
     for (i, module) in MODULES.iter().enumerate() {
         let remotes: Vec<String> = MODULES
@@ -290,7 +283,7 @@ async fn start_split(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Resu
         .with_context(|| format!("starting the {module} process"))?;
         children.push((*module, child));
     }
-    let admin = Session::log_in(&urls[0], email, &password).await?;
+    let admin = Session::log_in(&urls[0], &email, &password).await?;
     Ok(Target {
         urls,
         admin,
