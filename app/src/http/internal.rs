@@ -1,7 +1,8 @@
 //! The internal API: the calls other processes of a split deployment make to the modules this
 //! process hosts (`POST /internal/<module>/<operation>`, the wire of [`crate::remote`]), and the
 //! harness's clock. Every route needs the service token; without it, or with a wrong one, the
-//! answer is 401 and nothing runs.
+//! answer is 401 and nothing runs (a request too large or unreadable to route is refused before
+//! the token is looked at).
 
 use std::time::Duration;
 

@@ -266,6 +266,12 @@ impl Nats {
         Ok(created)
     }
 
+    /// Forgets the handle of `stream` after a failure (the stream may be gone, deleted or lost
+    /// with the server's storage), so that its next use looks it up, or creates it, again.
+    pub(crate) async fn forget_stream(&self, stream: &str) {
+        self.inner.streams.lock().await.remove(stream);
+    }
+
     /// Deletes a read's consumer in the background (it would expire on its own).
     pub(crate) fn forget_consumer(
         &self,

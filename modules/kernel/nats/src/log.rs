@@ -166,7 +166,13 @@ impl EventSource for JetStreamLog {
             .stream_handle(self.stream)
             .await
             .map_err(|e| self.unavailable(e))?;
-        let info = stream.get_info().await.map_err(|e| self.unavailable(e))?;
+        let info = match stream.get_info().await {
+            Ok(info) => info,
+            Err(e) => {
+                self.nats.forget_stream(self.stream).await;
+                return Err(self.unavailable(e));
+            }
+        };
         let (first, last) = (info.state.first_sequence, info.state.last_sequence);
         if last == 0 || last < first {
             return Ok(Vec::new());
@@ -214,7 +220,10 @@ impl EventSource for JetStreamLog {
                     // Relayed twice (a publish retried across a relay restart): already read.
                     continue;
                 }
-                if events == 0 && *prev > after_seq && after_seq > 0 {
+                // Every relayed event names the one published before it: a later one means
+                // the events between are not on the stream (retention, a reset), whether this
+                // is the read's first event or not, and from the very start too.
+                if *prev > prev_seq {
                     return Err(Error::Remote {
                         module: self.stream.to_owned(),
                         unavailable: false,
@@ -222,7 +231,7 @@ impl EventSource for JetStreamLog {
                             "the {} stream on NATS no longer holds events {}..{} (retention or \
                              a reset): they cannot be read from it",
                             self.stream,
-                            after_seq + 1,
+                            prev_seq + 1,
                             prev
                         ),
                     });
@@ -246,7 +255,13 @@ impl EventSource for JetStreamLog {
             .stream_handle(self.stream)
             .await
             .map_err(|e| self.unavailable(e))?;
-        let info = stream.get_info().await.map_err(|e| self.unavailable(e))?;
+        let info = match stream.get_info().await {
+            Ok(info) => info,
+            Err(e) => {
+                self.nats.forget_stream(self.stream).await;
+                return Err(self.unavailable(e));
+            }
+        };
         let (first, last) = (info.state.first_sequence, info.state.last_sequence);
         let mut at = last;
         while at >= first.max(1) && last - at < SCAN * 16 {

@@ -145,7 +145,13 @@ impl Relay {
             .stream_handle(self.stream())
             .await
             .map_err(|e| format!("NATS: {e}"))?;
-        let info = stream.get_info().await.map_err(|e| format!("NATS: {e}"))?;
+        let info = match stream.get_info().await {
+            Ok(info) => info,
+            Err(e) => {
+                self.nats.forget_stream(self.stream()).await;
+                return Err(format!("NATS: {e}"));
+            }
+        };
         let (first, last) = (info.state.first_sequence.max(1), info.state.last_sequence);
         let mut ours = None;
         let mut at = last;
