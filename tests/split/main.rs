@@ -636,3 +636,51 @@ async fn with_nats_away_at_start_bookings_wait_in_the_outbox_and_flow_once_it_co
         "{health}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_deleted_under_a_running_deployment_is_refilled_from_the_outbox_and_nothing_is_lost()
+ {
+    let nats = NatsServer::start().await;
+    let w = World::new(nats.url()).await;
+    let answered = Arc::new(AtomicU64::new(0));
+    let bursts = w.start_bursts(&answered, 77);
+    answered_more(&answered, 40).await;
+    // An operator's mistake: the bookings stream is deleted while bookings keep coming.
+    let operator = kernel_nats::Nats::connect(
+        kernel_nats::NatsConfig {
+            url: nats.url(),
+            prefix: w.split.prefix().to_owned(),
+            client_name: "a careless operator".into(),
+        },
+        kernel::Clock::system(),
+    )
+    .await
+    .unwrap();
+    eventually(
+        "the operator to connect",
+        Duration::from_secs(10),
+        || async { operator.is_connected().then_some(()) },
+    )
+    .await;
+    operator.delete_streams(&["bookings"]).await;
+    answered_more(&answered, 40).await;
+    bursts.stop().await;
+    // The relay found the stream gone, created it again and published the whole outbox; the
+    // consumers skipped what they had applied and took the rest, once.
+    let bookings = w.split.url(ModuleName::Bookings);
+    eventually(
+        "the bookings relay to refill the stream",
+        Duration::from_secs(60),
+        || async {
+            let h = get_json(&client(), format!("{bookings}/health")).await;
+            let relay = h["deployment"]["nats"]["relays"]
+                .as_array()?
+                .iter()
+                .find(|r| r["stream"] == "bookings")?
+                .clone();
+            (relay["pending"] == 0 && relay["error"].is_null()).then_some(())
+        },
+    )
+    .await;
+    w.settle_and_check("after the stream was deleted").await;
+}
