@@ -338,15 +338,21 @@ pub struct UserSettings {
 }
 
 impl Default for UserSettings {
+    /// The users module's own defaults, in seconds.
     fn default() -> Self {
+        let users::UsersConfig {
+            throttle,
+            hashing_threads,
+            hashing_queue,
+        } = users::UsersConfig::default();
         Self {
-            login_account_failures: 5,
-            login_address_failures: 20,
-            login_window_secs: 15 * 60,
-            login_lockout_secs: 2,
-            login_max_lockout_secs: 15 * 60,
-            hashing_threads: 1,
-            hashing_queue: 32,
+            login_account_failures: throttle.account_failures,
+            login_address_failures: throttle.address_failures,
+            login_window_secs: throttle.window.as_secs(),
+            login_lockout_secs: throttle.lockout.as_secs(),
+            login_max_lockout_secs: throttle.max_lockout.as_secs(),
+            hashing_threads,
+            hashing_queue,
         }
     }
 }

@@ -26,16 +26,25 @@ pub(crate) fn client_address(req: &HttpRequest) -> Option<std::net::IpAddr> {
     req.peer_addr().map(|a| a.ip())
 }
 
-/// Ends the session this browser held before a new login, so that logging in as someone else
-/// leaves no earlier session valid.
-pub(crate) async fn end_previous_session(req: &HttpRequest, users: &dyn UsersApi) {
+/// Ends the session the request's cookie names (a logout), in the users module and in this
+/// process's memory of recent admins.
+pub(crate) async fn end_session(
+    req: &HttpRequest,
+    users: &dyn UsersApi,
+) -> Result<(), users_api::UsersError> {
     let Some(c) = req.cookie(SESSION_COOKIE) else {
-        return;
+        return Ok(());
     };
     if let Some(state) = req.app_data::<web::Data<AppState>>() {
         state.recent_admins.forget(c.value());
     }
-    if let Err(e) = users.log_out(c.value()).await {
+    users.log_out(c.value()).await
+}
+
+/// Ends the session this browser held before a new login, so that logging in as someone else
+/// leaves no earlier session valid.
+pub(crate) async fn end_previous_session(req: &HttpRequest, users: &dyn UsersApi) {
+    if let Err(e) = end_session(req, users).await {
         tracing::warn!(error = %e, "the previous session could not be ended");
     }
 }

@@ -18,8 +18,8 @@ mod users;
 use actix_web::{HttpRequest, ResponseError, error, web};
 
 pub(crate) use auth::{
-    Csrf, SESSION_COOKIE, clear_session_cookie, client_address, csrf, current_user,
-    end_previous_session, resolve_caller, session_cookie, verify_csrf,
+    Csrf, clear_session_cookie, client_address, csrf, current_user, end_previous_session,
+    end_session, resolve_caller, session_cookie, verify_csrf,
 };
 pub(crate) use bookings::{BookingRequest, PaymentRequest, compose};
 pub(crate) use context::{RequestContext, request_context};

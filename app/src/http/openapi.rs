@@ -45,15 +45,18 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/openapi.json", web::get().to(document));
 }
 
-/// The document, as JSON.
-pub(crate) fn document_json() -> String {
-    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
-        Ok(doc) => doc,
-        Err(e) => return format!("{{\"error\":\"{e}\"}}"),
-    };
+/// The document, built and completed once: it is fixed at compile time.
+static DOCUMENT: LazyLock<serde_json::Value> = LazyLock::new(|| {
+    let mut doc = serde_json::to_value(ApiDoc::openapi())
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
     complete(&mut doc);
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-}
+    doc
+});
+
+/// The document as served.
+static DOCUMENT_JSON: LazyLock<String> = LazyLock::new(|| {
+    serde_json::to_string_pretty(&*DOCUMENT).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+});
 
 /// The operations anyone may call without a session; every other one answers 401 without it.
 const PUBLIC: &[(&str, &str)] = &[
@@ -134,7 +137,7 @@ fn complete(doc: &mut serde_json::Value) {
 async fn document() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(document_json())
+        .body(DOCUMENT_JSON.as_str())
 }
 
 /// One documented path: its segments (`None` for a `{parameter}`) and the methods it declares.
@@ -146,8 +149,7 @@ struct Route {
 /// Every documented path, read once from the document itself, so that what the server refuses
 /// as an undeclared method is exactly what the document leaves out.
 static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
-    let doc: serde_json::Value = serde_json::from_str(&document_json()).unwrap_or_default();
-    let Some(paths) = doc["paths"].as_object() else {
+    let Some(paths) = DOCUMENT["paths"].as_object() else {
         return Vec::new();
     };
     paths
@@ -172,7 +174,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
 
 /// The methods the document declares for `path` (the best-matching template: most literal
 /// segments), if it documents the path at all.
-pub(crate) fn allowed_methods(path: &str) -> Option<&'static [String]> {
+fn allowed_methods(path: &str) -> Option<&'static [String]> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     ROUTES
         .iter()

@@ -109,10 +109,7 @@ pub(crate) async fn log_out(
     state: web::Data<AppState>,
     _user: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(c) = req.cookie(auth::SESSION_COOKIE) {
-        state.recent_admins.forget(c.value());
-        state.modules.users().log_out(c.value()).await?;
-    }
+    auth::end_session(&req, state.modules.users()).await?;
     Ok(HttpResponse::NoContent()
         .cookie(auth::clear_session_cookie(&req))
         .finish())

@@ -280,10 +280,7 @@ async fn logout(
     state: web::Data<AppState>,
     _: CheckedForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    if let Some(c) = req.cookie(http::SESSION_COOKIE) {
-        state.recent_admins.forget(c.value());
-        state.modules.users().log_out(c.value()).await?;
-    }
+    http::end_session(&req, state.modules.users()).await?;
     let mut response = see_other("/?done=logged-out");
     response.add_cookie(&http::clear_session_cookie(&req)).ok();
     Ok(response)

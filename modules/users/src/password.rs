@@ -22,8 +22,13 @@ use users_api::{Password, UsersError};
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Threads hashing passwords unless configured.
+pub(crate) const DEFAULT_THREADS: usize = 1;
+/// Hashes that may wait for a thread unless configured.
+pub(crate) const DEFAULT_QUEUE: usize = 32;
+
 /// How many threads hash and how many hashes may wait, set once per process by
-/// [`configure`] (the first users module opened); one thread and 32 otherwise.
+/// [`configure`] (the first users module opened), the defaults otherwise.
 static SHAPE: OnceLock<(usize, usize)> = OnceLock::new();
 
 /// Sets the hashing threads and the queue's bound, unless hashing already started.
@@ -34,7 +39,7 @@ pub(crate) fn configure(threads: usize, queue: usize) {
 /// The queue the hashing threads take work from: bounded, so a flood of logins is refused as
 /// busy instead of queueing without end, and the threads are at most a few cores' worth of work.
 static HASHERS: LazyLock<Mutex<mpsc::SyncSender<Job>>> = LazyLock::new(|| {
-    let (threads, queue) = *SHAPE.get_or_init(|| (1, 32));
+    let (threads, queue) = *SHAPE.get_or_init(|| (DEFAULT_THREADS, DEFAULT_QUEUE));
     let (tx, rx) = mpsc::sync_channel::<Job>(queue);
     let rx = Arc::new(Mutex::new(rx));
     for i in 0..threads {

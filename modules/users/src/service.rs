@@ -38,8 +38,8 @@ impl Default for UsersConfig {
     fn default() -> Self {
         Self {
             throttle: LoginThrottle::default(),
-            hashing_threads: 1,
-            hashing_queue: 32,
+            hashing_threads: password::DEFAULT_THREADS,
+            hashing_queue: password::DEFAULT_QUEUE,
         }
     }
 }

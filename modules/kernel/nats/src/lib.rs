@@ -27,7 +27,7 @@ use async_nats::{
     jetstream::{
         self,
         consumer::pull,
-        stream::{Config, RetentionPolicy, StorageType, Stream},
+        stream::{Config, Info, RetentionPolicy, StorageType, Stream},
     },
 };
 use kernel::{Bus, Clock, ModuleHandle, ModuleOps};
@@ -266,10 +266,21 @@ impl Nats {
         Ok(created)
     }
 
-    /// Forgets the handle of `stream` after a failure (the stream may be gone, deleted or lost
-    /// with the server's storage), so that its next use looks it up, or creates it, again.
-    pub(crate) async fn forget_stream(&self, stream: &str) {
-        self.inner.streams.lock().await.remove(stream);
+    /// The stream of `stream` and where it stands now. When it cannot say (the stream may be
+    /// gone: deleted, or lost with the server's storage), the handle is forgotten, so that the
+    /// next use looks the stream up, or creates it, again.
+    pub(crate) async fn stream_state(
+        &self,
+        stream: &'static str,
+    ) -> Result<(Stream, Info), String> {
+        let handle = self.stream_handle(stream).await?;
+        match handle.get_info().await {
+            Ok(info) => Ok((handle, info)),
+            Err(e) => {
+                self.inner.streams.lock().await.remove(stream);
+                Err(e.to_string())
+            }
+        }
     }
 
     /// Deletes a read's consumer in the background (it would expire on its own).

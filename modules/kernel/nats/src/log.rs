@@ -161,18 +161,11 @@ impl EventSource for JetStreamLog {
     }
 
     async fn read(&self, after_seq: i64, limit: u32) -> Result<Vec<Arc<Envelope>>, Error> {
-        let stream = self
+        let (stream, info) = self
             .nats
-            .stream_handle(self.stream)
+            .stream_state(self.stream)
             .await
             .map_err(|e| self.unavailable(e))?;
-        let info = match stream.get_info().await {
-            Ok(info) => info,
-            Err(e) => {
-                self.nats.forget_stream(self.stream).await;
-                return Err(self.unavailable(e));
-            }
-        };
         let (first, last) = (info.state.first_sequence, info.state.last_sequence);
         if last == 0 || last < first {
             return Ok(Vec::new());
@@ -250,18 +243,11 @@ impl EventSource for JetStreamLog {
     }
 
     async fn head(&self) -> Result<StreamHead, Error> {
-        let stream = self
+        let (stream, info) = self
             .nats
-            .stream_handle(self.stream)
+            .stream_state(self.stream)
             .await
             .map_err(|e| self.unavailable(e))?;
-        let info = match stream.get_info().await {
-            Ok(info) => info,
-            Err(e) => {
-                self.nats.forget_stream(self.stream).await;
-                return Err(self.unavailable(e));
-            }
-        };
         let (first, last) = (info.state.first_sequence, info.state.last_sequence);
         let mut at = last;
         while at >= first.max(1) && last - at < SCAN * 16 {

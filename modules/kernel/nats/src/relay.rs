@@ -140,18 +140,11 @@ impl Relay {
         if !self.nats.is_connected() {
             return Err(format!("NATS at {} is not connected", self.nats.url()));
         }
-        let stream = self
+        let (stream, info) = self
             .nats
-            .stream_handle(self.stream())
+            .stream_state(self.stream())
             .await
             .map_err(|e| format!("NATS: {e}"))?;
-        let info = match stream.get_info().await {
-            Ok(info) => info,
-            Err(e) => {
-                self.nats.forget_stream(self.stream()).await;
-                return Err(format!("NATS: {e}"));
-            }
-        };
         let (first, last) = (info.state.first_sequence.max(1), info.state.last_sequence);
         let mut ours = None;
         let mut at = last;
