@@ -120,7 +120,7 @@ pub(crate) async fn get_show(
 
 /// Change a show (admins).
 #[utoipa::path(patch, path = "/api/shows/{id}", tag = "bookings", params(("id" = Uuid, Path)), request_body = ShowPatch,
-    responses((status = 200, body = Show), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Show), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn update_show(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -141,7 +141,7 @@ pub(crate) async fn update_show(
 
 /// Cancel a show (admins): its bookings are cancelled and paid ones refunded.
 #[utoipa::path(post, path = "/api/shows/{id}/cancel", tag = "bookings", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Show), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = Show), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub(crate) async fn cancel_show(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -172,12 +172,15 @@ pub(crate) enum PaymentRequest {
 pub(crate) struct BookingRequest {
     /// The show.
     #[serde(default)]
+    #[schema(required = true, format = Uuid)]
     show_id: String,
     /// 1 to 20.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "kernel::whole_number")]
+    #[schema(required = true, value_type = i64, minimum = 1, maximum = 20)]
     seats: Option<i64>,
     /// `{"type":"wallet"}` or a card.
     #[serde(default)]
+    #[schema(required = true, value_type = PaymentRequest)]
     payment: Option<PaymentRequest>,
 }
 
@@ -228,7 +231,8 @@ impl BookingRequest {
 /// Book seats. Returns 202: the booking is `pending` until its payment settles. With the same
 /// `Idempotency-Key`, the same request returns the same booking (and a different one is 422).
 #[utoipa::path(post, path = "/api/bookings", tag = "bookings", request_body = BookingRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "makes retries safe: 1 to 255 visible ASCII characters")),
     responses((status = 202, body = Booking), (status = 401, body = Problem), (status = 404, description = "unknown show", body = Problem),
               (status = 409, description = "not enough seats, show cancelled or started", body = Problem),
               (status = 422, body = Problem)))]
@@ -275,14 +279,19 @@ pub(crate) async fn place(
 #[serde(default)]
 pub(crate) struct BookingsQuery {
     /// `pending`, `confirmed` or `cancelled`.
+    #[param(pattern = "^(pending|confirmed|cancelled)$")]
     status: Option<String>,
     /// Only this customer's (admins; customers always see their own).
+    #[param(format = Uuid)]
     user_id: Option<String>,
     /// Only this show's.
+    #[param(format = Uuid)]
     show_id: Option<String>,
     /// Created at or after (RFC 3339).
+    #[param(format = DateTime)]
     from: Option<String>,
-    /// Created before (RFC 3339).
+    /// Created before (RFC 3339); a range that ends before it starts holds nothing.
+    #[param(format = DateTime)]
     to: Option<String>,
     /// 1 to 200; default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -296,7 +305,7 @@ impl TryFrom<BookingsQuery> for BookingFilter {
 
     fn try_from(q: BookingsQuery) -> Result<Self, ApiError> {
         let mut e = FieldErrors::new();
-        let nonempty = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
         let status = nonempty(q.status).and_then(|s| {
             let parsed = BookingStatus::parse(&s);
             if parsed.is_none() {
@@ -323,11 +332,6 @@ impl TryFrom<BookingsQuery> for BookingFilter {
         let from = time("from", q.from);
         let to = time("to", q.to);
         let page = PageRequest::parse(q.limit, q.cursor.as_deref(), &mut e);
-        if let (Some(from), Some(to)) = (from, to)
-            && from >= to
-        {
-            e.add("to", "must be after from");
-        }
         e.into_result().map_err(ApiError::Validation)?;
         Ok(BookingFilter {
             status,

@@ -47,15 +47,18 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 #[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(crate) struct EventsQuery {
-    /// Only this module's stream (`users`, `bookings`, `payments`, `reporting`).
+    /// Only this module's stream (`users`, `bookings` or `payments`; reporting publishes none).
+    #[param(pattern = "^(users|bookings|payments)$")]
     stream: Option<String>,
     /// Only this event type, e.g. `BookingPlaced`.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", max_length = 100)]
     event_type: Option<String>,
     /// Only events of this correlation (one request and everything it caused).
+    #[param(format = Uuid)]
     correlation_id: Option<String>,
     /// Only events about this aggregate (a user, booking, wallet or payment id).
+    #[param(max_length = 100)]
     aggregate_id: Option<String>,
     /// 1 to 200; default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -72,12 +75,7 @@ impl EventsQuery {
         if !(1..=200).contains(&limit) {
             errors.add("limit", "must be between 1 and 200");
         }
-        let correlation_id = match self
-            .correlation_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let correlation_id = match self.correlation_id.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(text) => match Uuid::parse_str(text) {
                 Ok(id) => Some(id),
@@ -97,18 +95,13 @@ impl EventsQuery {
                 parsed
             }
         };
-        let clean = |s: &Option<String>| {
-            s.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-        };
+        let clean = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
         for (name, value) in [
             ("type", &self.event_type),
             ("aggregate_id", &self.aggregate_id),
             ("stream", &self.stream),
         ] {
-            if value.as_deref().is_some_and(|v| v.len() > 100) {
+            if value.as_deref().is_some_and(|v| v.chars().count() > 100) {
                 errors.add(name, "must be at most 100 characters");
             }
         }
@@ -183,6 +176,7 @@ pub(crate) async fn chain(
 #[serde(default)]
 pub(crate) struct LiveQuery {
     /// Only this module's stream.
+    #[param(pattern = "^(users|bookings|payments)$")]
     stream: Option<String>,
     /// Only this event type.
     #[serde(rename = "type")]

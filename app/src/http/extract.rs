@@ -117,8 +117,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
     }
 }
 
-/// Parses a query string, naming the parameter at fault.
+/// Parses a query string, naming the parameter at fault. A parameter with an empty value is the
+/// same as an absent one (what an empty field of a `GET` form sends), as the OpenAPI document
+/// says of every optional query parameter.
 pub(crate) fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let filled = form_urlencoded::parse(query.as_bytes()).filter(|(_, value)| !value.is_empty());
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(filled)
+        .finish();
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

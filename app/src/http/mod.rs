@@ -64,14 +64,26 @@ fn not_found_error(what: &'static str) -> error::Error {
     ApiError::NotFound(what).into()
 }
 
-/// Replaces actix's empty 405 responses with a problem document.
-pub(crate) fn method_not_allowed<B>(
+/// Replaces actix's empty 405 responses (a path that exists, a method it does not take) with a
+/// problem document for the API and the site's error page for pages, keeping the `Allow` header
+/// actix computed from the resource's routes.
+pub(crate) fn method_not_allowed<B: 'static>(
     res: actix_web::dev::ServiceResponse<B>,
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
-    let (req, _) = res.into_parts();
-    let response = ApiError::MethodNotAllowed.error_response();
-    let res = actix_web::dev::ServiceResponse::new(req, response).map_into_right_body();
-    Ok(actix_web::middleware::ErrorHandlerResponse::Response(res))
+    use actix_web::{dev::ServiceResponse, http::header::ALLOW, middleware::ErrorHandlerResponse};
+    let (req, response) = res.into_parts();
+    let allow = response.headers().get(ALLOW).cloned();
+    Ok(ErrorHandlerResponse::Future(Box::pin(async move {
+        let mut response = if req.path().starts_with("/api/") {
+            ApiError::MethodNotAllowed.error_response()
+        } else {
+            crate::pages::method_not_allowed(&req).await
+        };
+        if let Some(allow) = allow {
+            response.headers_mut().insert(ALLOW, allow);
+        }
+        Ok(ServiceResponse::new(req, response).map_into_right_body())
+    })))
 }
 
 /// A 404 problem for unknown API paths.

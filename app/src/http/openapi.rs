@@ -93,6 +93,8 @@ fn complete(doc: &mut serde_json::Value) {
                 continue;
             }
             let has_body = op.get("requestBody").is_some();
+            state_cursor_shapes(template, op);
+            state_empty_parameters(op);
             let has_query = op
                 .get("parameters")
                 .and_then(Value::as_array)
@@ -124,6 +126,7 @@ fn complete(doc: &mut serde_json::Value) {
             }
             if has_query {
                 add("400", "the query string could not be read");
+                add("422", "a query parameter is not valid");
             }
             if !PUBLIC.contains(&(method.as_str(), template.as_str())) {
                 responses
@@ -131,6 +134,76 @@ fn complete(doc: &mut serde_json::Value) {
                     .or_insert_with(|| problem("no valid session"));
             }
         }
+    }
+}
+
+/// Every list's `cursor` parameter gets the shape its parser accepts (the event log's cursor has
+/// its own), stated once in the kernel beside the parser, so that a client can tell a
+/// well-formed cursor from the document alone.
+fn state_cursor_shapes(template: &str, op: &mut serde_json::Value) {
+    let pattern = match template {
+        "/api/events" => kernel::EventCursor::PATTERN,
+        // Users are listed by id: the cursor is the last one's.
+        "/api/users" => UUID_PATTERN,
+        _ => kernel::Cursor::PATTERN,
+    };
+    let Some(parameters) = op.get_mut("parameters").and_then(|p| p.as_array_mut()) else {
+        return;
+    };
+    for parameter in parameters {
+        if parameter["name"] == "cursor" && parameter["in"] == "query" {
+            // Empty is the first page, as if absent.
+            parameter["schema"]["pattern"] = format!("^$|{pattern}").into();
+        }
+    }
+}
+
+/// A hyphenated UUID, the only spelling the users list's cursor takes.
+const UUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+/// Every optional query parameter may be sent empty, which means absent (what an empty field of
+/// a `GET` form sends; see `extract::parse_query`): its schema says so, and never `null`, which a
+/// query string cannot carry.
+fn state_empty_parameters(op: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for parameter in parameters {
+        if parameter["in"] != "query" || parameter["required"] == true {
+            continue;
+        }
+        let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+            types.retain(|t| t != "null");
+            if types.len() == 1 {
+                let only = types[0].clone();
+                schema.insert("type".into(), only);
+            }
+        }
+        if let Some(one_of) = schema.remove("oneOf") {
+            // utoipa's `Option<Enum>`: the enum, or null.
+            let mut kept: Vec<Value> = one_of
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|s| s["type"] != "null")
+                .cloned()
+                .collect();
+            if kept.len() == 1 {
+                for (k, v) in kept.remove(0).as_object().into_iter().flatten() {
+                    schema.insert(k.clone(), v.clone());
+                }
+            } else {
+                schema.insert("oneOf".into(), Value::Array(kept));
+            }
+        }
+        let described = Value::Object(schema.clone());
+        let empty = json!({"type": "string", "maxLength": 0});
+        parameter["schema"] = json!({"anyOf": [described, empty]});
     }
 }
 

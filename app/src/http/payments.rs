@@ -178,8 +178,10 @@ pub(crate) async fn wallet(
 #[serde(default)]
 pub(crate) struct LedgerQuery {
     /// Show the wallet as it was at this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub(crate) as_of: Option<String>,
     /// Show the wallet as it was after this many events.
+    #[param(minimum = 0)]
     pub(crate) version: Option<i64>,
 }
 

@@ -93,6 +93,7 @@ fn with_consistency(caught_up: bool) -> HttpResponseBuilder {
 pub(crate) struct AfterQuery {
     /// A consistency token (`bookings:42`) returned by a command: wait up to 2 s for the view to
     /// include it.
+    #[param(pattern = "^(users|bookings|payments):[0-9]{1,18}$")]
     after: Option<String>,
 }
 
@@ -117,21 +118,25 @@ pub(crate) async fn dashboard(
 #[serde(default)]
 pub(crate) struct FeedParams {
     /// `pending`, `confirmed` or `cancelled`.
+    #[param(pattern = "^(pending|confirmed|cancelled)$")]
     status: Option<String>,
     /// `captured`, `declined`, `refunded` or `voided`.
+    #[param(pattern = "^(captured|declined|refunded|voided)$")]
     payment_status: Option<String>,
     /// Only this show's.
     show_id: Option<Uuid>,
     /// Only this customer's.
     user_id: Option<Uuid>,
     /// Full-text search over show title, customer name and email.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// 1 to 200; default 50.
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,
-    /// A consistency token to wait for.
+    /// A consistency token to wait for (`<stream>:<seq>`, from a write's response).
+    #[param(pattern = "^(users|bookings|payments):[0-9]{1,18}$")]
     after: Option<String>,
 }
 
@@ -204,6 +209,7 @@ pub(crate) async fn my_summary(
 #[serde(default)]
 pub(crate) struct SearchQuery {
     /// Words of a show's title or venue.
+    #[param(max_length = 200)]
     q: String,
 }
 

@@ -55,13 +55,13 @@ async fn architecture_redirect() -> HttpResponse {
 }
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/health", web::get().to(health_page))
-        .route("/admin/architecture", web::get().to(architecture_page))
-        .route("/architecture", web::get().to(architecture_redirect))
-        .route(
-            "/admin/modules/{module}/availability",
-            web::post().to(set_availability),
-        );
+    cfg.service(web::resource("/admin/health").route(web::get().to(health_page)));
+    cfg.service(web::resource("/admin/architecture").route(web::get().to(architecture_page)));
+    cfg.service(web::resource("/architecture").route(web::get().to(architecture_redirect)));
+    cfg.service(
+        web::resource("/admin/modules/{module}/availability")
+            .route(web::post().to(set_availability)),
+    );
 }
 
 #[derive(Template)]

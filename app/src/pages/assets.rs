@@ -9,17 +9,17 @@ const JS: &str = include_str!("../../assets/app.js");
 const FAVICON: &str = include_str!("../../assets/favicon.svg");
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/assets/app.css",
-        web::get().to(|| async { asset(CSS, "text/css; charset=utf-8") }),
-    )
-    .route(
-        "/assets/app.js",
-        web::get().to(|| async { asset(JS, "text/javascript; charset=utf-8") }),
-    )
-    .route(
-        "/assets/favicon.svg",
-        web::get().to(|| async { asset(FAVICON, "image/svg+xml") }),
+    cfg.service(
+        web::resource("/assets/app.css")
+            .route(web::get().to(|| async { asset(CSS, "text/css; charset=utf-8") })),
+    );
+    cfg.service(
+        web::resource("/assets/app.js")
+            .route(web::get().to(|| async { asset(JS, "text/javascript; charset=utf-8") })),
+    );
+    cfg.service(
+        web::resource("/assets/favicon.svg")
+            .route(web::get().to(|| async { asset(FAVICON, "image/svg+xml") })),
     );
 }
 

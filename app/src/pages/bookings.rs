@@ -21,13 +21,13 @@ use crate::{
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/bookings", web::get().to(my_bookings))
-        .route("/bookings/rows", web::get().to(my_rows))
-        .route("/bookings/{id}", web::get().to(booking_page))
-        .route("/bookings/{id}/live", web::get().to(booking_live))
-        .route("/bookings/{id}/cancel", web::post().to(cancel))
-        .route("/admin/bookings", web::get().to(all_bookings))
-        .route("/admin/bookings/rows", web::get().to(all_rows));
+    cfg.service(web::resource("/bookings").route(web::get().to(my_bookings)));
+    cfg.service(web::resource("/bookings/rows").route(web::get().to(my_rows)));
+    cfg.service(web::resource("/bookings/{id}").route(web::get().to(booking_page)));
+    cfg.service(web::resource("/bookings/{id}/live").route(web::get().to(booking_live)));
+    cfg.service(web::resource("/bookings/{id}/cancel").route(web::post().to(cancel)));
+    cfg.service(web::resource("/admin/bookings").route(web::get().to(all_bookings)));
+    cfg.service(web::resource("/admin/bookings/rows").route(web::get().to(all_rows)));
 }
 
 pub(crate) fn reason_text(reason: CancelReason) -> &'static str {

@@ -18,11 +18,11 @@ use crate::{
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(dashboard_page))
-        .route("/admin/dashboard/live", web::get().to(dashboard_live))
-        .route("/admin/projections/rebuild", web::post().to(rebuild))
-        .route("/admin/feed", web::get().to(feed_page))
-        .route("/admin/feed/rows", web::get().to(feed_rows));
+    cfg.service(web::resource("/admin").route(web::get().to(dashboard_page)));
+    cfg.service(web::resource("/admin/dashboard/live").route(web::get().to(dashboard_live)));
+    cfg.service(web::resource("/admin/projections/rebuild").route(web::post().to(rebuild)));
+    cfg.service(web::resource("/admin/feed").route(web::get().to(feed_page)));
+    cfg.service(web::resource("/admin/feed/rows").route(web::get().to(feed_rows)));
 }
 
 struct LagRow {

@@ -18,15 +18,14 @@ use crate::{
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/events", web::get().to(log_page))
-        .route("/admin/events/rows", web::get().to(log_rows))
-        .route("/admin/events/trace/{id}", web::get().to(trace_page))
-        .route("/admin/consumers", web::get().to(consumers_page))
-        .route("/admin/consumers/rows", web::get().to(consumer_rows))
-        .route(
-            "/admin/dead-letters/{module}/{id}/{action}",
-            web::post().to(resolve),
-        );
+    cfg.service(web::resource("/admin/events").route(web::get().to(log_page)));
+    cfg.service(web::resource("/admin/events/rows").route(web::get().to(log_rows)));
+    cfg.service(web::resource("/admin/events/trace/{id}").route(web::get().to(trace_page)));
+    cfg.service(web::resource("/admin/consumers").route(web::get().to(consumers_page)));
+    cfg.service(web::resource("/admin/consumers/rows").route(web::get().to(consumer_rows)));
+    cfg.service(
+        web::resource("/admin/dead-letters/{module}/{id}/{action}").route(web::post().to(resolve)),
+    );
 }
 
 struct EventRow {

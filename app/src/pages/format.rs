@@ -97,9 +97,12 @@ pub(crate) fn datetime_local(t: Timestamp) -> String {
 /// for the module to judge.
 pub(crate) fn from_datetime_local(text: &str) -> String {
     let t = text.trim();
-    let is_local = t.len() == 16 && t.as_bytes()[10] == b'T' && !t.ends_with('Z');
-    if is_local {
+    // `YYYY-MM-DDTHH:MM`, or with `:SS` when the field has a step under a minute.
+    let local = |len: usize| t.len() == len && t.as_bytes()[10] == b'T' && !t.contains(['Z', '+']);
+    if local(16) {
         format!("{t}:00Z")
+    } else if local(19) {
+        format!("{t}Z")
     } else {
         t.to_owned()
     }
@@ -158,6 +161,10 @@ mod tests {
         assert_eq!(
             from_datetime_local("2027-05-01T20:00"),
             "2027-05-01T20:00:00Z"
+        );
+        assert_eq!(
+            from_datetime_local("2027-05-01T20:00:30"),
+            "2027-05-01T20:00:30Z"
         );
         assert_eq!(
             from_datetime_local("2027-05-01T20:00:00+02:00"),

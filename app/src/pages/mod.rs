@@ -341,3 +341,18 @@ pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
     };
     page.render(&body, StatusCode::NOT_FOUND)
 }
+
+/// The site's page for a method a page's address does not take (a `TRACE`, a `DELETE`, a `GET`
+/// of a form's target); the caller adds the `Allow` header.
+pub(crate) async fn method_not_allowed(req: &HttpRequest) -> HttpResponse {
+    let (layout, page) = page(req, "").await;
+    let body = ErrorPage {
+        layout,
+        status: 405,
+        title: "Not allowed here",
+        detail:
+            "This address does not take that kind of request. Follow a link or a button instead."
+                .into(),
+    };
+    page.render(&body, StatusCode::METHOD_NOT_ALLOWED)
+}

@@ -7,8 +7,8 @@ use super::{Layout, page, see_other};
 use crate::http::PROBLEM_TYPES;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/problems", web::get().to(index))
-        .route("/problems/{slug}", web::get().to(one));
+    cfg.service(web::resource("/problems").route(web::get().to(index)));
+    cfg.service(web::resource("/problems/{slug}").route(web::get().to(one)));
 }
 
 #[derive(Template)]

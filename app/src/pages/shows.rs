@@ -23,14 +23,20 @@ use crate::{
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/shows/{id}", web::get().to(show_page))
-        .route("/shows/{id}/book", web::post().to(book))
-        .route("/admin/shows", web::get().to(admin_shows))
-        .route("/admin/shows", web::post().to(create_show))
-        .route("/admin/shows/{id}", web::get().to(admin_show))
-        .route("/admin/shows/{id}", web::post().to(update_show))
-        .route("/admin/shows/{id}/cancel", web::post().to(cancel_show));
+    cfg.service(web::resource("/").route(web::get().to(home)));
+    cfg.service(web::resource("/shows/{id}").route(web::get().to(show_page)));
+    cfg.service(web::resource("/shows/{id}/book").route(web::post().to(book)));
+    cfg.service(
+        web::resource("/admin/shows")
+            .route(web::get().to(admin_shows))
+            .route(web::post().to(create_show)),
+    );
+    cfg.service(
+        web::resource("/admin/shows/{id}")
+            .route(web::get().to(admin_show))
+            .route(web::post().to(update_show)),
+    );
+    cfg.service(web::resource("/admin/shows/{id}/cancel").route(web::post().to(cancel_show)));
 }
 
 /// A show as pages display it.

@@ -21,19 +21,27 @@ use crate::{
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/signup", web::get().to(signup_page))
-        .route("/signup", web::post().to(signup))
-        .route("/login", web::get().to(login_page))
-        .route("/login", web::post().to(login))
-        .route("/logout", web::post().to(logout))
-        .route("/account", web::get().to(account_page))
-        .route("/account", web::post().to(update_account))
-        .route("/account/deactivate", web::post().to(deactivate_self))
-        .route("/admin/users", web::get().to(users_page))
-        .route(
-            "/admin/users/{id}/deactivate",
-            web::post().to(deactivate_user),
-        );
+    cfg.service(
+        web::resource("/signup")
+            .route(web::get().to(signup_page))
+            .route(web::post().to(signup)),
+    );
+    cfg.service(
+        web::resource("/login")
+            .route(web::get().to(login_page))
+            .route(web::post().to(login)),
+    );
+    cfg.service(web::resource("/logout").route(web::post().to(logout)));
+    cfg.service(
+        web::resource("/account")
+            .route(web::get().to(account_page))
+            .route(web::post().to(update_account)),
+    );
+    cfg.service(web::resource("/account/deactivate").route(web::post().to(deactivate_self)));
+    cfg.service(web::resource("/admin/users").route(web::get().to(users_page)));
+    cfg.service(
+        web::resource("/admin/users/{id}/deactivate").route(web::post().to(deactivate_user)),
+    );
 }
 
 #[derive(Template)]

@@ -23,9 +23,9 @@ use crate::{
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/wallet", web::get().to(wallet_page))
-        .route("/wallet/deposits", web::post().to(deposit))
-        .route("/admin/payments", web::get().to(payments_page));
+    cfg.service(web::resource("/wallet").route(web::get().to(wallet_page)));
+    cfg.service(web::resource("/wallet/deposits").route(web::post().to(deposit)));
+    cfg.service(web::resource("/admin/payments").route(web::get().to(payments_page)));
 }
 
 struct Entry {
@@ -72,7 +72,13 @@ async fn render(
 ) -> Result<HttpResponse, PageError> {
     let payments = state.modules.payments();
     let now = payments.ledger(user.id, LedgerPoint::Latest).await?;
-    let raw: LedgerQuery = parse_query(req.query_string()).unwrap_or_default();
+    let mut raw: LedgerQuery = parse_query(req.query_string()).unwrap_or_default();
+    // The form's field sends the browser's `datetime-local` value (taken as UTC, as its label
+    // says), or nothing when left empty.
+    raw.as_of = raw
+        .as_of
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| format::from_datetime_local(t.trim()));
     let (mut travel_error, mut ledger) = (None, now.clone());
     match LedgerPoint::try_from(&raw) {
         Ok(LedgerPoint::Latest) => {}

@@ -265,13 +265,17 @@ impl ConsistencyToken {
         }
     }
 
-    /// Parses `<stream>:<seq>`; `None` for anything else.
+    /// Parses `<stream>:<seq>` (a stream of 1 to 32 lowercase letters and underscores, a
+    /// sequence of 1 to 18 digits); `None` for anything else.
     pub fn parse(text: &str) -> Option<Self> {
-        let (stream, seq) = text.trim().split_once(':')?;
-        let valid_stream =
-            !stream.is_empty() && stream.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-        let seq: i64 = seq.parse().ok()?;
-        (valid_stream && seq >= 0).then(|| Self::new(stream, seq))
+        let (stream, seq) = text.split_once(':')?;
+        let valid_stream = (1..=32).contains(&stream.len())
+            && stream.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        let valid_seq = (1..=18).contains(&seq.len()) && seq.bytes().all(|b| b.is_ascii_digit());
+        if !valid_stream || !valid_seq {
+            return None;
+        }
+        Some(Self::new(stream, seq.parse().ok()?))
     }
 }
 

@@ -30,6 +30,7 @@ mod time;
 mod tx;
 mod validation;
 mod wire;
+pub use wire::whole_number;
 
 pub use bus::Bus;
 pub use clock::{Clock, ClockControl};

@@ -55,11 +55,20 @@ impl EventCursor {
         )
     }
 
-    /// Parses [`EventCursor::encode`]'s output.
+    /// The shape of [`EventCursor::encode`]'s output, as the OpenAPI document states it: the
+    /// event's microseconds, its stream, its sequence number, joined by dots.
+    pub const PATTERN: &'static str = "^[0-9]{1,16}[.][a-z_]{1,32}[.][0-9]{1,18}$";
+
+    /// Parses [`EventCursor::encode`]'s output: exactly [`EventCursor::PATTERN`].
     pub fn decode(text: &str) -> Option<Self> {
+        let digits = |t: &str, most: usize| {
+            (1..=most).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
+        };
         let (micros, rest) = text.split_once('.')?;
         let (stream, seq) = rest.rsplit_once('.')?;
-        if stream.is_empty() || !stream.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        let named = (1..=32).contains(&stream.len())
+            && stream.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        if !digits(micros, 16) || !named || !digits(seq, 18) {
             return None;
         }
         Some(Self {
@@ -260,6 +269,9 @@ mod tests {
             "1..1",
             "1.Bookings.1",
             "1.book;ings.1",
+            "+1.bookings.1",
+            "1.bookings.-1",
+            "1.bookings. 1",
         ] {
             assert_eq!(EventCursor::decode(bad), None, "{bad}");
         }

@@ -24,17 +24,29 @@ impl Cursor {
         Cursor { at, id }
     }
 
-    /// Parses the text form lists hand out as `next_cursor`.
+    /// The shape of a cursor's text, as the OpenAPI document states it: the microseconds of
+    /// the last item's time, `_`, its id in hyphenated form. [`Cursor::parse`] accepts exactly
+    /// this, so a client (or a fuzzer) can tell a well-formed cursor from the schema alone.
+    pub const PATTERN: &'static str =
+        "^[0-9]{1,16}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+    /// Parses the text form lists hand out as `next_cursor` (see [`Cursor::PATTERN`]).
     pub fn parse(text: &str) -> Result<Cursor, String> {
-        text.trim()
-            .split_once('_')
-            .and_then(|(t, id)| {
-                Some(Cursor {
-                    at: Timestamp::from_micros(t.parse().ok()?),
-                    id: Uuid::parse_str(id).ok()?,
-                })
-            })
-            .ok_or_else(|| "is not a cursor returned by this list".to_owned())
+        let refused = || "is not a cursor returned by this list".to_owned();
+        let (micros, id) = text.split_once('_').ok_or_else(refused)?;
+        let digits = (1..=16).contains(&micros.len()) && micros.bytes().all(|b| b.is_ascii_digit());
+        let hyphenated = id.len() == 36
+            && id.bytes().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            });
+        if !digits || !hyphenated {
+            return Err(refused());
+        }
+        Ok(Cursor {
+            at: Timestamp::from_micros(micros.parse().map_err(|_| refused())?),
+            id: Uuid::parse_str(id).map_err(|_| refused())?,
+        })
     }
 
     /// The `next_cursor` of a page: the cursor after its last item when the page is full (there
@@ -111,7 +123,7 @@ impl PageRequest {
     ) -> PageRequest {
         let limit = errors.check("limit", PageSize::or_default(limit));
         let cursor = cursor
-            .filter(|c| !c.trim().is_empty())
+            .filter(|c| !c.is_empty())
             .and_then(|c| errors.check("cursor", Cursor::parse(c)));
         PageRequest {
             limit: limit.unwrap_or_default(),
@@ -122,7 +134,7 @@ impl PageRequest {
 
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}_{}", self.at.as_micros(), self.id.simple())
+        write!(f, "{}_{}", self.at.as_micros(), self.id.hyphenated())
     }
 }
 
@@ -206,6 +218,12 @@ mod tests {
             "12_",
             "_0190",
             "x_0190e0c0-0000-7000-8000-000000000000",
+            // Only the documented shape: no sign, no spaces, no other spelling of the id.
+            "+12_0190e0c0-0000-7000-8000-000000000000",
+            " 12_0190e0c0-0000-7000-8000-000000000000",
+            "12_0190e0c0000070008000000000000000",
+            "12_{0190e0c0-0000-7000-8000-000000000000}",
+            "12345678901234567_0190e0c0-0000-7000-8000-000000000000",
         ] {
             assert!(Cursor::parse(bad).is_err(), "{bad}");
         }

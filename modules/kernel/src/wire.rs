@@ -43,3 +43,76 @@ macro_rules! plain_value {
         }
     };
 }
+
+/// Deserializes an optional whole number the way JSON Schema counts one: `3`, and also `3.0` or
+/// `3e0` (a number with no fractional part), but not `3.5`, `"3"` or a number beyond `i64`. For
+/// request fields documented as `integer`: `#[serde(default, deserialize_with =
+/// "kernel::whole_number")]`.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Body {
+///     #[serde(default, deserialize_with = "kernel::whole_number")]
+///     n: Option<i64>,
+/// }
+/// let n = |json: &str| serde_json::from_str::<Body>(json).map(|b| b.n);
+/// assert_eq!(n(r#"{"n": 3}"#).unwrap(), Some(3));
+/// assert_eq!(n(r#"{"n": 3.0}"#).unwrap(), Some(3));
+/// assert_eq!(n(r#"{"n": 1e3}"#).unwrap(), Some(1000));
+/// assert_eq!(n(r#"{"n": null}"#).unwrap(), None);
+/// assert_eq!(n("{}").unwrap(), None);
+/// assert!(n(r#"{"n": 3.5}"#).is_err());
+/// assert!(n(r#"{"n": "3"}"#).is_err());
+/// assert!(n(r#"{"n": 1e300}"#).is_err());
+/// assert!(n(r#"{"n": 18446744073709551615}"#).is_err());
+/// ```
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    struct Whole;
+
+    impl<'de> serde::de::Visitor<'de> for Whole {
+        type Value = Option<i64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+            Ok(Some(n))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+            i64::try_from(n)
+                .map(Some)
+                .map_err(|_| E::custom("is too large"))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
+            // Every whole f64 in this range converts exactly.
+            const LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
+            if n.fract() != 0.0 || !n.is_finite() {
+                Err(E::custom("must be a whole number"))
+            } else if n.abs() > LIMIT {
+                Err(E::custom("is too large"))
+            } else {
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(Some(n as i64))
+            }
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(Whole)
+        }
+    }
+
+    deserializer.deserialize_option(Whole)
+}

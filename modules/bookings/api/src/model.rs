@@ -50,17 +50,50 @@ pub struct Show {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct NewShow {
-    /// 1 to 120 characters.
+    /// 1 to 120 characters, not only spaces, no control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            required = true,
+            min_length = 1,
+            max_length = 120,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub title: String,
-    /// 1 to 120 characters.
+    /// 1 to 120 characters, not only spaces, no control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            required = true,
+            min_length = 1,
+            max_length = 120,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub venue: String,
     /// RFC 3339, in the future.
+    #[cfg_attr(feature = "openapi", schema(required = true, format = DateTime))]
     pub starts_at: String,
     /// 1 to 100 000 seats.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, value_type = i64, minimum = 1, maximum = 100_000)
+    )]
+    #[serde(default, deserialize_with = "kernel::whole_number")]
     pub capacity: Option<i64>,
     /// 0 to 1 000 000 cents per seat.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, value_type = i64, minimum = 0, maximum = 1_000_000)
+    )]
+    #[serde(default, deserialize_with = "kernel::whole_number")]
     pub price_cents: Option<i64>,
-    /// ISO 4217 code, three letters.
+    /// ISO 4217 code, three letters (either case).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, pattern = "^\\s*[A-Za-z]{3}\\s*$")
+    )]
     pub currency: String,
 }
 
@@ -70,14 +103,35 @@ pub struct NewShow {
 #[serde(default)]
 pub struct ShowPatch {
     /// New title.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 120,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub title: Option<String>,
     /// New venue.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 120,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub venue: Option<String>,
     /// New start (RFC 3339, in the future).
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub starts_at: Option<String>,
     /// New capacity (not below the seats already taken).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100_000))]
+    #[serde(default, deserialize_with = "kernel::whole_number")]
     pub capacity: Option<i64>,
     /// New price, for bookings made from now on.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000))]
+    #[serde(default, deserialize_with = "kernel::whole_number")]
     pub price_cents: Option<i64>,
 }
 

@@ -48,7 +48,7 @@ impl Label {
         let s = raw.trim();
         if s.is_empty() {
             Err("is required".into())
-        } else if s.chars().count() > MAX_LABEL_CHARS {
+        } else if raw.chars().count() > MAX_LABEL_CHARS {
             Err(format!("must be at most {MAX_LABEL_CHARS} characters"))
         } else if s.chars().any(char::is_control) {
             Err("must not contain control characters".into())

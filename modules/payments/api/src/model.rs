@@ -18,13 +18,25 @@ pub const MAX_DEPOSIT_CENTS: i64 = 100_000_000;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CardDetails {
-    /// The card number (spaces and dashes allowed).
+    /// The card number (spaces and dashes allowed); it must pass the Luhn check.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, pattern = "^[0-9 -]{12,30}$")
+    )]
     pub number: String,
     /// Expiry month, 1 to 12.
+    #[serde(default, deserialize_with = "kernel::whole_number")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, value_type = i64, minimum = 1, maximum = 12)
+    )]
     pub exp_month: Option<i64>,
-    /// Expiry year, four digits (or two).
+    /// Expiry year, four digits (or two); with the month, not in the past.
+    #[serde(default, deserialize_with = "kernel::whole_number")]
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = i64))]
     pub exp_year: Option<i64>,
     /// The 3- or 4-digit security code.
+    #[cfg_attr(feature = "openapi", schema(required = true, pattern = "^[0-9]{3,4}$"))]
     pub cvc: String,
 }
 
@@ -259,6 +271,11 @@ pub struct PaymentFilter {
 #[serde(default)]
 pub struct DepositRequest {
     /// Positive, at most 100 000 000 cents.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, value_type = i64, minimum = 1, maximum = 100_000_000)
+    )]
+    #[serde(default, deserialize_with = "kernel::whole_number")]
     pub amount_cents: Option<i64>,
 }
 
@@ -333,15 +350,12 @@ impl LedgerPoint {
     /// The point named by an instant or a version (not both), or the field errors.
     pub fn parse(as_of: Option<&str>, version: Option<i64>) -> Result<LedgerPoint, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let as_of = as_of
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .and_then(|t| {
-                errors.check(
-                    "as_of",
-                    Timestamp::parse_rfc3339(t).map_err(|_| "must be an RFC 3339 date-time".into()),
-                )
-            });
+        let as_of = as_of.and_then(|t| {
+            errors.check(
+                "as_of",
+                Timestamp::parse_rfc3339(t).map_err(|_| "must be an RFC 3339 date-time".into()),
+            )
+        });
         if version.is_some_and(|v| v < 0) {
             errors.add("version", "must not be negative");
         }

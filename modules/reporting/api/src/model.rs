@@ -205,7 +205,7 @@ impl TryFrom<FeedQuery> for FeedFilter {
     fn try_from(query: FeedQuery) -> Result<Self, FieldErrors> {
         let mut e = FieldErrors::new();
         let page = PageRequest::parse(query.limit, query.cursor.as_deref(), &mut e);
-        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
         let status = nonempty(query.status);
         if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
             e.add("status", "must be pending, confirmed or cancelled");

@@ -135,8 +135,10 @@ impl fmt::Debug for NewUser {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserPatch {
     /// New email address.
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: Option<String>,
     /// New full name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub full_name: Option<String>,
 }
 
