@@ -10,6 +10,7 @@ mod helpers;
 mod topology;
 
 mod bookings;
+mod contract;
 mod events;
 mod health;
 mod reporting;

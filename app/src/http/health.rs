@@ -30,6 +30,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ClockMove {
     /// Seconds to move forward: more than 0, at most a year.
+    #[schema(exclusive_minimum = 0, maximum = 31_536_000)]
     advance_seconds: f64,
 }
 

@@ -81,6 +81,7 @@ fn complete(doc: &mut serde_json::Value) {
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
         })
     };
+    drop_required_defaults(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -102,7 +103,20 @@ fn complete(doc: &mut serde_json::Value) {
             let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
                 continue;
             };
-            for response in responses.values_mut() {
+            for (code, response) in responses.iter_mut() {
+                // OpenAPI requires a description; an annotation without one gets the status's
+                // reason phrase.
+                if response.get("description").is_none_or(|d| d == "")
+                    && let Some(response) = response.as_object_mut()
+                {
+                    let reason = code
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|c| actix_web::http::StatusCode::from_u16(c).ok())
+                        .and_then(|c| c.canonical_reason())
+                        .unwrap_or("response");
+                    response.insert("description".into(), reason.into());
+                }
                 let Some(content) = response.get_mut("content").and_then(Value::as_object_mut)
                 else {
                     continue;
@@ -154,6 +168,35 @@ fn state_cursor_shapes(template: &str, op: &mut serde_json::Value) {
         if parameter["name"] == "cursor" && parameter["in"] == "query" {
             // Empty is the first page, as if absent.
             parameter["schema"]["pattern"] = format!("^$|{pattern}").into();
+        }
+    }
+}
+
+/// A required property has no default: `#[serde(default)]` on a request body is there so that a
+/// missing field becomes a field error (422) rather than a parse error, not to offer one, and
+/// utoipa's `""` or `null` would not even be valid values.
+fn drop_required_defaults(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        let required: Vec<String> = schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(str::to_owned))
+            .collect();
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for name in &required {
+            if let Some(p) = properties.get_mut(name).and_then(Value::as_object_mut) {
+                p.remove("default");
+            }
         }
     }
 }
