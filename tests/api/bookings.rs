@@ -791,6 +791,38 @@ async fn bad_booking_and_payment_input_is_a_clear_4xx_and_changes_nothing() {
         "validation-error",
     )
     .await;
+    // No parser is more lenient than the document: no trimming, no second spelling.
+    for (query, field) in [
+        ("show_id=%2001a2373f-55db-77d3-99d2-f1e050f17a66", "show_id"),
+        ("status=%20pending", "status"),
+        ("cursor=12_01a2373f55db77d399d2f1e050f17a66", "cursor"),
+        (
+            "cursor=%2B12_01a2373f-55db-77d3-99d2-f1e050f17a66",
+            "cursor",
+        ),
+    ] {
+        let problem = assert_problem(
+            app.get(&admin, &format!("/api/bookings?{query}")).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+        )
+        .await;
+        assert_eq!(error_fields(&problem), [field], "{query}");
+    }
+    // An empty parameter is an absent one, as the document says.
+    assert_status(
+        app.get(&admin, "/api/bookings?status=&show_id=&cursor=&limit=")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    // The wallet page's time-travel field sends the browser's datetime-local value.
+    let minute = app.now().await.to_string()[..16].to_owned(); // YYYY-MM-DDTHH:MM
+    let page = app.get(&ada, &format!("/wallet?as_of={minute}")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(!page.contains("RFC 3339"), "the as-of value was refused");
+    assert!(page.contains(&minute), "the as-of value was not kept");
 }
 
 #[tokio::test]

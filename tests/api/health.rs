@@ -368,3 +368,53 @@ async fn a_method_a_documented_path_does_not_declare_is_a_405_with_allow() {
         assert_problem(r, StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed").await;
     }
 }
+
+#[tokio::test]
+async fn a_page_answers_a_method_it_does_not_take_with_the_sites_405_page_and_head_as_get() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        ("TRACE", "/", "GET, HEAD"),
+        ("GET", "/logout", "POST"),
+        ("DELETE", "/admin/shows", "GET, HEAD, POST"),
+        (
+            "PUT",
+            "/shows/01a2373f-55db-77d3-99d2-f1e050f17a66",
+            "GET, HEAD",
+        ),
+    ] {
+        let r = client()
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                app.url(path),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        let mut got: Vec<String> = r.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .split(", ")
+            .map(str::to_owned)
+            .collect();
+        got.sort();
+        let mut want: Vec<&str> = allow.split(", ").collect();
+        want.sort_unstable();
+        assert_eq!(got, want, "{method} {path}");
+        let html = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(html.starts_with("text/html"), "{method} {path}: {html}");
+        assert!(r.text().await.unwrap().contains("Not allowed here"));
+    }
+    for path in ["/", "/api/shows", "/health", "/assets/app.css"] {
+        let head = client().head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK, "HEAD {path}");
+        assert!(
+            head.text().await.unwrap().is_empty(),
+            "HEAD {path} sent a body"
+        );
+    }
+}

@@ -72,7 +72,18 @@ pub(crate) fn method_not_allowed<B: 'static>(
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
     use actix_web::{dev::ServiceResponse, http::header::ALLOW, middleware::ErrorHandlerResponse};
     let (req, response) = res.into_parts();
-    let allow = response.headers().get(ALLOW).cloned();
+    // `HEAD` is served wherever `GET` is (see `undeclared_method`).
+    let allow = response.headers().get(ALLOW).and_then(|a| {
+        let methods = a.to_str().ok()?;
+        let with_head = if methods.split(", ").any(|m| m == "GET") {
+            format!("{methods}, HEAD")
+        } else {
+            methods.to_owned()
+        };
+        with_head
+            .parse::<actix_web::http::header::HeaderValue>()
+            .ok()
+    });
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
         let mut response = if req.path().starts_with("/api/") {
             ApiError::MethodNotAllowed.error_response()

@@ -305,16 +305,20 @@ fn allowed_methods(path: &str) -> Option<&'static [String]> {
         .map(|r| r.allow.as_slice())
 }
 
-/// Middleware: a method the document does not declare for a documented path (`TRACE`,
-/// `OPTIONS`, a `PUT` where only `GET` is) is a 405 problem with the `Allow` header the document
-/// implies, before any route is looked for.
+/// Middleware: a `HEAD` is served as the `GET` of the same address (HTTP/1's codec, which saw
+/// the `HEAD`, still sends no body); a method the document does not declare for a documented
+/// path (`TRACE`, `OPTIONS`, a `PUT` where only `GET` is) is a 405 problem with the `Allow`
+/// header the document implies, before any route is looked for.
 pub(crate) async fn undeclared_method(
-    req: actix_web::dev::ServiceRequest,
+    mut req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<
     actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
     actix_web::Error,
 > {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
     if let Some(allow) = allowed_methods(req.path())
         && !allow.iter().any(|m| m == req.method().as_str())
     {

@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(Cursor::after_page(&[1_i64], size, key), None);
         assert_eq!(
             Cursor::after_page(&[1_i64, 2], size, key).as_deref(),
-            Some("2_00000000000000000000000000000000")
+            Some("2_00000000-0000-0000-0000-000000000000")
         );
     }
 
@@ -247,12 +247,16 @@ mod tests {
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["limit", "cursor"]);
         assert_eq!(page, PageRequest::default());
+        // Empty is absent; a blank is not a cursor (no parser trims what the document forbids).
         let mut errors = FieldErrors::new();
         assert_eq!(
-            PageRequest::parse(None, Some(" "), &mut errors),
+            PageRequest::parse(None, Some(""), &mut errors),
             PageRequest::default()
         );
         assert!(errors.is_empty());
+        PageRequest::parse(None, Some(" "), &mut errors);
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["cursor"]);
     }
 
     #[test]
