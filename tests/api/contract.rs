@@ -4,9 +4,12 @@
 //! refused, 405 with `Allow` for undeclared methods, authentication not ignored) as an anonymous
 //! caller, as a customer and as an admin, each against a fresh server. Zero failures is the bar.
 //!
-//! Without schemathesis installed (`pip install schemathesis==4.32.5`) these tests say so loudly
-//! and pass; `BOXOFFICE_REQUIRE_TOOLS=1` (set by `.ci/run`, which installs it) makes that a
-//! failure. The rules JSON Schema cannot state are listed, with their reasons, in
+//! And a client generated from the document by openapi-python-client signs up, deposits and
+//! books.
+//!
+//! Without the tools installed (`pip install schemathesis==4.32.5 openapi-python-client==0.29.1`)
+//! these tests say so loudly and pass; `BOXOFFICE_REQUIRE_TOOLS=1` (set by `.ci/run`, which
+//! installs them) makes that a failure. The rules JSON Schema cannot state are listed, with their reasons, in
 //! `tests/contract/schemathesis.toml`.
 
 use std::{io::Write, path::Path, process::Stdio, time::Duration};
@@ -29,23 +32,10 @@ enum Caller {
 }
 
 fn schemathesis_installed() -> bool {
-    let found = std::process::Command::new("schemathesis")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("BOXOFFICE_REQUIRE_TOOLS").is_none(),
-            "schemathesis is required here (BOXOFFICE_REQUIRE_TOOLS is set) but not installed"
-        );
-        eprintln!(
-            "\n*** SKIPPED: schemathesis is not installed (pip install schemathesis==4.32.5); \
-             the OpenAPI contract was NOT fuzzed ***\n"
-        );
-    }
-    found
+    tool_installed(
+        "schemathesis",
+        "pip install schemathesis==4.32.5; the OpenAPI contract was NOT fuzzed",
+    )
 }
 
 /// The `Cookie` header of a new session of `email`, from a browser of its own (so that the
@@ -160,4 +150,105 @@ async fn schemathesis_finds_no_failure_as_a_customer() {
 #[tokio::test]
 async fn schemathesis_finds_no_failure_as_an_admin() {
     fuzz(Caller::Admin).await;
+}
+
+/// True when `program --version` runs; otherwise says so loudly (a failure when tools are
+/// required).
+fn tool_installed(program: &str, install: &str) -> bool {
+    let found = std::process::Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("BOXOFFICE_REQUIRE_TOOLS").is_none(),
+            "{program} is required here (BOXOFFICE_REQUIRE_TOOLS is set) but not installed"
+        );
+        eprintln!("\n*** SKIPPED: {program} is not installed ({install}) ***\n");
+    }
+    found
+}
+
+/// A client generated from the document alone, by openapi-python-client (PyPI), signs up, logs
+/// in, deposits and books through its generated functions and models
+/// (`tests/contract/journey.py`); the booking is then confirmed and paid as the server sees it.
+#[tokio::test]
+async fn a_client_generated_from_the_document_signs_up_deposits_and_books() {
+    if !tool_installed(
+        "openapi-python-client",
+        "pip install openapi-python-client==0.29.1",
+    ) {
+        return;
+    }
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let show = assert_status(
+        app.post_json(
+            &admin,
+            "/api/shows",
+            &json!({"title": "Generated", "venue": "Hall", "starts_at": "2099-01-01T20:00:00Z",
+                    "capacity": 100, "price_cents": 1250, "currency": "EUR"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let work = tempfile::tempdir().unwrap();
+    let document = app
+        .get(&client(), "/api/openapi.json")
+        .await
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(work.path().join("openapi.json"), document).unwrap();
+    let generate = tokio::process::Command::new("openapi-python-client")
+        .args(["generate", "--path", "openapi.json", "--meta", "none"])
+        .args(["--output-path", "boxoffice_client"])
+        .current_dir(work.path())
+        .output()
+        .await
+        .expect("openapi-python-client runs");
+    let generated = String::from_utf8_lossy(&generate.stdout).into_owned()
+        + &String::from_utf8_lossy(&generate.stderr);
+    assert!(generate.status.success(), "generation failed:\n{generated}");
+    for model in ["booking_request.py", "new_user.py", "deposit_request.py"] {
+        assert!(
+            work.path()
+                .join("boxoffice_client/models")
+                .join(model)
+                .exists(),
+            "the generated client has no {model}:\n{generated}"
+        );
+    }
+    let journey = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/contract/journey.py");
+    let email = crate::helpers::unique_email("generated");
+    let run = tokio::process::Command::new("python3")
+        .arg(&journey)
+        .arg(app.url(""))
+        .arg(&email)
+        .arg(show["id"].as_str().unwrap())
+        .env("PYTHONPATH", work.path())
+        .output()
+        .await
+        .expect("python3 runs");
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(
+        run.status.success(),
+        "the generated client's journey failed:\n{out}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // What the client did, as the server sees it.
+    let booking_id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("booking "))
+        .expect("the journey names its booking");
+    let booking = app
+        .get_json(&admin, &format!("/api/bookings/{booking_id}"))
+        .await;
+    assert_eq!(booking["status"], "confirmed");
+    assert_eq!(booking["user_email"], email.as_str());
+    assert_eq!(booking["seats"], 2);
+    assert_eq!(booking["amount_cents"], 2500);
 }

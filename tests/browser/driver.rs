@@ -55,23 +55,6 @@ pub(crate) async fn browser() -> Option<Browser> {
         eprintln!("********************************************************************\n");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let driver = Command::new(&chromedriver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    eventually(
-        &format!("chromedriver to listen on port {port}"),
-        Duration::from_secs(20),
-        || async { std::net::TcpStream::connect(("127.0.0.1", port)).ok() },
-    )
-    .await;
     let profile = tempfile::tempdir().unwrap();
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -86,11 +69,42 @@ pub(crate) async fn browser() -> Option<Browser> {
             ],
         }),
     );
-    let client = ClientBuilder::new(HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a chromium session");
+    // The port is free when picked but may be taken before chromedriver binds it (tests start
+    // drivers side by side), and a driver that lost it exits: start again on another one.
+    let mut attempts = 0;
+    let (client, driver) = loop {
+        attempts += 1;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        eventually(
+            &format!("chromedriver to listen on port {port}"),
+            Duration::from_secs(20),
+            || async { std::net::TcpStream::connect(("127.0.0.1", port)).ok() },
+        )
+        .await;
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => break (client, driver),
+            Err(e) if attempts < 3 => {
+                eprintln!("chromedriver on port {port} gave no session ({e}); starting another");
+                let _ = driver.kill();
+                let _ = driver.wait();
+            }
+            Err(e) => panic!("a chromium session: {e}"),
+        }
+    };
     Some(Browser {
         client,
         driver,

@@ -82,6 +82,7 @@ fn complete(doc: &mut serde_json::Value) {
         })
     };
     drop_required_defaults(doc);
+    name_tagged_variants(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -199,6 +200,112 @@ fn drop_required_defaults(doc: &mut serde_json::Value) {
             }
         }
     }
+}
+
+/// A tagged enum (`#[serde(tag = "type")]`) comes out of utoipa as a `oneOf` of inline objects,
+/// a variant with fields as an `allOf` of its fields' schema and the tag. Client generators
+/// model that poorly (openapi-python-client drops it), so each variant becomes a named schema of
+/// its own, `<Enum><Tag>` with its fields and the tag flattened in, and the enum a `oneOf` of
+/// those with a `discriminator` on the tag.
+fn name_tagged_variants(doc: &mut serde_json::Value) {
+    use serde_json::{Map, Value, json};
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+    else {
+        return;
+    };
+    let resolve = |part: &Value| -> Value {
+        part["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .and_then(|name| schemas.get(name))
+            .cloned()
+            .unwrap_or_else(|| part.clone())
+    };
+    // The variant as one object schema, and the tag's property name and value.
+    let flatten = |variant: &Value| -> Option<(Value, String, String)> {
+        let parts: Vec<Value> = match variant["allOf"].as_array() {
+            Some(parts) => parts.iter().map(resolve).collect(),
+            None => vec![variant.clone()],
+        };
+        let mut properties = Map::new();
+        let mut required: Vec<Value> = Vec::new();
+        let mut tag = None;
+        for part in &parts {
+            for (name, property) in part["properties"].as_object()? {
+                if let Some([value]) = property["enum"].as_array().map(Vec::as_slice) {
+                    tag = Some((name.clone(), value.as_str()?.to_owned()));
+                }
+                properties.insert(name.clone(), property.clone());
+            }
+            for r in part["required"].as_array().into_iter().flatten() {
+                if !required.contains(r) {
+                    required.push(r.clone());
+                }
+            }
+        }
+        let (tag_name, tag_value) = tag?;
+        let mut flat = json!({"type": "object", "properties": properties, "required": required});
+        if let Some(description) = variant.get("description") {
+            flat["description"] = description.clone();
+        }
+        Some((flat, tag_name, tag_value))
+    };
+    let mut named = Vec::new();
+    for (name, schema) in &schemas {
+        let Some(variants) = schema["oneOf"].as_array() else {
+            continue;
+        };
+        let Some(flat) = variants.iter().map(flatten).collect::<Option<Vec<_>>>() else {
+            continue;
+        };
+        let Some((_, property, _)) = flat.first() else {
+            continue;
+        };
+        if flat.iter().any(|(_, p, _)| p != property) {
+            continue;
+        }
+        let mut one_of = Vec::new();
+        let mut mapping = Map::new();
+        for (variant, _, tag) in flat.iter() {
+            let variant_name = format!("{name}{}", upper_camel(tag));
+            let reference = format!("#/components/schemas/{variant_name}");
+            one_of.push(json!({"$ref": reference}));
+            mapping.insert(tag.clone(), reference.into());
+            named.push((variant_name, variant.clone()));
+        }
+        let mut replaced = json!({
+            "oneOf": one_of,
+            "discriminator": {"propertyName": property, "mapping": mapping},
+        });
+        if let Some(description) = schema.get("description") {
+            replaced["description"] = description.clone();
+        }
+        named.push((name.clone(), replaced));
+    }
+    if let Some(target) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in named {
+            target.insert(name, schema);
+        }
+    }
+}
+
+/// `card_token` → `CardToken`.
+fn upper_camel(text: &str) -> String {
+    text.split('_')
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// A hyphenated UUID, the only spelling the users list's cursor takes.
