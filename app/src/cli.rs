@@ -120,7 +120,7 @@ struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the web UI and the JSON API (the default command)
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply every module's migrations to the data folder, then exit
     Migrate,
     /// Manage user accounts
@@ -271,6 +271,10 @@ struct ServeArgs {
     /// [default: 32]
     #[arg(long, env = "BOXOFFICE_HASHING_QUEUE", value_name = "N")]
     hashing_queue: Option<usize>,
+    /// Milliseconds a login waits for a place in that queue before it is refused as busy
+    /// [default: 1000]
+    #[arg(long, env = "BOXOFFICE_HASHING_WAIT_MS", value_name = "MS")]
+    hashing_wait_ms: Option<u64>,
     /// For tests of the real binary: run on a clock an admin moves forward with
     /// `POST /api/admin/clock`, so deadlines come when the test says. Never in production.
     #[arg(long, env = "BOXOFFICE_ADJUSTABLE_CLOCK")]
@@ -405,6 +409,9 @@ impl ServeArgs {
         if let Some(n) = self.hashing_queue {
             s.users.hashing_queue = n;
         }
+        if let Some(ms) = self.hashing_wait_ms {
+            s.users.hashing_wait_ms = ms;
+        }
         if self.adjustable_clock {
             s.server.adjustable_clock = true;
         }
@@ -435,7 +442,7 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(
-        cli.command.unwrap_or(Command::Serve(ServeArgs::default())),
+        cli.command.unwrap_or(Command::Serve(Box::default())),
         settings,
     )) {
         Ok(()) => ExitCode::SUCCESS,
@@ -742,6 +749,8 @@ mod tests {
             "2",
             "--hashing-queue",
             "5",
+            "--hashing-wait-ms",
+            "250",
         ]);
         let s = cli.settings().unwrap();
         assert_eq!(
@@ -772,9 +781,10 @@ mod tests {
                 u.login_lockout_secs,
                 u.login_max_lockout_secs,
                 u.hashing_threads,
-                u.hashing_queue
+                u.hashing_queue,
+                u.hashing_wait_ms
             ),
-            (4, 6, 60, 3, 30, 2, 5)
+            (4, 6, 60, 3, 30, 2, 5, 250)
         );
     }
 }

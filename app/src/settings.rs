@@ -335,6 +335,8 @@ pub struct UserSettings {
     pub hashing_threads: usize,
     /// Password checks that may wait for a thread; past it a login is refused as busy (503).
     pub hashing_queue: usize,
+    /// Milliseconds a login waits for a place in that queue before it is refused as busy.
+    pub hashing_wait_ms: u64,
 }
 
 impl Default for UserSettings {
@@ -344,6 +346,7 @@ impl Default for UserSettings {
             throttle,
             hashing_threads,
             hashing_queue,
+            hashing_wait,
         } = users::UsersConfig::default();
         Self {
             login_account_failures: throttle.account_failures,
@@ -353,6 +356,7 @@ impl Default for UserSettings {
             login_max_lockout_secs: throttle.max_lockout.as_secs(),
             hashing_threads,
             hashing_queue,
+            hashing_wait_ms: u64::try_from(hashing_wait.as_millis()).unwrap_or(u64::MAX),
         }
     }
 }
@@ -372,6 +376,7 @@ impl UserSettings {
             },
             hashing_threads: self.hashing_threads,
             hashing_queue: self.hashing_queue,
+            hashing_wait: Duration::from_millis(self.hashing_wait_ms),
         }
     }
 }

@@ -81,6 +81,8 @@ impl Application {
                 .wrap(middleware::from_fn(http::resolve_caller))
                 .wrap(middleware::from_fn(http::limit_body))
                 .wrap(middleware::from_fn(http::undeclared_method))
+                // Outside every middleware that answers by itself (`limit_body`'s 413).
+                .wrap(middleware::ErrorHandlers::new().default_handler(http::page_errors))
                 .wrap(middleware::from_fn(http::request_context))
                 .wrap(middleware::Compress::default())
                 .configure(http::configure)

@@ -880,3 +880,73 @@ async fn a_show_that_has_started_takes_no_bookings_and_bad_shows_are_refused() {
         .await;
     assert_problem(shrink, StatusCode::UNPROCESSABLE_ENTITY, "validation-error").await;
 }
+
+/// The `csrf_token` a page's forms carry.
+fn form_token(html: &str) -> String {
+    html.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_deposit_form_reads_amounts_the_way_people_write_them_and_refuses_what_is_ambiguous() {
+    let app = spawn_app().await;
+    let (ada, _) = app.customer().await;
+    let page = app.get(&ada, "/wallet").await.text().await.unwrap();
+    assert!(
+        page.contains("In EUR, up to €1,000,000.00 per deposit"),
+        "{page}"
+    );
+    let token = form_token(&page);
+    let deposit = |amount: &'static str| {
+        let (ada, token, url) = (ada.clone(), token.clone(), app.url("/wallet/deposits"));
+        async move {
+            ada.post(url)
+                .form(&[("csrf_token", token.as_str()), ("amount", amount)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Each is refused on its field, and nothing is deposited.
+    for (typed, message) in [
+        ("", "Amount is required"),
+        ("1,000", "could be read two ways: write 1000 or 1.00"),
+        ("20.505", "could be read two ways: write 20505 or 20.50"),
+        ("20,5,0", "must be an amount like 20.50 or 20,50"),
+        ("-5", "must be more than zero"),
+        ("0,00", "must be more than zero"),
+        ("1e3", "must be an amount like 20.50 or 20,50"),
+        ("2000000", "must be at most €1,000,000.00 per deposit"),
+    ] {
+        let response = deposit(typed).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{typed:?}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains(message),
+            "{typed:?}: no {message:?} in {html}"
+        );
+        assert!(!html.contains("cents"), "{typed:?}: {html}");
+    }
+    assert_eq!(app.balance(&ada).await, 0);
+    // Either mark as the decimal separator, the other grouping thousands.
+    let mut expected = 0;
+    for (typed, cents) in [
+        ("20,50", 2_050),
+        ("20.50", 2_050),
+        (" 20 ", 2_000),
+        ("1.000,50", 100_050),
+        ("1,000.50", 100_050),
+    ] {
+        let response = deposit(typed).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{typed:?}");
+        expected += cents;
+        assert_eq!(app.balance(&ada).await, expected, "after {typed:?}");
+    }
+}

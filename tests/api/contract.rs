@@ -108,11 +108,13 @@ async fn fuzz(caller: Caller) {
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     if let Some(cookie) = &cookie {
-        // Both would end the session the run calls with (it can find its own user id).
+        // Each would end the session the run calls with: a logout, a deactivation (the run can
+        // find its own user id), and the test clock moved past the session's expiry.
         command
             .args(["-H", &format!("Cookie: {cookie}")])
             .args(["--exclude-name", "DELETE /api/session"])
-            .args(["--exclude-name", "POST /api/users/{id}/deactivate"]);
+            .args(["--exclude-name", "POST /api/users/{id}/deactivate"])
+            .args(["--exclude-name", "POST /api/admin/clock"]);
     }
     let run = tokio::time::timeout(TIME_LIMIT, command.output())
         .await
@@ -128,6 +130,12 @@ async fn fuzz(caller: Caller) {
         run.status.success() && !summary.is_empty(),
         "schemathesis as {name} found failures:\n{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
+    );
+    // A run whose session stopped working would pass while testing nothing but 401s (a customer
+    // meets 403 at the admins' operations, which is right; a 401 is not).
+    assert!(
+        cookie.is_none() || !stdout.contains("401 Unauthorized ("),
+        "schemathesis as {name} lost its session:\n{stdout}"
     );
     // Straight to the terminal, past the test harness's capture: CI's log shows the summary.
     let _ = writeln!(

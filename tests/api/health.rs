@@ -370,6 +370,44 @@ async fn a_method_a_documented_path_does_not_declare_is_a_405_with_allow() {
 }
 
 #[tokio::test]
+async fn pages_answer_a_malformed_id_or_an_oversized_form_with_the_sites_page_never_json() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    for path in [
+        "/shows/not-an-id",
+        "/bookings/not-an-id",
+        "/bookings/12345/live",
+        "/admin/shows/not-an-id",
+        "/admin/events/trace/not-an-id",
+    ] {
+        let r = app.get(&admin, path).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Page not found"), "{path}: {html}");
+        // The header knows who is signed in.
+        assert!(html.contains("Log out"), "{path}: {html}");
+    }
+    let r = admin
+        .post(app.url("/wallet/deposits"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("amount={}", "1".repeat(200_000)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert!(r.text().await.unwrap().contains("Too much to send"));
+    // The API keeps its problem documents.
+    let r = app.get(&admin, "/api/shows/not-an-id").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(kind.starts_with("application/problem+json"), "{kind}");
+}
+
+#[tokio::test]
 async fn a_page_answers_a_method_it_does_not_take_with_the_sites_405_page_and_head_as_get() {
     let app = spawn_app().await;
     for (method, path, allow) in [

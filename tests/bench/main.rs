@@ -28,6 +28,8 @@ fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
             "0.2",
             "--probe",
             "3",
+            "--login-flood",
+            "2",
         ])
         .output()
         .expect("run boxoffice bench");
@@ -71,6 +73,24 @@ fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
     }
     assert!(b["read_probe"].as_array().unwrap().len() >= 8, "{b}");
     assert!(b["server"]["peak_rss_bytes"].as_u64().unwrap() > 0, "{b}");
+    // The login flood beside the load: every attempt answered and counted once, each login
+    // with the right password accepted unless the hashing queue was full.
+    let flood = &b["login_flood"];
+    assert_eq!(flood["clients"], 2, "{flood}");
+    let attempts = flood["attempts"].as_u64().unwrap();
+    assert!(flood["logged_in"].as_u64().unwrap() > 0, "{flood}");
+    assert_eq!(flood["errors"], 0, "{flood}");
+    assert_eq!(
+        flood["logged_in"].as_u64().unwrap() + flood["refused"].as_u64().unwrap(),
+        attempts,
+        "{flood}"
+    );
+    assert_eq!(
+        flood["http"]["count"].as_u64().unwrap(),
+        attempts,
+        "{flood}"
+    );
+    assert_eq!(report["login_flood"], 2);
 
     let f = &report["floor"];
     assert!(f["sqlite_commits_per_sec"].as_f64().unwrap() > 0.0, "{f}");

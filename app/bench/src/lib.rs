@@ -82,6 +82,11 @@ pub struct BenchArgs {
     /// Share of requests that are reads (shows, booking pages, own totals) rather than bookings
     #[arg(long, default_value_t = 0.0)]
     read_rate: f64,
+    /// Clients logging in without pause beside the load, each login a full password check (the
+    /// right password of one of the bench's customers, so that no throttle spares the work): how
+    /// much a flood of logins slows everyone else
+    #[arg(long, default_value_t = 0, value_name = "CLIENTS")]
+    login_flood: usize,
     /// Customer accounts to spread the load over
     #[arg(long, default_value_t = 32)]
     users: usize,
@@ -144,6 +149,9 @@ impl BenchArgs {
         }
         if self.concurrency == 0 || self.concurrency > 4096 {
             bail!("--concurrency must be between 1 and 4096");
+        }
+        if self.login_flood > 4096 {
+            bail!("--login-flood must be at most 4096");
         }
         if self.users == 0 || self.users > 10_000 {
             bail!("--users must be between 1 and 10000");

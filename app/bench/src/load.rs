@@ -49,6 +49,13 @@ pub(super) struct Live {
     stop: AtomicBool,
 }
 
+impl Live {
+    /// Ends the drive reading these counters at its workers' next check.
+    pub(super) fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Latency percentiles in milliseconds.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub(crate) struct Latency {

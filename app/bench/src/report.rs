@@ -20,6 +20,8 @@ pub(crate) struct Report {
     pub(crate) decline_rate: f64,
     pub(crate) card_rate: f64,
     pub(crate) read_rate: f64,
+    /// Clients logging in beside the load.
+    pub(crate) login_flood: usize,
     pub(crate) boxoffice: Option<BoxofficeFigures>,
     /// The same load against one process per module (`--topology split` or `both`).
     pub(crate) split: Option<BoxofficeFigures>,
@@ -97,6 +99,7 @@ impl Report {
             decline_rate: args.decline_rate,
             card_rate: args.card_rate,
             read_rate: args.read_rate,
+            login_flood: args.login_flood,
             boxoffice: None,
             split: None,
             floor: None,
@@ -143,6 +146,13 @@ impl Report {
             self.card_rate * 100.0,
             self.read_rate * 100.0,
         );
+        if self.login_flood > 0 {
+            let _ = writeln!(
+                o,
+                "         and {} clients logging in without pause",
+                self.login_flood
+            );
+        }
         if let Some(b) = &self.boxoffice {
             figures(&mut o, "Boxoffice", b);
         }
@@ -255,6 +265,14 @@ fn figures(o: &mut String, title: &str, b: &BoxofficeFigures) {
             "    {:<28} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  ({} events)",
             p.subscription, p.p50_ms, p.p99_ms, p.max_ms, p.handled
         );
+    }
+    if let Some(f) = &b.login_flood {
+        let _ = writeln!(
+            o,
+            "  login flood        {:>9.0} attempts/s   ({} clients: {} logged in, {} refused busy or throttled, {} errors)",
+            f.attempts_per_sec, f.clients, f.logged_in, f.refused, f.errors
+        );
+        row(o, "POST /api/session", &f.http);
     }
     if !b.read_probe.is_empty() {
         let _ = writeln!(o, "  reads after the load (sequential):");

@@ -70,10 +70,29 @@ pub(crate) struct BoxofficeFigures {
     pub(crate) propagation: Vec<PropagationFigures>,
     /// Sequential reads after the load, per page or endpoint.
     pub(crate) read_probe: Vec<ProbeFigures>,
+    /// Logins beside the load (`--login-flood`).
+    pub(crate) login_flood: Option<LoginFloodFigures>,
     /// The server process at the end (peak RSS, CPU time).
     pub(crate) server: Option<ProcessStats>,
     /// Each module's process at the end, in a split run.
     pub(crate) processes: Vec<ProcessFigures>,
+}
+
+/// A flood of logins driven beside the load, for as long as it ran.
+#[derive(Debug, Serialize)]
+pub(crate) struct LoginFloodFigures {
+    /// Clients logging in without pause.
+    pub(crate) clients: usize,
+    pub(crate) attempts: u64,
+    pub(crate) attempts_per_sec: f64,
+    /// Answered 204: each one a full password check.
+    pub(crate) logged_in: u64,
+    /// Answered 503 (every password check taken) or 429 (throttled): refused before hashing.
+    pub(crate) refused: u64,
+    /// Any other answer, or a transport error.
+    pub(crate) errors: u64,
+    /// `POST /api/session` latency.
+    pub(crate) http: Latency,
 }
 
 /// One process of a split run.
@@ -294,6 +313,9 @@ async fn start_split(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Resu
     })
 }
 
+/// Every bench customer's password.
+const CUSTOMER_PASSWORD: &str = "bench-password-1";
+
 /// Test card numbers the simulated gateway approves or declines.
 const CARD_OK: &str = "4242424242424242";
 const CARD_DECLINED: &str = "4000000000000002";
@@ -341,9 +363,12 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
     let customers: Vec<Session> = try_join_all((0..args.users).map(|i| async move {
         let email = format!("bench-{run_id}-{i}@boxoffice.local");
         let at = &target.urls[i % target.urls.len()];
-        Session::customer(at, &email, "bench-password-1").await
+        Session::customer(at, &email, CUSTOMER_PASSWORD).await
     }))
     .await?;
+    let emails: Vec<String> = (0..args.users)
+        .map(|i| format!("bench-{run_id}-{i}@boxoffice.local"))
+        .collect();
     let customer_ids: std::collections::HashSet<Uuid> =
         customers.iter().filter_map(|c| c.user_id).collect();
     let wallet: serde_json::Value = customers[0].get_json("/api/wallet").await?;
@@ -446,7 +471,38 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
 
     let started_at = Timestamp::now();
     let bar = (!args.json).then(|| load::progress("boxoffice", plan, live.clone()));
+    let flood_live = Arc::new(Live::default());
+    let flood = (args.login_flood > 0).then(|| {
+        let plan = Plan {
+            concurrency: args.login_flood,
+            max_accepted: None,
+            rate: None,
+            ..plan
+        };
+        tokio::spawn(load::drive(
+            plan,
+            flood_live.clone(),
+            login_flood(&target.urls, emails),
+        ))
+    });
     let run = load::drive(plan, live, request).await;
+    // The flood lasts as long as the load (which `--bookings` may end early).
+    flood_live.stop();
+    let login_flood = match flood {
+        Some(task) => {
+            let r = task.await.context("the login flood")?;
+            Some(LoginFloodFigures {
+                clients: args.login_flood,
+                attempts: r.accepted + r.refused + r.errors,
+                attempts_per_sec: r.per_sec(r.accepted + r.refused + r.errors),
+                logged_in: r.accepted,
+                refused: r.refused,
+                errors: r.errors,
+                http: Latency::of(&r.writes),
+            })
+        }
+        None => None,
+    };
     let ended_at = Timestamp::now();
     sampler.abort();
     if let Some(bar) = bar {
@@ -576,9 +632,46 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         drain_ms,
         propagation,
         read_probe,
+        login_flood,
         server,
         processes,
     })
+}
+
+/// Logins with the right password of the customers' accounts in turn, each from a client of
+/// its own that keeps no cookie (so no session a login ends is one the load uses).
+fn login_flood(
+    urls: &[String],
+    emails: Vec<String>,
+) -> impl Fn(usize, u64) -> futures_util::future::BoxFuture<'static, Outcome> + Clone + Send + 'static
+{
+    let urls = Arc::new(urls.to_vec());
+    let emails = Arc::new(emails);
+    let http = reqwest::Client::new();
+    move |worker: usize, i: u64| {
+        let (urls, emails, http) = (urls.clone(), emails.clone(), http.clone());
+        Box::pin(async move {
+            let n = worker.wrapping_add(i as usize);
+            let email = &emails[n % emails.len()];
+            let url = &urls[(n / emails.len()) % urls.len()];
+            let body = json!({ "email": email, "password": CUSTOMER_PASSWORD });
+            match http
+                .post(format!("{url}/api/session"))
+                .json(&body)
+                .send()
+                .await
+            {
+                Ok(r) if r.status() == StatusCode::NO_CONTENT => Outcome::Accepted,
+                Ok(r)
+                    if r.status() == StatusCode::SERVICE_UNAVAILABLE
+                        || r.status() == StatusCode::TOO_MANY_REQUESTS =>
+                {
+                    Outcome::Refused
+                }
+                _ => Outcome::Error,
+            }
+        })
+    }
 }
 
 /// Deletes a split run's streams from the NATS server (the run's data is scratch).

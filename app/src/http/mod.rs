@@ -85,7 +85,7 @@ pub(crate) fn method_not_allowed<B: 'static>(
             .ok()
     });
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
-        let mut response = if req.path().starts_with("/api/") {
+        let mut response = if is_api(req.path()) {
             ApiError::MethodNotAllowed.error_response()
         } else {
             crate::pages::method_not_allowed(&req).await
@@ -94,6 +94,40 @@ pub(crate) fn method_not_allowed<B: 'static>(
             response.headers_mut().insert(ALLOW, allow);
         }
         Ok(ServiceResponse::new(req, response).map_into_right_body())
+    })))
+}
+
+/// True for the addresses a program reads (the API, the internal API, health and metrics), whose
+/// errors are problem documents; every other address is a page.
+pub(crate) fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+        || path.starts_with("/internal/")
+        || path == "/health"
+        || path == "/metrics"
+}
+
+/// Pages never answer a problem document: an error an extractor or a middleware answered as
+/// one on a page's address (a malformed id, an unreadable query or form, a body too large)
+/// becomes the site's error page with the same status. The API's answers pass unchanged.
+pub(crate) fn page_errors<B: 'static>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::{
+        dev::ServiceResponse, http::header::CONTENT_TYPE, middleware::ErrorHandlerResponse,
+    };
+    let problem = res
+        .response()
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !problem || is_api(res.request().path()) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let (req, response) = res.into_parts();
+    let status = response.status();
+    Ok(ErrorHandlerResponse::Future(Box::pin(async move {
+        let page = crate::pages::error_status_page(&req, status).await;
+        Ok(ServiceResponse::new(req, page).map_into_right_body())
     })))
 }
 

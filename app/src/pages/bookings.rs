@@ -391,9 +391,16 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
             .history
             .iter()
             .map(|h| {
+                let detail = match (h.event.as_str(), h.amount_cents) {
+                    ("requested", Some(c)) => {
+                        format!("{} by {}", format::money(c, &p.currency), p.method.kind)
+                    }
+                    ("refunded", Some(c)) => format::money(c, &p.currency),
+                    _ => h.detail.clone().unwrap_or_default(),
+                };
                 (
                     h.event.replace('_', " "),
-                    h.detail.clone().unwrap_or_default(),
+                    detail,
                     format::time(h.occurred_at),
                 )
             })

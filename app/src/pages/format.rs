@@ -42,6 +42,7 @@ pub(crate) fn money(cents: i64, currency: &str) -> String {
         "EUR" => format!("{sign}€{number}"),
         "USD" => format!("{sign}${number}"),
         "GBP" => format!("{sign}£{number}"),
+        "" => format!("{sign}{number}"),
         other => format!("{sign}{number} {other}"),
     }
 }
@@ -108,30 +109,80 @@ pub(crate) fn from_datetime_local(text: &str) -> String {
     }
 }
 
-/// An amount typed in a form (`12`, `12.5`, `12.50`) as cents.
+/// An amount typed in a form, as cents: the way people write money, with either mark as the
+/// decimal separator (`20,50` and `20.50` are both 20.50) and the other, or a space, grouping
+/// thousands (`1.000,50`, `1,000.50`, `1 000,50`). What could be read two ways is refused, never
+/// guessed: `1,000` or `1.000` alone (a thousand, or one with three decimals?), a group that is
+/// not three digits (`20,5,0`), a sign, an exponent, more than two decimals.
 pub(crate) fn parse_amount(text: &str) -> Result<i64, String> {
-    let t = text
-        .trim()
-        .trim_start_matches(['€', '$', '£'])
-        .replace(',', "");
-    let message = || "must be an amount like 12.50".to_owned();
+    let t = text.trim();
+    let t = t
+        .strip_prefix(['€', '$', '£'])
+        .or_else(|| t.strip_suffix(['€', '$', '£']))
+        .unwrap_or(t)
+        .trim();
     if t.is_empty() {
         return Err("is required".into());
     }
-    let (whole, fraction) = t.split_once('.').unwrap_or((&t, ""));
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-        || fraction.len() > 2
-    {
-        return Err(message());
+    let example = || "must be an amount like 20.50 or 20,50".to_owned();
+    if t.starts_with(['-', '−']) {
+        return Err("must be more than zero".into());
     }
-    let whole: i64 = whole.parse().map_err(|_| "is too large".to_owned())?;
-    let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| message())?;
+    if !t
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | ' ' | '\u{a0}' | '\u{202f}'))
+    {
+        return Err(example());
+    }
+    // The decimal separator is the last mark when only two digits or fewer follow it, or when
+    // both marks are used; any other mark groups thousands.
+    let last_mark = t.rfind(['.', ',']);
+    let both = t.contains('.') && t.contains(',');
+    let (whole, fraction) = match last_mark {
+        // A mark used more than once groups thousands, its last use too.
+        Some(i) if t[..i].contains(char::from(t.as_bytes()[i])) => (t, ""),
+        Some(i) => {
+            let (whole, rest) = (&t[..i], &t[i + 1..]);
+            if !rest.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(example());
+            }
+            match rest.len() {
+                1 | 2 => (whole, rest),
+                3 if !both => {
+                    return Err(format!(
+                        "could be read two ways: write {whole}{rest} or {whole}.{}",
+                        &rest[..2]
+                    ));
+                }
+                _ if both => return Err(example()),
+                _ => return Err("has more than two decimals".into()),
+            }
+        }
+        None => (t, ""),
+    };
+    let digits = grouped_digits(whole).ok_or_else(example)?;
+    let whole: i64 = digits.parse().map_err(|_| "is too large".to_owned())?;
+    let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| example())?;
     whole
         .checked_mul(100)
         .and_then(|w| w.checked_add(cents))
         .ok_or_else(|| "is too large".to_owned())
+}
+
+/// The digits of a whole number written plain (`1000`) or grouped by threes with one kind of
+/// mark (`1,000`, `1.000`, `1 000`); `None` for anything else.
+fn grouped_digits(whole: &str) -> Option<String> {
+    let marks: Vec<char> = whole.chars().filter(|c| !c.is_ascii_digit()).collect();
+    if whole.is_empty() || marks.iter().any(|m| *m != marks[0]) {
+        return None;
+    }
+    let groups: Vec<&str> = match marks.first() {
+        Some(&m) => whole.split(m).collect(),
+        None => return Some(whole.to_owned()),
+    };
+    let first_ok = (1..=3).contains(&groups[0].len());
+    let rest_ok = groups[1..].iter().all(|g| g.len() == 3);
+    (first_ok && rest_ok).then(|| groups.concat())
 }
 
 #[cfg(test)]
@@ -146,14 +197,67 @@ mod tests {
     }
 
     #[test]
-    fn typed_amounts_become_cents_and_nonsense_is_refused() {
-        assert_eq!(parse_amount("12"), Ok(1_200));
-        assert_eq!(parse_amount("12.5"), Ok(1_250));
-        assert_eq!(parse_amount("€1,000.05"), Ok(100_005));
-        for bad in ["", "-3", "1.234", "abc", "1e5", ".5"] {
-            assert!(parse_amount(bad).is_err(), "{bad}");
+    fn typed_amounts_mean_what_a_person_meant() {
+        for (typed, cents) in [
+            ("12", 1_200),
+            ("12.5", 1_250),
+            ("20,50", 2_050),
+            ("20.50", 2_050),
+            ("20,5", 2_050),
+            (" 20 ", 2_000),
+            ("1.000,50", 100_050),
+            ("1,000.50", 100_050),
+            ("1 000,50", 100_050),
+            ("1\u{a0}000", 100_000),
+            ("1,000,000", 100_000_000),
+            ("1.000.000,00", 100_000_000),
+            ("€1,000.05", 100_005),
+            ("25 €", 2_500),
+            ("0,99", 99),
+        ] {
+            assert_eq!(parse_amount(typed), Ok(cents), "{typed:?}");
         }
-        assert!(parse_amount("99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn amounts_that_could_be_read_two_ways_or_not_at_all_are_refused() {
+        assert_eq!(parse_amount(""), Err("is required".into()));
+        assert_eq!(parse_amount("  "), Err("is required".into()));
+        assert_eq!(parse_amount("-5"), Err("must be more than zero".into()));
+        assert_eq!(
+            parse_amount("1,000"),
+            Err("could be read two ways: write 1000 or 1.00".into())
+        );
+        assert!(
+            parse_amount("10.000")
+                .unwrap_err()
+                .starts_with("could be read")
+        );
+        for bad in [
+            "20,5,0",
+            "1e3",
+            "abc",
+            ".5",
+            ",50",
+            "1.234,5.6",
+            "1,00,000",
+            "12.345.6",
+            "1.2,50",
+            "20.505",
+            "+5",
+            "5-",
+            "1..5",
+            "1,,5",
+            "12 34",
+            "1,5 0",
+            "1 ,50",
+        ] {
+            assert!(parse_amount(bad).is_err(), "{bad:?} was taken");
+        }
+        assert_eq!(
+            parse_amount("99999999999999999999"),
+            Err("is too large".into())
+        );
     }
 
     #[test]

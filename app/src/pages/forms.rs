@@ -9,7 +9,7 @@ pub(crate) struct FormField {
     pub(crate) kind: &'static str,
     pub(crate) value: String,
     pub(crate) error: Option<String>,
-    pub(crate) help: Option<&'static str>,
+    pub(crate) help: Option<String>,
     pub(crate) autocomplete: &'static str,
     pub(crate) required: bool,
     pub(crate) attrs: Vec<(&'static str, String)>,
@@ -37,8 +37,8 @@ impl FormField {
         self
     }
 
-    pub(crate) fn help(mut self, help: &'static str) -> FormField {
-        self.help = Some(help);
+    pub(crate) fn help(mut self, help: impl Into<String>) -> FormField {
+        self.help = Some(help.into());
         self
     }
 

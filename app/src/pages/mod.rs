@@ -342,6 +342,36 @@ pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
     page.render(&body, StatusCode::NOT_FOUND)
 }
 
+/// The site's page for an error an extractor answered on a page's address as a problem (a
+/// malformed id in the path, a query or a form that cannot be read, a body too large).
+pub(crate) async fn error_status_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
+    if status == StatusCode::NOT_FOUND {
+        return not_found(req.clone()).await;
+    }
+    let (title, detail) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "Too much to send",
+            "That form sent more than this site takes. Shorten what you typed and try again.",
+        ),
+        s if s.is_client_error() => (
+            "That request could not be read",
+            "Something in the address or the form is not what this page expects. Go back and try again.",
+        ),
+        _ => (
+            "Something went wrong",
+            "Something went wrong on our side. It was logged; please try again.",
+        ),
+    };
+    let (layout, page) = page(req, "").await;
+    let body = ErrorPage {
+        layout,
+        status: status.as_u16(),
+        title,
+        detail: detail.into(),
+    };
+    page.render(&body, status)
+}
+
 /// The site's page for a method a page's address does not take (a `TRACE`, a `DELETE`, a `GET`
 /// of a form's target); the caller adds the `Allow` header.
 pub(crate) async fn method_not_allowed(req: &HttpRequest) -> HttpResponse {

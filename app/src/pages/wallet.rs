@@ -5,7 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use kernel::{FieldErrors, PageSize};
 use payments_api::{
-    DepositRequest, LedgerEntryKind, LedgerPoint, MakeDeposit, PaymentFilter, PaymentsError,
+    DepositRequest, LedgerEntryKind, LedgerPoint, MAX_BALANCE_CENTS, MAX_DEPOSIT_CENTS,
+    MakeDeposit, PaymentFilter, PaymentsError,
 };
 use serde::Deserialize;
 use users_api::{Actor, User};
@@ -114,7 +115,11 @@ async fn render(
             .value(amount)
             .attr("inputmode", "decimal")
             .attr("placeholder", "50.00")
-            .help("Up to 1,000,000.00 per deposit."),
+            .help(format!(
+                "In {}, up to {} per deposit; 20.50 and 20,50 both mean twenty and a half.",
+                now.currency,
+                format::money(MAX_DEPOSIT_CENTS, &now.currency)
+            )),
     ];
     let form_error = errors
         .map(|e| attach_errors(&mut fields, &e))
@@ -150,7 +155,17 @@ async fn deposit(
     ctx: RequestContext,
     UserForm(user, form): UserForm<DepositForm>,
 ) -> Result<HttpResponse, PageError> {
-    let cents = match format::parse_amount(&form.amount) {
+    // The limits in the wallet's currency, as the form states them (the module's own words
+    // speak of cents, as its API does).
+    let parsed = match format::parse_amount(&form.amount) {
+        Ok(0) => Err("must be more than zero".to_owned()),
+        Ok(c) if c > MAX_DEPOSIT_CENTS => Err(format!(
+            "must be at most {} per deposit",
+            wallet_money(&state, MAX_DEPOSIT_CENTS).await
+        )),
+        other => other,
+    };
+    let cents = match parsed {
         Ok(c) => c,
         Err(m) => {
             return render(
@@ -187,19 +202,32 @@ async fn deposit(
                     .map(|f| f.iter().cloned().collect::<Vec<_>>())
                     .unwrap_or_default()
                 {
-                    errors.add(
-                        if f.field == "amount_cents" {
-                            "amount".to_owned()
+                    if f.field == "amount_cents" {
+                        let message = if matches!(e, ApiError::Conflict { .. }) {
+                            format!(
+                                "would take your balance over {}",
+                                wallet_money(&state, MAX_BALANCE_CENTS).await
+                            )
                         } else {
-                            f.field
-                        },
-                        f.message,
-                    );
+                            f.message
+                        };
+                        errors.add("amount", message);
+                    } else {
+                        errors.add(f.field, f.message);
+                    }
                 }
                 render(&req, &state, user, &form.amount, Some(errors), status).await
             }
             other => Err(other.into()),
         },
+    }
+}
+
+/// `cents` in the wallets' currency (bare when payments cannot say which it is).
+async fn wallet_money(state: &AppState, cents: i64) -> String {
+    match state.modules.payments().currency().await {
+        Ok(currency) => format::money(cents, &currency),
+        Err(_) => format::money(cents, ""),
     }
 }
 

@@ -86,11 +86,17 @@ impl PaymentEvent {
             }
             PaymentEvent::Voided => ("voided", None),
         };
+        let amount_cents = match self {
+            PaymentEvent::Requested { amount_cents, .. }
+            | PaymentEvent::Refunded { amount_cents } => Some(*amount_cents),
+            _ => None,
+        };
         PaymentHistoryEntry {
             version,
             occurred_at,
             event: event.to_owned(),
             detail,
+            amount_cents,
         }
     }
 }

@@ -10,13 +10,15 @@
 use std::{
     cell::RefCell,
     sync::{Arc, LazyLock, Mutex, OnceLock, mpsc},
+    time::Duration,
 };
 
 use argon2::{
     Algorithm, Argon2, Block, Params, Version,
     password_hash::phc::{Output, ParamsString, PasswordHash, Salt},
 };
-use tokio::sync::oneshot;
+use kernel::Clock;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use users_api::{Password, UsersError};
 
@@ -26,6 +28,8 @@ type Job = Box<dyn FnOnce() + Send>;
 pub(crate) const DEFAULT_THREADS: usize = 1;
 /// Hashes that may wait for a thread unless configured.
 pub(crate) const DEFAULT_QUEUE: usize = 32;
+/// How long a login waits for a place among them unless configured.
+pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(1);
 
 /// How many threads hash and how many hashes may wait, set once per process by
 /// [`configure`] (the first users module opened), the defaults otherwise.
@@ -34,6 +38,31 @@ static SHAPE: OnceLock<(usize, usize)> = OnceLock::new();
 /// Sets the hashing threads and the queue's bound, unless hashing already started.
 pub(crate) fn configure(threads: usize, queue: usize) {
     let _ = SHAPE.set((threads.max(1), queue.max(1)));
+}
+
+/// Password checks admitted at once: one per hashing thread and one per place in its queue. A
+/// login takes its place before it looks anything up, and waits for one a little while when all
+/// are taken: a flood past the bound is then paced by the hashing itself (each client waits its
+/// turn, or is refused as busy after `wait`) instead of being answered, and sent again, as fast
+/// as requests can be read.
+static ADMITTED: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    let (threads, queue) = *SHAPE.get_or_init(|| (DEFAULT_THREADS, DEFAULT_QUEUE));
+    Arc::new(Semaphore::new(threads + queue))
+});
+
+/// A place for one password check, held until it is answered; [`UsersError::Busy`] when none
+/// frees within `wait` on `clock`.
+pub(crate) async fn admit(
+    clock: &Clock,
+    wait: Duration,
+) -> Result<OwnedSemaphorePermit, UsersError> {
+    if let Ok(place) = ADMITTED.clone().try_acquire_owned() {
+        return Ok(place);
+    }
+    tokio::select! {
+        place = ADMITTED.clone().acquire_owned() => place.map_err(|_| UsersError::Busy),
+        () = clock.sleep(wait) => Err(UsersError::Busy),
+    }
 }
 
 /// The queue the hashing threads take work from: bounded, so a flood of logins is refused as

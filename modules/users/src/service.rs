@@ -32,6 +32,8 @@ pub struct UsersConfig {
     pub hashing_threads: usize,
     /// Hashes that may wait for a thread; past it a login or registration is refused as busy.
     pub hashing_queue: usize,
+    /// How long a login waits for a place in that queue before it is refused as busy.
+    pub hashing_wait: Duration,
 }
 
 impl Default for UsersConfig {
@@ -40,6 +42,7 @@ impl Default for UsersConfig {
             throttle: LoginThrottle::default(),
             hashing_threads: password::DEFAULT_THREADS,
             hashing_queue: password::DEFAULT_QUEUE,
+            hashing_wait: password::DEFAULT_WAIT,
         }
     }
 }
@@ -49,6 +52,7 @@ impl Default for UsersConfig {
 pub struct Users {
     db: ModuleDb,
     throttle: Arc<Throttle>,
+    hashing_wait: Duration,
 }
 
 impl Users {
@@ -64,6 +68,7 @@ impl Users {
         Ok(Users {
             db,
             throttle: Arc::new(Throttle::new(config.throttle)),
+            hashing_wait: config.hashing_wait,
         })
     }
 
@@ -154,12 +159,14 @@ impl UsersApi for Users {
             self.throttle.failed(&email, client, started);
             return Err(UsersError::InvalidCredentials);
         }
+        let admitted = password::admit(self.db.clock(), self.hashing_wait).await?;
         let row = store::find_by_email(self.db.reader()?, &email).await?;
         let hash = row.as_ref().map_or_else(
             || password::DECOY_HASH.to_owned(),
             |r| r.password_hash.clone(),
         );
         let matches = password::verify(password, hash).await?;
+        drop(admitted);
         let Some(row) = row.filter(|_| matches) else {
             tracing::info!(?client, "login failed");
             self.throttle.failed(&email, client, self.db.clock().now());

@@ -1,6 +1,7 @@
-//! The password-hashing queue is bounded: a flood of logins past it is refused as busy at once,
-//! never queued without end, and logins work again as soon as the flood has passed. A test
-//! binary of its own, because the hashing threads are the process's.
+//! The password-hashing queue is bounded: a flood of logins past it is refused as busy (at once,
+//! or after the configured wait for a place), never queued without end, and logins work again as
+//! soon as the flood has passed. A test binary of its own, because the hashing threads are the
+//! process's.
 
 use kernel::{DbSettings, Platform, Trace};
 use users::{Users, UsersConfig};
@@ -20,23 +21,13 @@ async fn a_flood_of_logins_past_the_hashing_queue_is_refused_as_busy_and_nothing
     let config = UsersConfig {
         hashing_threads: 1,
         hashing_queue: 2,
+        hashing_wait: std::time::Duration::ZERO,
         ..UsersConfig::default()
     };
     let users = Users::open_with(&Platform::new(DbSettings::new(dir.path()), 64), config)
         .await
         .unwrap();
-    users
-        .register(
-            Trace::new_root(),
-            Registration::try_from(NewUser {
-                email: "ada@example.com".into(),
-                full_name: "Ada Lovelace".into(),
-                password: "correct horse".into(),
-            })
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+    users.register(Trace::new_root(), ada()).await.unwrap();
 
     // 24 at once against one thread and two waiting places: most are refused as busy.
     let flood: Vec<_> = (0..24)
@@ -58,4 +49,39 @@ async fn a_flood_of_logins_past_the_hashing_queue_is_refused_as_busy_and_nothing
     assert_eq!(busy + in_, 24);
     // The flood has passed: a login goes through.
     users.log_in(attempt("correct horse")).await.unwrap();
+
+    // Given time to wait for a place, the same flood is paced by the hashing instead: every
+    // login waits its turn and none is refused (same process, so the same thread and places).
+    let patient = tempfile::tempdir().unwrap();
+    let users = Users::open_with(
+        &Platform::new(DbSettings::new(patient.path()), 64),
+        UsersConfig {
+            hashing_wait: std::time::Duration::from_secs(300),
+            ..config
+        },
+    )
+    .await
+    .unwrap();
+    users.register(Trace::new_root(), ada()).await.unwrap();
+    let flood: Vec<_> = (0..24)
+        .map(|_| {
+            let users = users.clone();
+            tokio::spawn(async move { users.log_in(attempt("correct horse")).await })
+        })
+        .collect();
+    for login in flood {
+        login
+            .await
+            .unwrap()
+            .expect("a patient login waits for its place");
+    }
+}
+
+fn ada() -> Registration {
+    Registration::try_from(NewUser {
+        email: "ada@example.com".into(),
+        full_name: "Ada Lovelace".into(),
+        password: "correct horse".into(),
+    })
+    .unwrap()
 }

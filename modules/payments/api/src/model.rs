@@ -214,6 +214,10 @@ pub struct PaymentHistoryEntry {
     pub event: String,
     /// Details (decline reason, gateway reference).
     pub detail: Option<String>,
+    /// The amount this step moved, in cents, in the payment's currency (`requested`,
+    /// `refunded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_cents: Option<i64>,
 }
 
 /// A payment of one request.

@@ -268,8 +268,9 @@ impl TryFrom<Credentials> for LogIn {
                 client: None,
             });
         }
+        // Only a missing address is a field error; blanks are one more address no account has.
         let mut errors = FieldErrors::new();
-        if email.is_empty() {
+        if c.email.is_empty() {
             errors.add("email", "is required");
         }
         if c.password.is_empty() {
