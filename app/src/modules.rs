@@ -19,7 +19,7 @@ use kernel::{
 };
 use kernel_nats::{JetStreamLog, Nats, NatsConfig, NatsHealth};
 use payments::{Payments, PaymentsConfig};
-use payments_api::PaymentsApi;
+use payments_api::{PaymentsApi, Wallets};
 use reporting::{Reporting, Sources};
 use reporting_api::ReportingApi;
 use serde::Serialize;
@@ -222,10 +222,13 @@ impl Modules {
         let hosted_bookings = if hosts(ModuleName::Bookings) {
             // Bookings checks customers through the users module's published API.
             let directory: Arc<dyn UserDirectory> = users.clone();
+            // And whether a wallet can pay through the payments module's.
+            let wallets: Arc<dyn Wallets> = payments.clone();
             Some(
                 Bookings::open(
                     &platform,
                     directory,
+                    wallets,
                     BookingsConfig {
                         payment_timeout: seconds(settings.bookings.payment_timeout_secs)
                             .unwrap_or(Duration::from_secs(30)),

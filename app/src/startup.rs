@@ -81,9 +81,10 @@ impl Application {
                 .wrap(middleware::from_fn(http::resolve_caller))
                 .wrap(middleware::from_fn(http::limit_body))
                 .wrap(middleware::from_fn(http::undeclared_method))
-                // Outside every middleware that answers by itself (`limit_body`'s 413).
-                .wrap(middleware::ErrorHandlers::new().default_handler(http::page_errors))
                 .wrap(middleware::from_fn(http::request_context))
+                // Outside every middleware that answers by itself (`limit_body`'s 413, the
+                // request context's 403 for a write from another site).
+                .wrap(middleware::ErrorHandlers::new().default_handler(http::page_errors))
                 .wrap(middleware::Compress::default())
                 .configure(http::configure)
                 .configure(pages::configure)

@@ -234,7 +234,7 @@ impl BookingRequest {
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
         description = "makes retries safe: 1 to 255 visible ASCII characters")),
     responses((status = 202, body = Booking), (status = 401, body = Problem), (status = 404, description = "unknown show", body = Problem),
-              (status = 409, description = "not enough seats, show cancelled or started", body = Problem),
+              (status = 409, description = "not enough seats, show cancelled or started, or a wallet that cannot pay (another currency, too little money): nothing was held", body = Problem),
               (status = 422, body = Problem)))]
 pub(crate) async fn place(
     req: HttpRequest,

@@ -126,7 +126,14 @@ pub(crate) fn page_errors<B: 'static>(
     let (req, response) = res.into_parts();
     let status = response.status();
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
-        let page = crate::pages::error_status_page(&req, status).await;
+        let mut page = crate::pages::error_status_page(&req, status).await;
+        // What the answer said besides its body (`Retry-After`, `Allow`, a cookie, the
+        // correlation id) still holds.
+        for (name, value) in response.headers() {
+            if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
+                page.headers_mut().append(name.clone(), value.clone());
+            }
+        }
         Ok(ServiceResponse::new(req, page).map_into_right_body())
     })))
 }

@@ -145,6 +145,12 @@ pub(crate) const PROBLEM_TYPES: &[(&str, u16, &str, &str)] = &[
         "Fewer seats are left than asked for; `detail` says how many remain. Nothing was held.",
     ),
     (
+        "wallet-cannot-pay",
+        409,
+        "The wallet cannot pay for this",
+        "A booking paid from the wallet was refused before any seat was held: the wallet holds another currency than the show's price, or less than the seats cost (`detail` and the `payment` field say which). Pay by card, or deposit and try again.",
+    ),
+    (
         "show-cancelled",
         409,
         "The show is cancelled",
@@ -383,6 +389,17 @@ impl From<BookingsError> for ApiError {
                 detail: e.to_string(),
                 errors: FieldErrors::single("capacity", format!("cannot be below the {e}")),
             },
+            BookingsError::WalletCannotPay(why) => {
+                let message = wallet_shortfall(&why);
+                ApiError::Conflict {
+                    slug: "wallet-cannot-pay",
+                    detail: format!(
+                        "{}: pay by card, or deposit and try again.",
+                        capitalized(&message)
+                    ),
+                    errors: FieldErrors::single("payment", message),
+                }
+            }
             BookingsError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
             BookingsError::DependencyUnavailable(why) => ApiError::Unavailable(why),
             BookingsError::Storage(e) => e.into(),
@@ -456,4 +473,31 @@ impl From<ReportingError> for ApiError {
             other => ApiError::Internal(other.into()),
         }
     }
+}
+
+/// Why a wallet cannot pay, in a customer's words, amounts as money.
+pub(crate) fn wallet_shortfall(why: &bookings_api::WalletShortfall) -> String {
+    use crate::pages::format::money;
+    match why {
+        bookings_api::WalletShortfall::Currency { wallet, show } => {
+            format!("your wallet holds {wallet}, and this show is priced in {show}")
+        }
+        bookings_api::WalletShortfall::Funds {
+            balance_cents,
+            total_cents,
+            currency,
+        } => format!(
+            "your wallet holds {}, and these seats cost {}",
+            money(*balance_cents, currency),
+            money(*total_cents, currency)
+        ),
+    }
+}
+
+/// `text` with its first letter in upper case.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }

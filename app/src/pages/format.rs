@@ -148,10 +148,10 @@ pub(crate) fn parse_amount(text: &str) -> Result<i64, String> {
             }
             match rest.len() {
                 1 | 2 => (whole, rest),
+                0 => return Err(example()),
                 3 if !both => {
                     return Err(format!(
-                        "could be read two ways: write {whole}{rest} or {whole}.{}",
-                        &rest[..2]
+                        "could be read two ways: write {whole}{rest} without the mark, or give two decimals"
                     ));
                 }
                 _ if both => return Err(example()),
@@ -226,7 +226,7 @@ mod tests {
         assert_eq!(parse_amount("-5"), Err("must be more than zero".into()));
         assert_eq!(
             parse_amount("1,000"),
-            Err("could be read two ways: write 1000 or 1.00".into())
+            Err("could be read two ways: write 1000 without the mark, or give two decimals".into())
         );
         assert!(
             parse_amount("10.000")
@@ -251,6 +251,8 @@ mod tests {
             "12 34",
             "1,5 0",
             "1 ,50",
+            "5.",
+            "5,",
         ] {
             assert!(parse_amount(bad).is_err(), "{bad:?} was taken");
         }

@@ -7,7 +7,7 @@ mod bookings;
 mod charts;
 mod dashboard;
 mod events;
-mod format;
+pub(crate) mod format;
 mod forms;
 mod guard;
 mod problems;
@@ -328,7 +328,7 @@ static ASSET_VERSION: LazyLock<String> = LazyLock::new(assets::version);
 
 /// Unknown paths: a problem document under `/api/`, a page elsewhere.
 pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
-    if req.path().starts_with("/api/") {
+    if http::is_api(req.path()) {
         return http::api_not_found(&req);
     }
     let (layout, page) = page(&req, "").await;

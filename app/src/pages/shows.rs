@@ -122,7 +122,7 @@ struct ShowPage {
     fields: Vec<FormField>,
     card_fields: Vec<FormField>,
     card_chosen: bool,
-    wallet_balance: String,
+    wallet: WalletChoice,
     idempotency_key: String,
     form_error: Option<String>,
 }
@@ -177,10 +177,46 @@ fn book_fields(form: &BookForm, available: i64) -> (Vec<FormField>, Vec<FormFiel
     (fields, card)
 }
 
-async fn wallet_balance(state: &AppState, user: &User) -> String {
+/// Whether the customer's wallet can pay for a seat of this show, and what the form says of it.
+#[derive(Default)]
+struct WalletChoice {
+    usable: bool,
+    note: String,
+}
+
+async fn wallet_choice(state: &AppState, user: Option<&User>, show: &Show) -> WalletChoice {
+    let Some(user) = user else {
+        return WalletChoice::default();
+    };
+    let refused = |note: String| WalletChoice {
+        usable: false,
+        note,
+    };
     match state.modules.payments().wallet(user.id).await {
-        Ok(w) => format::money(w.balance_cents, &w.currency),
-        Err(_) => "unavailable".into(),
+        Err(_) => refused("your wallet cannot be reached right now".into()),
+        Ok(w) if w.currency != show.currency => refused(format!(
+            "your wallet holds {}, and this show is priced in {}",
+            w.currency, show.currency
+        )),
+        Ok(w) if w.balance_cents < show.price_cents => refused(format!(
+            "your wallet holds {}, and a seat costs {}",
+            format::money(w.balance_cents, &w.currency),
+            format::money(show.price_cents, &show.currency)
+        )),
+        Ok(w) => {
+            let seats = match show.price_cents {
+                0 => 20,
+                price => (w.balance_cents / price).min(20),
+            };
+            WalletChoice {
+                usable: true,
+                note: format!(
+                    "{}, enough for {seats} seat{}",
+                    format::money(w.balance_cents, &w.currency),
+                    if seats == 1 { "" } else { "s" }
+                ),
+            }
+        }
     }
 }
 
@@ -210,10 +246,7 @@ async fn render_show(
     user: Option<User>,
     attempt: Attempt<'_>,
 ) -> HttpResponse {
-    let balance = match &user {
-        Some(u) => wallet_balance(state, u).await,
-        None => String::new(),
-    };
+    let wallet = wallet_choice(state, user.as_ref(), show).await;
     let (layout, page) = page_for(req, "shows", user);
     let Attempt {
         form,
@@ -241,8 +274,9 @@ async fn render_show(
         show: show_view(show, state.modules.now()),
         fields,
         card_fields,
-        card_chosen: form.payment_type == "card",
-        wallet_balance: balance,
+        // A wallet that cannot pay is not offered: the card is the choice.
+        card_chosen: form.payment_type == "card" || !wallet.usable,
+        wallet,
         idempotency_key: kernel::new_id().to_string(),
         form_error,
     };

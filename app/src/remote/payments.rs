@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use kernel::Trace;
 use payments_api::{
     CardDetails, CardToken, Deposit, Ledger, LedgerPoint, MakeDeposit, Payment, PaymentFilter,
-    PaymentPage, PaymentsApi, PaymentsError, Wallet,
+    PaymentPage, PaymentsApi, PaymentsError, Wallet, Wallets,
 };
 use users_api::Actor;
 use uuid::Uuid;
@@ -27,6 +27,13 @@ impl RemotePayments {
             remote,
             currency: OnceLock::new(),
         }
+    }
+}
+
+#[async_trait]
+impl Wallets for RemotePayments {
+    async fn wallet(&self, user_id: Uuid) -> Result<Wallet, PaymentsError> {
+        self.remote.call("wallet", &(user_id,)).await
     }
 }
 
@@ -56,10 +63,6 @@ impl PaymentsApi for RemotePayments {
         self.remote
             .call("deposit", &(trace, user_id, deposit))
             .await
-    }
-
-    async fn wallet(&self, user_id: Uuid) -> Result<Wallet, PaymentsError> {
-        self.remote.call("wallet", &(user_id,)).await
     }
 
     async fn ledger(&self, user_id: Uuid, point: LedgerPoint) -> Result<Ledger, PaymentsError> {

@@ -8,13 +8,13 @@ use async_trait::async_trait;
 use bookings_api::{
     Booking, BookingFilter, BookingPage, BookingPlaced, BookingStatus, BookingsApi, BookingsError,
     CancelReason, ChangeShow, PlaceBooking, Placed, Saga, ScheduleShow, Show, ShowCancelled,
-    ShowFilter, ShowPage, ShowScheduled, ShowStatus, ShowUpdated,
+    ShowFilter, ShowPage, ShowScheduled, ShowStatus, ShowUpdated, WalletShortfall,
 };
 use kernel::{
     Cursor, EventSource, Message, ModuleDb, ModuleHandle, Platform, Subscription,
     SubscriptionConfig, Trace, new_id, spawn_periodic,
 };
-use payments_api::{PaymentSource, RequestPayment};
+use payments_api::{PaymentSource, RequestPayment, Wallets};
 use sha2::{Digest, Sha256};
 use sqlx::migrate::Migrator;
 use tokio::task::JoinHandle;
@@ -54,6 +54,7 @@ impl Default for BookingsConfig {
 pub struct Bookings {
     db: ModuleDb,
     users: Arc<dyn UserDirectory>,
+    wallets: Arc<dyn Wallets>,
     config: BookingsConfig,
 }
 
@@ -72,15 +73,69 @@ fn fingerprint(show_id: Uuid, seats: i64, payment: &PaymentSource) -> Vec<u8> {
 }
 
 impl Bookings {
-    /// Opens (and migrates) `bookings.db`; `users` is the user directory it checks customers with.
+    /// Opens (and migrates) `bookings.db`; `users` is the user directory it checks customers
+    /// with, `wallets` what it asks whether a wallet can pay before it holds seats for it.
     pub async fn open(
         platform: &Platform,
         users: Arc<dyn UserDirectory>,
+        wallets: Arc<dyn Wallets>,
         config: BookingsConfig,
     ) -> Result<Bookings, BookingsError> {
         let db = ModuleDb::open(bookings_api::STREAM, &MIGRATOR, platform).await?;
         upgrade::send_payment_commands(&db).await?;
-        Ok(Bookings { db, users, config })
+        Ok(Bookings {
+            db,
+            users,
+            wallets,
+            config,
+        })
+    }
+
+    /// Refuses a wallet booking its wallet cannot pay, before any seat is held: a wallet in
+    /// another currency than the show's price, or holding less than the seats cost. The saga
+    /// stays the authority (a wallet spent between this look and the charge is declined there,
+    /// and the booking compensated); this spares the customer a booking bound to fail. When
+    /// payments cannot answer, the booking is taken as before the check existed: its payment
+    /// request waits in the outbox and settles when payments is back, or the deadline
+    /// compensates it.
+    async fn check_wallet(
+        &self,
+        user_id: Uuid,
+        show_id: Uuid,
+        seats: i64,
+    ) -> Result<(), BookingsError> {
+        let show = store::show(self.db.reader()?, show_id)
+            .await?
+            .ok_or(BookingsError::ShowNotFound)?;
+        // A show that cannot be booked at all says so first, from the seats' own transaction.
+        let bookable = show.status != ShowStatus::Cancelled
+            && show.starts_at > self.db.clock().now()
+            && show.capacity - show.seats_taken >= seats;
+        if !bookable {
+            return Ok(());
+        }
+        let wallet = match self.wallets.wallet(user_id).await {
+            Ok(wallet) => wallet,
+            Err(e) => {
+                tracing::warn!(error = %e, "the wallet could not be checked; booking anyway");
+                return Ok(());
+            }
+        };
+        let total_cents = show.price_cents.saturating_mul(seats);
+        if wallet.currency != show.currency {
+            return Err(BookingsError::WalletCannotPay(WalletShortfall::Currency {
+                wallet: wallet.currency,
+                show: show.currency,
+            }));
+        }
+        if wallet.balance_cents < total_cents {
+            return Err(BookingsError::WalletCannotPay(WalletShortfall::Funds {
+                balance_cents: wallet.balance_cents,
+                total_cents,
+                currency: show.currency,
+            }));
+        }
+        Ok(())
     }
 
     /// The module as a whole: its event log, health, availability, close.
@@ -356,6 +411,9 @@ impl BookingsApi for Bookings {
             .map_err(|err| BookingsError::DependencyUnavailable(err.to_string()))?
             .filter(|u| u.active)
             .ok_or(BookingsError::AccountInactive)?;
+        if matches!(payment, PaymentSource::Wallet) {
+            self.check_wallet(user.id, show_id, seats).await?;
+        }
 
         let mut tx = self.db.write(trace).await?;
         let now = tx.now();

@@ -1,6 +1,6 @@
 //! The bookings module through its public face, on a fresh data folder per test. The users and
-//! payments modules are played by stand-ins: a `UserDirectory` in memory, and a real kernel outbox
-//! publishing the payments module's events. The module's clock is an adjustable one, so a
+//! payments modules are played by stand-ins: a `UserDirectory` and `Wallets` in memory, and a
+//! real kernel outbox publishing the payments module's events. The module's clock is an adjustable one, so a
 //! deadline passes when a test says so.
 
 use bookings_api::BookingsApi;
@@ -22,7 +22,7 @@ use kernel::{
 };
 use payments_api::{
     CancelPayment, PaymentCaptured, PaymentDeclined, PaymentMethod, PaymentRefunded, PaymentSource,
-    RequestPayment,
+    PaymentsError, RequestPayment, Wallet, Wallets,
 };
 use sqlx::{Connection, migrate::Migrator};
 use users_api::{Actor, DirectoryError, Role, User, UserDirectory, UserEmailChanged};
@@ -46,6 +46,37 @@ impl UserDirectory for Directory {
     }
 }
 
+/// Wallets in memory: a customer not set here holds plenty of euros.
+#[derive(Default)]
+struct Purses {
+    held: Mutex<HashMap<Uuid, (i64, &'static str)>>,
+    down: Mutex<bool>,
+}
+
+#[async_trait]
+impl Wallets for Purses {
+    async fn wallet(&self, user_id: Uuid) -> Result<Wallet, PaymentsError> {
+        if *self.down.lock().unwrap() {
+            return Err(PaymentsError::Storage(kernel::Error::Unavailable(
+                "payments",
+            )));
+        }
+        let (balance_cents, currency) = self
+            .held
+            .lock()
+            .unwrap()
+            .get(&user_id)
+            .copied()
+            .unwrap_or((1_000_000_000, "EUR"));
+        Ok(Wallet {
+            user_id,
+            balance_cents,
+            currency: currency.into(),
+            version: 1,
+        })
+    }
+}
+
 struct World {
     dir: tempfile::TempDir,
     platform: Platform,
@@ -53,6 +84,7 @@ struct World {
     now: Clock,
     bookings: Bookings,
     directory: Arc<Directory>,
+    purses: Arc<Purses>,
     payments: ModuleDb,
     users: ModuleDb,
     subscriptions: Vec<Subscription>,
@@ -78,9 +110,11 @@ impl World {
         let (clock, control) = Clock::adjustable();
         let platform = Platform::new(DbSettings::new(dir.path()), 1024).with_clock(clock.clone());
         let directory = Arc::new(Directory::default());
+        let purses = Arc::new(Purses::default());
         let bookings = Bookings::open(
             &platform,
             directory.clone(),
+            purses.clone(),
             BookingsConfig {
                 payment_timeout: timeout,
             },
@@ -103,6 +137,7 @@ impl World {
             now: clock,
             bookings,
             directory,
+            purses,
             payments,
             users,
             subscriptions,
@@ -334,6 +369,84 @@ async fn the_same_idempotency_key_returns_the_same_booking_and_refuses_a_differe
         matches!(other, BookingsError::IdempotencyMismatch),
         "{other:?}"
     );
+}
+
+#[tokio::test]
+async fn a_wallet_that_cannot_pay_is_refused_before_any_seat_is_held_and_a_retry_is_still_answered()
+{
+    let w = World::new(Duration::from_secs(30)).await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let show = w.show(&admin, 10).await; // 25.00 EUR a seat
+    let poor = w.add_user(&user("poor@example.com", Role::Customer));
+    let dollars = w.add_user(&user("usd@example.com", Role::Customer));
+    let exact = w.add_user(&user("exact@example.com", Role::Customer));
+    {
+        let mut held = w.purses.held.lock().unwrap();
+        held.insert(poor.user_id, (4_999, "EUR"));
+        held.insert(dollars.user_id, (1_000_000, "USD"));
+        held.insert(exact.user_id, (5_000, "EUR"));
+    }
+    assert_eq!(
+        w.place(&poor, show.id, 2).await.unwrap_err().to_string(),
+        "the wallet holds 4999 and the seats cost 5000 (cents of EUR)"
+    );
+    let Err(BookingsError::WalletCannotPay(why)) = w.place(&dollars, show.id, 1).await else {
+        panic!("a wallet in dollars paid for euros");
+    };
+    assert_eq!(
+        why,
+        bookings_api::WalletShortfall::Currency {
+            wallet: "USD".into(),
+            show: "EUR".into()
+        }
+    );
+    assert_eq!(w.bookings.show(show.id).await.unwrap().seats_taken, 0);
+    assert!(
+        !w.bookings_events()
+            .await
+            .iter()
+            .any(|e| e.event_type == BookingPlaced::TYPE),
+        "a refusal placed a booking"
+    );
+    // A card pays whatever the wallet holds.
+    let card = PlaceBooking::try_from(BookingDraft {
+        show_id: show.id.to_string(),
+        seats: Some(2),
+        payment: Some(Ok(PaymentSource::Card(payments_api::CardToken {
+            token: "tok_test".into(),
+            brand: "visa".into(),
+            last4: "4242".into(),
+        }))),
+        idempotency_key: None,
+    })
+    .unwrap();
+    w.bookings
+        .place(Trace::new_root(), &poor, card)
+        .await
+        .unwrap();
+    // Exactly enough pays; once the wallet is spent, the same request (same key) is still
+    // answered with the same booking, not refused.
+    let first = w
+        .bookings
+        .place(Trace::new_root(), &exact, booking(show.id, 2, Some("k")))
+        .await
+        .unwrap();
+    w.purses
+        .held
+        .lock()
+        .unwrap()
+        .insert(exact.user_id, (0, "EUR"));
+    let again = w
+        .bookings
+        .place(Trace::new_root(), &exact, booking(show.id, 2, Some("k")))
+        .await
+        .unwrap();
+    assert_eq!(again.booking.id, first.booking.id);
+    // Payments down: the wallet cannot be checked, and the booking is taken as it always was
+    // (its payment request waits for payments; the saga settles or compensates it).
+    *w.purses.down.lock().unwrap() = true;
+    w.place(&poor, show.id, 1).await.unwrap();
+    assert_eq!(w.bookings.show(show.id).await.unwrap().seats_taken, 5);
 }
 
 #[tokio::test]
@@ -613,6 +726,7 @@ async fn a_folder_from_before_payment_commands_gets_the_commands_its_sagas_still
         Bookings::open(
             &w.platform,
             w.directory.clone(),
+            w.purses.clone(),
             BookingsConfig {
                 payment_timeout: Duration::from_secs(30),
             },

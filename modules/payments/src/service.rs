@@ -12,7 +12,7 @@ use kernel::{
 use payments_api::{
     CardDetails, CardToken, Deposit, Ledger, LedgerEntry, LedgerEntryKind, LedgerPoint,
     MAX_BALANCE_CENTS, MakeDeposit, Payment, PaymentFilter, PaymentPage, PaymentsApi,
-    PaymentsError, Wallet, WalletDeposited,
+    PaymentsError, Wallet, WalletDeposited, Wallets,
 };
 use sqlx::migrate::Migrator;
 use tokio::task::JoinHandle;
@@ -151,6 +151,15 @@ impl Payments {
 }
 
 #[async_trait]
+impl Wallets for Payments {
+    /// The caller's wallet: its balance is the fold of its events.
+    async fn wallet(&self, user_id: Uuid) -> Result<Wallet, PaymentsError> {
+        let state = self.wallet_state(user_id).await?;
+        Ok(self.wallet_view(user_id, state))
+    }
+}
+
+#[async_trait]
 impl PaymentsApi for Payments {
     /// The wallets' currency.
     async fn currency(&self) -> Result<String, PaymentsError> {
@@ -228,12 +237,6 @@ impl PaymentsApi for Payments {
             deposit_id,
             wallet: self.wallet_view(user_id, after),
         })
-    }
-
-    /// The caller's wallet: its balance is the fold of its events.
-    async fn wallet(&self, user_id: Uuid) -> Result<Wallet, PaymentsError> {
-        let state = self.wallet_state(user_id).await?;
-        Ok(self.wallet_view(user_id, state))
     }
 
     /// The wallet's ledger with running balances, up to now, to an instant, or to a version.

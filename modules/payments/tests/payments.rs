@@ -3,7 +3,7 @@
 //! real kernel outbox carrying payments' own commands, so these tests also prove that payments
 //! serves any requester without knowing it.
 
-use payments_api::PaymentsApi;
+use payments_api::{PaymentsApi, Wallets};
 use std::{sync::Arc, time::Duration};
 
 use kernel::{

@@ -40,36 +40,46 @@ pub(crate) fn configure(threads: usize, queue: usize) {
     let _ = SHAPE.set((threads.max(1), queue.max(1)));
 }
 
-/// Password checks admitted at once: one per hashing thread and one per place in its queue. A
-/// login takes its place before it looks anything up, and waits for one a little while when all
-/// are taken: a flood past the bound is then paced by the hashing itself (each client waits its
-/// turn, or is refused as busy after `wait`) instead of being answered, and sent again, as fast
-/// as requests can be read.
+/// Hashes admitted at once: one per hashing thread and one per place in its queue. A login
+/// takes its place before it looks anything up (a sign-up before it hashes), waits for one a
+/// little while when all are taken, and gives it back only once its hash is done: a flood past
+/// the bound is paced by the hashing itself (each client waits its turn, or is refused as busy
+/// after the wait) instead of being answered, and sent again, as fast as requests can be read.
 static ADMITTED: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
-    let (threads, queue) = *SHAPE.get_or_init(|| (DEFAULT_THREADS, DEFAULT_QUEUE));
+    let (threads, queue) = shape();
     Arc::new(Semaphore::new(threads + queue))
 });
 
-/// A place for one password check, held until it is answered; [`UsersError::Busy`] when none
-/// frees within `wait` on `clock`.
-pub(crate) async fn admit(
-    clock: &Clock,
-    wait: Duration,
-) -> Result<OwnedSemaphorePermit, UsersError> {
-    if let Ok(place) = ADMITTED.clone().try_acquire_owned() {
-        return Ok(place);
+fn shape() -> (usize, usize) {
+    *SHAPE.get_or_init(|| (DEFAULT_THREADS, DEFAULT_QUEUE))
+}
+
+/// A place among the hashes admitted, held until the hash it is spent on is done (dropping it
+/// gives it back).
+pub(crate) struct Place(#[allow(dead_code)] OwnedSemaphorePermit);
+
+/// A place for one hash; [`UsersError::Busy`] when none frees within `wait` on `clock` (at
+/// once when `wait` is zero).
+pub(crate) async fn admit(clock: &Clock, wait: Duration) -> Result<Place, UsersError> {
+    if let Ok(permit) = ADMITTED.clone().try_acquire_owned() {
+        return Ok(Place(permit));
+    }
+    if wait.is_zero() {
+        return Err(UsersError::Busy);
     }
     tokio::select! {
-        place = ADMITTED.clone().acquire_owned() => place.map_err(|_| UsersError::Busy),
+        permit = ADMITTED.clone().acquire_owned() => {
+            permit.map(Place).map_err(|_| UsersError::Busy)
+        }
         () = clock.sleep(wait) => Err(UsersError::Busy),
     }
 }
 
-/// The queue the hashing threads take work from: bounded, so a flood of logins is refused as
-/// busy instead of queueing without end, and the threads are at most a few cores' worth of work.
+/// The queue the hashing threads take work from. Only admitted hashes reach it, each holding its
+/// place until done, so it never holds more than the places: it never refuses one.
 static HASHERS: LazyLock<Mutex<mpsc::SyncSender<Job>>> = LazyLock::new(|| {
-    let (threads, queue) = *SHAPE.get_or_init(|| (DEFAULT_THREADS, DEFAULT_QUEUE));
-    let (tx, rx) = mpsc::sync_channel::<Job>(queue);
+    let (threads, queue) = shape();
+    let (tx, rx) = mpsc::sync_channel::<Job>(threads + queue);
     let rx = Arc::new(Mutex::new(rx));
     for i in 0..threads {
         let rx = rx.clone();
@@ -104,13 +114,16 @@ fn failed(e: impl std::fmt::Display) -> UsersError {
     UsersError::Hashing(e.to_string())
 }
 
-/// Runs `work` on a hashing thread and waits for its answer without blocking the runtime.
+/// Runs `work` on a hashing thread and waits for its answer without blocking the runtime; the
+/// place goes back when the work is done (also when nobody waits for its answer any more).
 async fn on_hasher<T: Send + 'static>(
+    place: Place,
     work: impl FnOnce() -> Result<T, UsersError> + Send + 'static,
 ) -> Result<T, UsersError> {
     let (tx, rx) = oneshot::channel();
     let job: Job = Box::new(move || {
         let _ = tx.send(work());
+        drop(place);
     });
     let sent = HASHERS
         .lock()
@@ -156,8 +169,8 @@ fn compute(
 }
 
 /// A PHC string (`$argon2id$v=19$...`) for `password`, with a fresh random salt.
-pub(crate) async fn hash(password: Password) -> Result<String, UsersError> {
-    on_hasher(move || {
+pub(crate) async fn hash(place: Place, password: Password) -> Result<String, UsersError> {
+    on_hasher(place, move || {
         let argon = hasher();
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt).map_err(failed)?;
@@ -176,8 +189,12 @@ pub(crate) async fn hash(password: Password) -> Result<String, UsersError> {
 }
 
 /// True when `password` matches the stored `phc` hash (compared in constant time).
-pub(crate) async fn verify(password: String, phc: String) -> Result<bool, UsersError> {
-    on_hasher(move || {
+pub(crate) async fn verify(
+    place: Place,
+    password: String,
+    phc: String,
+) -> Result<bool, UsersError> {
+    on_hasher(place, move || {
         let parsed = PasswordHash::new(&phc).map_err(failed)?;
         let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(failed)?;
         let version = match parsed.version {
@@ -204,15 +221,29 @@ pub(crate) const DECOY_HASH: &str = "$argon2id$v=19$m=7168,t=5,p=1$c29tZXNhbHRzb
 mod tests {
     use super::*;
 
+    async fn place() -> Place {
+        admit(&Clock::system(), Duration::from_secs(60))
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn a_hash_verifies_its_password_and_no_other() {
-        let h = hash(Password::parse("correct horse").unwrap())
+        let h = hash(place().await, Password::parse("correct horse").unwrap())
             .await
             .unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{h}");
         assert!(!h.contains("correct horse"));
-        assert!(verify("correct horse".into(), h.clone()).await.unwrap());
-        assert!(!verify("wrong horse!".into(), h).await.unwrap());
+        assert!(
+            verify(place().await, "correct horse".into(), h.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify(place().await, "wrong horse!".into(), h)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
@@ -224,13 +255,17 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            verify("an older password".into(), theirs.clone())
+            verify(place().await, "an older password".into(), theirs.clone())
                 .await
                 .unwrap()
         );
-        assert!(!verify("another password".into(), theirs).await.unwrap());
+        assert!(
+            !verify(place().await, "another password".into(), theirs)
+                .await
+                .unwrap()
+        );
         // Made here, verified by the crate.
-        let ours = hash(Password::parse("a newer password").unwrap())
+        let ours = hash(place().await, Password::parse("a newer password").unwrap())
             .await
             .unwrap();
         let parsed = PasswordHash::new(&ours).unwrap();
@@ -244,7 +279,7 @@ mod tests {
     #[tokio::test]
     async fn the_decoy_hash_parses_and_matches_nothing_typed() {
         assert!(
-            !verify("password123".into(), DECOY_HASH.into())
+            !verify(place().await, "password123".into(), DECOY_HASH.into())
                 .await
                 .unwrap()
         );

@@ -95,7 +95,8 @@ impl Users {
         {
             return Err(UsersError::EmailTaken);
         }
-        let hash = password::hash(password).await?;
+        let place = password::admit(self.db.clock(), self.hashing_wait).await?;
+        let hash = password::hash(place, password).await?;
         let now = self.db.clock().now();
         let user = User {
             id: new_id(),
@@ -159,14 +160,13 @@ impl UsersApi for Users {
             self.throttle.failed(&email, client, started);
             return Err(UsersError::InvalidCredentials);
         }
-        let admitted = password::admit(self.db.clock(), self.hashing_wait).await?;
+        let place = password::admit(self.db.clock(), self.hashing_wait).await?;
         let row = store::find_by_email(self.db.reader()?, &email).await?;
         let hash = row.as_ref().map_or_else(
             || password::DECOY_HASH.to_owned(),
             |r| r.password_hash.clone(),
         );
-        let matches = password::verify(password, hash).await?;
-        drop(admitted);
+        let matches = password::verify(place, password, hash).await?;
         let Some(row) = row.filter(|_| matches) else {
             tracing::info!(?client, "login failed");
             self.throttle.failed(&email, client, self.db.clock().now());
@@ -301,7 +301,8 @@ impl UsersApi for Users {
 
     /// Sets a new password (the `users create-admin` command on an existing account).
     async fn reset_password(&self, id: Uuid, password: Password) -> Result<(), UsersError> {
-        let hash = password::hash(password).await?;
+        let place = password::admit(self.db.clock(), self.hashing_wait).await?;
+        let hash = password::hash(place, password).await?;
         let mut tx = self.db.write(Trace::new_root()).await?;
         store::find_by_id(tx.conn(), id)
             .await?

@@ -69,6 +69,17 @@ async fn a_flood_of_logins_past_the_hashing_queue_is_refused_as_busy_and_nothing
             tokio::spawn(async move { users.log_in(attempt("correct horse")).await })
         })
         .collect();
+    // A sign-up in the middle of the flood waits its turn too.
+    let newcomer = Registration::try_from(NewUser {
+        email: "grace@example.com".into(),
+        full_name: "Grace Hopper".into(),
+        password: "a different horse".into(),
+    })
+    .unwrap();
+    users
+        .register(Trace::new_root(), newcomer)
+        .await
+        .expect("a sign-up waits for its place");
     for login in flood {
         login
             .await

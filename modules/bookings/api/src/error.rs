@@ -45,6 +45,9 @@ pub enum BookingsError {
         /// Seats held by bookings.
         taken: i64,
     },
+    /// A wallet payment the customer's wallet cannot make; nothing was held.
+    #[error("{0}")]
+    WalletCannotPay(WalletShortfall),
     /// The same `Idempotency-Key` came with a different request.
     #[error("this Idempotency-Key was used for a different request")]
     IdempotencyMismatch,
@@ -60,4 +63,30 @@ impl From<BookingsError> for kernel::HandlerError {
     fn from(e: BookingsError) -> Self {
         kernel::HandlerError::Retryable(e.to_string())
     }
+}
+
+/// Why a customer's wallet cannot pay for a booking.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WalletShortfall {
+    /// The wallet holds another currency than the show's price.
+    #[error("the wallet holds {wallet}; the show is priced in {show}")]
+    Currency {
+        /// The wallet's currency.
+        wallet: String,
+        /// The show's.
+        show: String,
+    },
+    /// The wallet holds less than the seats cost.
+    #[error(
+        "the wallet holds {balance_cents} and the seats cost {total_cents} (cents of {currency})"
+    )]
+    Funds {
+        /// What the wallet holds, in cents.
+        balance_cents: i64,
+        /// What the seats cost, in cents.
+        total_cents: i64,
+        /// The currency of both.
+        currency: String,
+    },
 }

@@ -18,7 +18,7 @@ pub use api::BookingsApi;
 pub use commands::{
     BookingDraft, BookingFilter, ChangeShow, PlaceBooking, ScheduleShow, ShowFilter,
 };
-pub use error::BookingsError;
+pub use error::{BookingsError, WalletShortfall};
 pub use events::{
     BookingCancelled, BookingConfirmed, BookingPlaced, ShowCancelled, ShowScheduled, ShowUpdated,
 };

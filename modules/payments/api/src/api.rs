@@ -13,9 +13,17 @@ use crate::{
     PaymentPage, PaymentsError, Wallet,
 };
 
+/// What another module may ask of wallets: a customer's balance and currency (bookings asks,
+/// before it holds seats for a wallet payment, whether the wallet can pay).
+#[async_trait]
+pub trait Wallets: Send + Sync {
+    /// A wallet: its balance is the fold of its events.
+    async fn wallet(&self, user_id: Uuid) -> Result<Wallet, PaymentsError>;
+}
+
 /// Wallets, card tokens and payments with their audit trails.
 #[async_trait]
-pub trait PaymentsApi: Send + Sync {
+pub trait PaymentsApi: Wallets {
     /// The wallets' currency (ISO 4217).
     async fn currency(&self) -> Result<String, PaymentsError>;
 
@@ -30,9 +38,6 @@ pub trait PaymentsApi: Send + Sync {
         user_id: Uuid,
         deposit: MakeDeposit,
     ) -> Result<Deposit, PaymentsError>;
-
-    /// A wallet: its balance is the fold of its events.
-    async fn wallet(&self, user_id: Uuid) -> Result<Wallet, PaymentsError>;
 
     /// A wallet's ledger with running balances, up to now, to an instant, or to a version.
     async fn ledger(&self, user_id: Uuid, point: LedgerPoint) -> Result<Ledger, PaymentsError>;

@@ -12,7 +12,7 @@ mod error;
 mod events;
 mod model;
 
-pub use api::PaymentsApi;
+pub use api::{PaymentsApi, Wallets};
 pub use commands::{CancelPayment, RequestPayment};
 pub use error::PaymentsError;
 pub use events::{
