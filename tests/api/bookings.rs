@@ -1043,3 +1043,82 @@ async fn the_deposit_form_reads_amounts_the_way_people_write_them_and_refuses_wh
         assert_eq!(app.balance(&ada).await, expected, "after {typed:?}");
     }
 }
+
+#[tokio::test]
+async fn customer_pages_say_where_a_booking_stands_in_plain_words_and_agree_with_themselves() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let (ada, _) = app.customer().await;
+    let show = app.show(&admin, 2, 2_000).await;
+    let page_of = |b: &Value| format!("/bookings/{}", b["id"].as_str().unwrap());
+
+    // A declined card: the reason in words, no deadline, and a way to try again.
+    let declined = app.booked(&ada, &show, 1, card(DECLINED)).await;
+    app.settled(&ada, &declined).await;
+    let html = app
+        .get(&ada, &page_of(&declined))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(
+            "Not booked: the payment was declined (the card was declined). No money was taken"
+        ) && html.contains(&format!(
+            r#"href="/shows/{}">Try again"#,
+            show["id"].as_str().unwrap()
+        )),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Unpaid by") && !html.contains("card_declined"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<title>Booking for The Tempest, cancelled · Boxoffice</title>"),
+        "{html}"
+    );
+
+    // Confirmed, then cancelled by its customer: "by you" to her, "by the customer" to the
+    // box office.
+    let paid = app.booked(&ada, &show, 2, card(APPROVED)).await;
+    app.settled(&ada, &paid).await;
+    let html = app.get(&ada, &page_of(&paid)).await.text().await.unwrap();
+    assert!(html.contains("Confirmed: the seats are yours."), "{html}");
+    assert!(!html.contains("Unpaid by"), "{html}");
+    // Sold out: the show page says so, and does not also say "on sale".
+    let show_page = format!("/shows/{}", show["id"].as_str().unwrap());
+    let html = app.get(&ada, &show_page).await.text().await.unwrap();
+    assert!(
+        html.contains("sold out") && !html.contains(">on sale<"),
+        "{html}"
+    );
+    let cancel = format!("/api/bookings/{}/cancel", paid["id"].as_str().unwrap());
+    assert_status(
+        app.post_json(&ada, &cancel, &json!({})).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let mine = app.get(&ada, "/bookings").await.text().await.unwrap();
+    assert!(mine.contains("cancelled by you"), "{mine}");
+    let theirs = app
+        .get(&admin, "/admin/bookings")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        theirs.contains("cancelled by the customer") && !theirs.contains("cancelled by you"),
+        "{theirs}"
+    );
+
+    // Every page has one main heading and a way past the navigation.
+    for path in ["/wallet", "/bookings", &page_of(&paid), &show_page] {
+        let html = app.get(&ada, path).await.text().await.unwrap();
+        assert_eq!(html.matches("<h1").count(), 1, "{path}: {html}");
+        assert!(
+            html.contains(r##"<a class="skip-link" href="#main">"##),
+            "{path}"
+        );
+    }
+}

@@ -42,8 +42,8 @@ async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid
     b.fill("input[name=exp_year]", "2031").await;
     b.fill("input[name=cvc]", "123").await;
     b.click("form[action$='/book'] button[type=submit]").await;
-    b.wait_for_text("Booked!").await;
-    let page = b.wait_for_text("booking confirmed").await;
+    b.wait_for_text("Your booking is placed").await;
+    let page = b.wait_for_text("Confirmed: the seats are yours.").await;
     assert!(
         page.contains("visa •••• 4242") && page.contains("€25.00"),
         "{page}"
@@ -58,20 +58,29 @@ async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid
     b.fill("input[name=exp_year]", "2031").await;
     b.fill("input[name=cvc]", "123").await;
     b.click("form[action$='/book'] button[type=submit]").await;
-    let pending = b.wait_for_text("Booked!").await;
-    assert!(pending.contains("pending"), "{pending}");
+    let pending = b.wait_for_text("Your booking is placed").await;
+    assert!(
+        pending.contains("pending")
+            && pending.contains("Your seats are held while the payment settles"),
+        "{pending}"
+    );
     let url_before = b.path().await;
     // The deadline passes on the application's clock, while the page is open.
     app.advance_clock(Duration::from_secs(31)).await;
-    b.wait_for_text("payment timed out").await;
+    let cancelled = b
+        .wait_for_text("Not booked: the payment did not arrive in time")
+        .await;
+    assert!(
+        cancelled.contains("payment timed out") && cancelled.contains("Try again"),
+        "{cancelled}"
+    );
+    assert!(
+        !cancelled.contains("Unpaid by"),
+        "a settled booking still speaks of its deadline: {cancelled}"
+    );
     assert_eq!(b.path().await, url_before);
     assert!(
-        b.find("body")
-            .await
-            .text()
-            .await
-            .unwrap()
-            .contains("Booked!"),
+        cancelled.contains("Your booking is placed"),
         "the page was reloaded instead of updated"
     );
 

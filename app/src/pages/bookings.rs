@@ -30,13 +30,49 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/admin/bookings/rows").route(web::get().to(all_rows)));
 }
 
-pub(crate) fn reason_text(reason: CancelReason) -> &'static str {
+/// Why a booking was cancelled, to its customer (`own`) or to anyone else (an admin).
+pub(crate) fn reason_text(reason: CancelReason, own: bool) -> &'static str {
     match reason {
         CancelReason::PaymentDeclined => "payment declined",
         CancelReason::PaymentTimeout => "payment timed out",
-        CancelReason::CustomerCancelled => "cancelled by you",
+        CancelReason::CustomerCancelled if own => "cancelled by you",
+        CancelReason::CustomerCancelled => "cancelled by the customer",
         CancelReason::AdminCancelled => "cancelled by the box office",
         CancelReason::ShowCancelled => "show cancelled",
+    }
+}
+
+/// A payment's decline reason in plain words.
+pub(crate) fn decline_text(reason: &str) -> String {
+    match reason {
+        "card_declined" => "the card was declined".into(),
+        "insufficient_funds" => "there was not enough money".into(),
+        "expired" => "the card has expired".into(),
+        "currency_mismatch" => "the wallet holds another currency than the price".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// Where a booking stands, in one sentence its customer reads first.
+fn outcome_text(b: &Booking, decline: Option<&str>, deadline: &str) -> String {
+    match (b.status, b.cancel_reason) {
+        (BookingStatus::Pending, _) => format!(
+            "Your seats are held while the payment settles (until {deadline}); this page follows it."
+        ),
+        (BookingStatus::Confirmed, _) => "Confirmed: the seats are yours.".into(),
+        (BookingStatus::Cancelled, Some(CancelReason::PaymentDeclined)) => format!(
+            "Not booked: the payment was declined{}. No money was taken and the seats were released.",
+            decline.map(|d| format!(" ({})", decline_text(d))).unwrap_or_default()
+        ),
+        (BookingStatus::Cancelled, Some(CancelReason::PaymentTimeout)) => {
+            "Not booked: the payment did not arrive in time, so the seats were released. Anything charged late is refunded.".into()
+        }
+        (BookingStatus::Cancelled, Some(CancelReason::ShowCancelled)) => {
+            "The show was cancelled: this booking is cancelled, and anything paid is refunded.".into()
+        }
+        (BookingStatus::Cancelled, _) => {
+            "Cancelled: the seats were released, and anything paid is refunded.".into()
+        }
     }
 }
 
@@ -128,7 +164,9 @@ async fn rows(
                 amount: format::money(b.amount_cents, &b.currency),
                 payment: payment_text(b),
                 status: b.status.as_str(),
-                reason: b.cancel_reason.map(reason_text),
+                reason: b
+                    .cancel_reason
+                    .map(|r| reason_text(r, b.user_id == actor.user_id)),
                 placed: format::time(b.created_at),
             }
         })
@@ -298,6 +336,11 @@ struct Body {
     show_venue: String,
     status: &'static str,
     reason: Option<&'static str>,
+    /// Where it stands, in a sentence.
+    outcome: String,
+    /// Where to book again after a failed payment.
+    retry: Option<String>,
+    pending: bool,
     seats: i64,
     amount: String,
     payment_method: String,
@@ -382,7 +425,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
     let started = show.starts_at <= state.modules.now();
     let payment = details.payment.as_ref().map(|p| PaymentView {
         status: p.status.as_str(),
-        reason: p.decline_reason.clone(),
+        reason: p.decline_reason.as_deref().map(decline_text),
         method: match (&p.method.brand, &p.method.last4) {
             (Some(brand), Some(last4)) => format!("{brand} •••• {last4}"),
             _ => p.method.kind.clone(),
@@ -396,6 +439,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
                         format!("{} by {}", format::money(c, &p.currency), p.method.kind)
                     }
                     ("refunded", Some(c)) => format::money(c, &p.currency),
+                    ("declined", _) => h.detail.as_deref().map(decline_text).unwrap_or_default(),
                     _ => h.detail.clone().unwrap_or_default(),
                 };
                 (
@@ -413,7 +457,25 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
         show_when: format::show_time(show.starts_at),
         show_venue: show.venue.clone(),
         status: b.status.as_str(),
-        reason: b.cancel_reason.map(reason_text),
+        reason: b
+            .cancel_reason
+            .map(|r| reason_text(r, b.user_id == actor.user_id)),
+        outcome: outcome_text(
+            b,
+            details
+                .payment
+                .as_ref()
+                .and_then(|p| p.decline_reason.as_deref()),
+            &format::time(saga.deadline_at),
+        ),
+        retry: (b.status == BookingStatus::Cancelled
+            && matches!(
+                b.cancel_reason,
+                Some(CancelReason::PaymentDeclined | CancelReason::PaymentTimeout)
+            )
+            && !started)
+            .then(|| format!("/shows/{}", b.show_id)),
+        pending: b.status == BookingStatus::Pending,
         seats: b.seats,
         amount: format::money(b.amount_cents, &b.currency),
         payment_method: payment_text(b),
@@ -427,7 +489,13 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
             .into_iter()
             .map(|s| Step {
                 action: s.action,
-                detail: s.detail,
+                // A decline reason in words; other details (amounts, references) as they are.
+                detail: s.detail.map(|d| match d.as_str() {
+                    "card_declined" | "insufficient_funds" | "expired" | "currency_mismatch" => {
+                        decline_text(&d)
+                    }
+                    _ => d,
+                }),
                 at: format::time(s.at),
                 event_type: s.event_type,
                 outcome: s.outcome,

@@ -99,9 +99,7 @@ fn notice(code: &str) -> Option<&'static str> {
         "saved" => "Your changes are saved.",
         "deactivated" => "The account is deactivated.",
         "module-changed" => "Module availability changed.",
-        "booked" => {
-            "Booked! Your seats are held while the payment settles; this page updates by itself."
-        }
+        "booked" => "Your booking is placed; below, where it stands.",
         "booking-cancelled" => {
             "The booking is cancelled and its seats released. Paid bookings are refunded."
         }

@@ -286,7 +286,10 @@ async fn payments_page(
                 _ => p.method.kind.clone(),
             },
             status: p.status.as_str(),
-            reason: p.decline_reason.clone(),
+            reason: p
+                .decline_reason
+                .as_deref()
+                .map(super::bookings::decline_text),
         })
         .collect();
     let next_page = page
