@@ -10,6 +10,16 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// After a refused submit, the first thing to fix has the focus: the first field in error, or the
+// form's own error when no field has one.
+{
+  const first = document.querySelector("[aria-invalid=true]") || document.querySelector(".form-error");
+  if (first) {
+    if (!first.matches("input, select, textarea")) first.setAttribute("tabindex", "-1");
+    first.focus();
+  }
+}
+
 // Filters that apply as soon as they change.
 document.querySelectorAll("[data-autosubmit]").forEach((el) => {
   el.addEventListener("change", () => el.form && el.form.submit());

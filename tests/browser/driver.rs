@@ -160,6 +160,12 @@ impl Browser {
         );
     }
 
+    /// The `name` of the element that has the focus (empty when it has none).
+    pub(crate) async fn focused_name(&self) -> String {
+        let focused = self.client.active_element().await.unwrap();
+        focused.attr("name").await.unwrap().unwrap_or_default()
+    }
+
     pub(crate) async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }

@@ -13,6 +13,8 @@ async fn a_visitor_signs_up_logs_out_and_logs_back_in_through_the_pages() {
     b.fill("input[name=password]", "compilers rule!").await;
     b.click("button[type=submit]").await;
     b.wait_for_text("Email must be an email address").await;
+    // The first field to fix has the focus.
+    assert_eq!(b.focused_name().await, "email");
 
     b.fill("input[name=email]", "grace@example.com").await;
     b.fill("input[name=password]", "compilers rule!").await;

@@ -341,6 +341,8 @@ struct Body {
     /// Where to book again after a failed payment.
     retry: Option<String>,
     pending: bool,
+    /// An admin sees the architecture's explanations open; a customer, behind a disclosure.
+    admin: bool,
     seats: i64,
     amount: String,
     payment_method: String,
@@ -476,6 +478,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
             && !started)
             .then(|| format!("/shows/{}", b.show_id)),
         pending: b.status == BookingStatus::Pending,
+        admin: actor.is_admin(),
         seats: b.seats,
         amount: format::money(b.amount_cents, &b.currency),
         payment_method: payment_text(b),
