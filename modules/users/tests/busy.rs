@@ -4,8 +4,9 @@
 //! process's.
 
 use kernel::{DbSettings, Platform, Trace};
+use tokio::task::JoinHandle;
 use users::{Users, UsersConfig};
-use users_api::{Credentials, LogIn, NewUser, Registration, UsersApi, UsersError};
+use users_api::{Credentials, LogIn, NewUser, Registration, Session, UsersApi, UsersError};
 
 fn attempt(password: &str) -> LogIn {
     LogIn::try_from(Credentials {
@@ -30,14 +31,9 @@ async fn a_flood_of_logins_past_the_hashing_queue_is_refused_as_busy_and_nothing
     users.register(Trace::new_root(), ada()).await.unwrap();
 
     // 24 at once against one thread and two waiting places: most are refused as busy.
-    let flood: Vec<_> = (0..24)
-        .map(|_| {
-            let users = users.clone();
-            tokio::spawn(async move { users.log_in(attempt("correct horse")).await })
-        })
-        .collect();
+    let logins = flood(&users, 24);
     let (mut busy, mut in_) = (0, 0);
-    for login in flood {
+    for login in logins {
         match login.await.unwrap() {
             Ok(_) => in_ += 1,
             Err(UsersError::Busy) => busy += 1,
@@ -63,12 +59,7 @@ async fn a_flood_of_logins_past_the_hashing_queue_is_refused_as_busy_and_nothing
     .await
     .unwrap();
     users.register(Trace::new_root(), ada()).await.unwrap();
-    let flood: Vec<_> = (0..24)
-        .map(|_| {
-            let users = users.clone();
-            tokio::spawn(async move { users.log_in(attempt("correct horse")).await })
-        })
-        .collect();
+    let logins = flood(&users, 24);
     // A sign-up in the middle of the flood waits its turn too.
     let newcomer = Registration::try_from(NewUser {
         email: "grace@example.com".into(),
@@ -80,12 +71,22 @@ async fn a_flood_of_logins_past_the_hashing_queue_is_refused_as_busy_and_nothing
         .register(Trace::new_root(), newcomer)
         .await
         .expect("a sign-up waits for its place");
-    for login in flood {
+    for login in logins {
         login
             .await
             .unwrap()
             .expect("a patient login waits for its place");
     }
+}
+
+/// `n` logins with the right password, all at once.
+fn flood(users: &Users, n: usize) -> Vec<JoinHandle<Result<Session, UsersError>>> {
+    (0..n)
+        .map(|_| {
+            let users = users.clone();
+            tokio::spawn(async move { users.log_in(attempt("correct horse")).await })
+        })
+        .collect()
 }
 
 fn ada() -> Registration {
