@@ -14,6 +14,7 @@ mod events;
 mod floor_server;
 mod http;
 mod modules;
+mod money;
 mod pages;
 mod preload;
 mod remote;

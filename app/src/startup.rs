@@ -76,7 +76,7 @@ impl Application {
                 .configure(http::configure_extractors)
                 .wrap(middleware::ErrorHandlers::new().handler(
                     actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-                    http::method_not_allowed,
+                    pages::answer_405,
                 ))
                 .wrap(middleware::from_fn(http::resolve_caller))
                 .wrap(middleware::from_fn(http::limit_body))
@@ -84,7 +84,7 @@ impl Application {
                 .wrap(middleware::from_fn(http::request_context))
                 // Outside every middleware that answers by itself (`limit_body`'s 413, the
                 // request context's 403 for a write from another site).
-                .wrap(middleware::ErrorHandlers::new().default_handler(http::page_errors))
+                .wrap(middleware::ErrorHandlers::new().default_handler(pages::page_errors))
                 .wrap(middleware::Compress::default())
                 .configure(http::configure)
                 .configure(pages::configure)

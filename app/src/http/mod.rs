@@ -64,39 +64,6 @@ fn not_found_error(what: &'static str) -> error::Error {
     ApiError::NotFound(what).into()
 }
 
-/// Replaces actix's empty 405 responses (a path that exists, a method it does not take) with a
-/// problem document for the API and the site's error page for pages, keeping the `Allow` header
-/// actix computed from the resource's routes.
-pub(crate) fn method_not_allowed<B: 'static>(
-    res: actix_web::dev::ServiceResponse<B>,
-) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
-    use actix_web::{dev::ServiceResponse, http::header::ALLOW, middleware::ErrorHandlerResponse};
-    let (req, response) = res.into_parts();
-    // `HEAD` is served wherever `GET` is (see `undeclared_method`).
-    let allow = response.headers().get(ALLOW).and_then(|a| {
-        let methods = a.to_str().ok()?;
-        let with_head = if methods.split(", ").any(|m| m == "GET") {
-            format!("{methods}, HEAD")
-        } else {
-            methods.to_owned()
-        };
-        with_head
-            .parse::<actix_web::http::header::HeaderValue>()
-            .ok()
-    });
-    Ok(ErrorHandlerResponse::Future(Box::pin(async move {
-        let mut response = if is_api(req.path()) {
-            ApiError::MethodNotAllowed.error_response()
-        } else {
-            crate::pages::method_not_allowed(&req).await
-        };
-        if let Some(allow) = allow {
-            response.headers_mut().insert(ALLOW, allow);
-        }
-        Ok(ServiceResponse::new(req, response).map_into_right_body())
-    })))
-}
-
 /// True for the addresses a program reads (the API, the internal API, health and metrics), whose
 /// errors are problem documents; every other address is a page.
 pub(crate) fn is_api(path: &str) -> bool {
@@ -104,38 +71,6 @@ pub(crate) fn is_api(path: &str) -> bool {
         || path.starts_with("/internal/")
         || path == "/health"
         || path == "/metrics"
-}
-
-/// Pages never answer a problem document: an error an extractor or a middleware answered as
-/// one on a page's address (a malformed id, an unreadable query or form, a body too large)
-/// becomes the site's error page with the same status. The API's answers pass unchanged.
-pub(crate) fn page_errors<B: 'static>(
-    res: actix_web::dev::ServiceResponse<B>,
-) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
-    use actix_web::{
-        dev::ServiceResponse, http::header::CONTENT_TYPE, middleware::ErrorHandlerResponse,
-    };
-    let problem = res
-        .response()
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !problem || is_api(res.request().path()) {
-        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
-    }
-    let (req, response) = res.into_parts();
-    let status = response.status();
-    Ok(ErrorHandlerResponse::Future(Box::pin(async move {
-        let mut page = crate::pages::error_status_page(&req, status).await;
-        // What the answer said besides its body (`Retry-After`, `Allow`, a cookie, the
-        // correlation id) still holds.
-        for (name, value) in response.headers() {
-            if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
-                page.headers_mut().append(name.clone(), value.clone());
-            }
-        }
-        Ok(ServiceResponse::new(req, page).map_into_right_body())
-    })))
 }
 
 /// A 404 problem for unknown API paths.

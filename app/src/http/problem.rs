@@ -477,7 +477,7 @@ impl From<ReportingError> for ApiError {
 
 /// Why a wallet cannot pay, in a customer's words, amounts as money.
 pub(crate) fn wallet_shortfall(why: &bookings_api::WalletShortfall) -> String {
-    use crate::pages::format::money;
+    use crate::money::money;
     match why {
         bookings_api::WalletShortfall::Currency { wallet, show } => {
             format!("your wallet holds {wallet}, and this show is priced in {show}")

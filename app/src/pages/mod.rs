@@ -6,6 +6,7 @@ mod assets;
 mod bookings;
 mod charts;
 mod dashboard;
+mod errors;
 mod events;
 pub(crate) mod format;
 mod forms;
@@ -27,6 +28,7 @@ use users_api::{Role, User};
 
 use crate::http::{self, ApiError, Csrf};
 
+pub(crate) use errors::{answer_405, page_errors};
 pub(crate) use forms::FormField;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
