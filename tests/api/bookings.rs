@@ -1002,11 +1002,11 @@ async fn the_deposit_form_reads_amounts_the_way_people_write_them_and_refuses_wh
         ("", "Amount is required"),
         (
             "1,000",
-            "could be read two ways: write 1000 without the mark",
+            "could be read two ways: write 1000 (no mark) for that many, or use two decimals, like 1.00.",
         ),
         (
             "20.505",
-            "could be read two ways: write 20505 without the mark",
+            "could be read two ways: write 20505 (no mark) for that many",
         ),
         ("20,5,0", "must be an amount like 20.50 or 20,50"),
         ("-5", "must be more than zero"),

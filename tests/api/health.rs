@@ -379,6 +379,9 @@ async fn pages_answer_a_malformed_id_or_an_oversized_form_with_the_sites_page_ne
         "/bookings/12345/live",
         "/admin/shows/not-an-id",
         "/admin/events/trace/not-an-id",
+        // Well-formed, but nothing has them: the same page, the same header.
+        "/shows/01a2373f-55db-77d3-99d2-f1e050f17a66",
+        "/bookings/01a2373f-55db-77d3-99d2-f1e050f17a66",
     ] {
         let r = app.get(&admin, path).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");

@@ -42,7 +42,7 @@ async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid
     b.fill("input[name=exp_year]", "2031").await;
     b.fill("input[name=cvc]", "123").await;
     b.click("form[action$='/book'] button[type=submit]").await;
-    b.wait_for_text("Your booking is placed").await;
+    b.wait_for_text("We received your booking request").await;
     let page = b.wait_for_text("Confirmed: the seats are yours.").await;
     assert!(
         page.contains("visa •••• 4242") && page.contains("€25.00"),
@@ -58,7 +58,7 @@ async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid
     b.fill("input[name=exp_year]", "2031").await;
     b.fill("input[name=cvc]", "123").await;
     b.click("form[action$='/book'] button[type=submit]").await;
-    let pending = b.wait_for_text("Your booking is placed").await;
+    let pending = b.wait_for_text("We received your booking request").await;
     assert!(
         pending.contains("pending")
             && pending.contains("Your seats are held while the payment settles"),
@@ -80,7 +80,7 @@ async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid
     );
     assert_eq!(b.path().await, url_before);
     assert!(
-        cancelled.contains("Your booking is placed"),
+        cancelled.contains("We received your booking request"),
         "the page was reloaded instead of updated"
     );
 

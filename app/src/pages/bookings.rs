@@ -468,7 +468,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
                 .payment
                 .as_ref()
                 .and_then(|p| p.decline_reason.as_deref()),
-            &format::time(saga.deadline_at),
+            &format::time_of_day(saga.deadline_at),
         ),
         retry: (b.status == BookingStatus::Cancelled
             && matches!(

@@ -41,7 +41,9 @@ pub(crate) fn answer_405<B: 'static>(
 
 /// Pages never answer a problem document: an error an extractor or a middleware answered as
 /// one on a page's address (a malformed id, an unreadable query or form, a body too large)
-/// becomes the site's error page with the same status. The API's answers pass unchanged.
+/// becomes the site's error page with the same status, and an error page a handler rendered
+/// without knowing who asks is rendered again with the signed-in user's header (a 404 as the
+/// site's one 404 page). The API's answers pass unchanged.
 pub(crate) fn page_errors<B: 'static>(
     res: actix_web::dev::ServiceResponse<B>,
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
@@ -53,13 +55,14 @@ pub(crate) fn page_errors<B: 'static>(
         .headers()
         .get(CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !problem || http::is_api(res.request().path()) {
+    let shown = res.response().extensions().get::<super::Shown>().cloned();
+    if (!problem && shown.is_none()) || http::is_api(res.request().path()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let (req, response) = res.into_parts();
     let status = response.status();
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
-        let mut page = super::error_status_page(&req, status).await;
+        let mut page = super::error_status_page(&req, status, shown).await;
         // What the answer said besides its body (`Retry-After`, `Allow`, a cookie, the
         // correlation id) still holds.
         for (name, value) in response.headers() {

@@ -17,6 +17,12 @@ pub(crate) fn time(t: Timestamp) -> String {
     )
 }
 
+/// The time of day, for a moment within the hour: `19:58:48 UTC`.
+pub(crate) fn time_of_day(t: Timestamp) -> String {
+    let d = t.to_offset_date_time();
+    format!("{:02}:{:02}:{:02} UTC", d.hour(), d.minute(), d.second())
+}
+
 /// A latency in microseconds, in the unit that reads best.
 pub(crate) fn micros(us: u64) -> String {
     match us {
@@ -125,7 +131,7 @@ pub(crate) fn parse_amount(text: &str) -> Result<i64, String> {
                 0 => return Err(example()),
                 3 if !both => {
                     return Err(format!(
-                        "could be read two ways: write {whole}{rest} without the mark, or give two decimals"
+                        "could be read two ways: write {whole}{rest} (no mark) for that many, or use two decimals, like {whole}.00."
                     ));
                 }
                 _ if both => return Err(example()),
@@ -200,7 +206,10 @@ mod tests {
         assert_eq!(parse_amount("-5"), Err("must be more than zero".into()));
         assert_eq!(
             parse_amount("1,000"),
-            Err("could be read two ways: write 1000 without the mark, or give two decimals".into())
+            Err(
+                "could be read two ways: write 1000 (no mark) for that many, or use two decimals, like 1.00."
+                    .into()
+            )
         );
         assert!(
             parse_amount("10.000")

@@ -101,7 +101,7 @@ fn notice(code: &str) -> Option<&'static str> {
         "saved" => "Your changes are saved.",
         "deactivated" => "The account is deactivated.",
         "module-changed" => "Module availability changed.",
-        "booked" => "Your booking is placed; below, where it stands.",
+        "booked" => "We received your booking request; where it stands is below.",
         "booking-cancelled" => {
             "The booking is cancelled and its seats released. Paid bookings are refunded."
         }
@@ -315,9 +315,16 @@ impl ResponseError for PageError {
                     },
                 };
                 let body = page.render().unwrap_or_else(|_| problem.title.to_owned());
-                HttpResponse::build(self.status_code())
+                let mut response = HttpResponse::build(self.status_code())
                     .content_type("text/html; charset=utf-8")
-                    .body(body)
+                    .body(body);
+                // Rendered without knowing who asks; `page_errors` renders it again with the
+                // site's header for the signed-in user.
+                response.extensions_mut().insert(Shown {
+                    title: page.title,
+                    detail: page.detail,
+                });
+                response
             }
         }
     }
@@ -336,17 +343,39 @@ pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
         layout,
         status: 404,
         title: "Page not found",
-        detail: "There is nothing at this address. Maybe the show ended, or the link has a typo."
-            .into(),
+        detail: "There is nothing at this address. The link may be old, or have a typo.".into(),
     };
     page.render(&body, StatusCode::NOT_FOUND)
 }
 
-/// The site's page for an error an extractor answered on a page's address as a problem (a
-/// malformed id in the path, a query or a form that cannot be read, a body too large).
-pub(crate) async fn error_status_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
+/// What an error page said, kept on its response so that it can be rendered again with the
+/// user's header.
+#[derive(Clone)]
+pub(crate) struct Shown {
+    title: &'static str,
+    detail: String,
+}
+
+/// The site's page for an error answered on a page's address: as a problem by an extractor (a
+/// malformed id in the path, a query or a form that cannot be read, a body too large), or as
+/// a page by a handler that could not know who asks (`shown`).
+pub(crate) async fn error_status_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    shown: Option<Shown>,
+) -> HttpResponse {
     if status == StatusCode::NOT_FOUND {
         return not_found(req.clone()).await;
+    }
+    if let Some(Shown { title, detail }) = shown {
+        let (layout, page) = page(req, "").await;
+        let body = ErrorPage {
+            layout,
+            status: status.as_u16(),
+            title,
+            detail,
+        };
+        return page.render(&body, status);
     }
     let (title, detail) = match status {
         StatusCode::PAYLOAD_TOO_LARGE => (
