@@ -44,6 +44,15 @@ fn find_program(names: &[&str]) -> Option<PathBuf> {
 
 /// A headless browser, or `None` (with a loud message) when none is installed.
 pub(crate) async fn browser() -> Option<Browser> {
+    start(None).await
+}
+
+/// A headless browser with a phone's screen: 390 CSS pixels wide.
+pub(crate) async fn phone() -> Option<Browser> {
+    start(Some((390, 844))).await
+}
+
+async fn start(screen: Option<(u32, u32)>) -> Option<Browser> {
     let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]);
     let chromedriver = find_program(&["chromedriver"]);
     let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
@@ -57,18 +66,22 @@ pub(crate) async fn browser() -> Option<Browser> {
     };
     let profile = tempfile::tempdir().unwrap();
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
+    let mut options = serde_json::json!({
+        "binary": chromium,
+        "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--window-size=1280,900",
+            format!("--user-data-dir={}", profile.path().display()),
+        ],
+    });
+    // A window cannot be made narrower than 500 px headless; a phone is emulated instead.
+    if let Some((width, height)) = screen {
+        options["mobileEmulation"] = serde_json::json!({
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1}
+        });
+    }
+    caps.insert("goog:chromeOptions".into(), options);
     // The port is free when picked but may be taken before chromedriver binds it (tests start
     // drivers side by side), and a driver that lost it exits: start again on another one.
     let mut attempts = 0;
@@ -158,6 +171,14 @@ impl Browser {
             "the page never showed {needle:?} (screenshot: {}); it shows:\n{text}",
             path.display()
         );
+    }
+
+    /// What `script` (a function body) returns.
+    pub(crate) async fn script(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("running {script}: {e}"))
     }
 
     /// The `name` of the element that has the focus (empty when it has none).

@@ -16,4 +16,5 @@ mod driver;
 
 mod bookings;
 mod dashboard;
+mod phone;
 mod users;
