@@ -186,6 +186,23 @@ pub(crate) async fn dead_letters(
     Ok(out)
 }
 
+/// Dead letters of every module that can answer, newest first, and the modules that could not
+/// (for the page an admin reads during an outage).
+pub(crate) async fn dead_letters_of_those_up(
+    modules: &Modules,
+    all: bool,
+) -> (Vec<DeadLetter>, Vec<&'static str>) {
+    let (mut out, mut down) = (Vec::new(), Vec::new());
+    for ops in modules.all_ops() {
+        match ops.dead_letters(all).await {
+            Ok(letters) => out.extend(letters),
+            Err(_) => down.push(ops.name()),
+        }
+    }
+    out.sort_by_key(|d| std::cmp::Reverse(d.parked_at));
+    (out, down)
+}
+
 /// Retries or discards dead letter `id` of the consumer module `module`.
 pub(crate) async fn resolve_dead_letter(
     modules: &Modules,

@@ -1122,3 +1122,34 @@ async fn customer_pages_say_where_a_booking_stands_in_plain_words_and_agree_with
         );
     }
 }
+
+#[tokio::test]
+async fn the_admin_show_form_shows_every_error_at_once() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let page = app.get(&admin, "/admin/shows").await.text().await.unwrap();
+    let token = form_token(&page);
+    let response = admin
+        .post(app.url("/admin/shows"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("title", ""),
+            ("venue", "Hall"),
+            ("starts_at", "2001-01-01T20:00"),
+            ("capacity", "ten"),
+            ("price", "12,5x"),
+            ("currency", "EUR"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    // What could not be read and what the module refused, in one answer.
+    for field in ["Title", "Starts at (UTC)", "Seats", "Price per seat"] {
+        assert!(
+            html.contains(&format!(r#"<span class="error">{field} "#)),
+            "no error for {field}: {html}"
+        );
+    }
+}

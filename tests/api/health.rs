@@ -166,6 +166,53 @@ async fn an_admin_can_bring_users_back_online_although_logins_need_users() {
 }
 
 #[tokio::test]
+async fn with_bookings_or_payments_offline_the_admin_still_reads_health_and_subscriptions() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    for module in ["bookings", "payments"] {
+        let path = format!("/api/admin/modules/{module}/availability");
+        let off = admin
+            .put(app.url(&path))
+            .json(&json!({"online": false, "offline_seconds": 600}))
+            .send()
+            .await
+            .unwrap();
+        assert_status(off, StatusCode::OK).await;
+        if module == "bookings" {
+            // The shows cannot be listed: the page says so, with the signed-in header and a way
+            // forward that does not lead back to the same outage.
+            let r = app.get(&admin, "/").await;
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+            let html = r.text().await.unwrap();
+            assert!(
+                html.contains("Log out")
+                    && html.contains(r#"href="/wallet""#)
+                    && html.contains("Try again"),
+                "{html}"
+            );
+        }
+        for page in ["/admin/health", "/admin/consumers"] {
+            let r = app.get(&admin, page).await;
+            assert_eq!(r.status(), StatusCode::OK, "{page} with {module} offline");
+            let html = r.text().await.unwrap();
+            if page == "/admin/consumers" {
+                assert!(
+                    html.contains(&format!("Not answering now: {module}.")),
+                    "{html}"
+                );
+            }
+        }
+        let on = admin
+            .put(app.url(&path))
+            .json(&json!({"online": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_status(on, StatusCode::OK).await;
+    }
+}
+
+#[tokio::test]
 async fn metrics_are_prometheus_text_with_the_backbone_counters() {
     let app = spawn_app().await;
     app.customer().await;

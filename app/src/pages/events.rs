@@ -289,6 +289,8 @@ struct ConsumersPage {
     layout: Layout,
     subscriptions: Vec<SubscriptionRow>,
     dead_letters: Vec<DeadLetterRow>,
+    /// Modules that could not answer: their subscriptions and dead letters are not shown.
+    down: Vec<&'static str>,
 }
 
 #[derive(Template)]
@@ -307,8 +309,8 @@ async fn consumers_page(
         .into_iter()
         .map(subscription_row)
         .collect();
-    let dead_letters = events::dead_letters(&state.modules, true)
-        .await?
+    let (dead_letters, down) = events::dead_letters_of_those_up(&state.modules, true).await;
+    let dead_letters = dead_letters
         .into_iter()
         .map(|d| DeadLetterRow {
             id: d.id,
@@ -335,6 +337,7 @@ async fn consumers_page(
             layout,
             subscriptions,
             dead_letters,
+            down,
         },
         StatusCode::OK,
     ))

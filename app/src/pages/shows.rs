@@ -435,6 +435,24 @@ fn parse_show_form(f: &ShowForm, errors: &mut FieldErrors) -> (Option<i64>, Opti
     (capacity, price)
 }
 
+/// The form's own errors (what could not be read) and the module's for every other field, in
+/// one answer; the validated input when there are none.
+fn all_errors<T>(form: FieldErrors, checked: Result<T, FieldErrors>) -> Result<T, FieldErrors> {
+    match checked {
+        Ok(input) if form.is_empty() => Ok(input),
+        Ok(_) => Err(form),
+        Err(module) => {
+            let mut all = form;
+            for e in renamed(&module).iter() {
+                if all.message_for(&e.field).is_none() {
+                    all.add(e.field.clone(), e.message.clone());
+                }
+            }
+            Err(all)
+        }
+    }
+}
+
 fn renamed(errors: &FieldErrors) -> FieldErrors {
     let mut out = FieldErrors::new();
     for e in errors.iter() {
@@ -505,26 +523,18 @@ async fn create_show(
 ) -> Result<HttpResponse, PageError> {
     let mut errors = FieldErrors::new();
     let (capacity, price_cents) = parse_show_form(&form, &mut errors);
-    if !errors.is_empty() {
-        return render_admin_shows(
-            &req,
-            &state,
-            admin,
-            &form,
-            Some(errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
+    // What could not be read stands in as a valid value, so that the module judges every other
+    // field in the same answer (every error at once, not one after another).
     let input = NewShow {
         title: form.title.clone(),
         venue: form.venue.clone(),
         starts_at: format::from_datetime_local(&form.starts_at),
-        capacity,
-        price_cents,
+        capacity: capacity.or(errors.message_for("capacity").map(|_| 1)),
+        price_cents: price_cents.or(errors.message_for("price").map(|_| 0)),
         currency: form.currency.clone(),
     };
-    let created = match ScheduleShow::try_from((input, state.modules.now())) {
+    let checked = all_errors(errors, ScheduleShow::try_from((input, state.modules.now())));
+    let created = match checked {
         Ok(input) => {
             state
                 .modules
@@ -633,18 +643,6 @@ async fn update_show(
     let show = state.modules.bookings().show(*id).await?;
     let mut errors = FieldErrors::new();
     let (capacity, price_cents) = parse_show_form(&form, &mut errors);
-    if !errors.is_empty() {
-        return Ok(render_admin_show(
-            &req,
-            &state,
-            admin,
-            &show,
-            &form,
-            Some(errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await);
-    }
     let starts_at = format::from_datetime_local(&form.starts_at);
     let patch = ShowPatch {
         title: Some(form.title.clone()),
@@ -654,7 +652,7 @@ async fn update_show(
         capacity,
         price_cents,
     };
-    let updated = match ChangeShow::try_from((patch, state.modules.now())) {
+    let updated = match all_errors(errors, ChangeShow::try_from((patch, state.modules.now()))) {
         Ok(change) => {
             state
                 .modules
