@@ -181,6 +181,14 @@ impl Browser {
             .unwrap_or_else(|e| panic!("running {script}: {e}"))
     }
 
+    /// What asynchronous `script` passes to its callback (its last argument).
+    pub(crate) async fn script_async(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute_async(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("running {script}: {e}"))
+    }
+
     /// The `name` of the element that has the focus (empty when it has none).
     pub(crate) async fn focused_name(&self) -> String {
         let focused = self.client.active_element().await.unwrap();

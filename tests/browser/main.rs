@@ -14,6 +14,7 @@ mod topology;
 
 mod driver;
 
+mod audit;
 mod bookings;
 mod dashboard;
 mod phone;
