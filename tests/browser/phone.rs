@@ -34,7 +34,7 @@ async fn cut_off_columns(b: &Browser) -> Vec<String> {
 async fn a_customer_signs_up_deposits_books_and_reads_every_page_on_a_phone() {
     let Some(b) = phone().await else { return };
     let app = spawn_app().await;
-    let (admin, _) = app.admin().await;
+    let (admin, admin_user) = app.admin().await;
     assert_status(
         app.post_json(
             &admin,
@@ -88,5 +88,35 @@ async fn a_customer_signs_up_deposits_books_and_reads_every_page_on_a_phone() {
                 "{path}: no {column} column"
             );
         }
+    }
+
+    // And the box office's pages, on the same phone.
+    b.click("form[action='/logout'] button").await;
+    b.wait_for_text("You are logged out").await;
+    b.goto(&app.url("/login")).await;
+    b.fill("input[name=email]", admin_user["email"].as_str().unwrap())
+        .await;
+    b.fill("input[name=password]", "admin password").await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_for_text("Log out").await;
+    for path in [
+        "/admin",
+        "/admin/shows",
+        "/admin/bookings",
+        "/admin/feed",
+        "/admin/payments",
+        "/admin/users",
+        "/admin/events",
+        "/admin/consumers",
+        "/admin/health",
+    ] {
+        b.goto(&app.url(path)).await;
+        b.find("main").await;
+        assert_eq!(overflow(&b).await, 0, "{path} scrolls sideways");
+        assert_eq!(
+            b.script("return window.innerWidth;").await,
+            390,
+            "{path} is laid out wider than the phone"
+        );
     }
 }
