@@ -106,14 +106,12 @@ async fn no_page_has_a_serious_or_critical_accessibility_finding() {
     }
 
     // The box office's side.
-    b.click("form[action='/logout'] button").await;
-    b.wait_for_text("You are logged out").await;
-    b.goto(&app.url("/login")).await;
-    b.fill("input[name=email]", admin_user["email"].as_str().unwrap())
-        .await;
-    b.fill("input[name=password]", "admin password").await;
-    b.click("form[action='/login'] button[type=submit]").await;
-    b.wait_for_text("Log out").await;
+    b.switch_user(
+        &app.url("/login"),
+        admin_user["email"].as_str().unwrap(),
+        "admin password",
+    )
+    .await;
     let admin_show = format!("/admin/shows/{}", show["id"].as_str().unwrap());
     for path in [
         "/admin",

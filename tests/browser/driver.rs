@@ -181,6 +181,18 @@ impl Browser {
             .unwrap_or_else(|e| panic!("running {script}: {e}"))
     }
 
+    /// Logs out, then in as `email` through the login page at `login_url`.
+    pub(crate) async fn switch_user(&self, login_url: &str, email: &str, password: &str) {
+        self.click("form[action='/logout'] button").await;
+        self.wait_for_text("You are logged out").await;
+        self.goto(login_url).await;
+        self.fill("input[name=email]", email).await;
+        self.fill("input[name=password]", password).await;
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+        self.wait_for_text("Log out").await;
+    }
+
     /// What asynchronous `script` passes to its callback (its last argument).
     pub(crate) async fn script_async(&self, script: &str) -> serde_json::Value {
         self.client

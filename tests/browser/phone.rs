@@ -91,14 +91,12 @@ async fn a_customer_signs_up_deposits_books_and_reads_every_page_on_a_phone() {
     }
 
     // And the box office's pages, on the same phone.
-    b.click("form[action='/logout'] button").await;
-    b.wait_for_text("You are logged out").await;
-    b.goto(&app.url("/login")).await;
-    b.fill("input[name=email]", admin_user["email"].as_str().unwrap())
-        .await;
-    b.fill("input[name=password]", "admin password").await;
-    b.click("form[action='/login'] button[type=submit]").await;
-    b.wait_for_text("Log out").await;
+    b.switch_user(
+        &app.url("/login"),
+        admin_user["email"].as_str().unwrap(),
+        "admin password",
+    )
+    .await;
     for path in [
         "/admin",
         "/admin/shows",
