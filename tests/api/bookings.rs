@@ -1120,6 +1120,10 @@ async fn customer_pages_say_where_a_booking_stands_in_plain_words_and_agree_with
             html.contains(r##"<a class="skip-link" href="#main">"##),
             "{path}"
         );
+        // Nothing in a customer's way speaks of the architecture outside "How this works".
+        for jargon in ["modular monolith", "Time travel", ">Saga<", "Composed view"] {
+            assert!(!html.contains(jargon), "{path} says {jargon:?}");
+        }
     }
 }
 
