@@ -7,8 +7,8 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, assert_problem, assert_status, client, error_fields, eventually, spawn_app,
-    spawn_app_with, unique_email,
+    TestApp, assert_problem, assert_status, client, error_fields, eventually, form_token,
+    spawn_app, spawn_app_with, unique_email,
 };
 
 const APPROVED: &str = "4242 4242 4242 4242";
@@ -256,9 +256,19 @@ async fn a_wallet_that_cannot_pay_is_refused_up_front_and_one_spent_meanwhile_is
     .await;
     assert_eq!(
         refused["detail"],
-        "Your wallet holds €10.00, and these seats cost €25.00: pay by card, or deposit and try again."
+        "Your wallet holds €10.00, and a seat costs €25.00: pay by card, or deposit and try again."
     );
     assert_eq!(error_fields(&refused), ["payment"]);
+    let two = assert_problem(
+        app.book(&ada, &show, 2, wallet()).await,
+        StatusCode::CONFLICT,
+        "wallet-cannot-pay",
+    )
+    .await;
+    assert_eq!(
+        two["errors"][0]["message"],
+        "your wallet holds €10.00, and these 2 seats cost €50.00"
+    );
     assert_eq!(app.seats_available(&show).await, 10);
     assert_eq!(
         app.get_json(&ada, "/api/bookings").await["items"],
@@ -966,15 +976,6 @@ async fn a_show_that_has_started_takes_no_bookings_and_bad_shows_are_refused() {
         )
         .await;
     assert_problem(shrink, StatusCode::UNPROCESSABLE_ENTITY, "validation-error").await;
-}
-
-/// The `csrf_token` a page's forms carry.
-fn form_token(html: &str) -> String {
-    html.split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a form with a CSRF token")
-        .to_owned()
 }
 
 #[tokio::test]

@@ -235,3 +235,12 @@ pub(crate) fn error_fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
 }
+
+/// The `csrf_token` a page's forms carry.
+pub(crate) fn form_token(html: &str) -> String {
+    html.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_owned()
+}

@@ -4,7 +4,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    assert_problem, assert_status, client, error_fields, spawn_app, spawn_app_with, unique_email,
+    assert_problem, assert_status, client, error_fields, form_token, spawn_app, spawn_app_with,
+    unique_email,
 };
 
 #[tokio::test]
@@ -508,14 +509,7 @@ async fn html_forms_without_the_csrf_token_are_refused() {
         .text()
         .await
         .unwrap();
-    let token = page
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = form_token(&page);
     let response = browser
         .post(app.url("/signup"))
         .form(&[

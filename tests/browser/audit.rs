@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::{
+    ADMIN_PAGES,
     driver::{Browser, browser},
     helpers::{assert_status, spawn_app},
 };
@@ -113,20 +114,11 @@ async fn no_page_has_a_serious_or_critical_accessibility_finding() {
     )
     .await;
     let admin_show = format!("/admin/shows/{}", show["id"].as_str().unwrap());
-    for path in [
-        "/admin",
-        "/admin/shows",
-        &admin_show,
-        "/admin/bookings",
-        "/admin/feed",
-        "/admin/payments",
-        "/admin/users",
-        "/admin/events",
-        "/admin/consumers",
-        "/admin/health",
-        "/admin/architecture",
-        &booking_page,
-    ] {
+    let admin_pages = ADMIN_PAGES
+        .iter()
+        .copied()
+        .chain([&*admin_show, &*booking_page]);
+    for path in admin_pages {
         found.extend(findings(&b, &axe, &app.url(path)).await);
     }
     assert!(

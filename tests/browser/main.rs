@@ -14,6 +14,20 @@ mod topology;
 
 mod driver;
 
+/// Every admin page with a fixed address, for the walks that visit them all.
+const ADMIN_PAGES: [&str; 10] = [
+    "/admin",
+    "/admin/shows",
+    "/admin/bookings",
+    "/admin/feed",
+    "/admin/payments",
+    "/admin/users",
+    "/admin/events",
+    "/admin/consumers",
+    "/admin/health",
+    "/admin/architecture",
+];
+
 mod audit;
 mod bookings;
 mod dashboard;

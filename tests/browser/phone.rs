@@ -97,17 +97,7 @@ async fn a_customer_signs_up_deposits_books_and_reads_every_page_on_a_phone() {
         "admin password",
     )
     .await;
-    for path in [
-        "/admin",
-        "/admin/shows",
-        "/admin/bookings",
-        "/admin/feed",
-        "/admin/payments",
-        "/admin/users",
-        "/admin/events",
-        "/admin/consumers",
-        "/admin/health",
-    ] {
+    for path in crate::ADMIN_PAGES {
         b.goto(&app.url(path)).await;
         b.find("main").await;
         assert_eq!(overflow(&b).await, 0, "{path} scrolls sideways");

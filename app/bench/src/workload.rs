@@ -360,15 +360,14 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
     );
     let run_id = &format!("{:08x}", rand::random::<u32>());
     // Each customer talks to one process, the customers to all of them.
-    let customers: Vec<Session> = try_join_all((0..args.users).map(|i| async move {
-        let email = format!("bench-{run_id}-{i}@boxoffice.local");
-        let at = &target.urls[i % target.urls.len()];
-        Session::customer(at, &email, CUSTOMER_PASSWORD).await
-    }))
-    .await?;
     let emails: Vec<String> = (0..args.users)
         .map(|i| format!("bench-{run_id}-{i}@boxoffice.local"))
         .collect();
+    let customers: Vec<Session> = try_join_all(emails.iter().enumerate().map(|(i, email)| {
+        let at = &target.urls[i % target.urls.len()];
+        Session::customer(at, email, CUSTOMER_PASSWORD)
+    }))
+    .await?;
     let customer_ids: std::collections::HashSet<Uuid> =
         customers.iter().filter_map(|c| c.user_id).collect();
     let wallet: serde_json::Value = customers[0].get_json("/api/wallet").await?;

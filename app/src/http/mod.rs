@@ -28,7 +28,7 @@ pub(crate) use extract::{limit_body, parse_query};
 pub(crate) use metrics::HttpMetrics;
 pub(crate) use openapi::undeclared_method;
 pub(crate) use payments::LedgerQuery;
-pub(crate) use problem::{ApiError, PROBLEM_TYPES};
+pub(crate) use problem::{ApiError, PROBLEM_TYPES, wallet_shortfall};
 pub(crate) use reporting::{FeedParams, read_your_writes};
 
 /// Every API route.

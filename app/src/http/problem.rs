@@ -484,11 +484,17 @@ pub(crate) fn wallet_shortfall(why: &bookings_api::WalletShortfall) -> String {
         }
         bookings_api::WalletShortfall::Funds {
             balance_cents,
+            seats,
             total_cents,
             currency,
         } => format!(
-            "your wallet holds {}, and these seats cost {}",
+            "your wallet holds {}, and {} {}",
             money(*balance_cents, currency),
+            if *seats == 1 {
+                "a seat costs".to_owned()
+            } else {
+                format!("these {seats} seats cost")
+            },
             money(*total_cents, currency)
         ),
     }

@@ -42,15 +42,20 @@ pub(crate) fn reason_text(reason: CancelReason, own: bool) -> &'static str {
     }
 }
 
-/// A payment's decline reason in plain words.
+/// A payment's decline reason in plain words, when it is one.
+fn decline_words(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "card_declined" => "the card was declined",
+        "insufficient_funds" => "there was not enough money",
+        "expired" => "the card has expired",
+        "currency_mismatch" => "the wallet holds another currency than the price",
+        _ => return None,
+    })
+}
+
+/// A payment's decline reason in plain words (an unknown one with its underscores as spaces).
 pub(crate) fn decline_text(reason: &str) -> String {
-    match reason {
-        "card_declined" => "the card was declined".into(),
-        "insufficient_funds" => "there was not enough money".into(),
-        "expired" => "the card has expired".into(),
-        "currency_mismatch" => "the wallet holds another currency than the price".into(),
-        other => other.replace('_', " "),
-    }
+    decline_words(reason).map_or_else(|| reason.replace('_', " "), str::to_owned)
 }
 
 /// Where a booking stands, in one sentence its customer reads first.
@@ -340,7 +345,6 @@ struct Body {
     outcome: String,
     /// Where to book again after a failed payment.
     retry: Option<String>,
-    pending: bool,
     /// An admin sees the architecture's explanations open; a customer, behind a disclosure.
     admin: bool,
     seats: i64,
@@ -477,7 +481,6 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
             )
             && !started)
             .then(|| format!("/shows/{}", b.show_id)),
-        pending: b.status == BookingStatus::Pending,
         admin: actor.is_admin(),
         seats: b.seats,
         amount: format::money(b.amount_cents, &b.currency),
@@ -493,12 +496,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
             .map(|s| Step {
                 action: s.action,
                 // A decline reason in words; other details (amounts, references) as they are.
-                detail: s.detail.map(|d| match d.as_str() {
-                    "card_declined" | "insufficient_funds" | "expired" | "currency_mismatch" => {
-                        decline_text(&d)
-                    }
-                    _ => d,
-                }),
+                detail: s.detail.map(|d| decline_words(&d).map_or(d, str::to_owned)),
                 at: format::time(s.at),
                 event_type: s.event_type,
                 outcome: s.outcome,

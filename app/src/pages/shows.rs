@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, http::StatusCode, web}
 use askama::Template;
 use bookings_api::{
     BookingsError, ChangeShow, NewShow, ScheduleShow, Show, ShowFilter, ShowPatch, ShowStatus,
+    WalletShortfall,
 };
 use kernel::{FieldErrors, PageSize, Timestamp};
 use payments_api::CardDetails;
@@ -192,31 +193,31 @@ async fn wallet_choice(state: &AppState, user: Option<&User>, show: &Show) -> Wa
         usable: false,
         note,
     };
-    match state.modules.payments().wallet(user.id).await {
-        Err(_) => refused("your wallet cannot be reached right now".into()),
-        Ok(w) if w.currency != show.currency => refused(format!(
-            "your wallet holds {}, and this show is priced in {}",
-            w.currency, show.currency
-        )),
-        Ok(w) if w.balance_cents < show.price_cents => refused(format!(
-            "your wallet holds {}, and a seat costs {}",
+    let Ok(w) = state.modules.payments().wallet(user.id).await else {
+        return refused("your wallet cannot be reached right now".into());
+    };
+    // The bookings module's own rule, for one seat; the booking itself is checked again.
+    let one_seat = WalletShortfall::of(
+        w.balance_cents,
+        &w.currency,
+        1,
+        show.price_cents,
+        &show.currency,
+    );
+    if let Some(why) = one_seat {
+        return refused(crate::http::wallet_shortfall(&why));
+    }
+    let seats = match show.price_cents {
+        0 => 20,
+        price => (w.balance_cents / price).min(20),
+    };
+    WalletChoice {
+        usable: true,
+        note: format!(
+            "{}, enough for {seats} seat{}",
             format::money(w.balance_cents, &w.currency),
-            format::money(show.price_cents, &show.currency)
-        )),
-        Ok(w) => {
-            let seats = match show.price_cents {
-                0 => 20,
-                price => (w.balance_cents / price).min(20),
-            };
-            WalletChoice {
-                usable: true,
-                note: format!(
-                    "{}, enough for {seats} seat{}",
-                    format::money(w.balance_cents, &w.currency),
-                    if seats == 1 { "" } else { "s" }
-                ),
-            }
-        }
+            if seats == 1 { "" } else { "s" }
+        ),
     }
 }
 

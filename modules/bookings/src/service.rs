@@ -12,7 +12,7 @@ use bookings_api::{
 };
 use kernel::{
     Cursor, EventSource, Message, ModuleDb, ModuleHandle, Platform, Subscription,
-    SubscriptionConfig, Trace, new_id, spawn_periodic,
+    SubscriptionConfig, Timestamp, Trace, new_id, spawn_periodic,
 };
 use payments_api::{PaymentSource, RequestPayment, Wallets};
 use sha2::{Digest, Sha256};
@@ -56,6 +56,21 @@ pub struct Bookings {
     users: Arc<dyn UserDirectory>,
     wallets: Arc<dyn Wallets>,
     config: BookingsConfig,
+}
+
+/// Why `seats` seats of `show` cannot be booked at `now`, if they cannot.
+fn refusal(show: &Show, seats: i64, now: Timestamp) -> Option<BookingsError> {
+    if show.status == ShowStatus::Cancelled {
+        Some(BookingsError::ShowCancelled)
+    } else if show.starts_at <= now {
+        Some(BookingsError::ShowStarted)
+    } else if show.capacity - show.seats_taken < seats {
+        Some(BookingsError::NotEnoughSeats {
+            available: show.capacity - show.seats_taken,
+        })
+    } else {
+        None
+    }
 }
 
 fn fingerprint(show_id: Uuid, seats: i64, payment: &PaymentSource) -> Vec<u8> {
@@ -108,10 +123,7 @@ impl Bookings {
             .await?
             .ok_or(BookingsError::ShowNotFound)?;
         // A show that cannot be booked at all says so first, from the seats' own transaction.
-        let bookable = show.status != ShowStatus::Cancelled
-            && show.starts_at > self.db.clock().now()
-            && show.capacity - show.seats_taken >= seats;
-        if !bookable {
+        if refusal(&show, seats, self.db.clock().now()).is_some() {
             return Ok(());
         }
         let wallet = match self.wallets.wallet(user_id).await {
@@ -121,21 +133,16 @@ impl Bookings {
                 return Ok(());
             }
         };
-        let total_cents = show.price_cents.saturating_mul(seats);
-        if wallet.currency != show.currency {
-            return Err(BookingsError::WalletCannotPay(WalletShortfall::Currency {
-                wallet: wallet.currency,
-                show: show.currency,
-            }));
+        match WalletShortfall::of(
+            wallet.balance_cents,
+            &wallet.currency,
+            seats,
+            show.price_cents,
+            &show.currency,
+        ) {
+            Some(why) => Err(BookingsError::WalletCannotPay(why)),
+            None => Ok(()),
         }
-        if wallet.balance_cents < total_cents {
-            return Err(BookingsError::WalletCannotPay(WalletShortfall::Funds {
-                balance_cents: wallet.balance_cents,
-                total_cents,
-                currency: show.currency,
-            }));
-        }
-        Ok(())
     }
 
     /// The module as a whole: its event log, health, availability, close.
@@ -427,15 +434,11 @@ impl BookingsApi for Bookings {
             let show = store::show(tx.conn(), show_id)
                 .await?
                 .ok_or(BookingsError::ShowNotFound)?;
-            return Err(if show.status == ShowStatus::Cancelled {
-                BookingsError::ShowCancelled
-            } else if show.starts_at <= now {
-                BookingsError::ShowStarted
-            } else {
-                BookingsError::NotEnoughSeats {
+            return Err(
+                refusal(&show, seats, now).unwrap_or(BookingsError::NotEnoughSeats {
                     available: show.capacity - show.seats_taken,
-                }
-            });
+                }),
+            );
         };
         // The directory's answer may be older than an email change this module already applied.
         let (email, email_version) = match store::email_copy(tx.conn(), user.id).await? {

@@ -388,7 +388,7 @@ async fn a_wallet_that_cannot_pay_is_refused_before_any_seat_is_held_and_a_retry
     }
     assert_eq!(
         w.place(&poor, show.id, 2).await.unwrap_err().to_string(),
-        "the wallet holds 4999 and the seats cost 5000 (cents of EUR)"
+        "the wallet holds 4999 and the 2 seat(s) cost 5000 (cents of EUR)"
     );
     let Err(BookingsError::WalletCannotPay(why)) = w.place(&dollars, show.id, 1).await else {
         panic!("a wallet in dollars paid for euros");

@@ -56,20 +56,24 @@ fn shape() -> (usize, usize) {
 
 /// A place among the hashes admitted, held until the hash it is spent on is done (dropping it
 /// gives it back).
-pub(crate) struct Place(#[allow(dead_code)] OwnedSemaphorePermit);
+pub(crate) struct Place {
+    _permit: OwnedSemaphorePermit,
+}
 
 /// A place for one hash; [`UsersError::Busy`] when none frees within `wait` on `clock` (at
 /// once when `wait` is zero).
 pub(crate) async fn admit(clock: &Clock, wait: Duration) -> Result<Place, UsersError> {
     if let Ok(permit) = ADMITTED.clone().try_acquire_owned() {
-        return Ok(Place(permit));
+        return Ok(Place { _permit: permit });
     }
     if wait.is_zero() {
         return Err(UsersError::Busy);
     }
     tokio::select! {
         permit = ADMITTED.clone().acquire_owned() => {
-            permit.map(Place).map_err(|_| UsersError::Busy)
+            permit
+                .map(|permit| Place { _permit: permit })
+                .map_err(|_| UsersError::Busy)
         }
         () = clock.sleep(wait) => Err(UsersError::Busy),
     }

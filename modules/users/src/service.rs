@@ -61,6 +61,11 @@ impl Users {
         Self::open_with(platform, UsersConfig::default()).await
     }
 
+    /// A place among the hashes admitted, waiting for one as configured.
+    async fn place(&self) -> Result<password::Place, UsersError> {
+        password::admit(self.db.clock(), self.hashing_wait).await
+    }
+
     /// Opens (and migrates) `users.db` in the data folder.
     pub async fn open_with(platform: &Platform, config: UsersConfig) -> Result<Users, UsersError> {
         password::configure(config.hashing_threads, config.hashing_queue);
@@ -95,7 +100,7 @@ impl Users {
         {
             return Err(UsersError::EmailTaken);
         }
-        let place = password::admit(self.db.clock(), self.hashing_wait).await?;
+        let place = self.place().await?;
         let hash = password::hash(place, password).await?;
         let now = self.db.clock().now();
         let user = User {
@@ -160,7 +165,7 @@ impl UsersApi for Users {
             self.throttle.failed(&email, client, started);
             return Err(UsersError::InvalidCredentials);
         }
-        let place = password::admit(self.db.clock(), self.hashing_wait).await?;
+        let place = self.place().await?;
         let row = store::find_by_email(self.db.reader()?, &email).await?;
         let hash = row.as_ref().map_or_else(
             || password::DECOY_HASH.to_owned(),
@@ -301,7 +306,7 @@ impl UsersApi for Users {
 
     /// Sets a new password (the `users create-admin` command on an existing account).
     async fn reset_password(&self, id: Uuid, password: Password) -> Result<(), UsersError> {
-        let place = password::admit(self.db.clock(), self.hashing_wait).await?;
+        let place = self.place().await?;
         let hash = password::hash(place, password).await?;
         let mut tx = self.db.write(Trace::new_root()).await?;
         store::find_by_id(tx.conn(), id)

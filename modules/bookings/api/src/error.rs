@@ -79,14 +79,46 @@ pub enum WalletShortfall {
     },
     /// The wallet holds less than the seats cost.
     #[error(
-        "the wallet holds {balance_cents} and the seats cost {total_cents} (cents of {currency})"
+        "the wallet holds {balance_cents} and the {seats} seat(s) cost {total_cents} (cents of {currency})"
     )]
     Funds {
         /// What the wallet holds, in cents.
         balance_cents: i64,
-        /// What the seats cost, in cents.
+        /// How many seats.
+        seats: i64,
+        /// What they cost, in cents.
         total_cents: i64,
         /// The currency of both.
         currency: String,
     },
+}
+
+impl WalletShortfall {
+    /// Why a wallet holding `balance_cents` in `wallet_currency` cannot pay for `seats` seats at
+    /// `price_cents` in `price_currency`, if it cannot: the one rule the bookings module
+    /// refuses a wallet booking by, and the show page offers the wallet by.
+    pub fn of(
+        balance_cents: i64,
+        wallet_currency: &str,
+        seats: i64,
+        price_cents: i64,
+        price_currency: &str,
+    ) -> Option<WalletShortfall> {
+        let total_cents = price_cents.saturating_mul(seats);
+        if wallet_currency != price_currency {
+            Some(WalletShortfall::Currency {
+                wallet: wallet_currency.to_owned(),
+                show: price_currency.to_owned(),
+            })
+        } else if balance_cents < total_cents {
+            Some(WalletShortfall::Funds {
+                balance_cents,
+                seats,
+                total_cents,
+                currency: price_currency.to_owned(),
+            })
+        } else {
+            None
+        }
+    }
 }
