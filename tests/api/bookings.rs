@@ -1158,3 +1158,124 @@ async fn the_admin_show_form_shows_every_error_at_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn shows_are_found_by_words_narrowed_by_dates_and_venue_and_bad_filters_are_422() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    for (title, venue, starts_at) in [
+        ("Jazz at Midnight", "Blue Note", "2099-03-05T23:00:00Z"),
+        ("Morning Jazz", "Royal Albert Hall", "2099-04-10T10:00:00Z"),
+        ("Swan Lake", "Royal Albert Hall", "2099-03-20T19:30:00Z"),
+    ] {
+        let body = json!({"title": title, "venue": venue, "starts_at": starts_at,
+                          "capacity": 10, "price_cents": 1_000, "currency": "EUR"});
+        assert_status(
+            app.post_json(&admin, "/api/shows", &body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let titles = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Words go through the read model's search, which follows the shows a moment behind.
+    eventually(
+        "the search to know the shows",
+        Duration::from_secs(10),
+        || async {
+            let page = app.get_json(&client(), "/api/shows?q=jazz").await;
+            (titles(&page).len() == 2).then_some(())
+        },
+    )
+    .await;
+    for (query, expected) in [
+        ("q=jazz", &["Jazz at Midnight", "Morning Jazz"][..]),
+        ("q=JAZZ&venue=royal", &["Morning Jazz"][..]),
+        ("venue=albert", &["Swan Lake", "Morning Jazz"][..]),
+        ("from=2099-03-06&until=2099-03-31", &["Swan Lake"][..]),
+        // `until` is a whole day: a show that evening is in.
+        ("until=2099-03-20", &["Jazz at Midnight", "Swan Lake"][..]),
+        (
+            "from=2099-03-20T19:30:00Z",
+            &["Swan Lake", "Morning Jazz"][..],
+        ),
+        ("q=opera", &[][..]),
+        // A range that ends before it starts holds nothing.
+        ("from=2099-03-10&until=2099-03-01", &[][..]),
+        ("q=%22%29%28*", &[][..]),
+    ] {
+        let page = app
+            .get_json(&client(), &format!("/api/shows?{query}"))
+            .await;
+        assert_eq!(titles(&page), expected, "{query}");
+    }
+    // Pages of a narrowed list stay narrowed.
+    let first = app
+        .get_json(&client(), "/api/shows?venue=royal&limit=1")
+        .await;
+    assert_eq!(titles(&first), ["Swan Lake"]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = app
+        .get_json(
+            &client(),
+            &format!("/api/shows?venue=royal&limit=1&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(titles(&second), ["Morning Jazz"]);
+    // A full page always names the next; past the last match there is nothing.
+    let cursor = second["next_cursor"].as_str().unwrap();
+    let third = app
+        .get_json(
+            &client(),
+            &format!("/api/shows?venue=royal&limit=1&cursor={cursor}"),
+        )
+        .await;
+    assert!(titles(&third).is_empty(), "{third}");
+
+    let long = "x".repeat(201);
+    for (query, field) in [
+        ("from=2099-13-01", "from"),
+        ("until=tomorrow", "until"),
+        (&*format!("q={long}"), "q"),
+        (&*format!("venue={long}"), "venue"),
+    ] {
+        let problem = assert_problem(
+            app.get(&client(), &format!("/api/shows?{query}")).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+        )
+        .await;
+        assert_eq!(error_fields(&problem), [field], "{query}: {problem}");
+    }
+
+    // The home page: the same search in a form that keeps what was typed, and says so inline
+    // when a date cannot be read.
+    let html = app
+        .get(&client(), "/?q=jazz&venue=blue")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Jazz at Midnight")
+            && !html.contains("Morning Jazz")
+            && html.contains(r#"name="q" type="search" value="jazz""#)
+            && html.contains("1 show matches"),
+        "{html}"
+    );
+    let r = app.get(&client(), "/?from=someday").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(r#"<span class="error">From must be a day like 2099-03-01"#),
+        "{html}"
+    );
+    let html = app.get(&client(), "/?q=opera").await.text().await.unwrap();
+    assert!(html.contains("No show on sale matches."), "{html}");
+}

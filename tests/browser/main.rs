@@ -30,6 +30,7 @@ const ADMIN_PAGES: [&str; 10] = [
 
 mod audit;
 mod bookings;
+mod customer;
 mod dashboard;
 mod phone;
 mod users;

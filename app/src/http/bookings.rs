@@ -74,37 +74,112 @@ pub(crate) async fn create_show(
 #[serde(default)]
 pub(crate) struct ShowsQuery {
     /// Include past and cancelled shows.
-    all: bool,
+    pub(crate) all: bool,
     /// 1 to 200; default 50.
     #[param(minimum = 1, maximum = 200)]
-    limit: Option<u32>,
+    pub(crate) limit: Option<u32>,
     /// From the previous page's `next_cursor`.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
+    /// Words in the title or venue (the reporting module's full-text search, which follows the
+    /// shows a moment behind; its best 100 matches, listed soonest first).
+    #[param(max_length = 200)]
+    pub(crate) q: Option<String>,
+    /// Starting on or after: an RFC 3339 instant, or a day (`2099-03-01`, from its first
+    /// moment, UTC).
+    #[param(format = DateTime)]
+    pub(crate) from: Option<String>,
+    /// Starting before an RFC 3339 instant, or on or before a day (`2099-03-31`, to its last
+    /// moment, UTC).
+    #[param(format = DateTime)]
+    pub(crate) until: Option<String>,
+    /// Whose venue contains this text (ASCII letters in any case).
+    #[param(max_length = 200)]
+    pub(crate) venue: Option<String>,
 }
 
-impl TryFrom<ShowsQuery> for ShowFilter {
-    type Error = ApiError;
+/// A day (`2099-03-01`: its first moment, or with `end` the first moment of the next day, UTC)
+/// or an RFC 3339 instant.
+fn day_or_instant(raw: &str, end: bool) -> Option<Timestamp> {
+    let raw = raw.trim();
+    if let Ok(t) = Timestamp::parse_rfc3339(raw) {
+        return Some(t);
+    }
+    let day = time::Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
+    let day = if end { day.next_day()? } else { day };
+    Some(Timestamp::from_offset_date_time(
+        day.midnight().assume_utc(),
+    ))
+}
 
-    fn try_from(q: ShowsQuery) -> Result<Self, ApiError> {
+impl ShowsQuery {
+    /// The filter the query asks for, or every field in error; a search's words become the
+    /// reporting module's matches.
+    pub(crate) async fn resolve(&self, state: &AppState) -> Result<ShowFilter, ApiError> {
         let mut e = FieldErrors::new();
-        let page = PageRequest::parse(q.limit, q.cursor.as_deref(), &mut e);
+        let page = PageRequest::parse(self.limit, self.cursor.as_deref(), &mut e);
+        let bounded = |field: &'static str, raw: &Option<String>, e: &mut FieldErrors| {
+            let text = raw.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
+            if text.chars().count() > 200 {
+                e.add(field, "must be at most 200 characters");
+                return None;
+            }
+            Some(text.to_owned())
+        };
+        let q = bounded("q", &self.q, &mut e);
+        let venue = bounded("venue", &self.venue, &mut e);
+        let mut day = |field: &'static str, raw: &Option<String>, end: bool| {
+            let text = raw.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
+            let t = day_or_instant(text, end);
+            if t.is_none() {
+                e.add(field, "must be a day like 2099-03-01 or an RFC 3339 time");
+            }
+            t
+        };
+        let from = day("from", &self.from, false);
+        let until = day("until", &self.until, true);
         e.into_result().map_err(ApiError::Validation)?;
+        let only = match q {
+            Some(q) => Some(
+                state
+                    .modules
+                    .reporting()
+                    .search_shows(&q)
+                    .await?
+                    .into_iter()
+                    .map(|hit| hit.show_id)
+                    .collect(),
+            ),
+            None => None,
+        };
         Ok(ShowFilter {
-            all: q.all,
+            all: self.all,
             limit: page.limit,
             cursor: page.cursor,
+            from,
+            until,
+            venue,
+            only,
         })
     }
 }
 
-/// Shows soonest first, with the seats still available.
+/// Shows soonest first, with the seats still available: searched by words, narrowed by dates
+/// and venue.
 #[utoipa::path(get, path = "/api/shows", tag = "bookings", params(ShowsQuery),
     responses((status = 200, body = bookings_api::ShowPage), (status = 422, body = Problem)))]
 pub(crate) async fn list_shows(
     state: web::Data<AppState>,
     Query(q): Query<ShowsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state.modules.bookings().shows(q.try_into()?).await?;
+    let page = state
+        .modules
+        .bookings()
+        .shows(q.resolve(&state).await?)
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -213,7 +213,8 @@ pub(crate) struct SearchQuery {
     q: String,
 }
 
-/// Shows whose title or venue match (full-text search in the read model).
+/// Shows whose title or venue match (full-text search in the read model): at most 100, soonest
+/// first.
 #[utoipa::path(get, path = "/api/search/shows", tag = "reporting", params(SearchQuery),
     responses((status = 200, body = Vec<ShowHit>), (status = 422, body = Problem)))]
 pub(crate) async fn search_shows(

@@ -367,6 +367,8 @@ struct Body {
 
 /// The customer's totals from the read model, and whether it had caught up.
 struct Totals {
+    /// The consistency tokens waited for, which the live region starts from.
+    after: String,
     fresh: bool,
     bookings: i64,
     confirmed: i64,
@@ -390,12 +392,20 @@ struct AfterQuery {
     after: Option<String>,
 }
 
-/// The owner's totals, after waiting (bounded) for the read model to include `after`.
+/// The owner's totals, after waiting (bounded) for the read model to include every consistency
+/// token in `after` (a comma-separated list, one per stream: the page's live region sends the
+/// last event it heard from each).
 async fn totals(req: &HttpRequest, state: &AppState, owner: &User) -> Option<Totals> {
     let q: AfterQuery = crate::http::parse_query(req.query_string()).unwrap_or_default();
-    let fresh = crate::http::read_your_writes(req, state, q.after.as_deref())
+    let after = q.after.unwrap_or_default();
+    let waits = after
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| crate::http::read_your_writes(req, state, Some(t)));
+    let fresh = futures_util::future::join_all(waits)
         .await
-        .unwrap_or(false);
+        .into_iter()
+        .all(|caught_up| caught_up.unwrap_or(false));
     let s = state
         .modules
         .reporting()
@@ -404,6 +414,7 @@ async fn totals(req: &HttpRequest, state: &AppState, owner: &User) -> Option<Tot
         .ok()?;
     let currency = state.modules.payments().currency().await.ok()?;
     Some(Totals {
+        after,
         fresh,
         bookings: s.bookings,
         confirmed: s.confirmed,
@@ -416,6 +427,7 @@ async fn totals(req: &HttpRequest, state: &AppState, owner: &User) -> Option<Tot
 #[template(path = "_booking_body.html")]
 struct BookingFragment {
     b: Body,
+    totals: Option<Totals>,
 }
 
 async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<Body, PageError> {
@@ -427,7 +439,8 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
         .bookings()
         .show(details.booking.show_id)
         .await?;
-    let b = &details.booking;
+    // The booking as the saga read it: its status, the outcome and the saga's badge agree.
+    let b = &saga.booking;
     let started = show.starts_at <= state.modules.now();
     let payment = details.payment.as_ref().map(|p| PaymentView {
         status: p.status.as_str(),
@@ -492,7 +505,8 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
         deadline: format::time(saga.deadline_at),
         steps: saga
             .steps
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|s| Step {
                 action: s.action,
                 // A decline reason in words; other details (amounts, references) as they are.
@@ -577,7 +591,12 @@ async fn booking_live(
 ) -> Result<HttpResponse, PageError> {
     let (layout, page) = page_for(&req, "", Some(user.clone()));
     let b = body(&state, &user, *id, layout.csrf.clone()).await?;
-    Ok(page.render(&BookingFragment { b }, StatusCode::OK))
+    let totals = if b.admin {
+        None
+    } else {
+        totals(&req, &state, &user).await
+    };
+    Ok(page.render(&BookingFragment { b, totals }, StatusCode::OK))
 }
 
 async fn cancel(

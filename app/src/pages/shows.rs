@@ -6,20 +6,20 @@ use bookings_api::{
     BookingsError, ChangeShow, NewShow, ScheduleShow, Show, ShowFilter, ShowPatch, ShowStatus,
     WalletShortfall,
 };
-use kernel::{FieldErrors, PageSize, Timestamp};
+use kernel::{FieldErrors, Timestamp};
 use payments_api::CardDetails;
 use serde::Deserialize;
 use users_api::{Actor, User};
 use uuid::Uuid;
 
 use super::{
-    FormField, Layout, PageError, cursor_param, format,
+    FormField, Layout, PageError, format,
     forms::attach_errors,
     guard::{AdminForm, AdminUser, CsrfOnly, UserForm},
     page, page_for, see_other,
 };
 use crate::{
-    http::{ApiError, BookingRequest, PaymentRequest, RequestContext},
+    http::{ApiError, BookingRequest, PaymentRequest, RequestContext, ShowsQuery, parse_query},
     state::AppState,
 };
 
@@ -82,36 +82,85 @@ pub(crate) fn show_view(s: &Show, now: Timestamp) -> ShowView {
 struct Home {
     layout: Layout,
     shows: Vec<ShowView>,
+    /// The search form: words, dates, venue.
+    search: Vec<FormField>,
+    /// True when the list is narrowed by the form.
+    searching: bool,
+    form_error: Option<String>,
     next_page: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct CursorQuery {
-    cursor: Option<String>,
+/// The home page's search fields, filled from the query and carrying its errors.
+fn search_fields(q: &ShowsQuery, errors: Option<&FieldErrors>) -> (Vec<FormField>, Vec<String>) {
+    let text = |raw: &Option<String>| raw.clone().unwrap_or_default();
+    let optional = |f: FormField| FormField {
+        required: false,
+        ..f
+    };
+    let mut fields = vec![
+        optional(
+            FormField::new("q", "Search", "search")
+                .value(text(&q.q))
+                .attr("placeholder", "title or venue"),
+        ),
+        optional(FormField::new("from", "From", "date").value(text(&q.from))),
+        optional(FormField::new("until", "Until", "date").value(text(&q.until))),
+        optional(FormField::new("venue", "Venue", "text").value(text(&q.venue))),
+    ];
+    let unclaimed = errors.map_or_else(Vec::new, |e| attach_errors(&mut fields, e));
+    (fields, unclaimed)
 }
 
-async fn home(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<CursorQuery>,
-) -> Result<HttpResponse, PageError> {
+/// The same query on its next page.
+fn next_page_link(q: &ShowsQuery, cursor: &str) -> String {
+    let mut link = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("q", &q.q),
+        ("from", &q.from),
+        ("until", &q.until),
+        ("venue", &q.venue),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+            link.append_pair(name, v);
+        }
+    }
+    link.append_pair("cursor", cursor);
+    format!("/?{}", link.finish())
+}
+
+async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let (layout, page) = page(&req, "shows").await;
-    let on_sale = ShowFilter {
-        all: false,
-        limit: PageSize::clamped(60),
-        cursor: cursor_param(query.cursor.as_deref())?,
+    let mut query: ShowsQuery = parse_query(req.query_string()).unwrap_or_default();
+    // The public list: upcoming shows on sale, a page at a time.
+    query.all = false;
+    query.limit = Some(60);
+    let searching = [&query.q, &query.from, &query.until, &query.venue]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+    let (list, errors) = match query.resolve(&state).await {
+        Ok(filter) => (state.modules.bookings().shows(filter).await?, None),
+        Err(ApiError::Validation(e)) => (bookings_api::ShowPage::default(), Some(e)),
+        Err(e) => return Err(e.into()),
     };
-    let list = state.modules.bookings().shows(on_sale).await?;
+    let (search, unclaimed) = search_fields(&query, errors.as_ref());
     let now = state.modules.now();
     let shows = list.items.iter().map(|s| show_view(s, now)).collect();
-    let next_page = list.next_cursor.map(|c| format!("/?cursor={c}"));
+    let next_page = list.next_cursor.map(|c| next_page_link(&query, &c));
+    let status = if errors.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok(page.render(
         &Home {
             layout,
             shows,
+            search,
+            searching,
+            form_error: (!unclaimed.is_empty()).then(|| unclaimed.join("; ")),
             next_page,
         },
-        StatusCode::OK,
+        status,
     ))
 }
 

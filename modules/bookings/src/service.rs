@@ -582,20 +582,25 @@ impl BookingsApi for Bookings {
 
     /// A booking's saga: state, deadline and timeline.
     async fn saga(&self, actor: &Actor, id: Uuid) -> Result<Saga, BookingsError> {
-        let reader = self.db.reader()?;
-        match store::booking(reader, id).await? {
-            Some(row) if actor.may_access(row.booking.user_id) => {}
+        // One read transaction: the booking, its saga and its steps from the same snapshot, so
+        // that no reader sees a confirmed booking beside a saga still awaiting payment.
+        let mut snapshot = self.db.reader()?.begin().await.map_err(store::storage)?;
+        let booking = match store::booking(&mut *snapshot, id).await? {
+            Some(row) if actor.may_access(row.booking.user_id) => row.booking,
             _ => return Err(BookingsError::BookingNotFound),
-        }
-        let saga = store::saga(reader, id)
+        };
+        let saga = store::saga(&mut *snapshot, id)
             .await?
             .ok_or(BookingsError::BookingNotFound)?;
+        let steps = store::steps(&mut *snapshot, id).await?;
+        snapshot.rollback().await.map_err(store::storage)?;
         Ok(Saga {
             booking_id: id,
             state: saga.state,
             deadline_at: saga.deadline_at,
             payment_id: saga.payment_id,
-            steps: store::steps(reader, id).await?,
+            steps,
+            booking,
         })
     }
 }

@@ -95,7 +95,8 @@ pub(crate) async fn shows_by_ids(exec: impl SqliteExecutor<'_>, ids: &[Uuid]) ->
     rows.iter().map(show_from_row).collect()
 }
 
-/// Shows by start time; only upcoming scheduled ones unless `all`.
+/// Shows by start time; only upcoming scheduled ones unless `all`, narrowed by the filter's
+/// dates, venue and list of ids.
 pub(crate) async fn list_shows(
     exec: impl SqliteExecutor<'_>,
     filter: &ShowFilter,
@@ -106,6 +107,29 @@ pub(crate) async fn list_shows(
     if !filter.all {
         sql.push(" AND status = 'scheduled' AND starts_at > ")
             .push_bind(now);
+    }
+    if let Some(from) = filter.from {
+        sql.push(" AND starts_at >= ").push_bind(from);
+    }
+    if let Some(until) = filter.until {
+        sql.push(" AND starts_at < ").push_bind(until);
+    }
+    if let Some(venue) = filter.venue.as_deref().filter(|v| !v.is_empty()) {
+        // `instr` on text lower-cased as SQLite does it (ASCII letters): no pattern characters to escape, unlike LIKE.
+        sql.push(" AND instr(lower(venue), ")
+            .push_bind(venue.to_ascii_lowercase())
+            .push(") > 0");
+    }
+    if let Some(only) = &filter.only {
+        if only.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push(" AND id IN (");
+        let mut list = sql.separated(", ");
+        for id in only.iter().take(500) {
+            list.push_bind(*id);
+        }
+        sql.push(")");
     }
     Cursor::push_page(
         &mut sql,

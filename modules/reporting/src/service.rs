@@ -260,7 +260,7 @@ impl ReportingApi for Reporting {
     /// Shows whose title or venue match the typed words.
     async fn search_shows(&self, q: &str) -> Result<Vec<ShowHit>, ReportingError> {
         match store::fts_query(q) {
-            Some(query) => store::search_shows(self.db.reader()?, &query, 20).await,
+            Some(query) => store::search_shows(self.db.reader()?, &query, 100).await,
             None => Ok(Vec::new()),
         }
     }

@@ -188,7 +188,8 @@ impl TryFrom<BookingDraft> for PlaceBooking {
 }
 
 /// Which shows to list.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ShowFilter {
     /// Past and cancelled shows too, not only upcoming ones on sale.
     pub all: bool,
@@ -196,6 +197,14 @@ pub struct ShowFilter {
     pub limit: PageSize,
     /// After the previous page.
     pub cursor: Option<Cursor>,
+    /// Starting at or after this instant.
+    pub from: Option<Timestamp>,
+    /// Starting before this instant.
+    pub until: Option<Timestamp>,
+    /// Whose venue contains these words, in any letter case.
+    pub venue: Option<String>,
+    /// Only these shows (a search's matches); an empty list matches nothing.
+    pub only: Option<Vec<Uuid>>,
 }
 
 impl ShowFilter {
@@ -204,7 +213,7 @@ impl ShowFilter {
         ShowFilter {
             all: true,
             limit: PageSize::clamped(PageSize::MAX),
-            cursor: None,
+            ..ShowFilter::default()
         }
     }
 }

@@ -335,10 +335,13 @@ pub struct Saga {
     pub payment_id: Option<Uuid>,
     /// Steps, oldest first.
     pub steps: Vec<SagaStep>,
+    /// The booking as it stood when the saga was read (one snapshot: its status always agrees
+    /// with `state`).
+    pub booking: Booking,
 }
 
 /// One page of shows, soonest first.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShowPage {
     /// The shows.

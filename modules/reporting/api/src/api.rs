@@ -32,7 +32,7 @@ pub trait ReportingApi: Send + Sync {
         user_id: Uuid,
     ) -> Result<CustomerSummary, ReportingError>;
 
-    /// Shows whose title or venue match the typed words.
+    /// Shows whose title or venue match the typed words: at most 100, soonest first.
     async fn search_shows(&self, q: &str) -> Result<Vec<ShowHit>, ReportingError>;
 
     /// Waits (at most `timeout`) until the view includes the event named by a consistency token.
