@@ -89,6 +89,31 @@ async fn totals_become(b: &Browser, expected: [&str; 3]) {
     }
 }
 
+/// What a customer reads, with the "How this works" disclosures set aside, speaks no
+/// architecture.
+async fn assert_no_jargon(b: &Browser, path: &str) {
+    let read = b
+        .script(
+            "const main = document.querySelector('main').cloneNode(true); \
+             main.querySelectorAll('details.how').forEach((d) => d.remove()); \
+             return main.textContent.toLowerCase();",
+        )
+        .await;
+    let read = read.as_str().unwrap();
+    for jargon in [
+        "saga",
+        "read model",
+        "read-your-writes",
+        "event-sourced",
+        "replayed",
+        "awaiting_payment",
+        "composed",
+        "module",
+    ] {
+        assert!(!read.contains(jargon), "{path} says {jargon:?}: {read}");
+    }
+}
+
 async fn balance(b: &Browser) -> String {
     b.find(".balance").await.text().await.unwrap()
 }
@@ -161,6 +186,7 @@ async fn money_is_typed_as_people_write_it_only_what_can_pay_is_offered_and_the_
     b.click("form[action$='/book'] button[type=submit]").await;
     let confirmed = b.wait_for_text("Confirmed: the seats are yours.").await;
     assert!(confirmed.contains("€25.00"), "{confirmed}");
+    assert_no_jargon(&b, "the booking's page").await;
     totals_become(&b, ["2 (1 confirmed)", "€25.00", "€0.00"]).await;
     b.script("window.stillTheSamePage = true; return null;")
         .await;
@@ -214,6 +240,7 @@ async fn every_page_has_its_own_title_a_skip_link_and_the_sites_404_for_a_bad_id
             "{path} has the title of another page: {title}"
         );
         titles.push(title);
+        assert_no_jargon(&b, path).await;
         assert_eq!(
             b.script("return document.querySelectorAll('h1').length;")
                 .await,

@@ -139,8 +139,18 @@ impl Browser {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Clicks the element `css` names; when a live region replaced it between finding and
+    /// clicking, finds it again.
     pub(crate) async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap();
+        for _ in 0..5 {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference => {}
+                Err(e) => panic!("clicking {css}: {e}"),
+            }
+        }
+        panic!("{css} kept being replaced before it could be clicked");
     }
 
     pub(crate) async fn find(&self, css: &str) -> Element {
