@@ -348,7 +348,11 @@ async fn with_a_module_down_the_pages_offer_a_way_forward_and_the_admin_can_brin
             "form[action='/admin/modules/{module}/availability'] button.btn-secondary"
         ))
         .await;
-        b.wait_for_text("Health").await;
+        // The answer to the click is the Health page offering to take the module offline again.
+        b.find(&format!(
+            "form[action='/admin/modules/{module}/availability'] button.btn-danger"
+        ))
+        .await;
         let health = app.get_json(&reqwest::Client::new(), "/health").await;
         assert_eq!(health["status"], "ok", "{module} is not back: {health}");
     }

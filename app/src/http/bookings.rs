@@ -116,6 +116,13 @@ fn day_or_instant(raw: &str, end: bool) -> Option<Timestamp> {
 }
 
 impl ShowsQuery {
+    /// True when words, dates or a venue narrow the list.
+    pub(crate) fn narrows(&self) -> bool {
+        [&self.q, &self.from, &self.until, &self.venue]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
+    }
+
     /// The filter the query asks for, or every field in error; a search's words become the
     /// reporting module's matches.
     pub(crate) async fn resolve(&self, state: &AppState) -> Result<ShowFilter, ApiError> {
@@ -512,6 +519,13 @@ pub(crate) async fn compose(
     id: Uuid,
 ) -> Result<BookingDetails, ApiError> {
     let booking = state.modules.bookings().booking(actor, id).await?;
+    Ok(compose_around(state, booking).await)
+}
+
+/// A booking already read, with its customer (users module) and its payment (payments module),
+/// each asked for at once and missing from the answer when its module does not answer in time.
+pub(crate) async fn compose_around(state: &AppState, booking: Booking) -> BookingDetails {
+    let id = booking.id;
     let users = state.modules.users();
     let payments = state.modules.payments();
     let (user, payment) = tokio::join!(
@@ -561,7 +575,7 @@ pub(crate) async fn compose(
             &mut details,
         ),
     }
-    Ok(details)
+    details
 }
 
 /// The booking with its customer and payment (API composition). When the users or payments

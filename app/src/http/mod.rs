@@ -21,7 +21,7 @@ pub(crate) use auth::{
     Csrf, clear_session_cookie, client_address, csrf, current_user, end_previous_session,
     end_session, resolve_caller, session_cookie, verify_csrf,
 };
-pub(crate) use bookings::{BookingRequest, PaymentRequest, ShowsQuery, compose};
+pub(crate) use bookings::{BookingRequest, PaymentRequest, ShowsQuery, compose_around};
 pub(crate) use context::{RequestContext, request_context};
 pub(crate) use events::EventsQuery;
 pub(crate) use extract::{limit_body, parse_query};

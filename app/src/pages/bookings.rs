@@ -16,7 +16,7 @@ use super::{
     page_for, see_other,
 };
 use crate::{
-    http::{ApiError, RequestContext, compose},
+    http::{ApiError, RequestContext, compose_around},
     state::AppState,
 };
 
@@ -432,15 +432,16 @@ struct BookingFragment {
 
 async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<Body, PageError> {
     let actor = Actor::of(user);
-    let details = compose(state, &actor, id).await?;
+    // The booking as its saga read it, in one snapshot: its status, the outcome and the saga's
+    // badge agree; the customer and the payment are composed around that same booking.
     let saga = state.modules.bookings().saga(&actor, id).await?;
+    let details = compose_around(state, saga.booking.clone()).await;
     let show = state
         .modules
         .bookings()
         .show(details.booking.show_id)
         .await?;
-    // The booking as the saga read it: its status, the outcome and the saga's badge agree.
-    let b = &saga.booking;
+    let b = &details.booking;
     let started = show.starts_at <= state.modules.now();
     let payment = details.payment.as_ref().map(|p| PaymentView {
         status: p.status.as_str(),
@@ -505,8 +506,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
         deadline: format::time(saga.deadline_at),
         steps: saga
             .steps
-            .iter()
-            .cloned()
+            .into_iter()
             .map(|s| Step {
                 action: s.action,
                 // A decline reason in words; other details (amounts, references) as they are.

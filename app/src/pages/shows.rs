@@ -134,9 +134,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     // The public list: upcoming shows on sale, a page at a time.
     query.all = false;
     query.limit = Some(60);
-    let searching = [&query.q, &query.from, &query.until, &query.venue]
-        .iter()
-        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+    let searching = query.narrows();
     let (list, errors) = match query.resolve(&state).await {
         Ok(filter) => (state.modules.bookings().shows(filter).await?, None),
         Err(ApiError::Validation(e)) => (bookings_api::ShowPage::default(), Some(e)),
