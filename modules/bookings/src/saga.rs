@@ -25,7 +25,8 @@ fn cancel_action(reason: CancelReason) -> &'static str {
     }
 }
 
-/// Cancels a pending or confirmed booking: releases its seats, moves the saga (to
+/// Cancels a pending or confirmed booking: releases its seats (for sale again at once, its
+/// tickets void), moves the saga (to
 /// `refund_pending` when money was taken), emits `BookingCancelled` and sends payments
 /// `CancelPayment`, the compensation request (a refund, or a void of what is still pending).
 pub(crate) async fn cancel(
@@ -48,6 +49,9 @@ pub(crate) async fn cancel(
     )
     .await?;
     store::release_seats(tx.conn(), b.show_id, b.seats, now).await?;
+    store::release_show_seats(tx.conn(), b.id).await?;
+    store::release_booked(tx.conn(), b.id).await?;
+    let seats = booked_seats(tx, b.id).await?;
     let state = if b.status == BookingStatus::Confirmed {
         SagaState::RefundPending
     } else {
@@ -59,7 +63,7 @@ pub(crate) async fn cancel(
             booking_id: b.id,
             user_id: b.user_id,
             show_id: b.show_id,
-            seats: b.seats,
+            seats,
             reason,
             cancelled_at: now,
         })
@@ -80,6 +84,17 @@ pub(crate) async fn cancel(
     };
     store::add_step(tx.conn(), b.id, step, now).await?;
     Ok(state)
+}
+
+/// A booking's seats, as its events carry them.
+async fn booked_seats(
+    tx: &mut WriteTx,
+    booking_id: Uuid,
+) -> Result<Vec<bookings_api::BookedSeat>, BookingsError> {
+    Ok(store::booked_of(tx.conn(), &[booking_id])
+        .await?
+        .remove(&booking_id)
+        .unwrap_or_default())
 }
 
 async fn note(
@@ -153,12 +168,15 @@ pub(crate) async fn on_captured(
                 now,
             )
             .await?;
+            store::sell_show_seats(tx.conn(), booking_id).await?;
+            let seats = booked_seats(tx, booking_id).await?;
             let confirmed = tx
                 .emit(&BookingConfirmed {
                     booking_id,
                     user_id: p.user_id,
                     show_id: row.booking.show_id,
                     payment_id: p.payment_id,
+                    seats,
                     confirmed_at: now,
                 })
                 .await?;

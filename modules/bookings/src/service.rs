@@ -6,13 +6,15 @@ use std::{sync::Arc, time::Duration};
 use async_trait::async_trait;
 
 use bookings_api::{
-    Booking, BookingFilter, BookingPage, BookingPlaced, BookingStatus, BookingsApi, BookingsError,
-    CancelReason, ChangeShow, PlaceBooking, Placed, Saga, ScheduleShow, Show, ShowCancelled,
-    ShowFilter, ShowPage, ShowScheduled, ShowStatus, ShowUpdated, WalletShortfall,
+    Admission, BookedSeat, Booking, BookingFilter, BookingPage, BookingPlaced, BookingStatus,
+    BookingsApi, BookingsError, CancelReason, ChangeShow, ChangeVenue, CheckIn, OpenVenue,
+    PlaceBooking, Placed, Quote, Saga, ScheduleShow, Seat, SeatMap, SeatRequest, SeatStatus,
+    SeatingKind, Show, ShowCancelled, ShowFilter, ShowPage, ShowScheduled, ShowSection,
+    ShowStatus, ShowUpdated, Ticket, Venue, VenuePage, WalletShortfall,
 };
 use kernel::{
-    Cursor, EventSource, Message, ModuleDb, ModuleHandle, Platform, Subscription,
-    SubscriptionConfig, Timestamp, Trace, new_id, spawn_periodic,
+    Cursor, EventSource, FieldErrors, Message, ModuleDb, ModuleHandle, PageRequest, Platform,
+    Subscription, SubscriptionConfig, Timestamp, Trace, new_id, spawn_periodic,
 };
 use payments_api::{PaymentSource, RequestPayment, Wallets};
 use sha2::{Digest, Sha256};
@@ -24,9 +26,10 @@ use uuid::Uuid;
 
 use crate::{
     handlers::{PaymentsHandler, UsersHandler},
-    saga,
+    holds, saga,
     store::{self, BookingRow, NewStep},
-    upgrade,
+    tickets::Signer,
+    upgrade, venues,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../schemas/bookings");
@@ -52,9 +55,10 @@ impl Default for BookingsConfig {
 /// The bookings module.
 #[derive(Clone)]
 pub struct Bookings {
-    db: ModuleDb,
+    pub(crate) db: ModuleDb,
     users: Arc<dyn UserDirectory>,
     wallets: Arc<dyn Wallets>,
+    pub(crate) signer: Signer,
     config: BookingsConfig,
 }
 
@@ -73,10 +77,21 @@ fn refusal(show: &Show, seats: i64, now: Timestamp) -> Option<BookingsError> {
     }
 }
 
-fn fingerprint(show_id: Uuid, seats: i64, payment: &PaymentSource) -> Vec<u8> {
+fn fingerprint(show_id: Uuid, seats: &SeatRequest, payment: &PaymentSource) -> Vec<u8> {
     let mut h = Sha256::new();
     h.update(show_id.as_bytes());
-    h.update(seats.to_le_bytes());
+    match seats {
+        // A count hashes as it always did, so a key used before seat plans still replays.
+        SeatRequest::Count { seats } => h.update(seats.get().to_le_bytes()),
+        SeatRequest::Chosen { seats } => {
+            let mut ids = seats.ids().to_vec();
+            ids.sort_unstable();
+            h.update(b"seats:");
+            for id in ids {
+                h.update(id.as_bytes());
+            }
+        }
+    }
     match payment {
         PaymentSource::Wallet => h.update(b"wallet"),
         // Brand and last four only: a hash of a whole card number could be brute-forced.
@@ -97,35 +112,40 @@ impl Bookings {
         config: BookingsConfig,
     ) -> Result<Bookings, BookingsError> {
         let db = ModuleDb::open(bookings_api::STREAM, &MIGRATOR, platform).await?;
+        upgrade::give_bookings_their_seats(&db).await?;
         upgrade::send_payment_commands(&db).await?;
+        let signer = Signer::open(&db).await?;
         Ok(Bookings {
             db,
             users,
             wallets,
+            signer,
             config,
         })
     }
 
     /// Refuses a wallet booking its wallet cannot pay, before any seat is held: a wallet in
-    /// another currency than the show's price, or holding less than the seats cost. The saga
-    /// stays the authority (a wallet spent between this look and the charge is declined there,
-    /// and the booking compensated); this spares the customer a booking bound to fail. When
-    /// payments cannot answer, the booking is taken as before the check existed: its payment
-    /// request waits in the outbox and settles when payments is back, or the deadline
-    /// compensates it.
+    /// another currency than the show's price, or holding less than the seats cost (as quoted
+    /// now). The saga stays the authority (a wallet spent between this look and the charge is
+    /// declined there, and the booking compensated); this spares the customer a booking bound
+    /// to fail. When payments cannot answer, the booking is taken as before the check existed:
+    /// its payment request waits in the outbox and settles when payments is back, or the
+    /// deadline compensates it.
     async fn check_wallet(
         &self,
         user_id: Uuid,
         show_id: Uuid,
-        seats: i64,
+        seats: &SeatRequest,
     ) -> Result<(), BookingsError> {
         let show = store::show(self.db.reader()?, show_id)
             .await?
             .ok_or(BookingsError::ShowNotFound)?;
         // A show that cannot be booked at all says so first, from the seats' own transaction.
-        if refusal(&show, seats, self.db.clock().now()).is_some() {
+        if refusal(&show, seats.count(), self.db.clock().now()).is_some() {
             return Ok(());
         }
+        // So do seats that cannot be had: the quote's refusal is the booking's.
+        let quote = self.quote_for(&show, seats).await?;
         let wallet = match self.wallets.wallet(user_id).await {
             Ok(wallet) => wallet,
             Err(e) => {
@@ -136,13 +156,43 @@ impl Bookings {
         match WalletShortfall::of(
             wallet.balance_cents,
             &wallet.currency,
-            seats,
-            show.price_cents,
+            seats.count(),
+            quote.total_cents,
             &show.currency,
         ) {
             Some(why) => Err(BookingsError::WalletCannotPay(why)),
             None => Ok(()),
         }
+    }
+
+    /// What `seats` of `show` would cost now, read on a reader.
+    async fn quote_for(&self, show: &Show, seats: &SeatRequest) -> Result<Quote, BookingsError> {
+        let mut conn = self.db.reader()?.acquire().await.map_err(store::storage)?;
+        let chosen = holds::choose(&mut conn, show, seats).await?;
+        Ok(Quote {
+            show_id: show.id,
+            total_cents: chosen.iter().map(|s| s.price_cents).sum(),
+            seats: chosen,
+            currency: show.currency.clone(),
+        })
+    }
+
+    /// Fills each booking's seats, in one query for all of them.
+    async fn with_seats(&self, mut bookings: Vec<Booking>) -> Result<Vec<Booking>, BookingsError> {
+        let ids: Vec<Uuid> = bookings.iter().map(|b| b.id).collect();
+        let mut seats = store::booked_of(self.db.reader()?, &ids).await?;
+        for b in &mut bookings {
+            b.booked_seats = seats.remove(&b.id).unwrap_or_default();
+        }
+        Ok(bookings)
+    }
+
+    async fn with_seats_one(&self, booking: Booking) -> Result<Booking, BookingsError> {
+        Ok(self
+            .with_seats(vec![booking])
+            .await?
+            .pop()
+            .ok_or(BookingsError::BookingNotFound)?)
     }
 
     /// The module as a whole: its event log, health, availability, close.
@@ -201,10 +251,10 @@ impl Bookings {
         Ok(cancelled)
     }
 
-    fn replay(existing: BookingRow, fingerprint: &[u8]) -> Result<Placed, BookingsError> {
+    async fn replay(&self, existing: BookingRow, fingerprint: &[u8]) -> Result<Placed, BookingsError> {
         if existing.request_fingerprint.as_deref() == Some(fingerprint) {
             Ok(Placed {
-                booking: existing.booking,
+                booking: self.with_seats_one(existing.booking).await?,
                 created: false,
                 token: None,
             })
@@ -216,7 +266,35 @@ impl Bookings {
 
 #[async_trait]
 impl BookingsApi for Bookings {
-    /// Schedules a show (admins).
+    async fn open_venue(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        input: OpenVenue,
+    ) -> Result<Venue, BookingsError> {
+        self.open_venue_as(trace, actor, input).await
+    }
+
+    async fn change_venue(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        id: Uuid,
+        change: ChangeVenue,
+    ) -> Result<Venue, BookingsError> {
+        self.change_venue_as(trace, actor, id, change).await
+    }
+
+    async fn venue(&self, id: Uuid) -> Result<Venue, BookingsError> {
+        self.venue_by_id(id).await
+    }
+
+    async fn venues(&self, page: PageRequest) -> Result<VenuePage, BookingsError> {
+        self.venue_page(page).await
+    }
+
+    /// Schedules a show (admins): at a venue, with its time zone and a copy of its plan (each
+    /// seat with an id of its own), or at a place named for it alone.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
     async fn create_show(
         &self,
@@ -227,30 +305,24 @@ impl BookingsApi for Bookings {
         if !actor.is_admin() {
             return Err(BookingsError::Forbidden);
         }
-        let now = self.db.clock().now();
-        let capacity = input.capacity.get();
-        let show = Show {
-            id: new_id(),
-            title: input.title.into_string(),
-            venue: input.venue.into_string(),
-            starts_at: input.starts_at,
-            capacity,
-            seats_taken: 0,
-            seats_available: capacity,
-            price_cents: input.price.cents(),
-            currency: input.currency.as_str().to_owned(),
-            status: ShowStatus::Scheduled,
-            created_at: now,
-            updated_at: now,
-        };
         let mut tx = self.db.write(trace).await?;
+        let now = tx.now();
+        let staged = venues::stage_show(tx.conn(), input, now).await?;
+        let show = staged.show;
         store::insert_show(tx.conn(), &show).await?;
+        if let Some(bookings_api::Seating::Reserved { plan }) = &staged.seating {
+            store::insert_sections(tx.conn(), show.id, &staged.sections).await?;
+            store::insert_show_seats(tx.conn(), show.id, plan).await?;
+        }
         tx.emit(&ShowScheduled {
             show_id: show.id,
             title: show.title.clone(),
             venue: show.venue.clone(),
+            venue_id: show.venue_id,
+            time_zone: show.time_zone.clone(),
+            seating: show.seating,
             starts_at: show.starts_at,
-            capacity,
+            capacity: show.capacity,
             price_cents: show.price_cents,
             currency: show.currency.clone(),
         })
@@ -259,8 +331,8 @@ impl BookingsApi for Bookings {
         Ok(show)
     }
 
-    /// Changes a show (admins). The capacity cannot drop below the seats taken; a new price
-    /// applies to new bookings.
+    /// Changes a show (admins). The capacity cannot drop below the seats taken (and a seated
+    /// show's comes from its plan); a new price applies to new bookings.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, show_id = %id))]
     async fn update_show(
         &self,
@@ -281,11 +353,31 @@ impl BookingsApi for Bookings {
         if show.status == ShowStatus::Cancelled {
             return Err(BookingsError::ShowCancelled);
         }
+        let mut e = FieldErrors::new();
+        let seated = show.seating == SeatingKind::Reserved;
+        if show.venue_id.is_some() {
+            if change.venue.is_some() {
+                e.add("venue", "comes from the show's venue");
+            }
+            if change.zone.is_some() {
+                e.add("time_zone", "comes from the show's venue");
+            }
+        }
+        if seated && change.capacity.is_some() {
+            e.add("capacity", "comes from the show's seating plan");
+        }
+        if !seated && !change.sections.is_empty() {
+            e.add("sections", "need numbered seats: this show has general admission");
+        }
+        e.into_result().map_err(BookingsError::Validation)?;
         if let Some(t) = change.title {
             show.title = t.into_string();
         }
         if let Some(v) = change.venue {
             show.venue = v.into_string();
+        }
+        if let Some(z) = change.zone {
+            show.time_zone = z.name().to_owned();
         }
         if let Some(s) = change.starts_at {
             show.starts_at = s;
@@ -298,16 +390,33 @@ impl BookingsApi for Bookings {
             }
             show.capacity = c.get();
         }
-        if let Some(p) = change.price {
+        if seated {
+            if change.price.is_some() || !change.sections.is_empty() {
+                let current = store::sections(tx.conn(), id).await?;
+                let repriced = venues::repriced(
+                    &show,
+                    &current,
+                    change.price.map(|p| p.cents()),
+                    &change.sections,
+                )?;
+                for section in &repriced {
+                    store::set_section_price(tx.conn(), id, section.position, section.price_cents)
+                        .await?;
+                }
+                show.price_cents = venues::cheapest(&repriced);
+            }
+        } else if let Some(p) = change.price {
             show.price_cents = p.cents();
         }
         show.updated_at = now;
         show.seats_available = show.capacity - show.seats_taken;
+        show.starts_at_local = store::zone_of(&show.time_zone).rfc3339(show.starts_at);
         store::update_show(tx.conn(), &show).await?;
         tx.emit(&ShowUpdated {
             show_id: id,
             title: show.title.clone(),
             venue: show.venue.clone(),
+            time_zone: show.time_zone.clone(),
             starts_at: show.starts_at,
             capacity: show.capacity,
             price_cents: show.price_cents,
@@ -382,9 +491,70 @@ impl BookingsApi for Bookings {
         Ok(ShowPage { items, next_cursor })
     }
 
-    /// Places a booking: checks the customer through the user directory, holds the seats, stores
-    /// the booking and its saga, emits `BookingPlaced` and sends payments `RequestPayment`, in one
-    /// transaction. With an `Idempotency-Key`, the same request returns the same booking.
+    /// Every seat of a show and where it stands, with the show's sections and prices.
+    async fn seats(&self, show_id: Uuid) -> Result<SeatMap, BookingsError> {
+        let mut snapshot = self.db.reader()?.begin().await.map_err(store::storage)?;
+        let show = store::show(&mut *snapshot, show_id)
+            .await?
+            .ok_or(BookingsError::ShowNotFound)?;
+        let sections = store::sections(&mut *snapshot, show_id).await?;
+        let rows = store::seat_map(&mut *snapshot, show_id).await?;
+        snapshot.rollback().await.map_err(store::storage)?;
+        let on_sale = show.status == ShowStatus::Scheduled;
+        let seats: Vec<Seat> = rows
+            .iter()
+            .map(|r| {
+                let section = sections.iter().find(|s| s.position == r.section);
+                Seat {
+                    seat_id: r.seat_id,
+                    section: section.map_or_else(String::new, |s| s.name.clone()),
+                    row: r.row_label.clone(),
+                    number: r.label.clone(),
+                    price_cents: section.map_or(0, |s| s.price_cents),
+                    status: r.status,
+                }
+            })
+            .collect();
+        let sections = sections
+            .iter()
+            .map(|s| ShowSection {
+                name: s.name.clone(),
+                price_cents: s.price_cents,
+                seats_available: if on_sale {
+                    rows.iter()
+                        .filter(|r| r.section == s.position && r.status == SeatStatus::Free)
+                        .count() as i64
+                } else {
+                    0
+                },
+            })
+            .collect();
+        Ok(SeatMap {
+            show_id,
+            seating: show.seating,
+            currency: show.currency.clone(),
+            seats_available: show.seats_available,
+            sections,
+            seats,
+        })
+    }
+
+    /// What these seats would cost now: chosen seats checked, best available resolved to the
+    /// seats it would take at this moment.
+    async fn quote(&self, show_id: Uuid, seats: SeatRequest) -> Result<Quote, BookingsError> {
+        let show = store::show(self.db.reader()?, show_id)
+            .await?
+            .ok_or(BookingsError::ShowNotFound)?;
+        if let Some(why) = refusal(&show, seats.count(), self.db.clock().now()) {
+            return Err(why);
+        }
+        self.quote_for(&show, &seats).await
+    }
+
+    /// Places a booking: checks the customer through the user directory, holds the seats
+    /// (chosen, best available, or admissions), stores the booking and its saga, emits
+    /// `BookingPlaced` and sends payments `RequestPayment`, in one transaction. With an
+    /// `Idempotency-Key`, the same request returns the same booking.
     #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, user_id = %actor.user_id))]
     async fn place(
         &self,
@@ -394,20 +564,20 @@ impl BookingsApi for Bookings {
     ) -> Result<Placed, BookingsError> {
         let PlaceBooking {
             show_id,
-            seats,
+            seats: wanted,
             payment,
             idempotency_key,
         } = request;
-        let seats = seats.get();
+        let count = wanted.count();
         let key = idempotency_key.map(|k| k.as_str().to_owned());
-        let fingerprint = fingerprint(show_id, seats, &payment);
+        let fingerprint = fingerprint(show_id, &wanted, &payment);
 
         // A retried request is answered before anything else is asked of anyone.
         if let Some(k) = &key
             && let Some(existing) =
                 store::booking_by_key(self.db.reader()?, actor.user_id, k).await?
         {
-            return Self::replay(existing, &fingerprint);
+            return self.replay(existing, &fingerprint).await;
         }
 
         // The customer, through the users module's published API.
@@ -419,7 +589,7 @@ impl BookingsApi for Bookings {
             .filter(|u| u.active)
             .ok_or(BookingsError::AccountInactive)?;
         if matches!(payment, PaymentSource::Wallet) {
-            self.check_wallet(user.id, show_id, seats).await?;
+            self.check_wallet(user.id, show_id, &wanted).await?;
         }
 
         let mut tx = self.db.write(trace).await?;
@@ -427,19 +597,23 @@ impl BookingsApi for Bookings {
         if let Some(k) = &key
             && let Some(existing) = store::booking_by_key(tx.conn(), actor.user_id, k).await?
         {
-            return Self::replay(existing, &fingerprint);
+            drop(tx);
+            return self.replay(existing, &fingerprint).await;
         }
         // The common case in one statement; only a refusal reads the show to say why.
-        let Some(show) = store::reserve_seats(tx.conn(), show_id, seats, now).await? else {
+        let Some(show) = store::reserve_seats(tx.conn(), show_id, count, now).await? else {
             let show = store::show(tx.conn(), show_id)
                 .await?
                 .ok_or(BookingsError::ShowNotFound)?;
             return Err(
-                refusal(&show, seats, now).unwrap_or(BookingsError::NotEnoughSeats {
+                refusal(&show, count, now).unwrap_or(BookingsError::NotEnoughSeats {
                     available: show.capacity - show.seats_taken,
                 }),
             );
         };
+        let booking_id = new_id();
+        let seats: Vec<BookedSeat> = holds::choose(tx.conn(), &show, &wanted).await?;
+        holds::hold(tx.conn(), show_id, booking_id, &seats).await?;
         // The directory's answer may be older than an email change this module already applied.
         let (email, email_version) = match store::email_copy(tx.conn(), user.id).await? {
             Some((email, version)) if version > user.email_version => (email, version),
@@ -451,12 +625,13 @@ impl BookingsApi for Bookings {
             PaymentSource::Card(card) => (Some(card.brand.clone()), Some(card.last4.clone())),
         };
         let booking = Booking {
-            id: new_id(),
+            id: booking_id,
             user_id: user.id,
             user_email: email.clone(),
             show_id,
-            seats,
-            amount_cents: show.price_cents * seats,
+            seats: count,
+            booked_seats: seats.clone(),
+            amount_cents: seats.iter().map(|s| s.price_cents).sum(),
             currency: show.currency.clone(),
             status: BookingStatus::Pending,
             cancel_reason: None,
@@ -472,7 +647,7 @@ impl BookingsApi for Bookings {
                 user_id: user.id,
                 user_email: email,
                 show_id,
-                seats,
+                seats: seats.clone(),
                 amount_cents: booking.amount_cents,
                 currency: booking.currency.clone(),
                 payment: payment.clone(),
@@ -500,14 +675,20 @@ impl BookingsApi for Bookings {
             placed_event_id: placed.event_id,
         };
         store::insert_booking(tx.conn(), &row).await?;
+        store::insert_booked(tx.conn(), booking.id, show_id, &seats, false).await?;
         store::insert_saga(tx.conn(), booking.id, deadline_at, now).await?;
+        let what = if show.seating == SeatingKind::Reserved {
+            seats.iter().map(BookedSeat::label).collect::<Vec<_>>().join("; ")
+        } else {
+            format!("{count} admission(s)")
+        };
         let step = NewStep {
             action: "seats held; payment requested",
             event_type: Some(BookingPlaced::TYPE),
             event_id: Some(placed.event_id),
             outcome: "ok",
             detail: Some(format!(
-                "{seats} seat(s), {}.{:02} {}",
+                "{what}: {}.{:02} {}",
                 booking.amount_cents / 100,
                 booking.amount_cents % 100,
                 booking.currency
@@ -525,7 +706,9 @@ impl BookingsApi for Bookings {
     /// One booking: the customer's own, or any for an admin.
     async fn booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, BookingsError> {
         match store::booking(self.db.reader()?, id).await? {
-            Some(row) if actor.may_access(row.booking.user_id) => Ok(row.booking),
+            Some(row) if actor.may_access(row.booking.user_id) => {
+                self.with_seats_one(row.booking).await
+            }
             _ => Err(BookingsError::BookingNotFound),
         }
     }
@@ -540,7 +723,9 @@ impl BookingsApi for Bookings {
             filter.user_id = Some(actor.user_id);
         }
         let rows = store::list_bookings(self.db.reader()?, &filter).await?;
-        let items: Vec<Booking> = rows.into_iter().map(|r| r.booking).collect();
+        let items = self
+            .with_seats(rows.into_iter().map(|r| r.booking).collect())
+            .await?;
         let next_cursor = Cursor::after_page(&items, filter.limit, |b| (b.created_at, b.id));
         Ok(BookingPage { items, next_cursor })
     }
@@ -577,7 +762,7 @@ impl BookingsApi for Bookings {
             .await?
             .ok_or(BookingsError::BookingNotFound)?;
         tx.commit().await?;
-        Ok(updated.booking)
+        self.with_seats_one(updated.booking).await
     }
 
     /// A booking's saga: state, deadline and timeline.
@@ -585,7 +770,7 @@ impl BookingsApi for Bookings {
         // One read transaction: the booking, its saga and its steps from the same snapshot, so
         // that no reader sees a confirmed booking beside a saga still awaiting payment.
         let mut snapshot = self.db.reader()?.begin().await.map_err(store::storage)?;
-        let booking = match store::booking(&mut *snapshot, id).await? {
+        let mut booking = match store::booking(&mut *snapshot, id).await? {
             Some(row) if actor.may_access(row.booking.user_id) => row.booking,
             _ => return Err(BookingsError::BookingNotFound),
         };
@@ -593,6 +778,10 @@ impl BookingsApi for Bookings {
             .await?
             .ok_or(BookingsError::BookingNotFound)?;
         let steps = store::steps(&mut *snapshot, id).await?;
+        booking.booked_seats = store::booked_of(&mut *snapshot, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
         snapshot.rollback().await.map_err(store::storage)?;
         Ok(Saga {
             booking_id: id,
@@ -602,5 +791,28 @@ impl BookingsApi for Bookings {
             steps,
             booking,
         })
+    }
+
+    async fn tickets(&self, actor: &Actor, booking_id: Uuid) -> Result<Vec<Ticket>, BookingsError> {
+        self.tickets_for(actor, booking_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id))]
+    async fn check_in(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        input: CheckIn,
+    ) -> Result<Admission, BookingsError> {
+        self.check_in_as(trace, actor, input).await
+    }
+
+    async fn admissions(
+        &self,
+        actor: &Actor,
+        show_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Admission>, BookingsError> {
+        self.admissions_at(actor, show_id, limit).await
     }
 }

@@ -1,11 +1,23 @@
-//! The bookings module's SQL: shows, bookings, saga state and steps, and the email copies. The
-//! only code that names its tables.
+//! The bookings module's SQL: shows, bookings, saga state and steps, and the email copies here;
+//! venues in `store/venues.rs`, seats and tickets in `store/seats.rs`. The only code that names
+//! its tables.
+
+mod seats;
+mod venues;
+
+pub(crate) use seats::{
+    SeatRow, SectionRow, TicketRow, admissions, admit, booked_of, bookings_without_seats,
+    hold_seats, insert_booked, insert_sections, insert_show_seats, keep_ticket_key, release_booked,
+    release_show_seats, seat_map, seat_rows, sections, sell_show_seats, set_section_price,
+    show_spots, ticket, ticket_key, tickets_of,
+};
+pub(crate) use venues::{insert_venue, list_venues, update_venue, venue, venue_named, venue_view};
 
 use bookings_api::{
-    Booking, BookingFilter, BookingStatus, BookingsError, CancelReason, SagaState, SagaStep, Show,
-    ShowFilter, ShowStatus,
+    Booking, BookingFilter, BookingStatus, BookingsError, CancelReason, SagaState, SagaStep,
+    SeatingKind, Show, ShowFilter, ShowStatus,
 };
-use kernel::{Cursor, Order, Timestamp};
+use kernel::{Cursor, Order, Timestamp, Zone};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, sqlite::SqliteRow};
 use uuid::Uuid;
 
@@ -16,19 +28,35 @@ pub(crate) fn storage(e: sqlx::Error) -> BookingsError {
 
 type Result<T> = std::result::Result<T, BookingsError>;
 
-const SHOW_COLUMNS: &str = "SELECT id, title, venue, starts_at, capacity, seats_taken, price_cents, currency, status, \
-     created_at, updated_at FROM shows";
+const SHOW_COLUMNS: &str = "SELECT id, title, venue, venue_id, time_zone, seated, starts_at, capacity, seats_taken, \
+     price_cents, currency, status, created_at, updated_at FROM shows";
+
+/// The zone a show's times are read in (UTC should a stored name ever not parse).
+pub(crate) fn zone_of(name: &str) -> Zone {
+    Zone::parse(name).unwrap_or_else(|_| Zone::utc())
+}
 
 fn show_from_row(row: &SqliteRow) -> Result<Show> {
     let read = || -> std::result::Result<Show, sqlx::Error> {
         let capacity: i64 = row.try_get("capacity")?;
         let seats_taken: i64 = row.try_get("seats_taken")?;
         let status: String = row.try_get("status")?;
+        let time_zone: String = row.try_get("time_zone")?;
+        let starts_at: Timestamp = row.try_get("starts_at")?;
+        let seated: i64 = row.try_get("seated")?;
         Ok(Show {
             id: row.try_get("id")?,
             title: row.try_get("title")?,
             venue: row.try_get("venue")?,
-            starts_at: row.try_get("starts_at")?,
+            venue_id: row.try_get("venue_id")?,
+            starts_at_local: zone_of(&time_zone).rfc3339(starts_at),
+            time_zone,
+            starts_at,
+            seating: if seated == 1 {
+                SeatingKind::Reserved
+            } else {
+                SeatingKind::GeneralAdmission
+            },
             capacity,
             seats_taken,
             seats_available: if status == "scheduled" {
@@ -52,12 +80,15 @@ fn show_from_row(row: &SqliteRow) -> Result<Show> {
 
 pub(crate) async fn insert_show(exec: impl SqliteExecutor<'_>, s: &Show) -> Result<()> {
     sqlx::query(
-        "INSERT INTO shows (id, title, venue, starts_at, capacity, seats_taken, price_cents, currency, status, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, 0, ?, ?, 'scheduled', ?, ?)",
+        "INSERT INTO shows (id, title, venue, venue_id, time_zone, seated, starts_at, capacity, seats_taken, price_cents, \
+         currency, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 'scheduled', ?, ?)",
     )
     .bind(s.id)
     .bind(&s.title)
     .bind(&s.venue)
+    .bind(s.venue_id)
+    .bind(&s.time_zone)
+    .bind(i64::from(s.seating == SeatingKind::Reserved))
     .bind(s.starts_at)
     .bind(s.capacity)
     .bind(s.price_cents)
@@ -144,10 +175,12 @@ pub(crate) async fn list_shows(
 
 pub(crate) async fn update_show(exec: impl SqliteExecutor<'_>, s: &Show) -> Result<()> {
     sqlx::query(
-        "UPDATE shows SET title = ?, venue = ?, starts_at = ?, capacity = ?, price_cents = ?, status = ?, updated_at = ? WHERE id = ?",
+        "UPDATE shows SET title = ?, venue = ?, time_zone = ?, starts_at = ?, capacity = ?, price_cents = ?, status = ?, \
+         updated_at = ? WHERE id = ?",
     )
     .bind(&s.title)
     .bind(&s.venue)
+    .bind(&s.time_zone)
     .bind(s.starts_at)
     .bind(s.capacity)
     .bind(s.price_cents)
@@ -175,7 +208,8 @@ pub(crate) async fn reserve_seats(
     let row = sqlx::query(
         "UPDATE shows SET seats_taken = seats_taken + ?, updated_at = ? \
          WHERE id = ? AND status = 'scheduled' AND starts_at > ? AND seats_taken + ? <= capacity \
-         RETURNING id, title, venue, starts_at, capacity, seats_taken, price_cents, currency, status, created_at, updated_at",
+         RETURNING id, title, venue, venue_id, time_zone, seated, starts_at, capacity, seats_taken, price_cents, currency, \
+         status, created_at, updated_at",
     )
     .bind(seats)
     .bind(now)
@@ -231,6 +265,8 @@ fn booking_from_row(row: &SqliteRow) -> Result<BookingRow> {
                 user_email: row.try_get("user_email")?,
                 show_id: row.try_get("show_id")?,
                 seats: row.try_get("seats")?,
+                // Filled by the facade from `booked_seats` (one query per page of bookings).
+                booked_seats: Vec::new(),
                 amount_cents: row.try_get("amount_cents")?,
                 currency: row.try_get("currency")?,
                 status: BookingStatus::parse(&status).unwrap_or(BookingStatus::Pending),
@@ -606,13 +642,13 @@ pub(crate) async fn sagas_awaiting_payments(
         .collect())
 }
 
-/// The payload of this module's outbox event `event_id` (the `BookingPlaced` a booking row
-/// names).
+/// The payload and version of this module's outbox event `event_id` (the `BookingPlaced` a
+/// booking row names).
 pub(crate) async fn own_event_payload(
     conn: &mut SqliteConnection,
     event_id: Uuid,
-) -> Result<Option<String>> {
-    sqlx::query_scalar("SELECT payload FROM outbox WHERE event_id = ?")
+) -> Result<Option<(String, i64)>> {
+    sqlx::query_as("SELECT payload, event_version FROM outbox WHERE event_id = ?")
         .bind(event_id)
         .fetch_optional(conn)
         .await

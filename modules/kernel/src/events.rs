@@ -19,6 +19,16 @@ pub trait Message: Serialize + DeserializeOwned + Send + Sync + 'static {
     const VERSION: u16;
     /// The id of the aggregate the message is about (a user, a booking, a wallet).
     fn aggregate_id(&self) -> String;
+
+    /// Reads a payload written at an older `version` than [`Message::VERSION`]. By default the
+    /// current shape reads it (an added field's serde default, a renamed one's alias); a message
+    /// whose shape changed names its older form in the macro (`older = BookingPlacedV1`), which
+    /// is read as it was written and converted with `From` (an *upcaster*), so that every
+    /// consumer and every replay of an old log sees only the current shape.
+    fn from_older(version: u16, payload: &str) -> Result<Self, serde_json::Error> {
+        let _ = version;
+        serde_json::from_str(payload)
+    }
 }
 
 /// A fact one module publishes for whoever cares: past tense, plain data, defined in the
@@ -31,24 +41,26 @@ pub trait IntegrationEvent: Message {}
 pub trait Command: Message {}
 
 /// Implements [`Message`] and [`IntegrationEvent`] for a struct: its type name on the wire, its
-/// schema version (1 unless given) and the field that names its aggregate.
+/// schema version (1 unless given), the field that names its aggregate, and, when its shape
+/// changed, the type its older versions are read as (`From` that type makes the current one).
 ///
 /// ```ignore
-/// kernel::integration_event!(BookingPlaced, booking_id);
+/// kernel::integration_event!(UserRegistered, user_id);
 /// kernel::integration_event!(PaymentCaptured, payment_id, version = 2);
+/// kernel::integration_event!(BookingPlaced, booking_id, version = 2, older = BookingPlacedV1);
 /// ```
 #[macro_export]
 macro_rules! integration_event {
-    ($name:ident, $aggregate:ident $(, version = $version:literal)?) => {
-        $crate::message!(IntegrationEvent, $name, $aggregate $(, $version)?);
+    ($name:ident, $aggregate:ident $(, version = $version:literal)? $(, older = $older:ty)?) => {
+        $crate::message!(IntegrationEvent, $name, $aggregate $(, $version)? $(; $older)?);
     };
 }
 
 /// Implements [`Message`] and [`Command`] for a struct, as [`integration_event!`] does for events.
 #[macro_export]
 macro_rules! command {
-    ($name:ident, $aggregate:ident $(, version = $version:literal)?) => {
-        $crate::message!(Command, $name, $aggregate $(, $version)?);
+    ($name:ident, $aggregate:ident $(, version = $version:literal)? $(, older = $older:ty)?) => {
+        $crate::message!(Command, $name, $aggregate $(, $version)? $(; $older)?);
     };
 }
 
@@ -56,16 +68,24 @@ macro_rules! command {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! message {
-    ($kind:ident, $name:ident, $aggregate:ident) => {
-        $crate::message!($kind, $name, $aggregate, 1);
+    ($kind:ident, $name:ident, $aggregate:ident $(; $older:ty)?) => {
+        $crate::message!($kind, $name, $aggregate, 1 $(; $older)?);
     };
-    ($kind:ident, $name:ident, $aggregate:ident, $version:literal) => {
+    ($kind:ident, $name:ident, $aggregate:ident, $version:literal $(; $older:ty)?) => {
         impl $crate::Message for $name {
             const TYPE: &'static str = stringify!($name);
             const VERSION: u16 = $version;
             fn aggregate_id(&self) -> String {
                 self.$aggregate.to_string()
             }
+            $(
+                fn from_older(
+                    _version: u16,
+                    payload: &str,
+                ) -> Result<Self, $crate::__serde_json::Error> {
+                    $crate::__serde_json::from_str::<$older>(payload).map(<$name>::from)
+                }
+            )?
         }
         impl $crate::$kind for $name {}
     };
@@ -206,8 +226,9 @@ impl Envelope {
         self.event_type == E::TYPE
     }
 
-    /// The typed event or command, checked for type and version (an older version is read with
-    /// the current type's serde defaults and aliases).
+    /// The typed event or command, checked for type and version (an older version is read
+    /// through [`Message::from_older`]: its upcaster, or the current type's serde defaults and
+    /// aliases).
     pub fn decode<E: Message>(&self) -> Result<E, DecodeError> {
         if self.event_type != E::TYPE {
             return Err(DecodeError::WrongType {
@@ -222,7 +243,13 @@ impl Envelope {
                 supported: E::VERSION,
             });
         }
-        serde_json::from_str(self.payload.get()).map_err(|source| DecodeError::Malformed {
+        let payload = self.payload.get();
+        let read = if self.event_version == E::VERSION {
+            serde_json::from_str(payload)
+        } else {
+            E::from_older(self.event_version, payload)
+        };
+        read.map_err(|source| DecodeError::Malformed {
             event_type: E::TYPE,
             source,
         })
@@ -347,6 +374,48 @@ mod tests {
         ] {
             assert_eq!(ConsistencyToken::parse(bad), None, "{bad}");
         }
+    }
+
+    /// A message whose field changed shape: a count became a list.
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Counted {
+        n: u32,
+        items: Vec<String>,
+    }
+    crate::integration_event!(Counted, n, version = 2, older = CountedV1);
+
+    /// Its first version, as it was written.
+    #[derive(Deserialize)]
+    struct CountedV1 {
+        n: u32,
+        items: u32,
+    }
+
+    impl From<CountedV1> for Counted {
+        fn from(old: CountedV1) -> Self {
+            Counted {
+                n: old.n,
+                items: (0..old.items).map(|i| format!("item {i}")).collect(),
+            }
+        }
+    }
+
+    #[test]
+    fn an_older_version_is_read_as_it_was_written_and_upcast_to_the_current_shape() {
+        let old = envelope("Counted", 1, r#"{"n":7,"items":2}"#)
+            .decode::<Counted>()
+            .unwrap();
+        assert_eq!(old.items, ["item 0", "item 1"]);
+        let current = envelope("Counted", 2, r#"{"n":7,"items":["a"]}"#)
+            .decode::<Counted>()
+            .unwrap();
+        assert_eq!(current.items, ["a"]);
+        // The current shape is never read through the old one.
+        assert!(
+            envelope("Counted", 2, r#"{"n":7,"items":2}"#)
+                .decode::<Counted>()
+                .is_err()
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod time;
 mod tx;
 mod validation;
 mod wire;
+mod zone;
 pub use wire::whole_number;
 
 pub use bus::Bus;
@@ -54,5 +55,6 @@ pub use task::spawn_periodic;
 pub use time::Timestamp;
 pub use tx::{Committed, WriteTx};
 pub use validation::{FieldError, FieldErrors};
+pub use zone::Zone;
 #[doc(hidden)]
-pub use wire::__serde;
+pub use wire::{__serde, __serde_json};

@@ -4,6 +4,8 @@
 
 #[doc(hidden)]
 pub use serde as __serde;
+#[doc(hidden)]
+pub use serde_json as __serde_json;
 
 /// Serializes a validated value as its plain form and deserializes it through its parser, so
 /// that what arrives from another process is checked exactly as what arrived at the edge:

@@ -2,19 +2,43 @@
 //! module in this process or by a client of the process that hosts it.
 
 use async_trait::async_trait;
-use kernel::Trace;
+use kernel::{PageRequest, Trace};
 use users_api::Actor;
 use uuid::Uuid;
 
 use crate::{
-    Booking, BookingFilter, BookingPage, BookingsError, ChangeShow, PlaceBooking, Placed, Saga,
-    ScheduleShow, Show, ShowFilter, ShowPage,
+    Admission, Booking, BookingFilter, BookingPage, BookingsError, ChangeShow, ChangeVenue,
+    CheckIn, OpenVenue, PlaceBooking, Placed, Quote, Saga, ScheduleShow, SeatMap, SeatRequest,
+    Show, ShowFilter, ShowPage, Ticket, Venue, VenuePage,
 };
 
-/// Shows, seats and bookings. Commands take the trace they run under and the [`Actor`] they are
-/// checked against.
+/// Venues, shows, seats, bookings and tickets. Commands take the trace they run under and the
+/// [`Actor`] they are checked against.
 #[async_trait]
 pub trait BookingsApi: Send + Sync {
+    /// Opens a venue (admins only).
+    async fn open_venue(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        input: OpenVenue,
+    ) -> Result<Venue, BookingsError>;
+
+    /// Changes a venue (admins only); shows already scheduled keep their plan.
+    async fn change_venue(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        id: Uuid,
+        change: ChangeVenue,
+    ) -> Result<Venue, BookingsError>;
+
+    /// One venue with its plan.
+    async fn venue(&self, id: Uuid) -> Result<Venue, BookingsError>;
+
+    /// A page of venues, oldest first.
+    async fn venues(&self, page: PageRequest) -> Result<VenuePage, BookingsError>;
+
     /// Puts a show on sale (admins only).
     async fn create_show(
         &self,
@@ -49,6 +73,12 @@ pub trait BookingsApi: Send + Sync {
     /// A page of shows, soonest first.
     async fn shows(&self, filter: ShowFilter) -> Result<ShowPage, BookingsError>;
 
+    /// Every seat of a show and where it stands.
+    async fn seats(&self, show_id: Uuid) -> Result<SeatMap, BookingsError>;
+
+    /// What these seats would cost now (best available resolved to the seats it would take).
+    async fn quote(&self, show_id: Uuid, seats: SeatRequest) -> Result<Quote, BookingsError>;
+
     /// Holds the seats and asks payments for the money, in one transaction.
     async fn place(
         &self,
@@ -73,4 +103,23 @@ pub trait BookingsApi: Send + Sync {
 
     /// A booking's saga: its state and every step.
     async fn saga(&self, actor: &Actor, id: Uuid) -> Result<Saga, BookingsError>;
+
+    /// A confirmed booking's tickets, one per seat, with their signed codes.
+    async fn tickets(&self, actor: &Actor, booking_id: Uuid) -> Result<Vec<Ticket>, BookingsError>;
+
+    /// Admits a ticket at the door, once (admins and door staff).
+    async fn check_in(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        input: CheckIn,
+    ) -> Result<Admission, BookingsError>;
+
+    /// The tickets admitted at a show's door, latest first (admins and door staff).
+    async fn admissions(
+        &self,
+        actor: &Actor,
+        show_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Admission>, BookingsError>;
 }

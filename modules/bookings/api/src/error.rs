@@ -18,6 +18,43 @@ pub enum BookingsError {
     /// No such booking (or not visible to the caller).
     #[error("booking not found")]
     BookingNotFound,
+    /// No such venue.
+    #[error("venue not found")]
+    VenueNotFound,
+    /// Another venue has this name.
+    #[error("another venue is called {0}")]
+    VenueNameTaken(String),
+    /// Some of the seats asked for were taken first (or are not sold); nothing was held.
+    #[error("{}", seats_taken(seats))]
+    SeatsTaken {
+        /// Each seat taken, as a person reads it (`Stalls, row C, seat 12`).
+        seats: Vec<String>,
+        /// Their ids.
+        seat_ids: Vec<uuid::Uuid>,
+    },
+    /// The booking's tickets are not issued yet: it waits for its payment.
+    #[error("the tickets are issued once the booking is paid")]
+    TicketsNotIssued,
+    /// The code is not a ticket this box office signed (forged, altered or unknown).
+    #[error("this code is not a valid ticket")]
+    TicketInvalid,
+    /// The ticket was admitted already.
+    #[error("already admitted at {at} ({seat})")]
+    TicketAlreadyAdmitted {
+        /// When it was admitted.
+        at: kernel::Timestamp,
+        /// Its seat, as a person reads it.
+        seat: String,
+    },
+    /// The ticket's booking was cancelled: it admits no one.
+    #[error("this ticket's booking was cancelled")]
+    TicketCancelled,
+    /// The ticket's booking is not paid yet.
+    #[error("this ticket's booking is not paid yet")]
+    TicketNotPaid,
+    /// The ticket is for another show than this door's.
+    #[error("this ticket is for another show: {0}")]
+    TicketWrongShow(String),
     /// The actor may not do this.
     #[error("not allowed")]
     Forbidden,
@@ -59,6 +96,13 @@ pub enum BookingsError {
     Storage(#[from] kernel::Error),
 }
 
+fn seats_taken(seats: &[String]) -> String {
+    match seats {
+        [one] => format!("{one} is taken"),
+        many => format!("these seats are taken: {}", many.join("; ")),
+    }
+}
+
 impl From<BookingsError> for kernel::HandlerError {
     fn from(e: BookingsError) -> Self {
         kernel::HandlerError::Retryable(e.to_string())
@@ -94,17 +138,16 @@ pub enum WalletShortfall {
 }
 
 impl WalletShortfall {
-    /// Why a wallet holding `balance_cents` in `wallet_currency` cannot pay for `seats` seats at
-    /// `price_cents` in `price_currency`, if it cannot: the one rule the bookings module
+    /// Why a wallet holding `balance_cents` in `wallet_currency` cannot pay `total_cents` in
+    /// `price_currency` for `seats` seats, if it cannot: the one rule the bookings module
     /// refuses a wallet booking by, and the show page offers the wallet by.
     pub fn of(
         balance_cents: i64,
         wallet_currency: &str,
         seats: i64,
-        price_cents: i64,
+        total_cents: i64,
         price_currency: &str,
     ) -> Option<WalletShortfall> {
-        let total_cents = price_cents.saturating_mul(seats);
         if wallet_currency != price_currency {
             Some(WalletShortfall::Currency {
                 wallet: wallet_currency.to_owned(),

@@ -23,17 +23,27 @@ pub struct Show {
     pub id: Uuid,
     /// Title.
     pub title: String,
-    /// Where.
+    /// Where: the venue's name.
     pub venue: String,
+    /// The venue, when the show was scheduled at one (shows scheduled with only a venue's name
+    /// have none).
+    pub venue_id: Option<Uuid>,
+    /// The venue's IANA time zone: the show's times are read in it.
+    pub time_zone: String,
     /// When it starts.
     pub starts_at: Timestamp,
+    /// When it starts, in the venue's time zone: RFC 3339 with the offset
+    /// (`2027-05-01T20:00:00+02:00`).
+    pub starts_at_local: String,
+    /// General admission or numbered seats.
+    pub seating: SeatingKind,
     /// Seats in all.
     pub capacity: i64,
     /// Seats held by pending and confirmed bookings.
     pub seats_taken: i64,
     /// Seats that can still be booked.
     pub seats_available: i64,
-    /// Price of one seat, in cents.
+    /// Price of one seat, in cents (with numbered seats, the cheapest section's).
     pub price_cents: i64,
     /// ISO 4217 currency code.
     pub currency: String,
@@ -45,7 +55,29 @@ pub struct Show {
     pub updated_at: Timestamp,
 }
 
-/// A new show, as received; validated by the bookings module.
+/// A section's price for one show, as received.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct SectionPrice {
+    /// The venue's section.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, min_length = 1, max_length = 120)
+    )]
+    pub name: String,
+    /// Its seats' price for this show, in cents: 0 to 1 000 000.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, value_type = i64, minimum = 0, maximum = 1_000_000)
+    )]
+    #[serde(default, deserialize_with = "kernel::whole_number")]
+    pub price_cents: Option<i64>,
+}
+
+/// A new show, as received; validated by the bookings module. It is scheduled at a venue
+/// (`venue_id`: its seating and time zone apply) or, for general admission, at a place named
+/// here (`venue`, `capacity`, and a `time_zone`, UTC unless given).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
@@ -61,34 +93,46 @@ pub struct NewShow {
         )
     )]
     pub title: String,
-    /// 1 to 120 characters, not only spaces, no control characters.
+    /// The venue (from `GET /api/venues`): its plan, prices and time zone apply. Without it,
+    /// `venue` and `capacity` are required.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub venue_id: Option<String>,
+    /// Without `venue_id`: where, 1 to 120 characters (general admission).
     #[cfg_attr(
         feature = "openapi",
         schema(
-            required = true,
+            value_type = Option<String>,
             min_length = 1,
             max_length = 120,
             pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
         )
     )]
-    pub venue: String,
+    pub venue: Option<String>,
+    /// Without `venue_id`: the place's IANA time zone (UTC unless given).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    pub time_zone: Option<String>,
     /// RFC 3339, in the future.
     #[cfg_attr(feature = "openapi", schema(required = true, format = DateTime))]
     pub starts_at: String,
-    /// 1 to 100 000 seats.
+    /// 1 to 100 000 seats: required without `venue_id`; at a general-admission venue, at most
+    /// its capacity (the venue's unless given); not at a venue with numbered seats.
     #[cfg_attr(
         feature = "openapi",
-        schema(required = true, value_type = i64, minimum = 1, maximum = 100_000)
+        schema(value_type = Option<i64>, minimum = 1, maximum = 100_000)
     )]
     #[serde(default, deserialize_with = "kernel::whole_number")]
     pub capacity: Option<i64>,
-    /// 0 to 1 000 000 cents per seat.
+    /// 0 to 1 000 000 cents per seat: required for general admission; with numbered seats,
+    /// every section's price for this show (unless `sections` prices it).
     #[cfg_attr(
         feature = "openapi",
-        schema(required = true, value_type = i64, minimum = 0, maximum = 1_000_000)
+        schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000)
     )]
     #[serde(default, deserialize_with = "kernel::whole_number")]
     pub price_cents: Option<i64>,
+    /// With numbered seats: sections priced for this show (the others keep the venue's price).
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub sections: Option<Vec<SectionPrice>>,
     /// ISO 4217 code, three letters (either case).
     #[cfg_attr(
         feature = "openapi",
@@ -129,10 +173,16 @@ pub struct ShowPatch {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100_000))]
     #[serde(default, deserialize_with = "kernel::whole_number")]
     pub capacity: Option<i64>,
-    /// New price, for bookings made from now on.
+    /// New price, for bookings made from now on (with numbered seats: every section's).
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000))]
     #[serde(default, deserialize_with = "kernel::whole_number")]
     pub price_cents: Option<i64>,
+    /// With numbered seats: new prices of these sections, for bookings made from now on.
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub sections: Option<Vec<SectionPrice>>,
+    /// For a show scheduled without a venue: its place's new IANA time zone.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    pub time_zone: Option<String>,
 }
 
 /// Where a booking stands.
@@ -223,6 +273,8 @@ pub struct Booking {
     pub show_id: Uuid,
     /// Seats held.
     pub seats: i64,
+    /// Which seats (or one entry per admission), in plan order.
+    pub booked_seats: Vec<BookedSeat>,
     /// Price of all seats, in cents.
     pub amount_cents: i64,
     /// ISO 4217 currency code.
@@ -360,4 +412,216 @@ pub struct Placed {
     /// Where its `BookingPlaced` landed in the bookings stream, for read-your-writes (none for a
     /// replayed request).
     pub token: Option<ConsistencyToken>,
+}
+
+/// Whether a venue's seats are numbered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SeatingKind {
+    /// No seat numbers: a number of people.
+    GeneralAdmission,
+    /// Numbered seats in sections and rows.
+    Reserved,
+}
+
+/// A row of a venue's plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VenueRow {
+    /// Its label.
+    pub label: String,
+    /// Its seats' labels, left to right.
+    pub seats: Vec<String>,
+    /// The labels of its seats that are not sold.
+    pub unavailable: Vec<String>,
+}
+
+/// A section of a venue's plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VenueSection {
+    /// Its name.
+    pub name: String,
+    /// The price of each seat, in cents, unless a show prices it again.
+    pub price_cents: i64,
+    /// Its rows, front first.
+    pub rows: Vec<VenueRow>,
+}
+
+/// A venue: where shows happen, in which time zone, and how it is seated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Venue {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its IANA time zone.
+    pub time_zone: String,
+    /// General admission or numbered seats.
+    pub seating: SeatingKind,
+    /// The seats (or places) for sale.
+    pub capacity: i64,
+    /// The plan, best sections first (empty for general admission).
+    pub sections: Vec<VenueSection>,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Last changed.
+    pub updated_at: Timestamp,
+}
+
+/// One page of venues, by name.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VenuePage {
+    /// The venues.
+    pub items: Vec<Venue>,
+    /// Pass back as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a seat of a show stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SeatStatus {
+    /// For sale.
+    Free,
+    /// Held by a booking waiting for its payment.
+    Held,
+    /// Paid for.
+    Sold,
+    /// In the plan but not sold (a broken seat, a camera position).
+    Unavailable,
+}
+
+impl SeatStatus {
+    /// As stored and serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeatStatus::Free => "free",
+            SeatStatus::Held => "held",
+            SeatStatus::Sold => "sold",
+            SeatStatus::Unavailable => "unavailable",
+        }
+    }
+
+    /// Parses [`SeatStatus::as_str`]'s output.
+    pub fn parse(text: &str) -> Option<SeatStatus> {
+        [Self::Free, Self::Held, Self::Sold, Self::Unavailable]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// One seat of a show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Seat {
+    /// Its id (this show's seat: another show's seats have other ids).
+    pub seat_id: Uuid,
+    /// Its section.
+    pub section: String,
+    /// Its row.
+    pub row: String,
+    /// Its number in the row, as printed.
+    pub number: String,
+    /// Its price for this show, in cents.
+    pub price_cents: i64,
+    /// Free, held, sold or unavailable.
+    pub status: SeatStatus,
+}
+
+/// A section of a show's plan, with its price for the show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShowSection {
+    /// Its name.
+    pub name: String,
+    /// The price of each of its seats, in cents.
+    pub price_cents: i64,
+    /// Its seats still for sale.
+    pub seats_available: i64,
+}
+
+/// Every seat of a show, in plan order (sections best first, rows front first, seats left to
+/// right); empty for general admission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatMap {
+    /// The show.
+    pub show_id: Uuid,
+    /// General admission or numbered seats.
+    pub seating: SeatingKind,
+    /// ISO 4217 code of every price.
+    pub currency: String,
+    /// Seats (or places) still for sale.
+    pub seats_available: i64,
+    /// The sections with their prices for this show.
+    pub sections: Vec<ShowSection>,
+    /// Every seat.
+    pub seats: Vec<Seat>,
+}
+
+/// One seat (or one admission to a general-admission show) of a booking, as it was booked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BookedSeat {
+    /// The show's seat, or none for general admission.
+    pub seat_id: Option<Uuid>,
+    /// Its section.
+    pub section: Option<String>,
+    /// Its row.
+    pub row: Option<String>,
+    /// Its number in the row.
+    pub number: Option<String>,
+    /// What it cost, in cents.
+    pub price_cents: i64,
+}
+
+impl BookedSeat {
+    /// One admission to a general-admission show.
+    pub fn admission(price_cents: i64) -> BookedSeat {
+        BookedSeat {
+            seat_id: None,
+            section: None,
+            row: None,
+            number: None,
+            price_cents,
+        }
+    }
+
+    /// How a person reads it: `Stalls, row C, seat 12`, or `General admission`.
+    pub fn label(&self) -> String {
+        match (&self.section, &self.row, &self.number) {
+            (Some(s), Some(r), Some(n)) => format!("{s}, row {r}, seat {n}"),
+            _ => "General admission".to_owned(),
+        }
+    }
+
+    /// `n` admissions sharing `amount_cents` (the first takes what does not divide evenly):
+    /// how a booking from before seat plans reads.
+    pub fn admissions(n: i64, amount_cents: i64) -> Vec<BookedSeat> {
+        let n = n.max(1);
+        let each = amount_cents / n;
+        (0..n)
+            .map(|i| BookedSeat::admission(if i == 0 { amount_cents - each * (n - 1) } else { each }))
+            .collect()
+    }
+}
+
+/// What a choice of seats would cost now: the seats it names (best available resolved to the
+/// seats it would take at this moment) and their total.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Quote {
+    /// The show.
+    pub show_id: Uuid,
+    /// The seats, in plan order.
+    pub seats: Vec<BookedSeat>,
+    /// Their total, in cents.
+    pub total_cents: i64,
+    /// ISO 4217 code.
+    pub currency: String,
 }

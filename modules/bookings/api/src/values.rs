@@ -161,6 +161,63 @@ impl IdempotencyKey {
     }
 }
 
+/// Seats chosen by id for one booking: 1 to [`MAX_SEATS`] seat ids, none twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeatIds(Vec<Uuid>);
+kernel::plain_value!(SeatIds, Vec<Uuid>, parse: SeatIds::new, plain: |s: &SeatIds| s.0.clone());
+
+impl SeatIds {
+    /// The seats, or why `ids` are not a choice of seats.
+    pub fn new(ids: Vec<Uuid>) -> Result<SeatIds, String> {
+        if ids.is_empty() {
+            return Err("must name at least one seat".into());
+        }
+        if ids.len() > MAX_SEATS as usize {
+            return Err(format!("must name at most {MAX_SEATS} seats"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(twice) = ids.iter().find(|id| !seen.insert(**id)) {
+            return Err(format!("names seat {twice} twice"));
+        }
+        Ok(SeatIds(ids))
+    }
+
+    /// The seat ids as sent (UUIDs), or why they are not a choice of seats.
+    pub fn parse(raw: &[String]) -> Result<SeatIds, String> {
+        let ids = raw
+            .iter()
+            .map(|r| {
+                Uuid::parse_str(r.trim()).map_err(|_| format!("must be seat ids (UUIDs): {r:?} is not one"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        SeatIds::new(ids)
+    }
+
+    /// The ids, in the order asked.
+    pub fn ids(&self) -> &[Uuid] {
+        &self.0
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never true: a choice names one seat at least.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A venue id as sent (a UUID), or why it is not one.
+pub fn venue_id(raw: &str) -> Result<Uuid, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("is required".into());
+    }
+    Uuid::parse_str(raw).map_err(|_| "must be a venue id (a UUID)".into())
+}
+
 /// A show id as sent (a UUID), or why it is not one.
 pub fn show_id(raw: &str) -> Result<Uuid, String> {
     let raw = raw.trim();

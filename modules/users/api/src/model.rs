@@ -15,6 +15,8 @@ use crate::{Email, FullName, Password};
 pub enum Role {
     /// Books seats and pays for them.
     Customer,
+    /// Checks tickets in at the door (and books like a customer), nothing else.
+    Door,
     /// Runs the box office: shows, users, the dashboard and the event log.
     Admin,
 }
@@ -24,6 +26,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Customer => "customer",
+            Role::Door => "door",
             Role::Admin => "admin",
         }
     }
@@ -32,6 +35,7 @@ impl Role {
     pub fn parse(text: &str) -> Option<Role> {
         match text {
             "customer" => Some(Role::Customer),
+            "door" => Some(Role::Door),
             "admin" => Some(Role::Admin),
             _ => None,
         }

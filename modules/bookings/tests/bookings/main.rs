@@ -28,6 +28,8 @@ use sqlx::{Connection, migrate::Migrator};
 use users_api::{Actor, DirectoryError, Role, User, UserDirectory, UserEmailChanged};
 use uuid::Uuid;
 
+mod seats;
+
 static STAND_IN: Migrator = sqlx::migrate!("tests/schemas/stand_in");
 
 #[derive(Default)]
@@ -156,11 +158,12 @@ impl World {
     async fn show(&self, admin: &Actor, capacity: i64) -> bookings_api::Show {
         let input = NewShow {
             title: "Hamlet".into(),
-            venue: "Globe".into(),
+            venue: Some("Globe".into()),
             starts_at: "2099-01-01T20:00:00Z".into(),
             capacity: Some(capacity),
             price_cents: Some(2_500),
             currency: "EUR".into(),
+            ..NewShow::default()
         };
         self.bookings
             .create_show(Trace::new_root(), admin, self.schedule(input).unwrap())
@@ -209,6 +212,7 @@ fn booking(show_id: Uuid, seats: i64, key: Option<&str>) -> PlaceBooking {
         seats: Some(seats),
         payment: Some(Ok(PaymentSource::Wallet)),
         idempotency_key: key.map(str::to_owned),
+        ..BookingDraft::default()
     })
     .unwrap()
 }
@@ -235,11 +239,12 @@ async fn only_admins_schedule_shows_and_bad_show_input_names_every_field() {
     let customer = w.add_user(&user("c@example.com", Role::Customer));
     let valid = NewShow {
         title: "Hamlet".into(),
-        venue: "Globe".into(),
+        venue: Some("Globe".into()),
         starts_at: "2099-01-01T20:00:00Z".into(),
         capacity: Some(10),
         price_cents: Some(100),
         currency: "EUR".into(),
+        ..NewShow::default()
     };
     let err = w
         .bookings
@@ -249,11 +254,12 @@ async fn only_admins_schedule_shows_and_bad_show_input_names_every_field() {
     assert!(matches!(err, BookingsError::Forbidden), "{err:?}");
     let bad = NewShow {
         title: "".into(),
-        venue: "x".repeat(200),
+        venue: Some("x".repeat(200)),
         starts_at: "2001-01-01T00:00:00Z".into(),
         capacity: Some(0),
         price_cents: Some(-5),
         currency: "euro".into(),
+        ..NewShow::default()
     };
     let fields = w.schedule(bad).unwrap_err();
     let named: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
@@ -417,7 +423,7 @@ async fn a_wallet_that_cannot_pay_is_refused_before_any_seat_is_held_and_a_retry
             brand: "visa".into(),
             last4: "4242".into(),
         }))),
-        idempotency_key: None,
+        ..BookingDraft::default()
     })
     .unwrap();
     w.bookings

@@ -1,0 +1,117 @@
+//! Which seats a booking gets: the seats chosen (each checked: a seat of this show, for sale),
+//! the best available (`seating.rs`), or admissions to a general-admission show. The same choice
+//! quotes a price on a reader and holds the seats inside the booking's write transaction, where
+//! the single writer makes choosing and holding one step.
+
+use std::collections::BTreeSet;
+
+use bookings_api::{
+    BookedSeat, BookingsError, SeatRequest, SeatStatus, SeatingKind, Show,
+};
+use kernel::FieldErrors;
+use sqlx::SqliteConnection;
+use uuid::Uuid;
+
+use crate::{
+    seating,
+    store::{self, SeatRow, SectionRow},
+};
+
+/// A seat of the plan as a booking carries it: its section's name and the show's price for it.
+fn booked(seat: &SeatRow, sections: &[SectionRow]) -> BookedSeat {
+    let section = sections.iter().find(|s| s.position == seat.section);
+    BookedSeat {
+        seat_id: Some(seat.seat_id),
+        section: Some(section.map_or_else(String::new, |s| s.name.clone())),
+        row: Some(seat.row_label.clone()),
+        number: Some(seat.label.clone()),
+        price_cents: section.map_or(0, |s| s.price_cents),
+    }
+}
+
+/// The seats `request` names for `show` as they stand on `conn`, or why it cannot have them:
+/// seats that are not the show's are a field error, seats that are not for sale a conflict
+/// naming them, more seats than are left a conflict saying how many are.
+pub(crate) async fn choose(
+    conn: &mut SqliteConnection,
+    show: &Show,
+    request: &SeatRequest,
+) -> Result<Vec<BookedSeat>, BookingsError> {
+    match (show.seating, request) {
+        (SeatingKind::GeneralAdmission, SeatRequest::Count { seats }) => Ok((0..seats.get())
+            .map(|_| BookedSeat::admission(show.price_cents))
+            .collect()),
+        (SeatingKind::GeneralAdmission, SeatRequest::Chosen { .. }) => {
+            Err(BookingsError::Validation(FieldErrors::single(
+                "seat_ids",
+                "this show has general admission, no numbered seats: ask for a number of seats",
+            )))
+        }
+        (SeatingKind::Reserved, SeatRequest::Count { seats }) => {
+            let spots = store::show_spots(&mut *conn, show.id).await?;
+            let n = seats.get() as usize;
+            let Some(ids) = seating::best_available(&spots, n) else {
+                return Err(BookingsError::NotEnoughSeats {
+                    available: spots.iter().filter(|s| s.free).count() as i64,
+                });
+            };
+            let sections = store::sections(&mut *conn, show.id).await?;
+            let mut rows = store::seat_rows(&mut *conn, &ids).await?;
+            // In the order the chooser gave (the run left to right, or best first).
+            rows.sort_by_key(|r| ids.iter().position(|id| *id == r.seat_id));
+            Ok(rows.iter().map(|r| booked(r, &sections)).collect())
+        }
+        (SeatingKind::Reserved, SeatRequest::Chosen { seats }) => {
+            let ids = seats.ids();
+            let rows = store::seat_rows(&mut *conn, ids).await?;
+            let mut e = FieldErrors::new();
+            let known: BTreeSet<Uuid> = rows.iter().map(|r| r.seat_id).collect();
+            for id in ids.iter().filter(|id| !known.contains(id)) {
+                e.add("seat_ids", format!("no seat has the id {id}"));
+            }
+            for r in rows.iter().filter(|r| r.show_id != show.id) {
+                e.add("seat_ids", format!("{} is a seat of another show", r.seat_id));
+            }
+            e.into_result().map_err(BookingsError::Validation)?;
+            let sections = store::sections(&mut *conn, show.id).await?;
+            let taken: Vec<&SeatRow> = rows
+                .iter()
+                .filter(|r| r.status != SeatStatus::Free)
+                .collect();
+            if !taken.is_empty() {
+                return Err(BookingsError::SeatsTaken {
+                    seats: taken.iter().map(|r| booked(r, &sections).label()).collect(),
+                    seat_ids: taken.iter().map(|r| r.seat_id).collect(),
+                });
+            }
+            Ok(rows.iter().map(|r| booked(r, &sections)).collect())
+        }
+    }
+}
+
+/// Holds the seats `choose` gave for `booking_id` (nothing to hold for admissions). The write
+/// transaction's single writer makes this follow `choose` with nothing in between; the guarded
+/// update and the unique index on live seats are the last lines of defence.
+pub(crate) async fn hold(
+    conn: &mut SqliteConnection,
+    show_id: Uuid,
+    booking_id: Uuid,
+    seats: &[BookedSeat],
+) -> Result<(), BookingsError> {
+    let ids: Vec<Uuid> = seats.iter().filter_map(|s| s.seat_id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let held = store::hold_seats(conn, show_id, booking_id, &ids).await?;
+    if held.len() != ids.len() {
+        let missing: Vec<&BookedSeat> = seats
+            .iter()
+            .filter(|s| !held.iter().any(|h| Some(h.seat_id) == s.seat_id))
+            .collect();
+        return Err(BookingsError::SeatsTaken {
+            seats: missing.iter().map(|s| s.label()).collect(),
+            seat_ids: missing.iter().filter_map(|s| s.seat_id).collect(),
+        });
+    }
+    Ok(())
+}
