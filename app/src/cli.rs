@@ -660,6 +660,7 @@ async fn create_admin(
                 email,
                 full_name: name,
                 password,
+                ..NewUser::default()
             });
             match registration {
                 Err(errors) => {

@@ -41,6 +41,7 @@ pub(crate) async fn seed(modules: &Modules) -> anyhow::Result<()> {
         email: DEMO_ADMIN_EMAIL.into(),
         full_name: "Box Office Admin".into(),
         password: admin_password.clone(),
+        ..NewUser::default()
     })
     .map_err(|e| anyhow!("the demo admin: {e}"))?;
     let admin = modules
@@ -52,6 +53,7 @@ pub(crate) async fn seed(modules: &Modules) -> anyhow::Result<()> {
         email: DEMO_CUSTOMER_EMAIL.into(),
         full_name: "Ada Lovelace".into(),
         password: customer_password.clone(),
+        ..NewUser::default()
     })
     .map_err(|e| anyhow!("the demo customer: {e}"))?;
     let customer = modules
@@ -81,6 +83,7 @@ pub(crate) async fn seed(modules: &Modules) -> anyhow::Result<()> {
                 capacity: Some(*capacity),
                 price_cents: Some(*price),
                 currency: modules.payments().currency().await?,
+                ..NewShow::default()
             },
             now,
         ))

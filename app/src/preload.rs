@@ -71,6 +71,7 @@ async fn fill(
             email: format!("history-{i}@boxoffice.local"),
             full_name: format!("History Customer {i}"),
             password: HISTORY_PASSWORD.into(),
+            ..NewUser::default()
         })
         .map_err(|e| anyhow::anyhow!("a history customer: {e}"))?;
         let user = modules
@@ -103,6 +104,7 @@ async fn fill(
             capacity: Some(CAPACITY),
             price_cents: Some(1_000 + (i as i64 % 7) * 500),
             currency: modules.payments().currency().await?,
+            ..NewShow::default()
         };
         let schedule = ScheduleShow::try_from((input, now))
             .map_err(|e| anyhow::anyhow!("a history show: {e}"))?;
@@ -156,6 +158,7 @@ async fn fill(
                         seats: Some(1 + i64::try_from(i % 2)?),
                         payment: Some(Ok(payment)),
                         idempotency_key: None,
+                        ..BookingDraft::default()
                     })
                     .map_err(|e| anyhow::anyhow!("a history booking: {e}"))?;
                     modules

@@ -180,6 +180,7 @@ impl TestApp {
                 email: email.clone(),
                 full_name: "Test Admin".into(),
                 password: "admin password".into(),
+                ..NewUser::default()
             })
             .await;
         let client = client();

@@ -163,6 +163,7 @@ impl World {
                     email: ADMIN.0.into(),
                     full_name: "Admin".into(),
                     password: ADMIN.1.into(),
+                    ..NewUser::default()
                 })
                 .unwrap(),
             )
@@ -579,6 +580,7 @@ async fn with_nats_away_at_start_bookings_wait_in_the_outbox_and_flow_once_it_co
                 email: ADMIN.0.into(),
                 full_name: "Admin".into(),
                 password: ADMIN.1.into(),
+                ..NewUser::default()
             })
             .unwrap(),
         )

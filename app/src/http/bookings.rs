@@ -305,6 +305,7 @@ impl BookingRequest {
             seats: self.seats,
             payment,
             idempotency_key,
+            ..BookingDraft::default()
         })
         .map_err(ApiError::Validation)
     }

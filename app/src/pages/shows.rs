@@ -580,6 +580,7 @@ async fn create_show(
         capacity: capacity.or(errors.message_for("capacity").map(|_| 1)),
         price_cents: price_cents.or(errors.message_for("price").map(|_| 0)),
         currency: form.currency.clone(),
+        ..NewShow::default()
     };
     let checked = all_errors(errors, ScheduleShow::try_from((input, state.modules.now())));
     let created = match checked {

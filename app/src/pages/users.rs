@@ -104,6 +104,7 @@ async fn signup(
         email: form.email.clone(),
         full_name: form.full_name.clone(),
         password: form.password.clone(),
+        ..NewUser::default()
     };
     let registered = match Registration::try_from(input) {
         Ok(registration) => users.register(ctx.trace(), registration).await,
@@ -357,6 +358,7 @@ async fn update_account(
     let patch = UserPatch {
         email: Some(form.email.clone()),
         full_name: Some(form.full_name.clone()),
+        ..UserPatch::default()
     };
     let updated = match ProfileChange::try_from(patch) {
         Ok(change) => {

@@ -6,18 +6,13 @@ use bookings_api::{
     Admission, BookingStatus, BookingsError, CheckIn, Ticket, TicketAdmitted,
 };
 use kernel::Trace;
-use users_api::{Actor, Role};
+use users_api::Actor;
 use uuid::Uuid;
 
 use crate::{
     service::Bookings,
     store::{self, TicketRow},
 };
-
-/// Who may work a door: admins, and door staff.
-fn at_the_door(actor: &Actor) -> bool {
-    matches!(actor.role, Role::Admin | Role::Door)
-}
 
 fn admission(row: TicketRow) -> Option<Admission> {
     Some(Admission {
@@ -73,7 +68,7 @@ impl Bookings {
         actor: &Actor,
         input: CheckIn,
     ) -> Result<Admission, BookingsError> {
-        if !at_the_door(actor) {
+        if !actor.works_the_door() {
             return Err(BookingsError::Forbidden);
         }
         // A code this server did not sign names no ticket, whatever id it carries.
@@ -140,7 +135,7 @@ impl Bookings {
         show_id: Uuid,
         limit: u32,
     ) -> Result<Vec<Admission>, BookingsError> {
-        if !at_the_door(actor) {
+        if !actor.works_the_door() {
             return Err(BookingsError::Forbidden);
         }
         let rows = store::admissions(self.db.reader()?, show_id, limit.clamp(1, 200)).await?;

@@ -2,7 +2,8 @@
 //! feed rows and the show and customer details they copy.
 
 use bookings_api::{
-    BookingCancelled, BookingConfirmed, BookingPlaced, ShowCancelled, ShowScheduled, ShowUpdated,
+    BookedSeat, BookingCancelled, BookingConfirmed, BookingPlaced, ShowCancelled, ShowScheduled,
+    ShowUpdated, TicketAdmitted,
 };
 use kernel::{Envelope, Handler, HandlerError, Message, Timestamp, WriteTx};
 use payments_api::{
@@ -86,6 +87,7 @@ impl Handler for BookingsHandler {
             BookingPlaced::TYPE,
             BookingConfirmed::TYPE,
             BookingCancelled::TYPE,
+            TicketAdmitted::TYPE,
         ]
     }
 
@@ -142,7 +144,13 @@ impl Handler for BookingsHandler {
                 new.user_id = Some(e.user_id);
                 new.user_name = name;
                 new.user_email = email.or(Some(e.user_email));
-                new.seats = e.seats;
+                // Every version reads as a list: the count-only first one as admissions.
+                new.seats = e.seats.len() as i64;
+                new.seat_labels = e
+                    .seats
+                    .iter()
+                    .any(|s| s.seat_id.is_some())
+                    .then(|| e.seats.iter().map(BookedSeat::label).collect::<Vec<_>>().join("; "));
                 new.amount_cents = e.amount_cents;
                 new.currency = Some(e.currency);
                 // A later status from an earlier-arriving event is kept.
@@ -173,6 +181,10 @@ impl Handler for BookingsHandler {
                 new.status = Some("cancelled".into());
                 new.cancel_reason = Some(e.reason.as_str().into());
                 projection::save(conn, now, old.as_ref(), &new).await?;
+            }
+            TicketAdmitted::TYPE => {
+                let e: TicketAdmitted = event.decode()?;
+                store::count_admission(&mut *conn, e.show_id).await?;
             }
             _ => {}
         }

@@ -31,6 +31,7 @@ pub(crate) struct FeedRow {
     pub(crate) user_name: Option<String>,
     pub(crate) user_email: Option<String>,
     pub(crate) seats: i64,
+    pub(crate) seat_labels: Option<String>,
     pub(crate) amount_cents: i64,
     pub(crate) currency: Option<String>,
     pub(crate) status: Option<String>,
@@ -46,7 +47,7 @@ pub(crate) struct FeedRow {
 }
 
 pub(crate) const FEED_COLUMNS: &str = "SELECT rowid, booking_id, show_id, show_title, show_starts_at, user_id, user_name, \
-     user_email, seats, amount_cents, currency, status, cancel_reason, payment_status, payment_method, card_brand, card_last4, \
+     user_email, seats, seat_labels, amount_cents, currency, status, cancel_reason, payment_status, payment_method, card_brand, card_last4, \
      payment_amount_cents, payment_currency, placed_at, confirmed_at FROM feed";
 
 pub(crate) fn feed_from_row(row: &SqliteRow) -> Result<FeedRow> {
@@ -61,6 +62,7 @@ pub(crate) fn feed_from_row(row: &SqliteRow) -> Result<FeedRow> {
             user_name: row.try_get("user_name")?,
             user_email: row.try_get("user_email")?,
             seats: row.try_get("seats")?,
+            seat_labels: row.try_get("seat_labels")?,
             amount_cents: row.try_get("amount_cents")?,
             currency: row.try_get("currency")?,
             status: row.try_get("status")?,
@@ -389,6 +391,7 @@ fn search_body(r: &FeedRow) -> String {
         r.show_title.as_deref(),
         r.user_name.as_deref(),
         r.user_email.as_deref(),
+        r.seat_labels.as_deref(),
     ]
     .into_iter()
     .flatten()
@@ -407,12 +410,13 @@ pub(crate) async fn save(
         return Ok(());
     }
     let rowid: i64 = sqlx::query_scalar(
-        "INSERT INTO feed (booking_id, show_id, show_title, show_starts_at, user_id, user_name, user_email, seats, amount_cents, \
-         currency, status, cancel_reason, payment_status, payment_method, card_brand, card_last4, payment_amount_cents, \
-         payment_currency, placed_at, confirmed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+        "INSERT INTO feed (booking_id, show_id, show_title, show_starts_at, user_id, user_name, user_email, seats, seat_labels, \
+         amount_cents, currency, status, cancel_reason, payment_status, payment_method, card_brand, card_last4, \
+         payment_amount_cents, payment_currency, placed_at, confirmed_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (booking_id) DO UPDATE SET show_id = excluded.show_id, show_title = excluded.show_title, \
          show_starts_at = excluded.show_starts_at, user_id = excluded.user_id, user_name = excluded.user_name, \
-         user_email = excluded.user_email, seats = excluded.seats, amount_cents = excluded.amount_cents, currency = excluded.currency, \
+         user_email = excluded.user_email, seats = excluded.seats, seat_labels = excluded.seat_labels, amount_cents = excluded.amount_cents, currency = excluded.currency, \
          status = excluded.status, cancel_reason = excluded.cancel_reason, payment_status = excluded.payment_status, \
          payment_method = excluded.payment_method, card_brand = excluded.card_brand, card_last4 = excluded.card_last4, \
          payment_amount_cents = excluded.payment_amount_cents, payment_currency = excluded.payment_currency, \
@@ -426,6 +430,7 @@ pub(crate) async fn save(
     .bind(&new.user_name)
     .bind(&new.user_email)
     .bind(new.seats)
+    .bind(&new.seat_labels)
     .bind(new.amount_cents)
     .bind(&new.currency)
     .bind(&new.status)

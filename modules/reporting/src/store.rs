@@ -86,6 +86,16 @@ pub(crate) async fn upsert_show(
     Ok(())
 }
 
+/// One more ticket of the show admitted at the door.
+pub(crate) async fn count_admission(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> Result<()> {
+    sqlx::query("UPDATE show_sales SET admitted = admitted + 1 WHERE show_id = ?")
+        .bind(show_id)
+        .execute(exec)
+        .await
+        .map_err(storage)?;
+    Ok(())
+}
+
 pub(crate) async fn cancel_show(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> Result<()> {
     sqlx::query("UPDATE show_sales SET status = 'cancelled' WHERE show_id = ?")
         .bind(show_id)
@@ -178,6 +188,7 @@ fn sales_from_row(r: &SqliteRow) -> Result<ShowSales> {
             seats_sold: sold,
             seats_held: held,
             seats_left: (capacity - sold - held).max(0),
+            admitted: r.try_get("admitted")?,
             bookings: r.try_get("bookings")?,
             revenue_cents: r.try_get("revenue_cents")?,
             refunds_cents: r.try_get("refunds_cents")?,
@@ -187,8 +198,8 @@ fn sales_from_row(r: &SqliteRow) -> Result<ShowSales> {
     read().map_err(storage)
 }
 
-const SALES_COLUMNS: &str = "SELECT show_id, title, venue, starts_at, status, capacity, seats_sold, seats_held, bookings, \
-     revenue_cents, refunds_cents, currency FROM show_sales";
+const SALES_COLUMNS: &str = "SELECT show_id, title, venue, starts_at, status, capacity, seats_sold, seats_held, admitted, \
+     bookings, revenue_cents, refunds_cents, currency FROM show_sales";
 
 /// Shows with the most seats sold.
 pub(crate) async fn top_shows(exec: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<ShowSales>> {
@@ -277,6 +288,7 @@ pub(crate) fn feed_item(r: FeedRow) -> FeedItem {
         user_name: r.user_name,
         user_email: r.user_email,
         seats: r.seats,
+        seat_labels: r.seat_labels,
         amount_cents: r.amount_cents,
         currency: r.currency,
         status: r.status,
@@ -310,7 +322,7 @@ pub(crate) async fn feed(
     search: Option<String>,
 ) -> Result<Vec<FeedRow>> {
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "SELECT f.rowid, f.booking_id, f.show_id, f.show_title, f.show_starts_at, f.user_id, f.user_name, f.user_email, f.seats, \
+        "SELECT f.rowid, f.booking_id, f.show_id, f.show_title, f.show_starts_at, f.user_id, f.user_name, f.user_email, f.seats, f.seat_labels, \
          f.amount_cents, f.currency, f.status, f.cancel_reason, f.payment_status, f.payment_method, f.card_brand, f.card_last4, \
          f.payment_amount_cents, f.payment_currency, f.placed_at, f.confirmed_at FROM feed f",
     );

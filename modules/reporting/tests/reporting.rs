@@ -6,7 +6,8 @@ use reporting_api::ReportingApi;
 use std::{sync::Arc, time::Duration};
 
 use bookings_api::{
-    BookingCancelled, BookingConfirmed, BookingPlaced, CancelReason, ShowScheduled,
+    BookedSeat, BookingCancelled, BookingConfirmed, BookingPlaced, CancelReason, SeatingKind,
+    ShowScheduled, TicketAdmitted,
 };
 use kernel::{
     ConsistencyToken, DbSettings, IntegrationEvent, ModuleDb, OutboxLog, Platform,
@@ -106,6 +107,19 @@ fn token(text: &str) -> ConsistencyToken {
     ConsistencyToken::parse(text).unwrap()
 }
 
+/// `n` seats of the stalls' row C, at 10.00 each.
+fn stalls(n: i64) -> Vec<BookedSeat> {
+    (1..=n)
+        .map(|i| BookedSeat {
+            seat_id: Some(kernel::new_id()),
+            section: Some("Stalls".into()),
+            row: Some("C".into()),
+            number: Some(i.to_string()),
+            price_cents: 1_000,
+        })
+        .collect()
+}
+
 struct Story {
     user: Uuid,
     show: Uuid,
@@ -139,6 +153,9 @@ async fn publish_story(w: &World) -> Story {
             show_id: show,
             title: "Hamlet".into(),
             venue: "The Globe".into(),
+            venue_id: None,
+            time_zone: "Europe/London".into(),
+            seating: SeatingKind::Reserved,
             starts_at: now,
             capacity: 10,
             price_cents: 1_000,
@@ -154,7 +171,7 @@ async fn publish_story(w: &World) -> Story {
                 user_id: user,
                 user_email: "ada@example.com".into(),
                 show_id: show,
-                seats,
+                seats: stalls(seats),
                 amount_cents: seats * 1_000,
                 currency: "EUR".into(),
                 payment: PaymentSource::Wallet,
@@ -187,6 +204,7 @@ async fn publish_story(w: &World) -> Story {
                 user_id: user,
                 show_id: show,
                 payment_id: Uuid::nil(),
+                seats: stalls(seats),
                 confirmed_at: now,
             },
         )
@@ -198,7 +216,7 @@ async fn publish_story(w: &World) -> Story {
             booking_id: refunded,
             user_id: user,
             show_id: show,
-            seats: 3,
+            seats: stalls(3),
             reason: CancelReason::CustomerCancelled,
             cancelled_at: now,
         },
@@ -581,5 +599,118 @@ async fn the_lag_is_reported_and_a_consistency_token_is_waited_for() {
     shutdown.cancel();
     for t in tasks {
         t.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn tickets_admitted_count_as_attendance_and_seats_are_named_in_the_feed_and_its_search() {
+    let w = World::new().await;
+    let s = publish_story(&w).await;
+    let admitted = |ticket| TicketAdmitted {
+        ticket_id: ticket,
+        booking_id: s.paid,
+        show_id: s.show,
+        seat: stalls(1).remove(0),
+        admitted_by: Uuid::nil(),
+        admitted_at: Timestamp::now(),
+    };
+    World::emit(&w.bookings, &admitted(kernel::new_id())).await;
+    World::emit(&w.bookings, &admitted(kernel::new_id())).await;
+    w.drain(&["users", "bookings", "payments"]).await;
+    let sales = w.reporting.show_sales(&ADMIN).await.unwrap();
+    assert_eq!(sales[0].admitted, 2);
+    let paid = w
+        .feed()
+        .await
+        .into_iter()
+        .find(|f| f.booking_id == s.paid)
+        .unwrap();
+    assert_eq!(
+        paid.seat_labels.as_deref(),
+        Some("Stalls, row C, seat 1; Stalls, row C, seat 2")
+    );
+    let found = w
+        .reporting
+        .feed(
+            &ADMIN,
+            filter(FeedQuery {
+                q: Some("row C".into()),
+                ..FeedQuery::default()
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.items.len(), 2);
+    // A rebuild counts the same attendance from the log.
+    w.reporting.rebuild_now(|_| {}).await.unwrap();
+    assert_eq!(w.reporting.show_sales(&ADMIN).await.unwrap()[0].admitted, 2);
+}
+
+/// Writes an event into a stand-in's outbox exactly as an earlier release did: its payload and
+/// version as given.
+async fn emit_as_written(db: &ModuleDb, event_type: &str, version: i64, payload: serde_json::Value) {
+    let mut tx = db.write(Trace::new_root()).await.unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (event_id, event_type, event_version, aggregate_id, payload, correlation_id, causation_id, occurred_at) \
+         VALUES (?, ?, ?, '', ?, ?, ?, ?)",
+    )
+    .bind(kernel::new_id())
+    .bind(event_type)
+    .bind(version)
+    .bind(payload.to_string())
+    .bind(kernel::new_id())
+    .bind(kernel::new_id())
+    .bind(Timestamp::now())
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn count_only_events_of_the_first_version_replay_into_the_same_figures() {
+    let w = World::new().await;
+    let (user, show, booking) = (kernel::new_id(), kernel::new_id(), kernel::new_id());
+    let at = "2026-11-01T20:00:00Z";
+    emit_as_written(
+        &w.bookings,
+        "ShowScheduled",
+        1,
+        serde_json::json!({"show_id": show, "title": "Old Night", "venue": "Hall", "starts_at": at,
+                           "capacity": 10, "price_cents": 1000, "currency": "EUR"}),
+    )
+    .await;
+    emit_as_written(
+        &w.bookings,
+        "BookingPlaced",
+        1,
+        serde_json::json!({"booking_id": booking, "user_id": user, "user_email": "old@example.com",
+                           "show_id": show, "seats": 3, "amount_cents": 3000, "currency": "EUR",
+                           "payment": {"type": "wallet"}, "deadline_at": at, "placed_at": at}),
+    )
+    .await;
+    emit_as_written(
+        &w.bookings,
+        "BookingCancelled",
+        1,
+        serde_json::json!({"booking_id": booking, "user_id": user, "show_id": show, "seats": 3,
+                           "reason": "payment_declined", "cancelled_at": at}),
+    )
+    .await;
+    w.drain(&["users", "bookings", "payments"]).await;
+    let before = w.reporting.show_sales(&ADMIN).await.unwrap();
+    assert_eq!(
+        (before[0].bookings, before[0].seats_held, before[0].seats_left),
+        (1, 0, 10)
+    );
+    let row = w.feed().await.remove(0);
+    assert_eq!(
+        (row.seats, row.status.as_deref(), row.seat_labels),
+        (3, Some("cancelled"), None)
+    );
+    w.reporting.rebuild_now(|_| {}).await.unwrap();
+    assert_eq!(w.reporting.show_sales(&ADMIN).await.unwrap(), before);
+    for s in w.reporting.subscriptions() {
+        assert_eq!(s.status().await.parked, 0, "an old version was parked instead of read");
     }
 }

@@ -8,7 +8,7 @@ use sqlx::migrate::Migrator;
 use users_api::{
     Actor, DirectoryError, Email, LogIn, Password, ProfileChange, Registration, Role, Session,
     User, UserDeactivated, UserDirectory, UserEmailChanged, UserFilter, UserPage, UserRegistered,
-    UserRenamed, UsersApi, UsersError,
+    UserRenamed, UserRoleChanged, UsersApi, UsersError,
 };
 use uuid::Uuid;
 
@@ -92,6 +92,7 @@ impl Users {
             email,
             full_name,
             password,
+            zone,
         } = input;
         // Cheap check first, so a taken address does not cost a hash; the unique index decides races.
         if store::find_by_email(self.db.reader()?, email.as_str())
@@ -110,6 +111,7 @@ impl Users {
             role,
             active: true,
             email_version: 1,
+            time_zone: zone.name().to_owned(),
             created_at: now,
             updated_at: now,
         };
@@ -272,7 +274,11 @@ impl UsersApi for Users {
         if !actor.may_access(id) {
             return Err(UsersError::Forbidden);
         }
-        let ProfileChange { email, full_name } = change;
+        let ProfileChange {
+            email,
+            full_name,
+            zone,
+        } = change;
 
         let mut tx = self.db.write(trace).await?;
         let current = store::find_by_id(tx.conn(), id)
@@ -296,6 +302,51 @@ impl UsersApi for Users {
                 full_name: name.as_str().to_owned(),
             })
             .await?;
+        }
+        // A preference of the user's own: no other module keeps a copy, so no event.
+        if let Some(zone) = zone.filter(|z| z.name() != current.time_zone) {
+            store::update_time_zone(tx.conn(), id, zone.name(), now).await?;
+        }
+        let updated = store::find_by_id(tx.conn(), id)
+            .await?
+            .ok_or(UsersError::NotFound)?;
+        tx.commit().await?;
+        Ok(updated.into_user())
+    }
+
+    /// Gives a user another role (admins). The last active admin keeps the role, so that the box
+    /// office always has one.
+    #[tracing::instrument(skip_all, fields(correlation_id = %trace.correlation_id, user_id = %id))]
+    async fn set_role(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        id: Uuid,
+        role: Role,
+    ) -> Result<User, UsersError> {
+        if !actor.is_admin() {
+            return Err(UsersError::Forbidden);
+        }
+        let mut tx = self.db.write(trace).await?;
+        let current = store::find_by_id(tx.conn(), id)
+            .await?
+            .ok_or(UsersError::NotFound)?;
+        let old = Role::parse(&current.role).unwrap_or(Role::Customer);
+        if old != role {
+            if old == Role::Admin
+                && current.active
+                && store::count_active_admins(tx.conn()).await? <= 1
+            {
+                return Err(UsersError::LastAdmin);
+            }
+            store::update_role(tx.conn(), id, role, self.db.clock().now()).await?;
+            tx.emit(&UserRoleChanged {
+                user_id: id,
+                old_role: old,
+                role,
+            })
+            .await?;
+            tracing::info!(user_id = %id, %role, "role changed");
         }
         let updated = store::find_by_id(tx.conn(), id)
             .await?

@@ -19,6 +19,7 @@ pub(crate) struct UserRow {
     pub(crate) role: String,
     pub(crate) active: bool,
     pub(crate) email_version: i64,
+    pub(crate) time_zone: String,
     pub(crate) created_at: Timestamp,
     pub(crate) updated_at: Timestamp,
 }
@@ -32,13 +33,15 @@ impl UserRow {
             role: Role::parse(&self.role).unwrap_or(Role::Customer),
             active: self.active,
             email_version: self.email_version,
+            time_zone: self.time_zone,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
     }
 }
 
-const USER_COLUMNS: &str = "SELECT id, email, full_name, password_hash, role, active, email_version, created_at, updated_at FROM users";
+const USER_COLUMNS: &str = "SELECT id, email, full_name, password_hash, role, active, email_version, time_zone, created_at, \
+     updated_at FROM users";
 
 pub(crate) async fn insert_user(
     exec: impl SqliteExecutor<'_>,
@@ -46,8 +49,8 @@ pub(crate) async fn insert_user(
     password_hash: &str,
 ) -> Result<(), UsersError> {
     sqlx::query(
-        "INSERT INTO users (id, email, full_name, password_hash, role, active, email_version, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO users (id, email, full_name, password_hash, role, active, email_version, time_zone, created_at, \
+         updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(user.id)
     .bind(&user.email)
@@ -56,6 +59,7 @@ pub(crate) async fn insert_user(
     .bind(user.role.as_str())
     .bind(user.active)
     .bind(user.email_version)
+    .bind(&user.time_zone)
     .bind(user.created_at)
     .bind(user.updated_at)
     .execute(exec)
@@ -162,6 +166,38 @@ pub(crate) async fn update_name(
     Ok(())
 }
 
+pub(crate) async fn update_time_zone(
+    exec: impl SqliteExecutor<'_>,
+    id: Uuid,
+    time_zone: &str,
+    now: Timestamp,
+) -> Result<(), UsersError> {
+    sqlx::query("UPDATE users SET time_zone = ?, updated_at = ? WHERE id = ?")
+        .bind(time_zone)
+        .bind(now)
+        .bind(id)
+        .execute(exec)
+        .await
+        .map_err(storage)?;
+    Ok(())
+}
+
+pub(crate) async fn update_role(
+    exec: impl SqliteExecutor<'_>,
+    id: Uuid,
+    role: Role,
+    now: Timestamp,
+) -> Result<(), UsersError> {
+    sqlx::query("UPDATE users SET role = ?, updated_at = ? WHERE id = ?")
+        .bind(role.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(exec)
+        .await
+        .map_err(storage)?;
+    Ok(())
+}
+
 pub(crate) async fn set_password(
     exec: impl SqliteExecutor<'_>,
     id: Uuid,
@@ -219,7 +255,8 @@ pub(crate) async fn user_by_session(
     now: Timestamp,
 ) -> Result<Option<UserRow>, UsersError> {
     sqlx::query_as(
-        "SELECT u.id, u.email, u.full_name, u.password_hash, u.role, u.active, u.email_version, u.created_at, u.updated_at \
+        "SELECT u.id, u.email, u.full_name, u.password_hash, u.role, u.active, u.email_version, u.time_zone, u.created_at, \
+         u.updated_at \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = ? AND s.expires_at > ? AND u.active = 1",
     )

@@ -65,6 +65,7 @@ async fn a_flood_of_logins_past_the_hashing_queue_is_refused_as_busy_and_nothing
         email: "grace@example.com".into(),
         full_name: "Grace Hopper".into(),
         password: "a different horse".into(),
+        ..NewUser::default()
     })
     .unwrap();
     users
@@ -94,6 +95,7 @@ fn ada() -> Registration {
         email: "ada@example.com".into(),
         full_name: "Ada Lovelace".into(),
         password: "correct horse".into(),
+        ..NewUser::default()
     })
     .unwrap()
 }

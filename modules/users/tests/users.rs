@@ -7,7 +7,8 @@ use kernel::{DbSettings, EventSource, PageSize, Platform, Trace};
 use users::Users;
 use users_api::{
     Actor, Credentials, LogIn, NewUser, ProfileChange, Registration, Role, User, UserDeactivated,
-    UserDirectory, UserEmailChanged, UserFilter, UserPatch, UserRegistered, UsersError,
+    UserDirectory, UserEmailChanged, UserFilter, UserPatch, UserRegistered, UserRoleChanged,
+    UsersError,
 };
 
 struct TestModule {
@@ -46,6 +47,7 @@ fn new_user(email: &str) -> Registration {
         email: email.into(),
         full_name: "Ada Lovelace".into(),
         password: "correct horse".into(),
+        ..NewUser::default()
     })
     .unwrap()
 }
@@ -107,6 +109,7 @@ async fn invalid_sign_up_fields_are_all_reported_and_nothing_is_stored() {
         email: "nope".into(),
         full_name: " ".into(),
         password: "short".into(),
+        ..NewUser::default()
     })
     .unwrap_err();
     let named: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
@@ -207,6 +210,7 @@ async fn changing_the_email_bumps_its_version_and_emits_user_email_changed() {
     let patch = UserPatch {
         email: Some("ada@lovelace.org".into()),
         full_name: None,
+        ..UserPatch::default()
     };
     let updated = m
         .users
@@ -246,6 +250,7 @@ async fn changing_to_an_address_someone_else_has_is_refused_and_changes_nothing(
     let patch = UserPatch {
         email: Some("BOB@example.com".into()),
         full_name: Some("Ada King".into()),
+        ..UserPatch::default()
     };
     let err = m
         .users
@@ -330,6 +335,83 @@ async fn an_offline_module_fails_cleanly_and_recovers() {
             health.schema_version,
             health.kernel_schema_version
         ),
-        ("up".to_owned(), Some(1), Some(2))
+        ("up".to_owned(), Some(2), Some(2))
     );
+}
+
+#[tokio::test]
+async fn an_admin_makes_door_staff_and_the_last_admin_stays_one() {
+    let m = open().await;
+    let admin = m.admin("boss@example.com").await;
+    let ada = m.customer("ada@example.com").await;
+    let boss = Actor::of(&admin);
+    assert!(matches!(
+        m.users
+            .set_role(Trace::new_root(), &Actor::of(&ada), ada.id, Role::Door)
+            .await,
+        Err(UsersError::Forbidden)
+    ));
+    let door = m
+        .users
+        .set_role(Trace::new_root(), &boss, ada.id, Role::Door)
+        .await
+        .unwrap();
+    assert_eq!(door.role, Role::Door);
+    assert!(Actor::of(&door).works_the_door() && !Actor::of(&door).is_admin());
+    let changed: UserRoleChanged = events(&m.users.handle().event_log())
+        .await
+        .iter()
+        .find(|e| e.is::<UserRoleChanged>())
+        .unwrap()
+        .decode()
+        .unwrap();
+    assert_eq!((changed.old_role, changed.role), (Role::Customer, Role::Door));
+    assert!(matches!(
+        m.users
+            .set_role(Trace::new_root(), &boss, admin.id, Role::Customer)
+            .await,
+        Err(UsersError::LastAdmin)
+    ));
+}
+
+#[tokio::test]
+async fn a_user_reads_times_in_their_own_zone_utc_unless_they_said() {
+    let m = open().await;
+    let ada = m.customer("ada@example.com").await;
+    assert_eq!(ada.time_zone, "UTC");
+    let tokyo = m
+        .users
+        .register(
+            Trace::new_root(),
+            Registration::try_from(NewUser {
+                email: "kenji@example.com".into(),
+                full_name: "Kenji".into(),
+                password: "correct horse".into(),
+                time_zone: Some("asia/tokyo".into()),
+            })
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(tokyo.time_zone, "Asia/Tokyo");
+    let moved = m
+        .users
+        .update(
+            Trace::new_root(),
+            &Actor::of(&ada),
+            ada.id,
+            change(UserPatch {
+                time_zone: Some("Europe/Paris".into()),
+                ..UserPatch::default()
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.time_zone, "Europe/Paris");
+    let bad = ProfileChange::try_from(UserPatch {
+        time_zone: Some("Europe/Atlantis".into()),
+        ..UserPatch::default()
+    })
+    .unwrap_err();
+    assert!(bad.message_for("time_zone").is_some());
 }

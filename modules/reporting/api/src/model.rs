@@ -68,6 +68,8 @@ pub struct ShowSales {
     pub seats_held: i64,
     /// Seats neither sold nor held.
     pub seats_left: i64,
+    /// Tickets admitted at the door.
+    pub admitted: i64,
     /// Bookings of this show.
     pub bookings: i64,
     /// Captured and not refunded, in cents.
@@ -134,6 +136,8 @@ pub struct FeedItem {
     pub user_email: Option<String>,
     /// Seats.
     pub seats: i64,
+    /// Which seats (`Stalls, row C, seat 12; …`), for a show with numbered seats.
+    pub seat_labels: Option<String>,
     /// Amount in cents.
     pub amount_cents: i64,
     /// ISO 4217 code.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use kernel::Trace;
 use uuid::Uuid;
 
-use crate::{
+use crate::{Role, 
     Actor, LogIn, Password, ProfileChange, Registration, Session, User, UserDirectory, UserFilter,
     UserPage, UsersError,
 };
@@ -52,6 +52,15 @@ pub trait UsersApi: UserDirectory {
 
     /// Deactivates an account (admins only; never the last active admin).
     async fn deactivate(&self, trace: Trace, actor: &Actor, id: Uuid) -> Result<User, UsersError>;
+
+    /// Gives a user another role (admins only; the last active admin stays one).
+    async fn set_role(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        id: Uuid,
+        role: Role,
+    ) -> Result<User, UsersError>;
 
     /// The user with this email address, in any letter case.
     async fn find_by_email(&self, email: &str) -> Result<Option<User>, UsersError>;

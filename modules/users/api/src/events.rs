@@ -59,3 +59,16 @@ pub struct UserDeactivated {
 }
 
 kernel::integration_event!(UserDeactivated, user_id);
+
+/// A user's role changed (an admin made them door staff, an admin, or a customer again).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRoleChanged {
+    /// The user.
+    pub user_id: Uuid,
+    /// The role before.
+    pub old_role: Role,
+    /// The role now.
+    pub role: Role,
+}
+
+kernel::integration_event!(UserRoleChanged, user_id);

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use kernel::{FieldErrors, PageSize, Timestamp};
+use kernel::{FieldErrors, PageSize, Timestamp, Zone};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -64,6 +64,8 @@ pub struct User {
     pub active: bool,
     /// Incremented on each email change; copies of the email compare it to stay fresh.
     pub email_version: i64,
+    /// The IANA time zone the user reads their own times in.
+    pub time_zone: String,
     /// When the account was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -91,6 +93,11 @@ impl Actor {
     /// True for admins.
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// True for those who may check tickets in at a door: door staff and admins.
+    pub fn works_the_door(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Door)
     }
 
     /// True when the actor may act on `owner`'s data: the owner or an admin.
@@ -122,6 +129,9 @@ pub struct NewUser {
         schema(required = true, min_length = 8, max_length = 128)
     )]
     pub password: String,
+    /// The IANA time zone the user reads their own times in (UTC unless given).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    pub time_zone: Option<String>,
 }
 
 impl fmt::Debug for NewUser {
@@ -130,6 +140,7 @@ impl fmt::Debug for NewUser {
             .field("email", &self.email)
             .field("full_name", &self.full_name)
             .field("password", &"<redacted>")
+            .field("time_zone", &self.time_zone)
             .finish()
     }
 }
@@ -144,6 +155,9 @@ pub struct UserPatch {
     /// New full name.
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub full_name: Option<String>,
+    /// New IANA time zone (`Europe/Paris`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    pub time_zone: Option<String>,
 }
 
 /// A validated sign-up: what `register` and `create_admin` take.
@@ -155,6 +169,8 @@ pub struct Registration {
     pub full_name: FullName,
     /// The password, hashed by the module and then forgotten.
     pub password: Password,
+    /// The zone the user reads their own times in.
+    pub zone: Zone,
 }
 
 impl TryFrom<NewUser> for Registration {
@@ -165,11 +181,16 @@ impl TryFrom<NewUser> for Registration {
         let email = errors.check("email", Email::parse(&input.email));
         let full_name = errors.check("full_name", FullName::parse(&input.full_name));
         let password = errors.check("password", Password::parse(&input.password));
-        match (email, full_name, password) {
-            (Some(email), Some(full_name), Some(password)) => Ok(Registration {
+        let zone = match input.time_zone.as_deref() {
+            None => Some(Zone::utc()),
+            Some(z) => errors.check("time_zone", Zone::parse(z)),
+        };
+        match (email, full_name, password, zone) {
+            (Some(email), Some(full_name), Some(password), Some(zone)) => Ok(Registration {
                 email,
                 full_name,
                 password,
+                zone,
             }),
             _ => Err(errors),
         }
@@ -183,6 +204,8 @@ pub struct ProfileChange {
     pub email: Option<Email>,
     /// The new name.
     pub full_name: Option<FullName>,
+    /// The new time zone.
+    pub zone: Option<Zone>,
 }
 
 impl TryFrom<UserPatch> for ProfileChange {
@@ -198,8 +221,16 @@ impl TryFrom<UserPatch> for ProfileChange {
             .full_name
             .as_deref()
             .and_then(|n| errors.check("full_name", FullName::parse(n)));
+        let zone = patch
+            .time_zone
+            .as_deref()
+            .and_then(|z| errors.check("time_zone", Zone::parse(z)));
         errors.into_result()?;
-        Ok(ProfileChange { email, full_name })
+        Ok(ProfileChange {
+            email,
+            full_name,
+            zone,
+        })
     }
 }
 
@@ -364,6 +395,7 @@ mod tests {
         let change = ProfileChange::try_from(UserPatch {
             email: None,
             full_name: Some("  Ada   Lovelace ".into()),
+            ..UserPatch::default()
         })
         .unwrap();
         assert!(change.email.is_none());
@@ -372,6 +404,7 @@ mod tests {
             ProfileChange::try_from(UserPatch {
                 email: Some("nope".into()),
                 full_name: None,
+                ..UserPatch::default()
             })
             .is_err()
         );
