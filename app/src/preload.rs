@@ -97,7 +97,7 @@ async fn fill(
         let now = modules.now();
         let input = NewShow {
             title: format!("Repertoire night {}", i + 1),
-            venue: ["Grand Hall", "Studio", "Open Air Stage"][i % 3].into(),
+            venue: Some(["Grand Hall", "Studio", "Open Air Stage"][i % 3].into()),
             starts_at: now
                 .plus(Duration::from_secs(60 * 86_400 + i as u64 * 3_600))
                 .to_string(),

@@ -176,6 +176,32 @@ impl FromRequest for Admin {
     }
 }
 
+/// A logged-in member of the door staff (or an admin); 401 or 403 otherwise.
+pub(crate) struct DoorStaff(pub(crate) User);
+
+impl DoorStaff {
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::of(&self.0)
+    }
+}
+
+impl FromRequest for DoorStaff {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = current_user(&req).await?.ok_or(ApiError::Unauthenticated)?;
+            if Actor::of(&user).works_the_door() {
+                Ok(DoorStaff(user))
+            } else {
+                Err(ApiError::Forbidden("this needs the door or admin role".into()))
+            }
+        })
+    }
+}
+
 fn secure(req: &HttpRequest) -> bool {
     let policy = req
         .app_data::<web::Data<AppState>>()

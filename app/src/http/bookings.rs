@@ -256,10 +256,15 @@ pub(crate) struct BookingRequest {
     #[serde(default)]
     #[schema(required = true, format = Uuid)]
     show_id: String,
-    /// 1 to 20.
+    /// A number of seats, 1 to 20: the best available (adjacent where possible, best section
+    /// first), or admissions to a general-admission show. Not with `seat_ids`.
     #[serde(default, deserialize_with = "kernel::whole_number")]
-    #[schema(required = true, value_type = i64, minimum = 1, maximum = 20)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 20)]
     seats: Option<i64>,
+    /// Or these seats (from `GET /api/shows/{id}/seats`), 1 to 20, none twice. Not with `seats`.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 20)]
+    seat_ids: Option<Vec<String>>,
     /// `{"type":"wallet"}` or a card.
     #[serde(default)]
     #[schema(required = true, value_type = PaymentRequest)]
@@ -271,11 +276,13 @@ impl BookingRequest {
     pub(crate) fn new(
         show_id: String,
         seats: Option<i64>,
+        seat_ids: Option<Vec<String>>,
         payment: Option<PaymentRequest>,
     ) -> BookingRequest {
         BookingRequest {
             show_id,
             seats,
+            seat_ids,
             payment,
         }
     }
@@ -303,9 +310,9 @@ impl BookingRequest {
         PlaceBooking::try_from(BookingDraft {
             show_id: self.show_id,
             seats: self.seats,
+            seat_ids: self.seat_ids,
             payment,
             idempotency_key,
-            ..BookingDraft::default()
         })
         .map_err(ApiError::Validation)
     }
@@ -317,7 +324,7 @@ impl BookingRequest {
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
         description = "makes retries safe: 1 to 255 visible ASCII characters")),
     responses((status = 202, body = Booking), (status = 401, body = Problem), (status = 404, description = "unknown show", body = Problem),
-              (status = 409, description = "not enough seats, show cancelled or started, or a wallet that cannot pay (another currency, too little money): nothing was held", body = Problem),
+              (status = 409, description = "seats taken (named), not enough seats, show cancelled or started, or a wallet that cannot pay (another currency, too little money): nothing was held", body = Problem),
               (status = 422, body = Problem)))]
 pub(crate) async fn place(
     req: HttpRequest,

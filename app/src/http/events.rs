@@ -207,6 +207,18 @@ pub(crate) fn sse_response(
     state: &AppState,
     filter: impl Fn(&Envelope) -> bool + 'static,
 ) -> HttpResponse {
+    sse_mapped(state, move |e| {
+        filter(e).then(|| (e.event_type.clone(), serde_json::to_string(e).unwrap_or_default()))
+    })
+}
+
+/// Server-sent events of what `map` makes of each committed event (its name and data), for the
+/// events it maps at all: a public stream tells only what the public may know.
+pub(crate) fn sse_mapped(
+    state: &AppState,
+    map: impl Fn(&Envelope) -> Option<(String, String)> + 'static,
+) -> HttpResponse {
+    let filter = map;
     let rx = state.modules.bus().subscribe();
     let shutdown = state.shutdown.clone();
     let heartbeat = tokio::time::interval(Duration::from_secs(15));
@@ -221,14 +233,12 @@ pub(crate) fn sse_response(
                     () = shutdown.cancelled() => return None,
                     _ = heartbeat.tick() => Some(Bytes::from_static(b": keep-alive\n\n")),
                     received = rx.recv() => match received {
-                        Ok(event) if filter(&event) => {
-                            let data = serde_json::to_string(&*event).unwrap_or_default();
-                            Some(Bytes::from(format!(
-                                "event: {}\nid: {}:{}\ndata: {}\n\n",
-                                event.event_type, event.stream, event.seq, data
-                            )))
-                        }
-                        Ok(_) => None,
+                        Ok(event) => filter(&event).map(|(name, data)| {
+                            Bytes::from(format!(
+                                "event: {name}\nid: {}:{}\ndata: {data}\n\n",
+                                event.stream, event.seq
+                            ))
+                        }),
                         Err(RecvError::Lagged(missed)) => {
                             Some(Bytes::from(format!("event: lagged\ndata: {{\"missed\":{missed}}}\n\n")))
                         }

@@ -13,7 +13,10 @@ mod openapi;
 mod payments;
 mod problem;
 mod reporting;
+mod seats;
+mod tickets;
 mod users;
+mod venues;
 
 use actix_web::{HttpRequest, ResponseError, error, web};
 
@@ -34,7 +37,10 @@ pub(crate) use reporting::{FeedParams, read_your_writes};
 /// Every API route.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
+    venues::configure(cfg);
     bookings::configure(cfg);
+    seats::configure(cfg);
+    tickets::configure(cfg);
     payments::configure(cfg);
     reporting::configure(cfg);
     events::configure(cfg);

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use actix_web::{HttpResponse, ResponseError, web};
 use utoipa::OpenApi;
 
-use super::{bookings, events, health, payments, problem, reporting, users};
+use super::{bookings, events, health, payments, problem, reporting, seats, tickets, users, venues};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,15 +13,19 @@ use super::{bookings, events, health, payments, problem, reporting, users};
         title = "Boxoffice API",
         description = "A ticket box office built as a modular monolith. Errors are \
             `application/problem+json`; money is integer cents with a currency code; ids are UUIDs; \
-            times are RFC 3339 UTC; lists take `limit` and `cursor`. Authenticate with \
+            times are RFC 3339 (UTC, and a show's also in its venue's time zone with the offset and \
+            the zone's name); lists take `limit` and `cursor`. Authenticate with \
             `POST /api/session`, which sets the `bo_session` cookie.",
     ),
     paths(
         users::register, users::log_in, users::log_out, users::me, users::list, users::get, users::update,
-        users::deactivate,
+        users::deactivate, users::set_role,
+        venues::open_venue, venues::list_venues, venues::get_venue, venues::change_venue,
         bookings::create_show, bookings::list_shows, bookings::get_show, bookings::update_show, bookings::cancel_show,
         bookings::place, bookings::list, bookings::get, bookings::cancel, bookings::saga, bookings::details,
         bookings::my_live,
+        seats::seats, seats::quote, seats::live,
+        tickets::tickets, tickets::check_in, tickets::admissions,
                 payments::deposit, payments::wallet, payments::ledger, payments::list, payments::get,
         reporting::dashboard, reporting::feed, reporting::show_sales, reporting::my_summary, reporting::search_shows,
         reporting::rebuild, reporting::rebuild_status,
@@ -32,7 +36,7 @@ use super::{bookings, events, health, payments, problem, reporting, users};
     components(schemas(problem::Problem, kernel::FieldError)),
     tags(
         (name = "users", description = "Accounts and sessions (the users module)"),
-        (name = "bookings", description = "Shows, bookings and the booking saga (the bookings module)"),
+        (name = "bookings", description = "Venues, shows and their seats, bookings, the booking saga, tickets and the door (the bookings module)"),
         (name = "payments", description = "Wallets, ledgers and payments (the payments module)"),
                 (name = "reporting", description = "The read model: dashboard, feed, sales, search (the reporting module)"),
         (name = "events", description = "The event log across modules, subscriptions and dead letters (admins)"),
@@ -64,6 +68,11 @@ const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/session"),
     ("get", "/api/shows"),
     ("get", "/api/shows/{id}"),
+    ("get", "/api/shows/{id}/seats"),
+    ("get", "/api/shows/{id}/quote"),
+    ("get", "/api/shows/{id}/live"),
+    ("get", "/api/venues"),
+    ("get", "/api/venues/{id}"),
     ("get", "/api/search/shows"),
     ("get", "/health"),
     ("get", "/metrics"),

@@ -28,7 +28,8 @@ pub(crate) enum ApiError {
     AccountDeactivated,
     /// 404: no such resource (or not visible to the caller).
     NotFound(&'static str),
-    /// 409: the request conflicts with the current state.
+    /// 409 (or the status its problem type names: 410, 422): the request conflicts with the
+    /// current state.
     Conflict {
         slug: &'static str,
         detail: String,
@@ -129,8 +130,8 @@ pub(crate) const PROBLEM_TYPES: &[(&str, u16, &str, &str)] = &[
     (
         "last-admin",
         409,
-        "The last admin cannot be deactivated",
-        "At least one active administrator must remain.",
+        "The last admin must stay one",
+        "At least one active administrator must remain: the last one can be neither deactivated nor given another role.",
     ),
     (
         "method-not-allowed",
@@ -143,6 +144,54 @@ pub(crate) const PROBLEM_TYPES: &[(&str, u16, &str, &str)] = &[
         409,
         "Not enough seats left",
         "Fewer seats are left than asked for; `detail` says how many remain. Nothing was held.",
+    ),
+    (
+        "seats-taken",
+        409,
+        "Some of these seats are taken",
+        "Another booking holds or bought some of the seats asked for (or they are not for sale): `detail` names them and `errors` lists each seat id. Nothing was held; choose other seats, or ask for a number of seats to get the best available.",
+    ),
+    (
+        "venue-name-taken",
+        409,
+        "Another venue has this name",
+        "Venue names are unique regardless of letter case.",
+    ),
+    (
+        "tickets-not-issued",
+        409,
+        "The tickets are not issued yet",
+        "A booking's tickets are issued once its payment is confirmed. Wait for the booking to be confirmed and ask again.",
+    ),
+    (
+        "ticket-invalid",
+        422,
+        "This is not a valid ticket",
+        "The code is not one this box office issued: it is mistyped, truncated, altered or forged. Nobody was admitted.",
+    ),
+    (
+        "ticket-already-admitted",
+        409,
+        "This ticket was already admitted",
+        "Each ticket admits once; `detail` says when it was. Nobody was admitted now.",
+    ),
+    (
+        "ticket-wrong-show",
+        409,
+        "This ticket is for another show",
+        "The door checks tickets for one show; `detail` names the show this ticket is for. Nobody was admitted.",
+    ),
+    (
+        "ticket-not-paid",
+        409,
+        "This ticket's booking is not paid yet",
+        "The booking is still waiting for its payment; its tickets admit nobody until it is confirmed.",
+    ),
+    (
+        "ticket-cancelled",
+        410,
+        "This ticket's booking was cancelled",
+        "A cancelled booking's tickets are void: its seats were released (and any money refunded). Nobody was admitted.",
     ),
     (
         "wallet-cannot-pay",
@@ -374,7 +423,49 @@ impl From<BookingsError> for ApiError {
             BookingsError::Validation(errors) => ApiError::Validation(errors),
             BookingsError::ShowNotFound => ApiError::NotFound("show"),
             BookingsError::BookingNotFound => ApiError::NotFound("booking"),
-            BookingsError::Forbidden => ApiError::Forbidden("this needs the admin role".into()),
+            BookingsError::VenueNotFound => ApiError::NotFound("venue"),
+            e @ BookingsError::VenueNameTaken(_) => ApiError::Conflict {
+                slug: "venue-name-taken",
+                detail: e.to_string(),
+                errors: FieldErrors::single("name", "is the name of another venue"),
+            },
+            BookingsError::SeatsTaken { seats, seat_ids } => {
+                let mut errors = FieldErrors::new();
+                for (id, seat) in seat_ids.iter().zip(&seats) {
+                    errors.add("seat_ids", format!("{id} ({seat}) is taken"));
+                }
+                let detail = BookingsError::SeatsTaken {
+                    seats,
+                    seat_ids: Vec::new(),
+                }
+                .to_string();
+                ApiError::Conflict {
+                    slug: "seats-taken",
+                    detail: capitalized(&detail),
+                    errors,
+                }
+            }
+            e @ BookingsError::TicketsNotIssued => {
+                ApiError::conflict("tickets-not-issued", e.to_string())
+            }
+            e @ BookingsError::TicketInvalid => ApiError::Conflict {
+                slug: "ticket-invalid",
+                detail: e.to_string(),
+                errors: FieldErrors::single("code", "is not a ticket of this box office"),
+            },
+            e @ BookingsError::TicketAlreadyAdmitted { .. } => {
+                ApiError::conflict("ticket-already-admitted", e.to_string())
+            }
+            e @ BookingsError::TicketWrongShow(_) => {
+                ApiError::conflict("ticket-wrong-show", e.to_string())
+            }
+            e @ BookingsError::TicketNotPaid => ApiError::conflict("ticket-not-paid", e.to_string()),
+            e @ BookingsError::TicketCancelled => {
+                ApiError::conflict("ticket-cancelled", e.to_string())
+            }
+            BookingsError::Forbidden => {
+                ApiError::Forbidden("your role does not allow this".into())
+            }
             BookingsError::AccountInactive => ApiError::AccountDeactivated,
             e @ BookingsError::NotEnoughSeats { .. } => {
                 ApiError::conflict("not-enough-seats", e.to_string())
@@ -444,9 +535,10 @@ impl From<UsersError> for ApiError {
             UsersError::Forbidden => {
                 ApiError::Forbidden("you may only access your own account".into())
             }
-            UsersError::LastAdmin => {
-                ApiError::conflict("last-admin", "the last active admin cannot be deactivated")
-            }
+            UsersError::LastAdmin => ApiError::conflict(
+                "last-admin",
+                "the last active admin must stay an active admin",
+            ),
             UsersError::Throttled {
                 retry_after_seconds,
             } => ApiError::TooManyLogins {

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, http::header::LOCATION, web};
 use serde::Deserialize;
 use users_api::{
-    Credentials, LogIn, NewUser, ProfileChange, Registration, User, UserFilter, UserPatch,
+    Credentials, LogIn, NewUser, ProfileChange, Registration, Role, User, UserFilter, UserPatch,
     UsersError,
 };
 use uuid::Uuid;
@@ -28,6 +28,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(update)),
     )
     .service(web::resource("/api/users/{id}/deactivate").route(web::post().to(deactivate)))
+    .service(web::resource("/api/users/{id}/role").route(web::post().to(set_role)))
     .service(
         web::resource("/api/session")
             .route(web::post().to(log_in))
@@ -188,6 +189,42 @@ pub(crate) async fn deactivate(
             .modules
             .users()
             .deactivate(ctx.trace(), &user.actor(), *id)
+            .await?,
+    ))
+}
+
+/// A role to give.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub(crate) struct RoleChange {
+    /// `customer`, `door` (checks tickets in at the door, nothing else) or `admin`.
+    #[schema(required = true, pattern = "^(customer|door|admin)$")]
+    role: String,
+}
+
+/// Give a user another role (admins): door staff check tickets in; the last active admin stays
+/// one.
+#[utoipa::path(post, path = "/api/users/{id}/role", tag = "users", params(("id" = Uuid, Path)), request_body = RoleChange,
+    responses((status = 200, body = User), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, description = "the last active admin", body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn set_role(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    admin: Admin,
+    id: web::Path<Uuid>,
+    Json(body): Json<RoleChange>,
+) -> Result<HttpResponse, ApiError> {
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        ApiError::Validation(kernel::FieldErrors::single(
+            "role",
+            "must be customer, door or admin",
+        ))
+    })?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .modules
+            .users()
+            .set_role(ctx.trace(), &admin.actor(), *id, role)
             .await?,
     ))
 }

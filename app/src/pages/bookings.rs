@@ -81,6 +81,27 @@ fn outcome_text(b: &Booking, decline: Option<&str>, deadline: &str) -> String {
     }
 }
 
+/// A booking's seats in a few words: `Stalls C11, C12` (grouped by section), or nothing for
+/// general admission.
+pub(crate) fn seat_summary(b: &Booking) -> String {
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    for s in &b.booked_seats {
+        let (Some(section), Some(row), Some(number)) = (&s.section, &s.row, &s.number) else {
+            continue;
+        };
+        let seat = format!("{row}{number}");
+        match sections.iter_mut().find(|(name, _)| name == section) {
+            Some((_, seats)) => seats.push(seat),
+            None => sections.push((section.clone(), vec![seat])),
+        }
+    }
+    sections
+        .into_iter()
+        .map(|(name, seats)| format!("{name} {}", seats.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 pub(crate) fn payment_text(b: &Booking) -> String {
     match (&b.card_brand, &b.card_last4) {
         (Some(brand), Some(last4)) => format!("{brand} •••• {last4}"),
@@ -92,6 +113,8 @@ struct Row {
     id: Uuid,
     show_title: String,
     show_when: String,
+    /// Which seats, briefly: `Stalls C11–C12`, or nothing for general admission.
+    seat_labels: String,
     email: String,
     seats: i64,
     amount: String,
@@ -135,10 +158,12 @@ struct ListQuery {
 
 async fn rows(
     state: &AppState,
-    actor: &Actor,
+    user: &User,
     q: &ListQuery,
     base: &str,
 ) -> Result<(Vec<Row>, Option<String>), PageError> {
+    let actor = &Actor::of(user);
+    let zone = format::zone_of(Some(user));
     let filter = BookingFilter {
         status: BookingStatus::parse(&q.status),
         show_id: Uuid::parse_str(&q.show_id).ok(),
@@ -163,7 +188,8 @@ async fn rows(
             Row {
                 id: b.id,
                 show_title: show.map_or_else(|| "—".into(), |s| s.title.clone()),
-                show_when: show.map_or_else(String::new, |s| format::show_time(s.starts_at)),
+                show_when: show.map_or_else(String::new, format::show_time),
+                seat_labels: seat_summary(b),
                 email: b.user_email.clone(),
                 seats: b.seats,
                 amount: format::money(b.amount_cents, &b.currency),
@@ -172,7 +198,7 @@ async fn rows(
                 reason: b
                     .cancel_reason
                     .map(|r| reason_text(r, b.user_id == actor.user_id)),
-                placed: format::time(b.created_at),
+                placed: format::moment(b.created_at, &zone),
             }
         })
         .collect();
@@ -198,13 +224,12 @@ async fn list_page(
     admin_view: bool,
     q: ListQuery,
 ) -> Result<HttpResponse, PageError> {
-    let actor = Actor::of(&user);
     let base = if admin_view {
         "/admin/bookings"
     } else {
         "/bookings"
     };
-    let (rows, next_page) = rows(state, &actor, &q, base).await?;
+    let (rows, next_page) = rows(state, &user, &q, base).await?;
     let show_options = if admin_view {
         let shows = state
             .modules
@@ -218,7 +243,11 @@ async fn list_page(
             .map(|s| {
                 (
                     s.id.to_string(),
-                    format!("{} ({})", s.title, format::date(s.starts_at)),
+                    format!(
+                        "{} ({})",
+                        s.title,
+                        format::date(s.starts_at, &format::show_zone(s))
+                    ),
                 )
             })
             .collect()
@@ -287,7 +316,7 @@ async fn my_rows(
     q: web::Query<ListQuery>,
     SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    let (rows, next_page) = rows(&state, &Actor::of(&user), &q, "/bookings").await?;
+    let (rows, next_page) = rows(&state, &user, &q, "/bookings").await?;
     let (_, page) = page_for(&req, "", None);
     Ok(page.render(
         &RowsFragment {
@@ -305,7 +334,7 @@ async fn all_rows(
     q: web::Query<ListQuery>,
     AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let (rows, next_page) = rows(&state, &Actor::of(&admin), &q, "/admin/bookings").await?;
+    let (rows, next_page) = rows(&state, &admin, &q, "/admin/bookings").await?;
     let (_, page) = page_for(&req, "", None);
     Ok(page.render(
         &RowsFragment {
@@ -348,6 +377,10 @@ struct Body {
     /// An admin sees the architecture's explanations open; a customer, behind a disclosure.
     admin: bool,
     seats: i64,
+    /// Each seat, as a person reads it.
+    seat_list: Vec<String>,
+    /// The tickets' page, once the booking is confirmed.
+    tickets: Option<String>,
     amount: String,
     payment_method: String,
     booking_email: String,
@@ -432,6 +465,7 @@ struct BookingFragment {
 
 async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<Body, PageError> {
     let actor = Actor::of(user);
+    let zone = format::zone_of(Some(user));
     // The booking as its saga read it, in one snapshot: its status, the outcome and the saga's
     // badge agree; the customer and the payment are composed around that same booking.
     let saga = state.modules.bookings().saga(&actor, id).await?;
@@ -465,7 +499,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
                 (
                     h.event.replace('_', " "),
                     detail,
-                    format::time(h.occurred_at),
+                    format::instant(h.occurred_at, &zone),
                 )
             })
             .collect(),
@@ -474,7 +508,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
         id,
         csrf,
         show_title: show.title.clone(),
-        show_when: format::show_time(show.starts_at),
+        show_when: format::show_time(&show),
         show_venue: show.venue.clone(),
         status: b.status.as_str(),
         reason: b
@@ -486,7 +520,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
                 .payment
                 .as_ref()
                 .and_then(|p| p.decline_reason.as_deref()),
-            &format::time_of_day(saga.deadline_at),
+            &format::time_of_day(saga.deadline_at, &zone),
         ),
         retry: (b.status == BookingStatus::Cancelled
             && matches!(
@@ -500,10 +534,12 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
         amount: format::money(b.amount_cents, &b.currency),
         payment_method: payment_text(b),
         booking_email: b.user_email.clone(),
-        placed: format::time(b.created_at),
+        placed: format::moment(b.created_at, &zone),
+        seat_list: b.booked_seats.iter().map(bookings_api::BookedSeat::label).collect(),
+        tickets: (b.status == BookingStatus::Confirmed).then(|| format!("/bookings/{id}/tickets")),
         can_cancel: b.status != BookingStatus::Cancelled && (!started || actor.is_admin()),
         saga_state: saga.state.as_str(),
-        deadline: format::time(saga.deadline_at),
+        deadline: format::moment(saga.deadline_at, &zone),
         steps: saga
             .steps
             .into_iter()
@@ -511,7 +547,7 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
                 action: s.action,
                 // A decline reason in words; other details (amounts, references) as they are.
                 detail: s.detail.map(|d| decline_words(&d).map_or(d, str::to_owned)),
-                at: format::time(s.at),
+                at: format::instant(s.at, &zone),
                 event_type: s.event_type,
                 outcome: s.outcome,
             })

@@ -4,7 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use reporting_api::{FeedItem, FeedPage, RebuildStatus};
 use serde::Deserialize;
-use users_api::Actor;
+use kernel::Zone;
+use users_api::{Actor, User};
 use uuid::Uuid;
 
 use super::{
@@ -88,7 +89,7 @@ fn money_list(
         .join(" + ")
 }
 
-async fn body(state: &AppState, actor: &Actor) -> Result<Body, PageError> {
+async fn body(state: &AppState, actor: &Actor, zone: &Zone) -> Result<Body, PageError> {
     let reporting = state.modules.reporting();
     let d = reporting.dashboard(actor).await?;
     let latest = reporting
@@ -115,7 +116,7 @@ async fn body(state: &AppState, actor: &Actor) -> Result<Body, PageError> {
         (Some(at), None) if !rebuild.running => Some(format!(
             "Last rebuild: {} events replayed, finished {}.",
             rebuild.processed,
-            format::time(*at)
+            format::moment(*at, zone)
         )),
         (Some(_), Some(e)) => Some(format!("The last rebuild failed: {e}")),
         _ => None,
@@ -162,7 +163,7 @@ async fn dashboard_page(
     state: web::Data<AppState>,
     AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let d = body(&state, &Actor::of(&admin)).await?;
+    let d = body(&state, &Actor::of(&admin), &format::zone_of(Some(&admin))).await?;
     let refresh_every = if d.rebuild.running { 1 } else { 0 };
     let (layout, page) = page_for(&req, "admin-dashboard", Some(admin));
     Ok(page.render(
@@ -180,7 +181,7 @@ async fn dashboard_live(
     state: web::Data<AppState>,
     AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let d = body(&state, &Actor::of(&admin)).await?;
+    let d = body(&state, &Actor::of(&admin), &format::zone_of(Some(&admin))).await?;
     let (_, page) = page_for(&req, "", None);
     Ok(page.render(&DashboardFragment { d }, StatusCode::OK))
 }
@@ -210,6 +211,7 @@ struct FeedRowView {
     customer: String,
     email: String,
     seats: i64,
+    seat_labels: String,
     amount: String,
     status: String,
     reason: Option<String>,
@@ -217,12 +219,19 @@ struct FeedRowView {
     method: String,
 }
 
-fn feed_row(r: FeedItem) -> FeedRowView {
+fn feed_row(r: FeedItem, zone: &Zone) -> FeedRowView {
     FeedRowView {
         booking_id: r.booking_id,
-        placed: r.placed_at.map(format::time).unwrap_or_default(),
+        placed: r
+            .placed_at
+            .map(|t| format::moment(t, zone))
+            .unwrap_or_default(),
         show: r.show_title.unwrap_or_else(|| "—".into()),
-        show_when: r.show_starts_at.map(format::show_time).unwrap_or_default(),
+        show_when: r
+            .show_starts_at
+            .map(|t| format::show_time_at(t, r.show_time_zone.as_deref().unwrap_or("UTC")))
+            .unwrap_or_default(),
+        seat_labels: r.seat_labels.unwrap_or_default(),
         customer: r.user_name.unwrap_or_else(|| "—".into()),
         email: r.user_email.unwrap_or_default(),
         seats: r.seats,
@@ -274,9 +283,11 @@ struct FeedRowsFragment {
 
 async fn feed_data(
     state: &AppState,
-    actor: &Actor,
+    admin: &User,
     req: &HttpRequest,
 ) -> Result<(Vec<FeedRowView>, Option<String>), ApiError> {
+    let actor = &Actor::of(admin);
+    let zone = format::zone_of(Some(admin));
     let params: FeedParams = parse_query(req.query_string())?;
     let page: FeedPage = state
         .modules
@@ -297,7 +308,10 @@ async fn feed_data(
             serde_urlencoded::to_string(kept).unwrap_or_default()
         )
     });
-    Ok((page.items.into_iter().map(feed_row).collect(), next_page))
+    Ok((
+        page.items.into_iter().map(|r| feed_row(r, &zone)).collect(),
+        next_page,
+    ))
 }
 
 async fn feed_page(
@@ -306,7 +320,7 @@ async fn feed_page(
     AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
     let form: FeedForm = parse_query(req.query_string()).unwrap_or_default();
-    let (rows, next_page, error, status) = match feed_data(&state, &Actor::of(&admin), &req).await {
+    let (rows, next_page, error, status) = match feed_data(&state, &admin, &req).await {
         Ok((rows, next)) => (rows, next, None, StatusCode::OK),
         Err(ApiError::Validation(e)) => (
             Vec::new(),
@@ -345,7 +359,7 @@ async fn feed_rows(
     state: web::Data<AppState>,
     AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let (rows, next_page) = feed_data(&state, &Actor::of(&admin), &req).await?;
+    let (rows, next_page) = feed_data(&state, &admin, &req).await?;
     let (_, page) = page_for(&req, "", None);
     Ok(page.render(&FeedRowsFragment { rows, next_page }, StatusCode::OK))
 }

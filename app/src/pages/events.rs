@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use kernel::{DeadLetterOutcome, Envelope, Resolution, SubscriptionStatus};
+use kernel::{DeadLetterOutcome, Envelope, Resolution, SubscriptionStatus, Zone};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -43,10 +43,10 @@ struct EventRow {
     payload: String,
 }
 
-fn event_row(e: &Envelope) -> EventRow {
+fn event_row(e: &Envelope, zone: &Zone) -> EventRow {
     let correlation = e.correlation_id.to_string();
     EventRow {
-        time: format::time(e.occurred_at),
+        time: format::instant(e.occurred_at, zone),
         occurred_at: e.occurred_at.to_string(),
         stream: e.stream.clone(),
         seq: e.seq,
@@ -96,6 +96,7 @@ struct RawFilter {
 async fn rows(
     state: &AppState,
     req: &HttpRequest,
+    zone: &Zone,
 ) -> Result<(Vec<EventRow>, Option<String>), ApiError> {
     let query: EventsQuery = crate::http::parse_query(req.query_string())?;
     let (filter, cursor, limit) = query.parse()?;
@@ -114,7 +115,10 @@ async fn rows(
             serde_urlencoded::to_string(kept).unwrap_or_default()
         )
     });
-    Ok((page.items.iter().map(|e| event_row(e)).collect(), next_page))
+    Ok((
+        page.items.iter().map(|e| event_row(e, zone)).collect(),
+        next_page,
+    ))
 }
 
 async fn log_page(
@@ -123,7 +127,8 @@ async fn log_page(
     AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
     let raw: RawFilter = crate::http::parse_query(req.query_string()).unwrap_or_default();
-    let (rows, next_page, error, status) = match rows(&state, &req).await {
+    let zone = format::zone_of(Some(&admin));
+    let (rows, next_page, error, status) = match rows(&state, &req, &zone).await {
         Ok((rows, next)) => (rows, next, None, StatusCode::OK),
         Err(ApiError::Validation(errors)) => (
             Vec::new(),
@@ -164,9 +169,9 @@ async fn log_page(
 async fn log_rows(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    let (rows, next_page) = rows(&state, &req).await?;
+    let (rows, next_page) = rows(&state, &req, &format::zone_of(Some(&admin))).await?;
     let (_, page) = page_for(&req, "", None);
     Ok(page.render(&LogRows { rows, next_page }, StatusCode::OK))
 }
@@ -189,7 +194,7 @@ struct TracePage {
     rows: Vec<TraceRow>,
 }
 
-fn flatten(node: &events::CauseNode, depth: usize, out: &mut Vec<TraceRow>) {
+fn flatten(node: &events::CauseNode, depth: usize, zone: &Zone, out: &mut Vec<TraceRow>) {
     let e = &node.event;
     out.push(TraceRow {
         depth: depth.min(9),
@@ -197,11 +202,11 @@ fn flatten(node: &events::CauseNode, depth: usize, out: &mut Vec<TraceRow>) {
         stream: e.stream.clone(),
         event_type: e.event_type.clone(),
         seq: e.seq,
-        time: format::time(e.occurred_at),
+        time: format::instant(e.occurred_at, zone),
         payload: format::pretty_json(e.payload.get()),
     });
     for child in &node.caused {
-        flatten(child, depth + 1, out);
+        flatten(child, depth + 1, zone, out);
     }
 }
 
@@ -218,8 +223,9 @@ async fn trace_page(
         return Err(ApiError::NotFound("correlation").into());
     }
     let mut rows = Vec::new();
+    let zone = format::zone_of(Some(&admin));
     for root in &chain.roots {
-        flatten(root, 0, &mut rows);
+        flatten(root, 0, &zone, &mut rows);
     }
     let (layout, page) = page_for(&req, "admin-events", Some(admin));
     Ok(page.render(
@@ -310,6 +316,7 @@ async fn consumers_page(
         .map(subscription_row)
         .collect();
     let (dead_letters, down) = events::dead_letters_of_those_up(&state.modules, true).await;
+    let zone = format::zone_of(Some(&admin));
     let dead_letters = dead_letters
         .into_iter()
         .map(|d| DeadLetterRow {
@@ -326,7 +333,7 @@ async fn consumers_page(
             payload: format::pretty_json(d.envelope.payload.get()),
             error: d.error,
             attempts: d.attempts,
-            parked: format::time(d.parked_at),
+            parked: format::instant(d.parked_at, &zone),
             status: d.status,
             resolved_by: d.resolved_by,
         })

@@ -1,26 +1,71 @@
-//! How values read on a page: times, durations, JSON.
+//! How values read on a page: moments in a person's own time zone (or a show's in its venue's),
+//! durations, JSON, amounts. One date style everywhere: `Sat 1 May 2027 · 20:00 CEST`, with
+//! seconds where a timeline needs them.
 
-use kernel::Timestamp;
+use bookings_api::Show;
+use kernel::{Timestamp, Zone};
+use users_api::User;
 
-/// `2026-11-21 19:41:39.496` (UTC).
-pub(crate) fn time(t: Timestamp) -> String {
-    let d = t.to_offset_date_time();
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
-        d.year(),
-        u8::from(d.month()),
-        d.day(),
-        d.hour(),
-        d.minute(),
-        d.second(),
-        d.millisecond()
-    )
+/// The zone a person reads their own times in: theirs, or UTC for a visitor.
+pub(crate) fn zone_of(user: Option<&User>) -> Zone {
+    user.and_then(|u| Zone::parse(&u.time_zone).ok())
+        .unwrap_or_else(Zone::utc)
 }
 
-/// The time of day, for a moment within the hour: `19:58:48 UTC`.
-pub(crate) fn time_of_day(t: Timestamp) -> String {
-    let d = t.to_offset_date_time();
-    format!("{:02}:{:02}:{:02} UTC", d.hour(), d.minute(), d.second())
+/// A show's venue's zone.
+pub(crate) fn show_zone(show: &Show) -> Zone {
+    Zone::parse(&show.time_zone).unwrap_or_else(|_| Zone::utc())
+}
+
+/// `Sat 1 May 2027 · 20:00 CEST`: the one way a page shows a moment.
+pub(crate) fn moment(t: Timestamp, zone: &Zone) -> String {
+    zone.format(t, "%a %-d %b %Y · %H:%M %Z")
+}
+
+/// A moment of a timeline, to the millisecond: `Sat 1 May 2027 · 20:00:07.496 CEST`.
+pub(crate) fn instant(t: Timestamp, zone: &Zone) -> String {
+    zone.format(t, "%a %-d %b %Y · %H:%M:%S%.3f %Z")
+}
+
+/// When a show starts, in its venue's time zone, the zone named:
+/// `Sat 1 May 2027 · 20:00 CEST (Europe/Paris)`.
+pub(crate) fn show_time(show: &Show) -> String {
+    show_time_at(show.starts_at, &show.time_zone)
+}
+
+/// A show's start read in the zone named `zone` (its venue's), the zone named.
+pub(crate) fn show_time_at(t: Timestamp, zone: &str) -> String {
+    let zone = Zone::parse(zone).unwrap_or_else(|_| Zone::utc());
+    format!("{} ({})", moment(t, &zone), zone.name())
+}
+
+/// The time of day, for a moment within the hour: `19:58:48 GMT`.
+pub(crate) fn time_of_day(t: Timestamp, zone: &Zone) -> String {
+    zone.format(t, "%H:%M:%S %Z")
+}
+
+/// A date: `1 May 2027`.
+pub(crate) fn date(t: Timestamp, zone: &Zone) -> String {
+    zone.format(t, "%-d %b %Y")
+}
+
+/// The value of an `<input type="datetime-local">` for `t` in `zone` (minutes).
+pub(crate) fn datetime_local(t: Timestamp, zone: &Zone) -> String {
+    zone.format(t, "%Y-%m-%dT%H:%M")
+}
+
+/// An `<input type="datetime-local">` value (a wall-clock time in `zone`) as RFC 3339 with its
+/// offset; other text is passed on for the module to judge, and a time the clocks skip is said.
+pub(crate) fn from_datetime_local(text: &str, zone: &Zone) -> Result<String, String> {
+    let t = text.trim();
+    // `YYYY-MM-DDTHH:MM`, or with `:SS` when the field has a step under a minute.
+    let local = (t.len() == 16 || t.len() == 19)
+        && t.as_bytes().get(10) == Some(&b'T')
+        && !t.contains(['Z', '+']);
+    if !local {
+        return Ok(t.to_owned());
+    }
+    zone.from_local(t).map(|instant| zone.rfc3339(instant))
 }
 
 /// A latency in microseconds, in the unit that reads best.
@@ -40,54 +85,6 @@ pub(crate) fn pretty_json(raw: &str) -> String {
 }
 
 pub(crate) use crate::money::money;
-
-/// When a show starts: `Sat 1 Jun 2099 · 19:30 UTC`.
-pub(crate) fn show_time(t: Timestamp) -> String {
-    let d = t.to_offset_date_time();
-    let weekday = &d.weekday().to_string()[..3];
-    let month = &d.month().to_string()[..3];
-    format!(
-        "{weekday} {} {month} {} · {:02}:{:02} UTC",
-        d.day(),
-        d.year(),
-        d.hour(),
-        d.minute()
-    )
-}
-
-/// A date: `1 Jun 2099`.
-pub(crate) fn date(t: Timestamp) -> String {
-    let d = t.to_offset_date_time();
-    format!("{} {} {}", d.day(), &d.month().to_string()[..3], d.year())
-}
-
-/// The value of an `<input type="datetime-local">` for `t` (UTC, minutes).
-pub(crate) fn datetime_local(t: Timestamp) -> String {
-    let d = t.to_offset_date_time();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}",
-        d.year(),
-        u8::from(d.month()),
-        d.day(),
-        d.hour(),
-        d.minute()
-    )
-}
-
-/// An `<input type="datetime-local">` value (taken as UTC) as RFC 3339; other text is passed on
-/// for the module to judge.
-pub(crate) fn from_datetime_local(text: &str) -> String {
-    let t = text.trim();
-    // `YYYY-MM-DDTHH:MM`, or with `:SS` when the field has a step under a minute.
-    let local = |len: usize| t.len() == len && t.as_bytes()[10] == b'T' && !t.contains(['Z', '+']);
-    if local(16) {
-        format!("{t}:00Z")
-    } else if local(19) {
-        format!("{t}Z")
-    } else {
-        t.to_owned()
-    }
-}
 
 /// An amount typed in a form, as cents: the way people write money, with either mark as the
 /// decimal separator (`20,50` and `20.50` are both 20.50) and the other, or a space, grouping
@@ -170,6 +167,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_moment_reads_in_its_zone_with_the_zone_named() {
+        let t = Timestamp::parse_rfc3339("2027-05-01T18:00:00.25Z").unwrap();
+        let paris = Zone::parse("Europe/Paris").unwrap();
+        assert_eq!(moment(t, &paris), "Sat 1 May 2027 · 20:00 CEST");
+        assert_eq!(instant(t, &paris), "Sat 1 May 2027 · 20:00:00.250 CEST");
+        assert_eq!(show_time_at(t, "Europe/Paris"), "Sat 1 May 2027 · 20:00 CEST (Europe/Paris)");
+        assert_eq!(moment(t, &Zone::utc()), "Sat 1 May 2027 · 18:00 UTC");
+        assert_eq!(datetime_local(t, &paris), "2027-05-01T20:00");
+        assert_eq!(
+            from_datetime_local("2027-05-01T20:00", &paris).unwrap(),
+            "2027-05-01T20:00:00+02:00"
+        );
+        assert!(from_datetime_local("2027-03-28T02:30", &paris).is_err());
+        assert_eq!(from_datetime_local("soon", &paris).unwrap(), "soon");
+    }
+
+    #[test]
     fn money_reads_like_money() {
         assert_eq!(money(250_000, "EUR"), "€2,500.00");
         assert_eq!(money(-350, "EUR"), "-€3.50");
@@ -246,22 +260,19 @@ mod tests {
     }
 
     #[test]
-    fn a_datetime_local_value_is_taken_as_utc() {
+    fn a_datetime_local_value_is_read_in_the_zone_given() {
+        let utc = Zone::utc();
         assert_eq!(
-            from_datetime_local("2027-05-01T20:00"),
-            "2027-05-01T20:00:00Z"
+            from_datetime_local("2027-05-01T20:00", &utc).unwrap(),
+            "2027-05-01T20:00:00+00:00"
         );
         assert_eq!(
-            from_datetime_local("2027-05-01T20:00:30"),
-            "2027-05-01T20:00:30Z"
+            from_datetime_local("2027-05-01T20:00:30", &utc).unwrap(),
+            "2027-05-01T20:00:30+00:00"
         );
         assert_eq!(
-            from_datetime_local("2027-05-01T20:00:00+02:00"),
+            from_datetime_local("2027-05-01T20:00:00+02:00", &utc).unwrap(),
             "2027-05-01T20:00:00+02:00"
-        );
-        assert_eq!(
-            show_time(Timestamp::parse_rfc3339("2099-06-01T19:30:00Z").unwrap()),
-            "Mon 1 Jun 2099 · 19:30 UTC"
         );
     }
 

@@ -1,11 +1,13 @@
 //! Forms as data: each field knows its label, value and error, and `_field.html` renders it.
 
+use std::borrow::Cow;
+
 use kernel::FieldErrors;
 
 /// One form input.
 pub(crate) struct FormField {
-    pub(crate) name: &'static str,
-    pub(crate) label: &'static str,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) label: Cow<'static, str>,
     pub(crate) kind: &'static str,
     pub(crate) value: String,
     pub(crate) error: Option<String>,
@@ -17,10 +19,14 @@ pub(crate) struct FormField {
 }
 
 impl FormField {
-    pub(crate) fn new(name: &'static str, label: &'static str, kind: &'static str) -> FormField {
+    pub(crate) fn new(
+        name: impl Into<Cow<'static, str>>,
+        label: impl Into<Cow<'static, str>>,
+        kind: &'static str,
+    ) -> FormField {
         FormField {
-            name,
-            label,
+            name: name.into(),
+            label: label.into(),
             kind,
             value: String::new(),
             error: None,

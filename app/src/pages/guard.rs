@@ -22,6 +22,13 @@ pub(crate) struct SignedIn(pub(crate) User);
 /// The signed-in administrator of a page; others go to the login page, or get a 403.
 pub(crate) struct AdminUser(pub(crate) User);
 
+/// The signed-in door attendant (or administrator) of a page; others go to the login page, or
+/// get a 403.
+pub(crate) struct DoorUser(pub(crate) User);
+
+/// A door attendant's (or an administrator's) submitted form, CSRF-checked once they are known.
+pub(crate) struct DoorForm<T>(pub(crate) User, pub(crate) T);
+
 /// A submitted form whose CSRF token matches the browser's cookie: `T` is the whole form.
 pub(crate) struct CheckedForm<T>(pub(crate) T);
 
@@ -66,6 +73,21 @@ fn not_an_admin() -> PageError {
     ))
 }
 
+fn not_at_the_door() -> PageError {
+    PageError::Api(ApiError::Forbidden(
+        "this page is for door staff and administrators".into(),
+    ))
+}
+
+async fn at_the_door(req: &HttpRequest) -> Result<User, PageError> {
+    let user = signed_in(req).await?;
+    if users_api::Actor::of(&user).works_the_door() {
+        Ok(user)
+    } else {
+        Err(not_at_the_door())
+    }
+}
+
 fn expired_form() -> PageError {
     PageError::Api(ApiError::Forbidden(
         "this form expired or came from another site; reload the page and try again".into(),
@@ -106,6 +128,30 @@ impl FromRequest for AdminUser {
             } else {
                 Err(not_an_admin())
             }
+        })
+    }
+}
+
+impl FromRequest for DoorUser {
+    type Error = PageError;
+    type Future = Guarded<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { at_the_door(&req).await.map(DoorUser) })
+    }
+}
+
+impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for DoorForm<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = web::Form::<T>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let user = at_the_door(&req).await?;
+            Ok(DoorForm(user, checked(&req, form).await?))
         })
     }
 }

@@ -11,9 +11,14 @@ mod events;
 pub(crate) mod format;
 mod forms;
 mod guard;
+mod plan_text;
 mod problems;
+mod schedule;
+mod seatmap;
 mod shows;
+mod tickets;
 mod users;
+mod venues;
 mod wallet;
 
 use std::sync::LazyLock;
@@ -34,6 +39,9 @@ pub(crate) use forms::FormField;
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     assets::configure(cfg);
     shows::configure(cfg);
+    schedule::configure(cfg);
+    venues::configure(cfg);
+    tickets::configure(cfg);
     bookings::configure(cfg);
     wallet::configure(cfg);
     dashboard::configure(cfg);
@@ -112,6 +120,9 @@ fn notice(code: &str) -> Option<&'static str> {
         "show-scheduled" => "The show is on sale.",
         "show-saved" => "The show is updated.",
         "show-cancelled" => "The show is cancelled; its bookings are being refunded.",
+        "venue-opened" => "The venue is open: schedule shows at it.",
+        "venue-saved" => "The venue is updated; shows already scheduled keep their plan.",
+        "role-changed" => "The role is changed.",
         "dead-letter-applied" => "The dead letter was applied, exactly once.",
         "dead-letter-failing" => {
             "The handler failed again; the event stays parked with the new error."
@@ -127,8 +138,11 @@ fn links(user: Option<&User>) -> Vec<NavLink> {
         links.push(NavLink::to("bookings", "/bookings", "My bookings"));
         links.push(NavLink::to("wallet", "/wallet", "Wallet"));
     }
-    if user.is_some_and(|u| u.role == Role::Admin) {
+    if user.is_some_and(|u| matches!(u.role, Role::Admin | Role::Door)) {
         links.push(NavLink::separator());
+        links.push(NavLink::to("door", "/door", "Door"));
+    }
+    if user.is_some_and(|u| u.role == Role::Admin) {
         links.push(NavLink::to("admin", "/admin", "Admin"));
     }
     links
@@ -140,6 +154,7 @@ fn admin_links() -> Vec<NavLink> {
         NavLink::to("admin-dashboard", "/admin", "Dashboard"),
         NavLink::to("admin-feed", "/admin/feed", "Feed"),
         NavLink::to("admin-shows", "/admin/shows", "Shows"),
+        NavLink::to("admin-venues", "/admin/venues", "Venues"),
         NavLink::to("admin-bookings", "/admin/bookings", "Bookings"),
         NavLink::to("admin-payments", "/admin/payments", "Payments"),
         NavLink::to("admin-users", "/admin/users", "Users"),

@@ -1,12 +1,15 @@
-//! Shows: the home page's list, a show's page with the booking form, and the admin's schedule.
+//! Shows as customers see them: the home page's list (searched, narrowed, a page at a time), a
+//! show's page where seats are chosen on its map (or a number asked for: the best available, or
+//! admissions), the checkout that shows exactly what will be paid before paying, and the booking
+//! it places.
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError, http::StatusCode, web};
 use askama::Template;
 use bookings_api::{
-    BookingsError, ChangeShow, NewShow, ScheduleShow, Show, ShowFilter, ShowPatch, ShowStatus,
+    Quote, SeatIds, SeatRequest, SeatingKind, Seats, Show, ShowStatus,
     WalletShortfall,
 };
-use kernel::{FieldErrors, Timestamp};
+use kernel::{FieldErrors, PageRequest, PageSize, Timestamp};
 use payments_api::CardDetails;
 use serde::Deserialize;
 use users_api::{Actor, User};
@@ -15,8 +18,10 @@ use uuid::Uuid;
 use super::{
     FormField, Layout, PageError, format,
     forms::attach_errors,
-    guard::{AdminForm, AdminUser, CsrfOnly, UserForm},
-    page, page_for, see_other,
+    guard::{SignedIn, UserForm},
+    page, page_for,
+    seatmap::{self, MapSection},
+    see_other,
 };
 use crate::{
     http::{ApiError, BookingRequest, PaymentRequest, RequestContext, ShowsQuery, parse_query},
@@ -26,18 +31,8 @@ use crate::{
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(web::get().to(home)));
     cfg.service(web::resource("/shows/{id}").route(web::get().to(show_page)));
+    cfg.service(web::resource("/shows/{id}/checkout").route(web::get().to(checkout)));
     cfg.service(web::resource("/shows/{id}/book").route(web::post().to(book)));
-    cfg.service(
-        web::resource("/admin/shows")
-            .route(web::get().to(admin_shows))
-            .route(web::post().to(create_show)),
-    );
-    cfg.service(
-        web::resource("/admin/shows/{id}")
-            .route(web::get().to(admin_show))
-            .route(web::post().to(update_show)),
-    );
-    cfg.service(web::resource("/admin/shows/{id}/cancel").route(web::post().to(cancel_show)));
 }
 
 /// A show as pages display it.
@@ -45,8 +40,11 @@ pub(crate) struct ShowView {
     pub(crate) id: Uuid,
     pub(crate) title: String,
     pub(crate) venue: String,
+    /// When it starts, in its venue's zone, the zone named.
     pub(crate) when: String,
+    /// Its price: per seat, or from the cheapest section.
     pub(crate) price: String,
+    pub(crate) seated: bool,
     pub(crate) capacity: i64,
     pub(crate) taken: i64,
     pub(crate) available: i64,
@@ -60,12 +58,15 @@ pub(crate) struct ShowView {
 pub(crate) fn show_view(s: &Show, now: Timestamp) -> ShowView {
     let cancelled = s.status == ShowStatus::Cancelled;
     let started = s.starts_at <= now;
+    let seated = s.seating == SeatingKind::Reserved;
+    let price = format::money(s.price_cents, &s.currency);
     ShowView {
         id: s.id,
         title: s.title.clone(),
         venue: s.venue.clone(),
-        when: format::show_time(s.starts_at),
-        price: format::money(s.price_cents, &s.currency),
+        when: format::show_time(s),
+        price: if seated { format!("from {price}") } else { price },
+        seated,
         capacity: s.capacity,
         taken: s.seats_taken,
         available: s.seats_available,
@@ -84,6 +85,8 @@ struct Home {
     shows: Vec<ShowView>,
     /// The search form: words, dates, venue.
     search: Vec<FormField>,
+    /// Venue names the venue field suggests.
+    venues: Vec<String>,
     /// True when the list is narrowed by the form.
     searching: bool,
     form_error: Option<String>,
@@ -103,9 +106,13 @@ fn search_fields(q: &ShowsQuery, errors: Option<&FieldErrors>) -> (Vec<FormField
                 .value(text(&q.q))
                 .attr("placeholder", "title or venue"),
         ),
-        optional(FormField::new("from", "From", "date").value(text(&q.from))),
-        optional(FormField::new("until", "Until", "date").value(text(&q.until))),
-        optional(FormField::new("venue", "Venue", "text").value(text(&q.venue))),
+        optional(FormField::new("from", "From (UTC day)", "date").value(text(&q.from))),
+        optional(FormField::new("until", "Until (UTC day)", "date").value(text(&q.until))),
+        optional(
+            FormField::new("venue", "Venue", "text")
+                .value(text(&q.venue))
+                .attr("list", "venue-names"),
+        ),
     ];
     let unclaimed = errors.map_or_else(Vec::new, |e| attach_errors(&mut fields, e));
     (fields, unclaimed)
@@ -144,6 +151,17 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     let now = state.modules.now();
     let shows = list.items.iter().map(|s| show_view(s, now)).collect();
     let next_page = list.next_cursor.map(|c| next_page_link(&query, &c));
+    // Suggestions only: a venue the list cannot read is no reason to fail the page.
+    let venues = state
+        .modules
+        .bookings()
+        .venues(PageRequest {
+            limit: PageSize::clamped(PageSize::MAX),
+            cursor: None,
+        })
+        .await
+        .map(|p| p.items.into_iter().map(|v| v.name).collect())
+        .unwrap_or_default();
     let status = if errors.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -154,6 +172,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
             layout,
             shows,
             search,
+            venues,
             searching,
             form_error: (!unclaimed.is_empty()).then(|| unclaimed.join("; ")),
             next_page,
@@ -167,12 +186,118 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
 struct ShowPage {
     layout: Layout,
     show: ShowView,
-    fields: Vec<FormField>,
-    card_fields: Vec<FormField>,
-    card_chosen: bool,
-    wallet: WalletChoice,
-    idempotency_key: String,
+    /// The seat map to choose from (empty for general admission).
+    map: Vec<MapSection>,
+    interactive: bool,
+    currency: String,
+    /// The price of one admission (general admission), for the running total.
+    price_cents: i64,
+    /// The number asked for: best available, or admissions.
+    count: String,
     form_error: Option<String>,
+}
+
+/// What a show page was asked to show: seats already chosen (coming back to change them, or
+/// after some were taken), and why the last attempt failed.
+#[derive(Default)]
+struct Choice {
+    seats: Vec<Uuid>,
+    count: Option<i64>,
+    error: Option<String>,
+    status: Option<StatusCode>,
+}
+
+/// The `seat`, `best` and `seats` parameters of a show page's or checkout's address.
+fn choice_of(query: &str) -> (Vec<String>, Option<String>, Option<String>) {
+    let mut seats = Vec::new();
+    let (mut best, mut count) = (None, None);
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let value = value.trim().to_owned();
+        if value.is_empty() {
+            continue;
+        }
+        match name.as_ref() {
+            "seat" => seats.push(value),
+            "best" => best = Some(value),
+            "seats" => count = Some(value),
+            _ => {}
+        }
+    }
+    (seats, best, count)
+}
+
+async fn render_show(
+    req: &HttpRequest,
+    state: &AppState,
+    show: &Show,
+    user: Option<User>,
+    choice: Choice,
+) -> Result<HttpResponse, PageError> {
+    let (layout, page) = page_for(req, "shows", user);
+    let map = if show.seating == SeatingKind::Reserved {
+        let seats = state.modules.bookings().seats(show.id).await?;
+        seatmap::of_show(&seats, &choice.seats)
+    } else {
+        Vec::new()
+    };
+    let view = ShowPage {
+        layout,
+        show: show_view(show, state.modules.now()),
+        interactive: true,
+        map,
+        currency: show.currency.clone(),
+        price_cents: show.price_cents,
+        count: choice.count.unwrap_or(2).to_string(),
+        form_error: choice.error,
+    };
+    Ok(page.render(&view, choice.status.unwrap_or(StatusCode::OK)))
+}
+
+async fn show_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, PageError> {
+    let show = state.modules.bookings().show(*id).await?;
+    let user = crate::http::current_user(&req).await.unwrap_or(None);
+    // Seats chosen before (back from the checkout to change them) are ticked again.
+    let (seats, _, _) = choice_of(req.query_string());
+    let choice = Choice {
+        seats: seats.iter().filter_map(|s| Uuid::parse_str(s).ok()).collect(),
+        ..Choice::default()
+    };
+    render_show(&req, &state, &show, user, choice).await
+}
+
+/// Whether the customer's wallet can pay a total, and what the form says of it.
+#[derive(Default)]
+struct WalletChoice {
+    usable: bool,
+    note: String,
+}
+
+async fn wallet_choice(state: &AppState, user: &User, quote: &Quote) -> WalletChoice {
+    let refused = |note: String| WalletChoice {
+        usable: false,
+        note,
+    };
+    let Ok(w) = state.modules.payments().wallet(user.id).await else {
+        return refused("your wallet cannot be reached right now".into());
+    };
+    // The bookings module's own rule; the booking itself is checked again.
+    match WalletShortfall::of(
+        w.balance_cents,
+        &w.currency,
+        quote.seats.len() as i64,
+        quote.total_cents,
+        &quote.currency,
+    ) {
+        Some(why) => refused(crate::http::wallet_shortfall(&why)),
+        None => WalletChoice {
+            usable: true,
+            note: format!("{} in it", format::money(w.balance_cents, &w.currency)),
+        },
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -180,7 +305,13 @@ struct ShowPage {
 struct BookForm {
     csrf_token: String,
     idempotency_key: String,
+    /// The seats quoted, comma-separated (numbered seats).
+    seat_ids: String,
+    /// The number of admissions (general admission).
     seats: String,
+    /// The number asked for when the seats were the best available: taken meanwhile, the best
+    /// available are found again.
+    best: String,
     payment_type: String,
     number: String,
     exp_month: String,
@@ -189,20 +320,8 @@ struct BookForm {
 }
 super::guard::csrf_protected!(BookForm);
 
-fn book_fields(form: &BookForm, available: i64) -> (Vec<FormField>, Vec<FormField>) {
-    let seats = if form.seats.is_empty() {
-        "1".to_owned()
-    } else {
-        form.seats.clone()
-    };
-    let fields = vec![
-        FormField::new("seats", "Seats", "number")
-            .value(seats)
-            .attr("min", "1")
-            .attr("max", available.clamp(1, 20).to_string())
-            .help("Up to 20 per booking."),
-    ];
-    let card = vec![
+fn card_fields(form: &BookForm) -> Vec<FormField> {
+    vec![
         FormField::new("number", "Card number", "text")
             .value(&form.number)
             .autocomplete("cc-number")
@@ -221,125 +340,245 @@ fn book_fields(form: &BookForm, available: i64) -> (Vec<FormField>, Vec<FormFiel
             .autocomplete("cc-csc")
             .attr("inputmode", "numeric")
             .attr("maxlength", "4"),
-    ];
-    (fields, card)
+    ]
 }
 
-/// Whether the customer's wallet can pay for a seat of this show, and what the form says of it.
-#[derive(Default)]
-struct WalletChoice {
-    usable: bool,
-    note: String,
+/// One line of the order: a seat (or an admission) and its price.
+struct Line {
+    what: String,
+    price: String,
 }
 
-async fn wallet_choice(state: &AppState, user: Option<&User>, show: &Show) -> WalletChoice {
-    let Some(user) = user else {
-        return WalletChoice::default();
-    };
-    let refused = |note: String| WalletChoice {
-        usable: false,
-        note,
-    };
-    let Ok(w) = state.modules.payments().wallet(user.id).await else {
-        return refused("your wallet cannot be reached right now".into());
-    };
-    // The bookings module's own rule, for one seat; the booking itself is checked again.
-    let one_seat = WalletShortfall::of(
-        w.balance_cents,
-        &w.currency,
-        1,
-        show.price_cents,
-        &show.currency,
-    );
-    if let Some(why) = one_seat {
-        return refused(crate::http::wallet_shortfall(&why));
-    }
-    let seats = match show.price_cents {
-        0 => 20,
-        price => (w.balance_cents / price).min(20),
-    };
-    WalletChoice {
-        usable: true,
-        note: format!(
-            "{}, enough for {seats} seat{}",
-            format::money(w.balance_cents, &w.currency),
-            if seats == 1 { "" } else { "s" }
-        ),
-    }
+#[derive(Template)]
+#[template(path = "checkout.html")]
+struct CheckoutPage {
+    layout: Layout,
+    show: ShowView,
+    lines: Vec<Line>,
+    total: String,
+    /// The quoted seats, as the form sends them back.
+    seat_ids: String,
+    /// The number of admissions (general admission).
+    count: String,
+    /// The number asked for, when the seats are the best available.
+    best: String,
+    /// Back to the map with these seats ticked.
+    change_link: String,
+    wallet: WalletChoice,
+    card_fields: Vec<FormField>,
+    card_chosen: bool,
+    idempotency_key: String,
+    deadline: String,
+    notice: Option<String>,
+    form_error: Option<String>,
 }
 
-/// What the last attempt to book left to show: the values typed and what was wrong.
-struct Attempt<'a> {
+/// What the checkout shows, and how it came to show it.
+struct Order<'a> {
+    quote: Quote,
+    best: Option<i64>,
     form: &'a BookForm,
     errors: Option<&'a FieldErrors>,
+    notice: Option<String>,
     form_error: Option<String>,
     status: StatusCode,
 }
 
-impl<'a> Attempt<'a> {
-    fn fresh(form: &'a BookForm) -> Attempt<'a> {
-        Attempt {
-            form,
-            errors: None,
-            form_error: None,
-            status: StatusCode::OK,
-        }
-    }
-}
-
-async fn render_show(
+async fn render_checkout(
     req: &HttpRequest,
     state: &AppState,
     show: &Show,
-    user: Option<User>,
-    attempt: Attempt<'_>,
+    user: User,
+    order: Order<'_>,
 ) -> HttpResponse {
-    let wallet = wallet_choice(state, user.as_ref(), show).await;
-    let (layout, page) = page_for(req, "shows", user);
-    let Attempt {
+    let Order {
+        quote,
+        best,
         form,
         errors,
+        notice,
         form_error,
         status,
-    } = attempt;
-    let (mut fields, mut card_fields) = book_fields(form, show.seats_available);
+    } = order;
+    let wallet = wallet_choice(state, &user, &quote).await;
+    let (layout, page) = page_for(req, "shows", Some(user));
+    let mut card = card_fields(form);
     let mut form_error = form_error;
     if let Some(errors) = errors {
         let mut renamed = FieldErrors::new();
         for e in errors.iter() {
             renamed.add(e.field.trim_start_matches("payment."), e.message.clone());
         }
-        attach_errors(&mut fields, &renamed);
-        attach_errors(&mut card_fields, &renamed);
-        let unclaimed = renamed
-            .iter()
-            .find(|e| !fields.iter().chain(&card_fields).any(|f| f.name == e.field))
-            .map(|e| format!("{} {}", e.field.replace('_', " "), e.message));
-        form_error = form_error.or(unclaimed);
+        let unclaimed = attach_errors(&mut card, &renamed);
+        form_error = form_error.or(unclaimed.into_iter().next());
     }
-    let view = ShowPage {
+    let seated = show.seating == SeatingKind::Reserved;
+    let ids: Vec<String> = quote
+        .seats
+        .iter()
+        .filter_map(|s| s.seat_id.map(|id| id.to_string()))
+        .collect();
+    let change_link = if seated {
+        let mut link = form_urlencoded::Serializer::new(String::new());
+        for id in &ids {
+            link.append_pair("seat", id);
+        }
+        format!("/shows/{}?{}", show.id, link.finish())
+    } else {
+        format!("/shows/{}", show.id)
+    };
+    let lines = if seated {
+        quote
+            .seats
+            .iter()
+            .map(|s| Line {
+                what: s.label(),
+                price: format::money(s.price_cents, &quote.currency),
+            })
+            .collect()
+    } else {
+        vec![Line {
+            what: format!(
+                "{} × general admission at {}",
+                quote.seats.len(),
+                format::money(show.price_cents, &quote.currency)
+            ),
+            price: format::money(quote.total_cents, &quote.currency),
+        }]
+    };
+    let timeout = state.settings.bookings.payment_timeout_secs;
+    let view = CheckoutPage {
         layout,
         show: show_view(show, state.modules.now()),
-        fields,
-        card_fields,
-        // A wallet that cannot pay is not offered: the card is the choice.
+        lines,
+        total: format::money(quote.total_cents, &quote.currency),
+        seat_ids: ids.join(","),
+        count: if seated {
+            String::new()
+        } else {
+            quote.seats.len().to_string()
+        },
+        best: best.map(|n| n.to_string()).unwrap_or_default(),
+        change_link,
         card_chosen: form.payment_type == "card" || !wallet.usable,
         wallet,
+        card_fields: card,
         idempotency_key: kernel::new_id().to_string(),
+        deadline: if timeout >= 120.0 {
+            format!("{} minutes", (timeout / 60.0).round())
+        } else {
+            format!("{} seconds", timeout.round())
+        },
+        notice,
         form_error,
     };
     page.render(&view, status)
 }
 
-async fn show_page(
+/// The seats a checkout's query asks for, or what to say on the show page instead.
+fn requested(show: &Show, query: &str) -> Result<(SeatRequest, Option<i64>), String> {
+    let (seats, best, count) = choice_of(query);
+    let number = |raw: &str| -> Result<Seats, String> {
+        raw.parse::<i64>()
+            .map_err(|_| "must be a whole number".to_owned())
+            .and_then(Seats::new)
+            .map_err(|why| format!("The number of seats {why}."))
+    };
+    if !seats.is_empty() {
+        return SeatIds::parse(&seats)
+            .map(|seats| (SeatRequest::Chosen { seats }, None))
+            .map_err(|why| format!("Those seats cannot be booked: the choice {why}."));
+    }
+    match (best.or(count), show.seating) {
+        (Some(n), _) => {
+            let seats = number(&n)?;
+            let best = (show.seating == SeatingKind::Reserved).then_some(seats.get());
+            Ok((SeatRequest::Count { seats }, best))
+        }
+        (None, SeatingKind::Reserved) => {
+            Err("Choose your seats on the map, or ask for the best available.".into())
+        }
+        (None, SeatingKind::GeneralAdmission) => Err("Say how many seats you want.".into()),
+    }
+}
+
+/// Why seats cannot be had, in the show page's words; `None` for errors that are no one's fault.
+fn refusal_text(e: &ApiError) -> Option<String> {
+    match e {
+        ApiError::Validation(errors) => Some(
+            errors
+                .iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        ApiError::Conflict { .. } => Some(e.problem().detail),
+        _ => None,
+    }
+}
+
+async fn checkout(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
+    SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, PageError> {
     let show = state.modules.bookings().show(*id).await?;
-    let user = crate::http::current_user(&req).await.unwrap_or(None);
-    let form = BookForm::default();
-    Ok(render_show(&req, &state, &show, user, Attempt::fresh(&form)).await)
+    let (seats, _, _) = choice_of(req.query_string());
+    let chosen: Vec<Uuid> = seats.iter().filter_map(|s| Uuid::parse_str(s).ok()).collect();
+    let back = |error: String, status: StatusCode| Choice {
+        seats: chosen.clone(),
+        error: Some(error),
+        status: Some(status),
+        ..Choice::default()
+    };
+    let (request, best) = match requested(&show, req.query_string()) {
+        Ok(r) => r,
+        Err(why) => {
+            let choice = back(why, StatusCode::UNPROCESSABLE_ENTITY);
+            return render_show(&req, &state, &show, Some(user), choice).await;
+        }
+    };
+    match state.modules.bookings().quote(show.id, request).await {
+        Ok(quote) => {
+            let form = BookForm::default();
+            let order = Order {
+                quote,
+                best,
+                form: &form,
+                errors: None,
+                notice: None,
+                form_error: None,
+                status: StatusCode::OK,
+            };
+            Ok(render_checkout(&req, &state, &show, user, order).await)
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            match refusal_text(&e) {
+                Some(why) => {
+                    let taken = taken_seats(&e);
+                    let mut choice = back(why, e.status_code());
+                    choice.seats.retain(|s| !taken.contains(s));
+                    render_show(&req, &state, &show, Some(user), choice).await
+                }
+                None => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// The seat ids a `seats-taken` problem names.
+fn taken_seats(e: &ApiError) -> Vec<Uuid> {
+    e.field_errors()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter(|f| f.field == "seat_ids")
+                .filter_map(|f| f.message.split(' ').next().and_then(|id| Uuid::parse_str(id).ok()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 async fn book(
@@ -351,21 +590,12 @@ async fn book(
 ) -> Result<HttpResponse, PageError> {
     let show = state.modules.bookings().show(*id).await?;
     let int = |text: &str| text.trim().parse::<i64>().ok();
-    let seats = match form.seats.trim() {
-        "" => None,
-        t => match int(t) {
-            Some(n) => Some(n),
-            None => {
-                let errors = FieldErrors::single("seats", "must be a whole number");
-                let attempt = Attempt {
-                    form: &form,
-                    errors: Some(&errors),
-                    form_error: None,
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                return Ok(render_show(&req, &state, &show, Some(user), attempt).await);
-            }
-        },
+    let seat_ids: Option<Vec<String>> = (!form.seat_ids.trim().is_empty())
+        .then(|| form.seat_ids.split(',').map(|s| s.trim().to_owned()).collect());
+    let count = if seat_ids.is_some() {
+        None
+    } else {
+        int(&form.seats)
     };
     let payment = match form.payment_type.as_str() {
         "card" => Some(PaymentRequest::Card(CardDetails {
@@ -378,7 +608,7 @@ async fn book(
         _ => None,
     };
     let key = Some(form.idempotency_key.clone()).filter(|k| !k.is_empty());
-    let request = BookingRequest::new(id.to_string(), seats, payment);
+    let request = BookingRequest::new(id.to_string(), count, seat_ids.clone(), payment);
     let result = match request.into_command(&state, key).await {
         Ok(command) => state
             .modules
@@ -388,360 +618,84 @@ async fn book(
             .map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match result {
+    let e = match result {
         // The token lets the next page wait for the read model to include this booking.
-        Ok(placed) => Ok(see_other(&match placed.token {
-            Some(token) => format!("/bookings/{}?done=booked&after={token}", placed.booking.id),
-            None => format!("/bookings/{}?done=booked", placed.booking.id),
-        })),
-        Err(
-            e @ (ApiError::Validation(_)
-            | ApiError::Conflict { .. }
-            | ApiError::IdempotencyKeyReused),
-        ) => {
-            let status = e.status_code();
-            let (errors, message) = match &e {
-                ApiError::Validation(errors) => (Some(errors.clone()), None),
-                other => (None, Some(other.problem().detail)),
-            };
-            let show = state.modules.bookings().show(*id).await?;
-            let attempt = Attempt {
-                form: &form,
-                errors: errors.as_ref(),
-                form_error: message,
-                status,
-            };
-            Ok(render_show(&req, &state, &show, Some(user), attempt).await)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "admin_shows.html")]
-struct AdminShows {
-    layout: Layout,
-    shows: Vec<ShowView>,
-    fields: Vec<FormField>,
-    form_error: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct ShowForm {
-    csrf_token: String,
-    title: String,
-    venue: String,
-    starts_at: String,
-    capacity: String,
-    price: String,
-    currency: String,
-}
-super::guard::csrf_protected!(ShowForm);
-
-fn show_fields(f: &ShowForm) -> Vec<FormField> {
-    vec![
-        FormField::new("title", "Title", "text")
-            .value(&f.title)
-            .attr("maxlength", "120"),
-        FormField::new("venue", "Venue", "text")
-            .value(&f.venue)
-            .attr("maxlength", "120"),
-        FormField::new("starts_at", "Starts at (UTC)", "datetime-local").value(&f.starts_at),
-        FormField::new("capacity", "Seats", "number")
-            .value(&f.capacity)
-            .attr("min", "1"),
-        FormField::new("price", "Price per seat", "text")
-            .value(&f.price)
-            .attr("placeholder", "25.00")
-            .attr("inputmode", "decimal"),
-        FormField::new("currency", "Currency", "text")
-            .value(if f.currency.is_empty() {
-                "EUR"
-            } else {
-                &f.currency
-            })
-            .attr("maxlength", "3"),
-    ]
-}
-
-/// The form's values as the module's input, with the form's own parse errors.
-fn parse_show_form(f: &ShowForm, errors: &mut FieldErrors) -> (Option<i64>, Option<i64>) {
-    let capacity = match f.capacity.trim() {
-        "" => None,
-        t => t
-            .parse::<i64>()
-            .map_err(|_| errors.add("capacity", "must be a whole number"))
-            .ok(),
-    };
-    let price = match f.price.trim() {
-        "" => None,
-        t => format::parse_amount(t)
-            .map_err(|m| errors.add("price", m))
-            .ok(),
-    };
-    (capacity, price)
-}
-
-/// The form's own errors (what could not be read) and the module's for every other field, in
-/// one answer; the validated input when there are none.
-fn all_errors<T>(form: FieldErrors, checked: Result<T, FieldErrors>) -> Result<T, FieldErrors> {
-    match checked {
-        Ok(input) if form.is_empty() => Ok(input),
-        Ok(_) => Err(form),
-        Err(module) => {
-            let mut all = form;
-            for e in renamed(&module).iter() {
-                if all.message_for(&e.field).is_none() {
-                    all.add(e.field.clone(), e.message.clone());
+        Ok(placed) => {
+            return Ok(see_other(&match placed.token {
+                Some(token) => {
+                    format!("/bookings/{}?done=booked&after={token}", placed.booking.id)
                 }
-            }
-            Err(all)
+                None => format!("/bookings/{}?done=booked", placed.booking.id),
+            }));
+        }
+        Err(e) => e,
+    };
+    let Some(why) = refusal_text(&e).or_else(|| {
+        matches!(e, ApiError::IdempotencyKeyReused).then(|| e.problem().detail)
+    }) else {
+        return Err(e.into());
+    };
+    let status = e.status_code();
+    let best = int(&form.best);
+    let taken = taken_seats(&e);
+    // The best available taken meanwhile: the best available now, with what happened said.
+    let again = match (&e, best) {
+        (ApiError::Conflict { slug: "seats-taken", .. }, Some(n)) => Seats::new(n)
+            .ok()
+            .map(|seats| (SeatRequest::Count { seats }, true)),
+        (ApiError::Conflict { slug: "seats-taken", .. }, None) => None,
+        _ => match (&seat_ids, count) {
+            (Some(ids), _) => SeatIds::parse(ids)
+                .ok()
+                .map(|seats| (SeatRequest::Chosen { seats }, false)),
+            (None, Some(n)) => Seats::new(n)
+                .ok()
+                .map(|seats| (SeatRequest::Count { seats }, false)),
+            (None, None) => None,
+        },
+    };
+    let found_again = again.as_ref().is_some_and(|(_, found)| *found);
+    let quote = match again {
+        Some((request, _)) => state.modules.bookings().quote(show.id, request).await.ok(),
+        None => None,
+    };
+    match quote {
+        Some(quote) => {
+            let errors = e.field_errors().cloned();
+            let order = Order {
+                quote,
+                best,
+                form: &form,
+                errors: if found_again { None } else { errors.as_ref() },
+                notice: found_again.then(|| {
+                    "The seats we found were just taken by someone else: these are the best available now.".to_owned()
+                }),
+                form_error: if found_again || errors.is_some() {
+                    None
+                } else {
+                    Some(why)
+                },
+                status: if found_again { StatusCode::CONFLICT } else { status },
+            };
+            Ok(render_checkout(&req, &state, &show, user, order).await)
+        }
+        // Chosen seats taken (or nothing left to quote): back to the map, the rest still ticked.
+        None => {
+            let seats = seat_ids
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|s| Uuid::parse_str(s).ok())
+                .filter(|s| !taken.contains(s))
+                .collect();
+            let choice = Choice {
+                seats,
+                count,
+                error: Some(why),
+                status: Some(status),
+            };
+            render_show(&req, &state, &show, Some(user), choice).await
         }
     }
-}
-
-fn renamed(errors: &FieldErrors) -> FieldErrors {
-    let mut out = FieldErrors::new();
-    for e in errors.iter() {
-        out.add(
-            if e.field == "price_cents" {
-                "price"
-            } else {
-                e.field.as_str()
-            },
-            e.message.clone(),
-        );
-    }
-    out
-}
-
-async fn admin_shows(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    AdminUser(admin): AdminUser,
-) -> Result<HttpResponse, PageError> {
-    render_admin_shows(
-        &req,
-        &state,
-        admin,
-        &ShowForm::default(),
-        None,
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn render_admin_shows(
-    req: &HttpRequest,
-    state: &AppState,
-    admin: User,
-    form: &ShowForm,
-    errors: Option<FieldErrors>,
-    status: StatusCode,
-) -> Result<HttpResponse, PageError> {
-    let list = state
-        .modules
-        .bookings()
-        .shows(ShowFilter::every_show())
-        .await?;
-    let mut fields = show_fields(form);
-    let form_error = errors
-        .map(|e| attach_errors(&mut fields, &renamed(&e)))
-        .and_then(|left| left.first().cloned());
-    let (layout, page) = page_for(req, "admin-shows", Some(admin));
-    let now = state.modules.now();
-    let shows = list.items.iter().rev().map(|s| show_view(s, now)).collect();
-    Ok(page.render(
-        &AdminShows {
-            layout,
-            shows,
-            fields,
-            form_error,
-        },
-        status,
-    ))
-}
-
-async fn create_show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: RequestContext,
-    AdminForm(admin, form): AdminForm<ShowForm>,
-) -> Result<HttpResponse, PageError> {
-    let mut errors = FieldErrors::new();
-    let (capacity, price_cents) = parse_show_form(&form, &mut errors);
-    // What could not be read stands in as a valid value, so that the module judges every other
-    // field in the same answer (every error at once, not one after another).
-    let input = NewShow {
-        title: form.title.clone(),
-        venue: form.venue.clone(),
-        starts_at: format::from_datetime_local(&form.starts_at),
-        capacity: capacity.or(errors.message_for("capacity").map(|_| 1)),
-        price_cents: price_cents.or(errors.message_for("price").map(|_| 0)),
-        currency: form.currency.clone(),
-        ..NewShow::default()
-    };
-    let checked = all_errors(errors, ScheduleShow::try_from((input, state.modules.now())));
-    let created = match checked {
-        Ok(input) => {
-            state
-                .modules
-                .bookings()
-                .create_show(ctx.trace(), &Actor::of(&admin), input)
-                .await
-        }
-        Err(errors) => Err(BookingsError::Validation(errors)),
-    };
-    match created {
-        Ok(show) => Ok(see_other(&format!(
-            "/admin/shows/{}?done=show-scheduled",
-            show.id
-        ))),
-        Err(e) => match ApiError::from(e) {
-            ApiError::Validation(errors) => {
-                render_admin_shows(
-                    &req,
-                    &state,
-                    admin,
-                    &form,
-                    Some(errors),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            other => Err(other.into()),
-        },
-    }
-}
-
-#[derive(Template)]
-#[template(path = "admin_show.html")]
-struct AdminShow {
-    layout: Layout,
-    show: ShowView,
-    fields: Vec<FormField>,
-    form_error: Option<String>,
-}
-
-fn form_of(show: &Show) -> ShowForm {
-    ShowForm {
-        csrf_token: String::new(),
-        title: show.title.clone(),
-        venue: show.venue.clone(),
-        starts_at: format::datetime_local(show.starts_at),
-        capacity: show.capacity.to_string(),
-        price: format!("{}.{:02}", show.price_cents / 100, show.price_cents % 100),
-        currency: show.currency.clone(),
-    }
-}
-
-async fn render_admin_show(
-    req: &HttpRequest,
-    state: &AppState,
-    admin: User,
-    show: &Show,
-    form: &ShowForm,
-    errors: Option<FieldErrors>,
-    status: StatusCode,
-) -> HttpResponse {
-    let mut fields = show_fields(form);
-    // The currency is fixed once bookings may exist in it.
-    fields.retain(|f| f.name != "currency");
-    let form_error = errors
-        .map(|e| attach_errors(&mut fields, &renamed(&e)))
-        .and_then(|left| left.first().cloned());
-    let (layout, page) = page_for(req, "admin-shows", Some(admin));
-    page.render(
-        &AdminShow {
-            layout,
-            show: show_view(show, state.modules.now()),
-            fields,
-            form_error,
-        },
-        status,
-    )
-}
-
-async fn admin_show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    AdminUser(admin): AdminUser,
-) -> Result<HttpResponse, PageError> {
-    let show = state.modules.bookings().show(*id).await?;
-    Ok(render_admin_show(
-        &req,
-        &state,
-        admin,
-        &show,
-        &form_of(&show),
-        None,
-        StatusCode::OK,
-    )
-    .await)
-}
-
-async fn update_show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: RequestContext,
-    id: web::Path<Uuid>,
-    AdminForm(admin, form): AdminForm<ShowForm>,
-) -> Result<HttpResponse, PageError> {
-    let show = state.modules.bookings().show(*id).await?;
-    let mut errors = FieldErrors::new();
-    let (capacity, price_cents) = parse_show_form(&form, &mut errors);
-    let starts_at = format::from_datetime_local(&form.starts_at);
-    let patch = ShowPatch {
-        title: Some(form.title.clone()),
-        venue: Some(form.venue.clone()),
-        // Unchanged start times are not re-validated, so a show can be edited on its last day.
-        starts_at: (form.starts_at != format::datetime_local(show.starts_at)).then_some(starts_at),
-        capacity,
-        price_cents,
-    };
-    let updated = match all_errors(errors, ChangeShow::try_from((patch, state.modules.now()))) {
-        Ok(change) => {
-            state
-                .modules
-                .bookings()
-                .update_show(ctx.trace(), &Actor::of(&admin), *id, change)
-                .await
-        }
-        Err(errors) => Err(BookingsError::Validation(errors)),
-    };
-    match updated {
-        Ok(_) => Ok(see_other(&format!("/admin/shows/{id}?done=show-saved"))),
-        Err(e) => match ApiError::from(e) {
-            e @ (ApiError::Validation(_) | ApiError::Conflict { .. }) => {
-                let status = e.status_code();
-                let errors = e
-                    .field_errors()
-                    .cloned()
-                    .unwrap_or_else(|| FieldErrors::single("form", e.problem().detail));
-                Ok(
-                    render_admin_show(&req, &state, admin, &show, &form, Some(errors), status)
-                        .await,
-                )
-            }
-            other => Err(other.into()),
-        },
-    }
-}
-
-async fn cancel_show(
-    state: web::Data<AppState>,
-    ctx: RequestContext,
-    id: web::Path<Uuid>,
-    AdminForm(admin, _): AdminForm<CsrfOnly>,
-) -> Result<HttpResponse, PageError> {
-    state
-        .modules
-        .bookings()
-        .cancel_show(ctx.trace(), &Actor::of(&admin), *id)
-        .await?;
-    Ok(see_other(&format!("/admin/shows/{id}?done=show-cancelled")))
 }
 
 #[cfg(test)]
@@ -749,15 +703,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_show_form_reports_what_cannot_be_parsed() {
-        let form = ShowForm {
-            capacity: "ten".into(),
-            price: "12,5x".into(),
-            ..ShowForm::default()
-        };
-        let mut errors = FieldErrors::new();
-        assert_eq!(parse_show_form(&form, &mut errors), (None, None));
-        let named: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(named, ["capacity", "price"]);
+    fn a_checkout_address_names_seats_a_best_number_or_admissions() {
+        let (seats, best, count) = choice_of("seat=a&seat=b&best=&seats=3&x=1");
+        assert_eq!(seats, ["a", "b"]);
+        assert_eq!((best, count), (None, Some("3".to_owned())));
     }
 }

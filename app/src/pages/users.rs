@@ -42,6 +42,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/admin/users/{id}/deactivate").route(web::post().to(deactivate_user)),
     );
+    cfg.service(web::resource("/admin/users/{id}/role").route(web::post().to(set_role)));
 }
 
 #[derive(Template)]
@@ -59,6 +60,8 @@ struct SignupForm {
     email: String,
     full_name: String,
     password: String,
+    /// The browser's own zone, which the page's script fills in (UTC without it).
+    time_zone: String,
 }
 super::guard::csrf_protected!(SignupForm);
 
@@ -104,7 +107,11 @@ async fn signup(
         email: form.email.clone(),
         full_name: form.full_name.clone(),
         password: form.password.clone(),
-        ..NewUser::default()
+        // A zone the browser named that the database does not know is no reason to refuse a
+        // sign-up: the account starts in UTC and the customer can change it.
+        time_zone: kernel::Zone::parse(form.time_zone.trim())
+            .ok()
+            .map(|z| z.name().to_owned()),
     };
     let registered = match Registration::try_from(input) {
         Ok(registration) => users.register(ctx.trace(), registration).await,
@@ -303,6 +310,7 @@ struct AccountPage {
     member_since: String,
     fields: Vec<FormField>,
     form_error: Option<String>,
+    zones: Vec<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -311,10 +319,11 @@ struct AccountForm {
     csrf_token: String,
     email: String,
     full_name: String,
+    time_zone: String,
 }
 super::guard::csrf_protected!(AccountForm);
 
-fn account_fields(email: &str, full_name: &str) -> Vec<FormField> {
+fn account_fields(email: &str, full_name: &str, time_zone: &str) -> Vec<FormField> {
     vec![
         FormField::new("full_name", "Full name", "text")
             .value(full_name)
@@ -322,12 +331,16 @@ fn account_fields(email: &str, full_name: &str) -> Vec<FormField> {
         FormField::new("email", "Email", "email")
             .value(email)
             .autocomplete("email"),
+        FormField::new("time_zone", "Your time zone", "text")
+            .value(time_zone)
+            .attr("list", "time-zones")
+            .attr("maxlength", "64")
+            .help("Your bookings, payments and ledger are shown in it (a show's start is shown in its venue's). An IANA name, like Europe/Paris."),
     ]
 }
 
 fn member_since(user: &User) -> String {
-    let t = user.created_at.to_offset_date_time();
-    format!("{} {}, {}", t.month(), t.day(), t.year())
+    super::format::date(user.created_at, &super::format::zone_of(Some(user)))
 }
 
 async fn account_page(
@@ -335,7 +348,7 @@ async fn account_page(
     SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, PageError> {
     let (layout, page) = page_for(&req, "account", Some(user.clone()));
-    let fields = account_fields(&user.email, &user.full_name);
+    let fields = account_fields(&user.email, &user.full_name, &user.time_zone);
     let member_since = member_since(&user);
     Ok(page.render(
         &AccountPage {
@@ -344,6 +357,7 @@ async fn account_page(
             member_since,
             fields,
             form_error: None,
+            zones: kernel::Zone::names(),
         },
         StatusCode::OK,
     ))
@@ -358,7 +372,7 @@ async fn update_account(
     let patch = UserPatch {
         email: Some(form.email.clone()),
         full_name: Some(form.full_name.clone()),
-        ..UserPatch::default()
+        time_zone: Some(form.time_zone.trim().to_owned()),
     };
     let updated = match ProfileChange::try_from(patch) {
         Ok(change) => {
@@ -378,7 +392,7 @@ async fn update_account(
                 return Err(error.into());
             };
             let (layout, page) = page_for(&req, "account", Some(user.clone()));
-            let mut fields = account_fields(&form.email, &form.full_name);
+            let mut fields = account_fields(&form.email, &form.full_name, &form.time_zone);
             let unclaimed = attach_errors(&mut fields, &errors);
             let member_since = member_since(&user);
             let status = actix_web::ResponseError::status_code(&error);
@@ -389,6 +403,7 @@ async fn update_account(
                     member_since,
                     fields,
                     form_error: unclaimed.first().cloned(),
+                    zones: kernel::Zone::names(),
                 },
                 status,
             ))
@@ -475,6 +490,34 @@ async fn deactivate_user(
         .deactivate(ctx.trace(), &Actor::of(&admin), *id)
         .await?;
     Ok(see_other("/admin/users?done=deactivated"))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct RoleForm {
+    csrf_token: String,
+    role: String,
+}
+super::guard::csrf_protected!(RoleForm);
+
+async fn set_role(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    AdminForm(admin, form): AdminForm<RoleForm>,
+) -> Result<HttpResponse, PageError> {
+    let role = users_api::Role::parse(&form.role).ok_or_else(|| {
+        ApiError::Validation(kernel::FieldErrors::single(
+            "role",
+            "must be customer, door or admin",
+        ))
+    })?;
+    state
+        .modules
+        .users()
+        .set_role(ctx.trace(), &Actor::of(&admin), *id, role)
+        .await?;
+    Ok(see_other("/admin/users?done=role-changed"))
 }
 
 /// "45 seconds", "3 minutes": how long to wait, as a person says it.

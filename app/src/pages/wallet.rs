@@ -48,6 +48,8 @@ struct WalletPage {
     latest_version: i64,
     version: i64,
     as_of: String,
+    /// The zone the customer reads their times in.
+    zone: String,
     travelling: bool,
     travel_error: Option<String>,
     entries: Vec<Entry>,
@@ -74,13 +76,20 @@ async fn render(
     let payments = state.modules.payments();
     let now = payments.ledger(user.id, LedgerPoint::Latest).await?;
     let mut raw: LedgerQuery = parse_query(req.query_string()).unwrap_or_default();
-    // The form's field sends the browser's `datetime-local` value (taken as UTC, as its label
-    // says), or nothing when left empty.
-    raw.as_of = raw
-        .as_of
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| format::from_datetime_local(t.trim()));
+    let zone = format::zone_of(Some(&user));
     let (mut travel_error, mut ledger) = (None, now.clone());
+    // The form's field sends the browser's `datetime-local` value (a time in the customer's own
+    // zone, as its label says), or nothing when left empty.
+    raw.as_of = match raw.as_of.filter(|t| !t.trim().is_empty()) {
+        None => None,
+        Some(t) => match format::from_datetime_local(t.trim(), &zone) {
+            Ok(rfc3339) => Some(rfc3339),
+            Err(why) => {
+                travel_error = Some(format!("as_of {why}"));
+                None
+            }
+        },
+    };
     match LedgerPoint::try_from(&raw) {
         Ok(LedgerPoint::Latest) => {}
         Ok(point) => match payments.ledger(user.id, point).await {
@@ -97,7 +106,7 @@ async fn render(
         .rev()
         .map(|e| Entry {
             version: e.version,
-            when: format::time(e.occurred_at),
+            when: format::instant(e.occurred_at, &zone),
             kind: match e.kind {
                 LedgerEntryKind::Deposit => "deposit",
                 LedgerEntryKind::Charge => "charge",
@@ -131,7 +140,11 @@ async fn render(
         balance_then: format::money(ledger.balance_cents, &currency),
         latest_version: now.latest_version,
         version: ledger.version,
-        as_of: ledger.as_of.map(format::datetime_local).unwrap_or_default(),
+        as_of: ledger
+            .as_of
+            .map(|t| format::datetime_local(t, &zone))
+            .unwrap_or_default(),
+        zone: zone.name().to_owned(),
         travelling,
         travel_error,
         entries,
@@ -273,11 +286,12 @@ async fn payments_page(
             },
         )
         .await?;
+    let zone = format::zone_of(Some(&admin));
     let rows = page
         .items
         .iter()
         .map(|p| PaymentRow {
-            when: format::time(p.created_at),
+            when: format::moment(p.created_at, &zone),
             booking_id: p.reference,
             booking_short: p.reference.to_string().chars().take(13).collect(),
             amount: format::money(p.amount_cents, &p.currency),

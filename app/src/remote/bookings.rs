@@ -3,10 +3,11 @@
 
 use async_trait::async_trait;
 use bookings_api::{
-    Booking, BookingFilter, BookingPage, BookingsApi, BookingsError, ChangeShow, PlaceBooking,
-    Placed, Saga, ScheduleShow, Show, ShowFilter, ShowPage,
+    Admission, Booking, BookingFilter, BookingPage, BookingsApi, BookingsError, ChangeShow,
+    ChangeVenue, CheckIn, OpenVenue, PlaceBooking, Placed, Quote, Saga, ScheduleShow, SeatMap,
+    SeatRequest, Show, ShowFilter, ShowPage, Ticket, Venue, VenuePage,
 };
-use kernel::Trace;
+use kernel::{PageRequest, Trace};
 use users_api::Actor;
 use uuid::Uuid;
 
@@ -17,6 +18,65 @@ pub(crate) struct RemoteBookings(pub(crate) Remote);
 
 #[async_trait]
 impl BookingsApi for RemoteBookings {
+    async fn open_venue(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        input: OpenVenue,
+    ) -> Result<Venue, BookingsError> {
+        self.0.call("open_venue", &(trace, actor, input)).await
+    }
+
+    async fn change_venue(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        id: Uuid,
+        change: ChangeVenue,
+    ) -> Result<Venue, BookingsError> {
+        self.0
+            .call("change_venue", &(trace, actor, id, change))
+            .await
+    }
+
+    async fn venue(&self, id: Uuid) -> Result<Venue, BookingsError> {
+        self.0.call("venue", &(id,)).await
+    }
+
+    async fn venues(&self, page: PageRequest) -> Result<VenuePage, BookingsError> {
+        self.0.call("venues", &(page,)).await
+    }
+
+    async fn seats(&self, show_id: Uuid) -> Result<SeatMap, BookingsError> {
+        self.0.call("seats", &(show_id,)).await
+    }
+
+    async fn quote(&self, show_id: Uuid, seats: SeatRequest) -> Result<Quote, BookingsError> {
+        self.0.call("quote", &(show_id, seats)).await
+    }
+
+    async fn tickets(&self, actor: &Actor, booking_id: Uuid) -> Result<Vec<Ticket>, BookingsError> {
+        self.0.call("tickets", &(actor, booking_id)).await
+    }
+
+    async fn check_in(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        input: CheckIn,
+    ) -> Result<Admission, BookingsError> {
+        self.0.call("check_in", &(trace, actor, input)).await
+    }
+
+    async fn admissions(
+        &self,
+        actor: &Actor,
+        show_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Admission>, BookingsError> {
+        self.0.call("admissions", &(actor, show_id, limit)).await
+    }
+
     async fn create_show(
         &self,
         trace: Trace,
@@ -170,6 +230,57 @@ pub(crate) async fn serve(
             answer(body, |(actor, id): (Actor, Uuid)| async move {
                 api.saga(&actor, id).await
             })
+            .await
+        }
+        "open_venue" => {
+            answer(
+                body,
+                |(trace, actor, input): (Trace, Actor, OpenVenue)| async move {
+                    api.open_venue(trace, &actor, input).await
+                },
+            )
+            .await
+        }
+        "change_venue" => {
+            answer(
+                body,
+                |(trace, actor, id, change): (Trace, Actor, Uuid, ChangeVenue)| async move {
+                    api.change_venue(trace, &actor, id, change).await
+                },
+            )
+            .await
+        }
+        "venue" => answer(body, |(id,): (Uuid,)| api.venue(id)).await,
+        "venues" => answer(body, |(page,): (PageRequest,)| api.venues(page)).await,
+        "seats" => answer(body, |(show_id,): (Uuid,)| api.seats(show_id)).await,
+        "quote" => {
+            answer(body, |(show_id, seats): (Uuid, SeatRequest)| {
+                api.quote(show_id, seats)
+            })
+            .await
+        }
+        "tickets" => {
+            answer(body, |(actor, id): (Actor, Uuid)| async move {
+                api.tickets(&actor, id).await
+            })
+            .await
+        }
+        "check_in" => {
+            answer(
+                body,
+                |(trace, actor, input): (Trace, Actor, CheckIn)| async move {
+                    api.check_in(trace, &actor, input).await
+                },
+            )
+            .await
+        }
+        "admissions" => {
+            answer(
+                body,
+                |(actor, show_id, limit): (Actor, Uuid, u32)| async move {
+                    api.admissions(&actor, show_id, limit).await
+                },
+            )
             .await
         }
         other => Err(Fault::Unknown(other.to_owned())),

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use kernel::Trace;
 use users_api::{
-    Actor, DirectoryError, LogIn, Password, ProfileChange, Registration, Session, User,
+    Actor, DirectoryError, LogIn, Password, ProfileChange, Registration, Role, Session, User,
     UserDirectory, UserFilter, UserPage, UsersApi, UsersError,
 };
 use uuid::Uuid;
@@ -74,6 +74,16 @@ impl UsersApi for RemoteUsers {
 
     async fn deactivate(&self, trace: Trace, actor: &Actor, id: Uuid) -> Result<User, UsersError> {
         self.0.call("deactivate", &(trace, actor, id)).await
+    }
+
+    async fn set_role(
+        &self,
+        trace: Trace,
+        actor: &Actor,
+        id: Uuid,
+        role: Role,
+    ) -> Result<User, UsersError> {
+        self.0.call("set_role", &(trace, actor, id, role)).await
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<User>, UsersError> {
@@ -158,6 +168,15 @@ pub(crate) async fn serve(
                 body,
                 |(trace, actor, id): (Trace, Actor, Uuid)| async move {
                     api.deactivate(trace, &actor, id).await
+                },
+            )
+            .await
+        }
+        "set_role" => {
+            answer(
+                body,
+                |(trace, actor, id, role): (Trace, Actor, Uuid, Role)| async move {
+                    api.set_role(trace, &actor, id, role).await
                 },
             )
             .await

@@ -102,6 +102,7 @@ impl Handler for BookingsHandler {
                     e.show_id,
                     &e.title,
                     &e.venue,
+                    &e.time_zone,
                     e.starts_at,
                     e.capacity,
                     Some(&e.currency),
@@ -115,6 +116,7 @@ impl Handler for BookingsHandler {
                     e.show_id,
                     &e.title,
                     &e.venue,
+                    &e.time_zone,
                     e.starts_at,
                     e.capacity,
                     None,
@@ -124,6 +126,7 @@ impl Handler for BookingsHandler {
                     let new = FeedRow {
                         show_title: Some(e.title.clone()),
                         show_starts_at: Some(e.starts_at),
+                        show_time_zone: Some(e.time_zone.clone()),
                         ..old.clone()
                     };
                     projection::save(conn, now, Some(&old), &new).await?;
@@ -140,7 +143,8 @@ impl Handler for BookingsHandler {
                 let (name, email) = store::customer_details(&mut *conn, e.user_id).await?;
                 new.show_id = Some(e.show_id);
                 new.show_title = show.as_ref().map(|s| s.0.clone());
-                new.show_starts_at = show.map(|s| s.1);
+                new.show_starts_at = show.as_ref().map(|s| s.1);
+                new.show_time_zone = show.map(|s| s.2);
                 new.user_id = Some(e.user_id);
                 new.user_name = name;
                 new.user_email = email.or(Some(e.user_email));

@@ -27,6 +27,7 @@ pub(crate) struct FeedRow {
     pub(crate) show_id: Option<Uuid>,
     pub(crate) show_title: Option<String>,
     pub(crate) show_starts_at: Option<Timestamp>,
+    pub(crate) show_time_zone: Option<String>,
     pub(crate) user_id: Option<Uuid>,
     pub(crate) user_name: Option<String>,
     pub(crate) user_email: Option<String>,
@@ -46,7 +47,7 @@ pub(crate) struct FeedRow {
     pub(crate) confirmed_at: Option<Timestamp>,
 }
 
-pub(crate) const FEED_COLUMNS: &str = "SELECT rowid, booking_id, show_id, show_title, show_starts_at, user_id, user_name, \
+pub(crate) const FEED_COLUMNS: &str = "SELECT rowid, booking_id, show_id, show_title, show_starts_at, show_time_zone, user_id, user_name, \
      user_email, seats, seat_labels, amount_cents, currency, status, cancel_reason, payment_status, payment_method, card_brand, card_last4, \
      payment_amount_cents, payment_currency, placed_at, confirmed_at FROM feed";
 
@@ -58,6 +59,7 @@ pub(crate) fn feed_from_row(row: &SqliteRow) -> Result<FeedRow> {
             show_id: row.try_get("show_id")?,
             show_title: row.try_get("show_title")?,
             show_starts_at: row.try_get("show_starts_at")?,
+            show_time_zone: row.try_get("show_time_zone")?,
             user_id: row.try_get("user_id")?,
             user_name: row.try_get("user_name")?,
             user_email: row.try_get("user_email")?,
@@ -410,12 +412,12 @@ pub(crate) async fn save(
         return Ok(());
     }
     let rowid: i64 = sqlx::query_scalar(
-        "INSERT INTO feed (booking_id, show_id, show_title, show_starts_at, user_id, user_name, user_email, seats, seat_labels, \
+        "INSERT INTO feed (booking_id, show_id, show_title, show_starts_at, show_time_zone, user_id, user_name, user_email, seats, seat_labels, \
          amount_cents, currency, status, cancel_reason, payment_status, payment_method, card_brand, card_last4, \
          payment_amount_cents, payment_currency, placed_at, confirmed_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (booking_id) DO UPDATE SET show_id = excluded.show_id, show_title = excluded.show_title, \
-         show_starts_at = excluded.show_starts_at, user_id = excluded.user_id, user_name = excluded.user_name, \
+         show_starts_at = excluded.show_starts_at, show_time_zone = excluded.show_time_zone, user_id = excluded.user_id, user_name = excluded.user_name, \
          user_email = excluded.user_email, seats = excluded.seats, seat_labels = excluded.seat_labels, amount_cents = excluded.amount_cents, currency = excluded.currency, \
          status = excluded.status, cancel_reason = excluded.cancel_reason, payment_status = excluded.payment_status, \
          payment_method = excluded.payment_method, card_brand = excluded.card_brand, card_last4 = excluded.card_last4, \
@@ -426,6 +428,7 @@ pub(crate) async fn save(
     .bind(new.show_id)
     .bind(&new.show_title)
     .bind(new.show_starts_at)
+    .bind(&new.show_time_zone)
     .bind(new.user_id)
     .bind(&new.user_name)
     .bind(&new.user_email)

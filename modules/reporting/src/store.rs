@@ -53,18 +53,21 @@ pub(crate) async fn upsert_show(
     show_id: Uuid,
     title: &str,
     venue: &str,
+    time_zone: &str,
     starts_at: Timestamp,
     capacity: i64,
     currency: Option<&str>,
 ) -> Result<()> {
     let rowid: i64 = sqlx::query_scalar(
-        "INSERT INTO show_sales (show_id, title, venue, starts_at, status, capacity, currency) VALUES (?, ?, ?, ?, 'scheduled', ?, ?) \
-         ON CONFLICT (show_id) DO UPDATE SET title = excluded.title, venue = excluded.venue, starts_at = excluded.starts_at, \
-         capacity = excluded.capacity RETURNING rowid",
+        "INSERT INTO show_sales (show_id, title, venue, time_zone, starts_at, status, capacity, currency) \
+         VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?) \
+         ON CONFLICT (show_id) DO UPDATE SET title = excluded.title, venue = excluded.venue, time_zone = excluded.time_zone, \
+         starts_at = excluded.starts_at, capacity = excluded.capacity RETURNING rowid",
     )
     .bind(show_id)
     .bind(title)
     .bind(venue)
+    .bind(time_zone)
     .bind(starts_at)
     .bind(capacity)
     .bind(currency.unwrap_or("EUR"))
@@ -105,12 +108,12 @@ pub(crate) async fn cancel_show(exec: impl SqliteExecutor<'_>, show_id: Uuid) ->
     Ok(())
 }
 
-/// A show's title and start, as copied.
+/// A show's title, start and time zone, as copied.
 pub(crate) async fn show_details(
     exec: impl SqliteExecutor<'_>,
     show_id: Uuid,
-) -> Result<Option<(String, Timestamp)>> {
-    sqlx::query_as("SELECT title, starts_at FROM show_sales WHERE show_id = ?")
+) -> Result<Option<(String, Timestamp, String)>> {
+    sqlx::query_as("SELECT title, starts_at, time_zone FROM show_sales WHERE show_id = ?")
         .bind(show_id)
         .fetch_optional(exec)
         .await
@@ -182,6 +185,7 @@ fn sales_from_row(r: &SqliteRow) -> Result<ShowSales> {
             show_id: r.try_get("show_id")?,
             title: r.try_get("title")?,
             venue: r.try_get("venue")?,
+            time_zone: r.try_get("time_zone")?,
             starts_at: r.try_get("starts_at")?,
             status: r.try_get("status")?,
             capacity,
@@ -198,7 +202,7 @@ fn sales_from_row(r: &SqliteRow) -> Result<ShowSales> {
     read().map_err(storage)
 }
 
-const SALES_COLUMNS: &str = "SELECT show_id, title, venue, starts_at, status, capacity, seats_sold, seats_held, admitted, \
+const SALES_COLUMNS: &str = "SELECT show_id, title, venue, time_zone, starts_at, status, capacity, seats_sold, seats_held, admitted, \
      bookings, revenue_cents, refunds_cents, currency FROM show_sales";
 
 /// Shows with the most seats sold.
@@ -289,6 +293,7 @@ pub(crate) fn feed_item(r: FeedRow) -> FeedItem {
         user_email: r.user_email,
         seats: r.seats,
         seat_labels: r.seat_labels,
+        show_time_zone: r.show_time_zone,
         amount_cents: r.amount_cents,
         currency: r.currency,
         status: r.status,
@@ -322,7 +327,7 @@ pub(crate) async fn feed(
     search: Option<String>,
 ) -> Result<Vec<FeedRow>> {
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "SELECT f.rowid, f.booking_id, f.show_id, f.show_title, f.show_starts_at, f.user_id, f.user_name, f.user_email, f.seats, f.seat_labels, \
+        "SELECT f.rowid, f.booking_id, f.show_id, f.show_title, f.show_starts_at, f.user_id, f.user_name, f.user_email, f.seats, f.seat_labels, f.show_time_zone, \
          f.amount_cents, f.currency, f.status, f.cancel_reason, f.payment_status, f.payment_method, f.card_brand, f.card_last4, \
          f.payment_amount_cents, f.payment_currency, f.placed_at, f.confirmed_at FROM feed f",
     );

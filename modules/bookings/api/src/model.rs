@@ -56,7 +56,7 @@ pub struct Show {
 }
 
 /// A section's price for one show, as received.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SectionPrice {

@@ -52,16 +52,16 @@ impl SeatLabel {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum RowSeats {
-    /// Seats numbered 1 to this count.
+    /// Seats numbered 1 to this count (1 to 500).
     #[cfg_attr(feature = "openapi", schema(title = "count"))]
-    Count(#[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 500))] i64),
+    Count(i64),
     /// The seats' labels, left to right.
     #[cfg_attr(feature = "openapi", schema(title = "labels"))]
     Labels(Vec<String>),
 }
 
 /// A row of a section, as received: front rows first.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct NewRow {
@@ -77,7 +77,7 @@ pub struct NewRow {
 }
 
 /// A section of a plan, as received: best sections first.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct NewSection {

@@ -56,6 +56,8 @@ pub struct ShowSales {
     pub title: String,
     /// Venue.
     pub venue: String,
+    /// The venue's IANA time zone: the start is read in it.
+    pub time_zone: String,
     /// Start.
     pub starts_at: Timestamp,
     /// `scheduled` or `cancelled`.
@@ -128,6 +130,8 @@ pub struct FeedItem {
     pub show_title: Option<String>,
     /// Its start.
     pub show_starts_at: Option<Timestamp>,
+    /// Its venue's IANA time zone.
+    pub show_time_zone: Option<String>,
     /// The customer.
     pub user_id: Option<Uuid>,
     /// Their name.
