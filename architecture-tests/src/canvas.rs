@@ -19,7 +19,7 @@ use crate::{
         MessageKind, event_type_constant, message_impl, message_macro, parse, rust_files,
         visit_macro_args,
     },
-    sql::scan_sql,
+    sql::{Schema, scan_sql},
     workspace::{DependencyKind, sql_files},
 };
 
@@ -155,17 +155,20 @@ pub fn canvas(ws: &Workspace) -> Result<Canvas, String> {
 
     let mut modules = Vec::new();
     for module in &ws.modules {
-        let mut schema = Vec::new();
+        // The schema its migrations leave, applied in order (a rebuilt table once).
+        let mut applied = Schema::default();
         for file in sql_files(&module.schema_dir) {
             let text =
                 std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let scan = scan_sql(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-            schema.extend(
-                scan.declared
-                    .iter()
-                    .map(|d| format!("{} {}", format!("{:?}", d.kind).to_lowercase(), d.name)),
-            );
+            for change in &scan.changes {
+                let _ = applied.apply(change);
+            }
         }
+        let schema: Vec<String> = applied
+            .objects()
+            .map(|d| format!("{} {}", format!("{:?}", d.kind).to_lowercase(), d.name))
+            .collect();
         let mut facts = ImplFacts::default();
         for file in rust_files(&module.dir.join("src")) {
             facts.visit_file(&parse(&file)?);

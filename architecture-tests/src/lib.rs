@@ -19,6 +19,6 @@ pub use rules::{
     check_all, crate_graph, event_sources, foreign_databases, module_graph, public_api,
     system_clock, table_ownership,
 };
-pub use sql::{SqlObject, SqlScan, scan_sql};
+pub use sql::{Schema, SchemaChange, SqlObject, SqlScan, scan_sql};
 pub use violation::{Violation, report};
 pub use workspace::{CrateInfo, Dependency, DependencyKind, Module, Workspace};

@@ -36,11 +36,79 @@ pub struct SqlObject {
     pub line: usize,
 }
 
+/// A change one piece of SQL makes to its module's schema, in the order it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SchemaChange {
+    /// `CREATE …`, with the table an index or trigger is on.
+    Declare {
+        /// What is created.
+        object: SqlObject,
+        /// The table it belongs to (indexes and triggers).
+        on: Option<String>,
+    },
+    /// `DROP …` (a table takes its indexes and triggers with it).
+    Drop(SqlObject),
+    /// `ALTER TABLE from RENAME TO to`.
+    Rename {
+        /// The old name.
+        from: String,
+        /// The new name.
+        to: String,
+        /// Where.
+        line: usize,
+    },
+}
+
+/// The objects a module's migrations leave behind, applied in order: a table rebuilt by the
+/// usual `CREATE new; copy; DROP old; ALTER TABLE new RENAME TO old` reads as the one table it
+/// is, and an index dropped with its table may be declared again.
+#[derive(Clone, Debug, Default)]
+pub struct Schema {
+    live: Vec<(SqlObject, Option<String>)>,
+}
+
+impl Schema {
+    /// Applies `change`; a declaration of a name still live is refused with what holds it.
+    pub fn apply(&mut self, change: &SchemaChange) -> Result<(), SqlObject> {
+        match change {
+            SchemaChange::Declare { object, on } => {
+                if let Some((held, _)) = self.live.iter().find(|(o, _)| o.name == object.name) {
+                    return Err(held.clone());
+                }
+                self.live.push((object.clone(), on.clone()));
+            }
+            SchemaChange::Drop(object) => {
+                let name = &object.name;
+                self.live
+                    .retain(|(o, on)| &o.name != name && on.as_ref() != Some(name));
+            }
+            SchemaChange::Rename { from, to, .. } => {
+                for (o, on) in &mut self.live {
+                    if &o.name == from {
+                        o.name = to.clone();
+                    }
+                    if on.as_ref() == Some(from) {
+                        *on = Some(to.clone());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What is live, in the order it was first declared.
+    pub fn objects(&self) -> impl Iterator<Item = &SqlObject> {
+        self.live.iter().map(|(o, _)| o)
+    }
+}
+
 /// What one piece of SQL declares and references.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SqlScan {
     /// Objects created.
     pub declared: Vec<SqlObject>,
+    /// Creations, drops and renames, in order.
+    pub changes: Vec<SchemaChange>,
     /// Tables or views read, written, referenced by a foreign key or watched by a trigger.
     pub referenced: Vec<SqlObject>,
     /// Lines with `ATTACH`.
@@ -182,11 +250,43 @@ pub fn scan_sql(text: &str) -> Result<SqlScan, String> {
                 i = next;
             }
             "into" | "update" | "references" | "table" => {
+                let before = scan.referenced.len();
+                let at = i;
                 i = table_name(&toks, i + 1, false, &ctes, &mut scan).0;
+                // ALTER TABLE a RENAME TO b.
+                let altered = w == "table" && at >= 1 && is_word(&toks[at - 1].token, "alter");
+                if altered
+                    && scan.referenced.len() > before
+                    && toks.get(i).is_some_and(|t| is_word(&t.token, "rename"))
+                    && toks.get(i + 1).is_some_and(|t| is_word(&t.token, "to"))
+                    && let Some(to) = toks.get(i + 2).and_then(|t| word(&t.token))
+                {
+                    let from = scan.referenced[before].name.clone();
+                    scan.changes.push(SchemaChange::Rename {
+                        from,
+                        to,
+                        line: toks[i + 2].line,
+                    });
+                    i += 3;
+                }
             }
             "drop" => {
                 // DROP TABLE|INDEX|VIEW|TRIGGER [IF EXISTS] name: touching the object.
+                let kind = match toks.get(i + 1).and_then(|t| word(&t.token)).as_deref() {
+                    Some("index") => Some(ObjectKind::Index),
+                    Some("view") => Some(ObjectKind::View),
+                    Some("trigger") => Some(ObjectKind::Trigger),
+                    Some("table") => Some(ObjectKind::Table),
+                    _ => None,
+                };
+                let before = scan.referenced.len();
                 i = table_name(&toks, i + 2, false, &ctes, &mut scan).0;
+                if let (Some(kind), Some(dropped)) = (kind, scan.referenced.get(before)) {
+                    scan.changes.push(SchemaChange::Drop(SqlObject {
+                        kind,
+                        ..dropped.clone()
+                    }));
+                }
             }
             _ => i += 1,
         }
@@ -229,37 +329,50 @@ fn declaration(toks: &[Tok], i: usize, scan: &mut SqlScan, trigger_header: &mut 
     let Some(name) = word(&name_tok.token) else {
         return j;
     };
-    scan.declared.push(SqlObject {
+    let object = SqlObject {
         name,
         kind,
         line: name_tok.line,
-    });
+    };
+    scan.declared.push(object.clone());
     j += 1;
     match kind {
         // CREATE INDEX name ON table (...)
         ObjectKind::Index if toks.get(j).is_some_and(|t| is_word(&t.token, "on")) => {
-            return table_name(toks, j + 1, false, &HashSet::new(), scan).0;
+            let before = scan.referenced.len();
+            let next = table_name(toks, j + 1, false, &HashSet::new(), scan).0;
+            let on = scan.referenced.get(before).map(|t| t.name.clone());
+            scan.changes.push(SchemaChange::Declare { object, on });
+            return next;
         }
-        ObjectKind::Trigger => *trigger_header = true,
-        ObjectKind::Table if virtual_table => {
-            // FTS5 external content: content='table'.
-            let mut k = j;
-            while k + 2 < toks.len() && !matches!(toks[k].token, Token::SemiColon) {
-                if is_word(&toks[k].token, "content")
-                    && matches!(toks[k + 1].token, Token::Eq)
-                    && let Token::SingleQuotedString(s) = &toks[k + 2].token
-                    && !s.is_empty()
-                {
-                    scan.referenced.push(SqlObject {
-                        name: s.to_ascii_lowercase(),
-                        kind: ObjectKind::Table,
-                        line: toks[k + 2].line,
-                    });
-                }
-                k += 1;
+        ObjectKind::Trigger => {
+            // Its table follows `ON`, read as the header goes on; a dropped table takes its
+            // triggers along, which no migration here relies on.
+            scan.changes.push(SchemaChange::Declare { object, on: None });
+            *trigger_header = true;
+            return j;
+        }
+        ObjectKind::Table | ObjectKind::View | ObjectKind::Index => {
+            scan.changes.push(SchemaChange::Declare { object, on: None });
+        }
+    }
+    if kind == ObjectKind::Table && virtual_table {
+        // FTS5 external content: content='table'.
+        let mut k = j;
+        while k + 2 < toks.len() && !matches!(toks[k].token, Token::SemiColon) {
+            if is_word(&toks[k].token, "content")
+                && matches!(toks[k + 1].token, Token::Eq)
+                && let Token::SingleQuotedString(s) = &toks[k + 2].token
+                && !s.is_empty()
+            {
+                scan.referenced.push(SqlObject {
+                    name: s.to_ascii_lowercase(),
+                    kind: ObjectKind::Table,
+                    line: toks[k + 2].line,
+                });
             }
+            k += 1;
         }
-        _ => {}
     }
     j
 }
@@ -501,6 +614,33 @@ mod tests {
             refs("SELECT {COLUMNS} FROM outbox WHERE x IN (SELECT y FROM inbox)"),
             ["inbox", "outbox"]
         );
+    }
+
+    #[test]
+    fn a_table_rebuilt_and_renamed_is_the_one_table_and_its_dropped_index_may_come_back() {
+        let first = scan_sql("CREATE TABLE users (id BLOB); CREATE UNIQUE INDEX users_by_email ON users (id);")
+            .unwrap();
+        let rebuild = scan_sql(
+            "CREATE TABLE users_rebuilt (id BLOB); INSERT INTO users_rebuilt SELECT id FROM users;\n\
+             DROP TABLE users; ALTER TABLE users_rebuilt RENAME TO users;\n\
+             CREATE UNIQUE INDEX users_by_email ON users (id);",
+        )
+        .unwrap();
+        let mut schema = Schema::default();
+        for change in first.changes.iter().chain(&rebuild.changes) {
+            schema.apply(change).unwrap();
+        }
+        let names: Vec<_> = schema.objects().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["users", "users_by_email"]);
+        // Declaring a live name again is refused with what holds it.
+        let again = scan_sql("CREATE INDEX users_by_email ON users (id);").unwrap();
+        assert_eq!(
+            schema.apply(&again.changes[0]).unwrap_err().name,
+            "users_by_email"
+        );
+        // A column rename is no table rename.
+        let column = scan_sql("ALTER TABLE users RENAME COLUMN id TO key;").unwrap();
+        assert!(column.changes.is_empty());
     }
 
     #[test]

@@ -216,6 +216,13 @@ fn the_table_ownership_rule_sees_foreign_tables_in_schemas_and_sources() {
             2,
             "trigger alpha_watch is already declared by alpha (schemas/alpha/0001_alpha.sql:2)",
         ),
+        // A module rebuilding its own table is fine; declaring a live name twice is not.
+        v(
+            "table-ownership",
+            "schemas/beta/0003_rebuild.sql",
+            4,
+            "index beta_by_id is already declared by beta (schemas/beta/0003_rebuild.sql:3)",
+        ),
     ];
     assert_eq!(found, expected);
 }

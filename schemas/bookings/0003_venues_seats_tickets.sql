@@ -6,6 +6,8 @@
 CREATE TABLE venues (
     id         BLOB    PRIMARY KEY,
     name       TEXT    NOT NULL,
+    -- The name in lower case (Unicode, unlike SQLite's NOCASE): unique among venues.
+    name_key   TEXT    NOT NULL,
     time_zone  TEXT    NOT NULL,
     -- Seats (or places) for sale.
     capacity   INTEGER NOT NULL CHECK (capacity > 0),
@@ -15,7 +17,7 @@ CREATE TABLE venues (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 ) STRICT;
-CREATE UNIQUE INDEX venues_by_name ON venues (name COLLATE NOCASE);
+CREATE UNIQUE INDEX venues_by_name ON venues (name_key);
 CREATE INDEX venues_by_time ON venues (created_at, id);
 
 -- Shows from before venues keep a venue name only, in UTC, with general admission.

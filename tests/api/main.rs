@@ -14,4 +14,6 @@ mod contract;
 mod events;
 mod health;
 mod reporting;
+mod seats;
+mod upgrade;
 mod users;

@@ -15,4 +15,5 @@ mod bookings;
 mod events;
 mod health;
 mod reporting;
+mod seats;
 mod users;

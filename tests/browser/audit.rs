@@ -67,6 +67,49 @@ async fn no_page_has_a_serious_or_critical_accessibility_finding() {
     )
     .await;
     let show_page = format!("/shows/{}", show["id"].as_str().unwrap());
+    // A seated show: its map, its checkout, and a paid booking's tickets.
+    let venue = assert_status(
+        app.post_json(
+            &admin,
+            "/api/venues",
+            &json!({"name": "Audited Hall", "time_zone": "Europe/Paris", "sections": [
+                {"name": "Stalls", "price_cents": 2_000, "rows": [{"label": "A", "seats": 8},
+                    {"label": "B", "seats": 8, "unavailable": ["4"]}]}]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let seated = assert_status(
+        app.post_json(
+            &admin,
+            "/api/shows",
+            &json!({"title": "Audited Seats", "venue_id": venue["id"],
+                    "starts_at": "2099-03-04T19:00:00Z", "currency": "EUR"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let seated_page = format!("/shows/{}", seated["id"].as_str().unwrap());
+    let checkout = format!("{seated_page}/checkout?best=2");
+    assert_status(
+        app.post_json(&admin, "/api/wallet/deposits", &json!({"amount_cents": 10_000}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let paid = assert_status(
+        app.post_json(
+            &admin,
+            "/api/bookings",
+            &json!({"show_id": seated["id"], "seats": 2, "payment": {"type": "wallet"}}),
+        )
+        .await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let tickets_page = format!("/bookings/{}/tickets", paid["id"].as_str().unwrap());
     let mut found = Vec::new();
 
     for path in [
@@ -75,6 +118,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_finding() {
         "/signup",
         "/problems",
         &show_page,
+        &seated_page,
         "/nowhere",
     ] {
         found.extend(findings(&b, &axe, &app.url(path)).await);
@@ -88,6 +132,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_finding() {
     b.click("form[action='/signup'] button[type=submit]").await;
     b.wait_for_text("Your account is ready").await;
     b.goto(&app.url(&show_page)).await;
+    b.to_checkout().await;
     b.click("input[name=payment_type][value=card]").await;
     b.fill("input[name=number]", "4000 0000 0000 0002").await;
     b.fill("input[name=exp_month]", "12").await;
@@ -101,6 +146,8 @@ async fn no_page_has_a_serious_or_critical_accessibility_finding() {
         "/wallet",
         "/account",
         &show_page,
+        &seated_page,
+        &checkout,
         &booking_page,
     ] {
         found.extend(findings(&b, &axe, &app.url(path)).await);
@@ -114,10 +161,15 @@ async fn no_page_has_a_serious_or_critical_accessibility_finding() {
     )
     .await;
     let admin_show = format!("/admin/shows/{}", show["id"].as_str().unwrap());
-    let admin_pages = ADMIN_PAGES
-        .iter()
-        .copied()
-        .chain([&*admin_show, &*booking_page]);
+    let admin_seated = format!("/admin/shows/{}", seated["id"].as_str().unwrap());
+    let admin_venue = format!("/admin/venues/{}", venue["id"].as_str().unwrap());
+    let admin_pages = ADMIN_PAGES.iter().copied().chain([
+        &*admin_show,
+        &*admin_seated,
+        &*admin_venue,
+        &*booking_page,
+        &*tickets_page,
+    ]);
     for path in admin_pages {
         found.extend(findings(&b, &axe, &app.url(path)).await);
     }

@@ -36,6 +36,8 @@ async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid
     // Book two seats by card from the show's page.
     b.goto(&app.url(&format!("/shows/{show_id}"))).await;
     b.fill("input[name=seats]", "2").await;
+    b.to_checkout().await;
+    b.wait_for_text("€25.00").await;
     b.click("input[name=payment_type][value=card]").await;
     b.fill("input[name=number]", "4242 4242 4242 4242").await;
     b.fill("input[name=exp_month]", "12").await;
@@ -52,6 +54,7 @@ async fn a_customer_books_a_show_by_card_sees_it_confirmed_and_watches_an_unpaid
     // A card that never answers: the page shows it pending, then cancelled, with no reload.
     b.goto(&app.url(&format!("/shows/{show_id}"))).await;
     b.fill("input[name=seats]", "1").await;
+    b.to_checkout().await;
     b.click("input[name=payment_type][value=card]").await;
     b.fill("input[name=number]", "4000 0000 0000 3220").await;
     b.fill("input[name=exp_month]", "12").await;

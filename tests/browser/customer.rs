@@ -128,8 +128,9 @@ async fn money_is_typed_as_people_write_it_only_what_can_pay_is_offered_and_the_
     let show_page = app.url(&format!("/shows/{}", show["id"].as_str().unwrap()));
     sign_up(&b, &app, "Ada Lovelace", "ada@example.com").await;
 
-    // An empty wallet is not offered, and says why; the card is chosen instead.
+    // An empty wallet is not offered at the checkout, and says why; the card is chosen instead.
     b.goto(&show_page).await;
+    b.to_checkout().await;
     let page = b.wait_for_text("The wallet is not offered").await;
     assert!(page.contains("(not offered)"), "{page}");
     assert_eq!(
@@ -167,6 +168,7 @@ async fn money_is_typed_as_people_write_it_only_what_can_pay_is_offered_and_the_
 
     // A declined card: the reason in words, and a way to try again.
     b.goto(&show_page).await;
+    b.to_checkout().await;
     pay_by_card(&b, "4000 0000 0000 0002").await;
     let declined = b
         .wait_for_text("Not booked: the payment was declined (the card was declined)")
@@ -174,15 +176,16 @@ async fn money_is_typed_as_people_write_it_only_what_can_pay_is_offered_and_the_
     assert!(!declined.contains("card_declined"), "{declined}");
     assert!(!declined.contains("Booked!"), "{declined}");
     b.click("a.btn[href^='/shows/']").await;
-    b.wait_for_text("Book seats").await;
+    b.wait_for_text("Continue to payment").await;
     assert_eq!(
         b.path().await,
         format!("/shows/{}", show["id"].as_str().unwrap())
     );
 
     // The wallet, now offered, pays; the totals below the booking follow without a reload.
-    b.click("input[name=payment_type][value=wallet]").await;
     b.fill("input[name=seats]", "2").await;
+    b.to_checkout().await;
+    b.click("input[name=payment_type][value=wallet]").await;
     b.click("form[action$='/book'] button[type=submit]").await;
     let confirmed = b.wait_for_text("Confirmed: the seats are yours.").await;
     assert!(confirmed.contains("€25.00"), "{confirmed}");
@@ -293,7 +296,6 @@ async fn every_page_has_its_own_title_a_skip_link_and_the_sites_404_for_a_bad_id
     .await;
     b.goto(&app.url("/admin/shows")).await;
     b.fill("input[name=title]", "").await;
-    b.fill("input[name=venue]", "Hall").await;
     b.fill("input[name=capacity]", "ten").await;
     b.fill("input[name=price]", "12,5x").await;
     b.click("form[action='/admin/shows'] button[type=submit]")

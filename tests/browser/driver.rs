@@ -183,6 +183,20 @@ impl Browser {
         );
     }
 
+    /// From a show's page, with the seats chosen or counted there, on to the checkout that
+    /// shows the order and its total.
+    pub(crate) async fn to_checkout(&self) {
+        self.click("form[action$='/checkout'][data-picker] button[type=submit]")
+            .await;
+        self.wait_for_text("Your order").await;
+    }
+
+    /// Sends `keys` to the element that has the focus (WebDriver key codes for arrows).
+    pub(crate) async fn type_keys(&self, keys: &str) {
+        let focused = self.client.active_element().await.unwrap();
+        focused.send_keys(keys).await.unwrap();
+    }
+
     /// What `script` (a function body) returns.
     pub(crate) async fn script(&self, script: &str) -> serde_json::Value {
         self.client

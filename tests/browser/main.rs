@@ -15,9 +15,11 @@ mod topology;
 mod driver;
 
 /// Every admin page with a fixed address, for the walks that visit them all.
-const ADMIN_PAGES: [&str; 10] = [
+const ADMIN_PAGES: [&str; 12] = [
     "/admin",
     "/admin/shows",
+    "/admin/venues",
+    "/door",
     "/admin/bookings",
     "/admin/feed",
     "/admin/payments",
@@ -33,4 +35,5 @@ mod bookings;
 mod customer;
 mod dashboard;
 mod phone;
+mod seats;
 mod users;

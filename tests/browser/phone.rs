@@ -64,8 +64,11 @@ async fn a_customer_signs_up_deposits_books_and_reads_every_page_on_a_phone() {
 
     b.goto(&app.url("/")).await;
     b.click("a[href^='/shows/']").await;
-    b.wait_for_text("enough for 2 seats").await;
+    b.wait_for_text("Continue to payment").await;
     assert_eq!(overflow(&b).await, 0, "the show's page");
+    b.to_checkout().await;
+    b.wait_for_text("€50.00 in it").await;
+    assert_eq!(overflow(&b).await, 0, "the checkout");
     b.click("form[action$='/book'] button[type=submit]").await;
     b.wait_for_text("Confirmed: the seats are yours.").await;
     assert_eq!(overflow(&b).await, 0, "the booking's page");

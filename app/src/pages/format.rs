@@ -284,10 +284,15 @@ mod tests {
     }
 
     #[test]
-    fn times_show_milliseconds_in_utc() {
+    fn timelines_show_milliseconds_in_the_readers_zone() {
         assert_eq!(
-            time(Timestamp::from_micros(1_767_225_600_123_456)),
-            "2026-01-01 00:00:00.123"
+            instant(Timestamp::from_micros(1_767_225_600_123_456), &Zone::utc()),
+            "Thu 1 Jan 2026 · 00:00:00.123 UTC"
+        );
+        let tokyo = Zone::parse("Asia/Tokyo").unwrap();
+        assert_eq!(
+            instant(Timestamp::from_micros(1_767_225_600_123_456), &tokyo),
+            "Thu 1 Jan 2026 · 09:00:00.123 JST"
         );
     }
 }

@@ -115,7 +115,7 @@ fn new_show_fields(f: &ShowForm, venues: &[Venue]) -> Vec<FormField> {
             .value(&f.title)
             .attr("maxlength", "120"),
         venue,
-        FormField::new("starts_at", "Starts at (the venue's local time)", "datetime-local")
+        FormField::new("starts_at", "Starts at (local time at the venue)", "datetime-local")
             .value(&f.starts_at),
         capacity,
         price,
@@ -332,7 +332,7 @@ fn edit_fields(show: &Show, f: &ShowForm, sections: &[(String, i64)]) -> Vec<For
             .attr("maxlength", "120"),
         FormField::new(
             "starts_at",
-            "Starts at (the venue's local time)",
+            "Starts at (local time at the venue)",
             "datetime-local",
         )
         .value(&f.starts_at)

@@ -1,5 +1,6 @@
 //! Rule 2, table ownership: every table, index, view and trigger is declared in exactly one
-//! `schemas/<module>/`, and every SQL statement of a module (in its schema files and in its Rust
+//! `schemas/<module>/` (and, there, once while it lives: a table rebuilt by its module may come
+//! back under its name), and every SQL statement of a module (in its schema files and in its Rust
 //! sources) names only that module's tables and the kernel's per-module tables, foreign keys and
 //! triggers included. Rule 3's SQL half rides along: no `ATTACH`, no other schema.
 
@@ -11,7 +12,7 @@ use std::{
 use crate::{
     Module, Violation, Workspace,
     rust::{files_with_extension, looks_like_sql, parse, rust_files, string_literals},
-    sql::{ObjectKind, SqlScan, scan_sql},
+    sql::{ObjectKind, Schema, SchemaChange, SqlScan, scan_sql},
     workspace::sql_files,
 };
 
@@ -20,6 +21,7 @@ fn is_sqlite_internal(name: &str) -> bool {
     name.starts_with("sqlite_") || name.starts_with("pragma_")
 }
 
+#[derive(Clone)]
 struct Declaration {
     module: String,
     file: PathBuf,
@@ -45,6 +47,9 @@ pub fn table_ownership(ws: &Workspace) -> Vec<Violation> {
     }
     let mut schema_scans: Vec<(&Module, PathBuf, SqlScan)> = Vec::new();
     for module in &ws.modules {
+        // The module's schema as its migrations leave it, applied in order, so that a table it
+        // rebuilds (and the indexes dropped with the old one) may be declared again.
+        let mut schema = Schema::default();
         for file in sql_files(&module.schema_dir) {
             let rel = ws.relative(&file);
             let text = match std::fs::read_to_string(&file) {
@@ -61,16 +66,41 @@ pub fn table_ownership(ws: &Workspace) -> Vec<Violation> {
                     continue;
                 }
             };
-            for d in &scan.declared {
-                match owners.get(&d.name) {
+            for change in &scan.changes {
+                let declared = match change {
+                    SchemaChange::Declare { object, .. } => object,
+                    SchemaChange::Rename { to, line, .. } => {
+                        owners.entry(to.clone()).or_insert_with(|| Declaration {
+                            module: module.name.clone(),
+                            file: rel.clone(),
+                            line: *line,
+                            kind: ObjectKind::Table,
+                        });
+                        let _ = schema.apply(change);
+                        continue;
+                    }
+                    SchemaChange::Drop(_) => {
+                        let _ = schema.apply(change);
+                        continue;
+                    }
+                };
+                let earlier = match owners.get(&declared.name) {
+                    Some(first) if first.module != module.name => Some(first.clone()),
+                    // The module's own name, still live: declared twice.
+                    Some(first) if schema.objects().any(|o| o.name == declared.name) => {
+                        Some(first.clone())
+                    }
+                    _ => None,
+                };
+                match earlier {
                     Some(first) => out.push(Violation {
                         rule: "table-ownership",
                         file: rel.clone(),
-                        line: d.line,
+                        line: declared.line,
                         message: format!(
                             "{:?} {} is already declared by {} ({}:{})",
-                            d.kind,
-                            d.name,
+                            declared.kind,
+                            declared.name,
                             first.module,
                             first.file.display(),
                             first.line
@@ -79,10 +109,13 @@ pub fn table_ownership(ws: &Workspace) -> Vec<Violation> {
                         hint: "each name belongs to one module; rename it, or ask the owner for the data through its -api crate",
                     }),
                     None => {
-                        owners.insert(
-                            d.name.clone(),
-                            Declaration { module: module.name.clone(), file: rel.clone(), line: d.line, kind: d.kind },
-                        );
+                        let _ = schema.apply(change);
+                        owners.entry(declared.name.clone()).or_insert_with(|| Declaration {
+                            module: module.name.clone(),
+                            file: rel.clone(),
+                            line: declared.line,
+                            kind: declared.kind,
+                        });
                     }
                 }
             }

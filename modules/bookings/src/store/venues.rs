@@ -109,10 +109,12 @@ pub(crate) async fn insert_venue(
     seating: &Seating,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO venues (id, name, time_zone, capacity, plan, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO venues (id, name, name_key, time_zone, capacity, plan, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(v.id)
     .bind(&v.name)
+    .bind(name_key(&v.name))
     .bind(&v.time_zone)
     .bind(v.capacity)
     .bind(plan_json(seating)?)
@@ -130,9 +132,10 @@ pub(crate) async fn update_venue(
     seating: &Seating,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE venues SET name = ?, time_zone = ?, capacity = ?, plan = ?, updated_at = ? WHERE id = ?",
+        "UPDATE venues SET name = ?, name_key = ?, time_zone = ?, capacity = ?, plan = ?, updated_at = ? WHERE id = ?",
     )
     .bind(&v.name)
+    .bind(name_key(&v.name))
     .bind(&v.time_zone)
     .bind(v.capacity)
     .bind(plan_json(seating)?)
@@ -157,10 +160,15 @@ pub(crate) async fn venue(
     row.as_ref().map(venue_from_row).transpose()
 }
 
+/// A venue's name as venue names are told apart: in lower case, whatever the alphabet.
+fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
 /// The id of the venue called `name` (in any letter case), if any.
 pub(crate) async fn venue_named(exec: impl SqliteExecutor<'_>, name: &str) -> Result<Option<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM venues WHERE name = ? COLLATE NOCASE")
-        .bind(name)
+    sqlx::query_scalar("SELECT id FROM venues WHERE name_key = ?")
+        .bind(name_key(name))
         .fetch_optional(exec)
         .await
         .map_err(storage)

@@ -101,6 +101,7 @@ fn user(email: &str, role: Role) -> User {
         role,
         active: true,
         email_version: 1,
+        time_zone: "UTC".into(),
         created_at: now,
         updated_at: now,
     }
