@@ -29,7 +29,13 @@ fn random_password() -> anyhow::Result<String> {
 
 /// A section of a demo plan: its name, price in cents, row labels, seats per row, and the seats
 /// of the first row not for sale.
-type Section = (&'static str, i64, &'static str, i64, &'static [&'static str]);
+type Section = (
+    &'static str,
+    i64,
+    &'static str,
+    i64,
+    &'static [&'static str],
+);
 
 /// (name, time zone, general-admission capacity, or the plan's sections)
 const VENUES: &[(&str, &str, Option<i64>, &[Section])] = &[
@@ -115,7 +121,10 @@ async fn register(
     })
     .map_err(|e| anyhow!("the demo user {email}: {e}"))?;
     Ok(if admin {
-        modules.users().create_admin(Trace::new_root(), input).await?
+        modules
+            .users()
+            .create_admin(Trace::new_root(), input)
+            .await?
     } else {
         modules.users().register(Trace::new_root(), input).await?
     })
@@ -134,7 +143,14 @@ pub(crate) async fn seed(modules: &Modules) -> anyhow::Result<()> {
     .await?;
     let actor = Actor::of(&admin);
     let door_password = random_password()?;
-    let door = register(modules, DEMO_DOOR_EMAIL, "Door Staff", &door_password, false).await?;
+    let door = register(
+        modules,
+        DEMO_DOOR_EMAIL,
+        "Door Staff",
+        &door_password,
+        false,
+    )
+    .await?;
     modules
         .users()
         .set_role(Trace::new_root(), &actor, door.id, Role::Door)
@@ -183,7 +199,9 @@ pub(crate) async fn seed(modules: &Modules) -> anyhow::Result<()> {
         let zone = Zone::parse(&venue.time_zone).map_err(|e| anyhow!("{e}"))?;
         let day = now.plus(Duration::from_secs(days * 86_400));
         let local = format!("{}T{at}", zone.format(day, "%Y-%m-%d"));
-        let starts_at: Timestamp = zone.from_local(&local).map_err(|e| anyhow!("{local} {e}"))?;
+        let starts_at: Timestamp = zone
+            .from_local(&local)
+            .map_err(|e| anyhow!("{local} {e}"))?;
         let show = ScheduleShow::try_from((
             NewShow {
                 title: (*title).into(),

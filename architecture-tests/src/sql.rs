@@ -348,12 +348,14 @@ fn declaration(toks: &[Tok], i: usize, scan: &mut SqlScan, trigger_header: &mut 
         ObjectKind::Trigger => {
             // Its table follows `ON`, read as the header goes on; a dropped table takes its
             // triggers along, which no migration here relies on.
-            scan.changes.push(SchemaChange::Declare { object, on: None });
+            scan.changes
+                .push(SchemaChange::Declare { object, on: None });
             *trigger_header = true;
             return j;
         }
         ObjectKind::Table | ObjectKind::View | ObjectKind::Index => {
-            scan.changes.push(SchemaChange::Declare { object, on: None });
+            scan.changes
+                .push(SchemaChange::Declare { object, on: None });
         }
     }
     if kind == ObjectKind::Table && virtual_table {
@@ -618,8 +620,10 @@ mod tests {
 
     #[test]
     fn a_table_rebuilt_and_renamed_is_the_one_table_and_its_dropped_index_may_come_back() {
-        let first = scan_sql("CREATE TABLE users (id BLOB); CREATE UNIQUE INDEX users_by_email ON users (id);")
-            .unwrap();
+        let first = scan_sql(
+            "CREATE TABLE users (id BLOB); CREATE UNIQUE INDEX users_by_email ON users (id);",
+        )
+        .unwrap();
         let rebuild = scan_sql(
             "CREATE TABLE users_rebuilt (id BLOB); INSERT INTO users_rebuilt SELECT id FROM users;\n\
              DROP TABLE users; ALTER TABLE users_rebuilt RENAME TO users;\n\

@@ -198,7 +198,10 @@ async fn a_show_at_a_venue_reads_in_its_zone_shows_every_seat_and_quotes_before_
     let show = app.seated_show(&admin, 6).await;
     assert_eq!(show["time_zone"], "Europe/Paris");
     assert_eq!(show["starts_at_local"], "2099-06-01T20:30:00+02:00");
-    assert_eq!((&show["capacity"], &show["price_cents"]), (&json!(21), &json!(1_500)));
+    assert_eq!(
+        (&show["capacity"], &show["price_cents"]),
+        (&json!(21), &json!(1_500))
+    );
     let map = app.seats_of(&show).await;
     assert_eq!(map["seats"].as_array().unwrap().len(), 22);
     assert_eq!(count(&map, "unavailable"), 1);
@@ -209,21 +212,44 @@ async fn a_show_at_a_venue_reads_in_its_zone_shows_every_seat_and_quotes_before_
     let quote = app
         .get_json(&anyone, &format!("/api/shows/{id}/quote?seats=3"))
         .await;
-    assert_eq!((&quote["total_cents"], &quote["currency"]), (&json!(12_000), &json!("EUR")));
+    assert_eq!(
+        (&quote["total_cents"], &quote["currency"]),
+        (&json!(12_000), &json!("EUR"))
+    );
     let numbers: Vec<_> = quote["seats"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| format!("{}{}", s["row"].as_str().unwrap(), s["number"].as_str().unwrap()))
+        .map(|s| {
+            format!(
+                "{}{}",
+                s["row"].as_str().unwrap(),
+                s["number"].as_str().unwrap()
+            )
+        })
         .collect();
     // Of six seats, A2–A4 and A3–A5 are as near the middle: the first is taken.
-    assert_eq!(numbers, ["A2", "A3", "A4"], "the best run, nearest the middle");
-    let (b1, balcony) = (seat(&map, "Stalls", "B", "1"), seat(&map, "Balcony", "A", "1"));
+    assert_eq!(
+        numbers,
+        ["A2", "A3", "A4"],
+        "the best run, nearest the middle"
+    );
+    let (b1, balcony) = (
+        seat(&map, "Stalls", "B", "1"),
+        seat(&map, "Balcony", "A", "1"),
+    );
     let quote = app
-        .get_json(&anyone, &format!("/api/shows/{id}/quote?seat_ids={b1},{balcony}"))
+        .get_json(
+            &anyone,
+            &format!("/api/shows/{id}/quote?seat_ids={b1},{balcony}"),
+        )
         .await;
     assert_eq!(quote["total_cents"], 5_500);
-    assert_eq!(count(&app.seats_of(&show).await, "held"), 0, "a quote holds nothing");
+    assert_eq!(
+        count(&app.seats_of(&show).await, "held"),
+        0,
+        "a quote holds nothing"
+    );
     // A quote of a seat not for sale names it.
     let broken = seat(&map, "Balcony", "A", "4");
     let problem = assert_problem(
@@ -268,7 +294,10 @@ async fn seats_that_do_not_exist_belong_to_another_show_or_come_twice_are_refuse
             "validation-error",
         )
         .await;
-        assert!(problem.to_string().contains(fragment), "{fragment}: {problem}");
+        assert!(
+            problem.to_string().contains(fragment),
+            "{fragment}: {problem}"
+        );
     }
     let both = json!({"show_id": show["id"], "seats": 1, "seat_ids": [a1], "payment": wallet});
     let problem = assert_problem(
@@ -310,7 +339,8 @@ async fn customers_racing_for_the_same_seats_and_the_best_available_never_share_
     for chunk in taken.chunks(8) {
         let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
         let b = assert_status(
-            app.choose(&filler, &show, &ids, json!({"type": "wallet"})).await,
+            app.choose(&filler, &show, &ids, json!({"type": "wallet"}))
+                .await,
             StatusCode::ACCEPTED,
         )
         .await;
@@ -353,7 +383,10 @@ async fn customers_racing_for_the_same_seats_and_the_best_available_never_share_
                     "{body}"
                 );
                 if kind == "/problems/seats-taken" {
-                    assert!(!error_fields(&body).is_empty(), "a 409 names the seats: {body}");
+                    assert!(
+                        !error_fields(&body).is_empty(),
+                        "a 409 names the seats: {body}"
+                    );
                 }
             }
             other => panic!("unexpected {other}: {body}"),
@@ -403,8 +436,13 @@ async fn every_saga_path_holds_sells_and_releases_the_chosen_seats() {
 
     // Wallet: held, then sold.
     let paid = assert_status(
-        app.choose(&ada, &show, &[&s("A", "1"), &s("A", "2")], json!({"type": "wallet"}))
-            .await,
+        app.choose(
+            &ada,
+            &show,
+            &[&s("A", "1"), &s("A", "2")],
+            json!({"type": "wallet"}),
+        )
+        .await,
         StatusCode::ACCEPTED,
     )
     .await;
@@ -414,7 +452,8 @@ async fn every_saga_path_holds_sells_and_releases_the_chosen_seats() {
 
     // A declined card: released.
     let declined = assert_status(
-        app.choose(&ada, &show, &[&s("A", "3")], card(DECLINED)).await,
+        app.choose(&ada, &show, &[&s("A", "3")], card(DECLINED))
+            .await,
         StatusCode::ACCEPTED,
     )
     .await;
@@ -431,7 +470,10 @@ async fn every_saga_path_holds_sells_and_releases_the_chosen_seats() {
     app.payment_requested(&ada, &silent).await;
     assert_eq!(status_of(&app.seats_of(&show).await, &s("B", "1")), "held");
     app.advance_clock(Duration::from_secs(31)).await;
-    assert_eq!(app.settled(&ada, &silent).await["cancel_reason"], "payment_timeout");
+    assert_eq!(
+        app.settled(&ada, &silent).await["cancel_reason"],
+        "payment_timeout"
+    );
     assert_eq!(status_of(&app.seats_of(&show).await, &s("B", "1")), "free");
     app.advance_clock(Duration::from_secs(121)).await;
     app.saga_reaches(&ada, &silent, "refunded").await;
@@ -511,7 +553,8 @@ async fn each_ticket_admits_once_and_the_door_refuses_every_other_code_with_its_
 
     // A customer cannot work the door; door staff can.
     assert_problem(
-        app.post_json(&ada, "/api/checkins", &check_in(code, &show)).await,
+        app.post_json(&ada, "/api/checkins", &check_in(code, &show))
+            .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
@@ -519,8 +562,12 @@ async fn each_ticket_admits_once_and_the_door_refuses_every_other_code_with_its_
     let (door, door_user) = app.customer().await;
     let uid = door_user["id"].as_str().unwrap();
     assert_status(
-        app.post_json(&admin, &format!("/api/users/{uid}/role"), &json!({"role": "door"}))
-            .await,
+        app.post_json(
+            &admin,
+            &format!("/api/users/{uid}/role"),
+            &json!({"role": "door"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -532,22 +579,31 @@ async fn each_ticket_admits_once_and_the_door_refuses_every_other_code_with_its_
     .await;
 
     let admitted = assert_status(
-        app.post_json(&door, "/api/checkins", &check_in(code, &show)).await,
+        app.post_json(&door, "/api/checkins", &check_in(code, &show))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(admitted["seat"], issued[0]["seat"]);
     let again = assert_problem(
-        app.post_json(&door, "/api/checkins", &check_in(code, &show)).await,
+        app.post_json(&door, "/api/checkins", &check_in(code, &show))
+            .await,
         StatusCode::CONFLICT,
         "ticket-already-admitted",
     )
     .await;
-    assert!(again["detail"].as_str().unwrap().contains("already admitted at"), "{again}");
+    assert!(
+        again["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already admitted at"),
+        "{again}"
+    );
     // Another show's door; a typed code in any case with dashes admits like the scanned one.
     let second = issued[1]["code_grouped"].as_str().unwrap().to_lowercase();
     assert_problem(
-        app.post_json(&door, "/api/checkins", &check_in(&second, &other)).await,
+        app.post_json(&door, "/api/checkins", &check_in(&second, &other))
+            .await,
         StatusCode::CONFLICT,
         "ticket-wrong-show",
     )
@@ -558,14 +614,16 @@ async fn each_ticket_admits_once_and_the_door_refuses_every_other_code_with_its_
     let altered: String = altered.into_iter().collect();
     for forged in [altered.as_str()] {
         assert_problem(
-            app.post_json(&door, "/api/checkins", &check_in(forged, &show)).await,
+            app.post_json(&door, "/api/checkins", &check_in(forged, &show))
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "ticket-invalid",
         )
         .await;
     }
     let truncated = assert_problem(
-        app.post_json(&door, "/api/checkins", &check_in(&code[..20], &show)).await,
+        app.post_json(&door, "/api/checkins", &check_in(&code[..20], &show))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation-error",
     )
@@ -579,7 +637,8 @@ async fn each_ticket_admits_once_and_the_door_refuses_every_other_code_with_its_
     )
     .await;
     assert_problem(
-        app.post_json(&door, "/api/checkins", &check_in(&second, &show)).await,
+        app.post_json(&door, "/api/checkins", &check_in(&second, &show))
+            .await,
         StatusCode::GONE,
         "ticket-cancelled",
     )
@@ -592,16 +651,20 @@ async fn each_ticket_admits_once_and_the_door_refuses_every_other_code_with_its_
     .await;
     // Attendance reaches the read model as an event.
     let sid = show["id"].as_str().unwrap().to_owned();
-    eventually("the admission in the read model", Duration::from_secs(10), || async {
-        let sales = app.get_json(&admin, "/api/reports/shows").await;
-        let row = sales
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["show_id"] == sid.as_str())
-            .cloned()?;
-        (row["admitted"] == 1).then_some(())
-    })
+    eventually(
+        "the admission in the read model",
+        Duration::from_secs(10),
+        || async {
+            let sales = app.get_json(&admin, "/api/reports/shows").await;
+            let row = sales
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["show_id"] == sid.as_str())
+                .cloned()?;
+            (row["admitted"] == 1).then_some(())
+        },
+    )
     .await;
     let _ = ada_user;
 }

@@ -29,7 +29,11 @@ fn fixture() -> (tempfile::TempDir, Value) {
 
 async fn logged_in(app: &TestApp, email: &str, password: &str) -> Client {
     let c = client();
-    assert_status(app.log_in(&c, email, password).await, StatusCode::NO_CONTENT).await;
+    assert_status(
+        app.log_in(&c, email, password).await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
     c
 }
 
@@ -45,21 +49,24 @@ async fn figures(app: &TestApp, admin: &Client) -> (Value, Value) {
 }
 
 async fn caught_up(app: &TestApp, admin: &Client) {
-    eventually("the read model to catch up", Duration::from_secs(20), || async {
-        let d = app.get_json(admin, "/api/dashboard").await;
-        d["lag"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|l| l["behind_events"] == 0)
-            .then_some(())
-    })
+    eventually(
+        "the read model to catch up",
+        Duration::from_secs(20),
+        || async {
+            let d = app.get_json(admin, "/api/dashboard").await;
+            d["lag"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|l| l["behind_events"] == 0)
+                .then_some(())
+        },
+    )
     .await;
 }
 
 #[tokio::test]
-async fn a_data_folder_from_before_seat_plans_upgrades_in_place_and_rebuilds_to_the_same_figures()
-{
+async fn a_data_folder_from_before_seat_plans_upgrades_in_place_and_rebuilds_to_the_same_figures() {
     if TOPOLOGY != Topology::Monolith {
         return;
     }
@@ -92,7 +99,12 @@ async fn a_data_folder_from_before_seat_plans_upgrades_in_place_and_rebuilds_to_
     )
     .await;
     let password = expected["customers"]["password"].as_str().unwrap();
-    let ada = logged_in(&app, expected["customers"]["ada"].as_str().unwrap(), password).await;
+    let ada = logged_in(
+        &app,
+        expected["customers"]["ada"].as_str().unwrap(),
+        password,
+    )
+    .await;
     let me = app.get_json(&ada, "/api/me").await;
     assert_eq!(me["time_zone"], "UTC");
 
@@ -112,7 +124,10 @@ async fn a_data_folder_from_before_seat_plans_upgrades_in_place_and_rebuilds_to_
     let seats = booking["booked_seats"].as_array().unwrap();
     assert_eq!(seats.len() as i64, booking["seats"].as_i64().unwrap());
     assert_eq!(
-        seats.iter().map(|s| s["price_cents"].as_i64().unwrap()).sum::<i64>(),
+        seats
+            .iter()
+            .map(|s| s["price_cents"].as_i64().unwrap())
+            .sum::<i64>(),
         booking["amount_cents"].as_i64().unwrap()
     );
     // Its tickets exist and open the door; a cancelled one's are void.
@@ -136,9 +151,15 @@ async fn a_data_folder_from_before_seat_plans_upgrades_in_place_and_rebuilds_to_
 
     // The shows from before venues read in UTC, with general admission.
     let night = expected["shows"]["night"].as_str().unwrap();
-    let show = app.get_json(&client(), &format!("/api/shows/{night}")).await;
+    let show = app
+        .get_json(&client(), &format!("/api/shows/{night}"))
+        .await;
     assert_eq!(
-        (&show["time_zone"], &show["seating"], &show["starts_at_local"]),
+        (
+            &show["time_zone"],
+            &show["seating"],
+            &show["starts_at_local"]
+        ),
         (
             &json!("UTC"),
             &json!("general_admission"),
@@ -159,7 +180,10 @@ async fn a_data_folder_from_before_seat_plans_upgrades_in_place_and_rebuilds_to_
     );
     assert_eq!(live["bookings"]["pending"], 0);
     assert_eq!(live["seats_sold"], old["seats_sold"]);
-    assert_eq!(live["money"][0]["revenue_cents"], old["money"][0]["revenue_cents"]);
+    assert_eq!(
+        live["money"][0]["revenue_cents"],
+        old["money"][0]["revenue_cents"]
+    );
     assert_eq!(
         live["money"][0]["refunds_cents"].as_i64().unwrap(),
         old["money"][0]["refunds_cents"].as_i64().unwrap() + 10_000,

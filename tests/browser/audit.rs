@@ -94,8 +94,12 @@ async fn no_page_has_a_serious_or_critical_accessibility_finding() {
     let seated_page = format!("/shows/{}", seated["id"].as_str().unwrap());
     let checkout = format!("{seated_page}/checkout?best=2");
     assert_status(
-        app.post_json(&admin, "/api/wallet/deposits", &json!({"amount_cents": 10_000}))
-            .await,
+        app.post_json(
+            &admin,
+            "/api/wallet/deposits",
+            &json!({"amount_cents": 10_000}),
+        )
+        .await,
         StatusCode::CREATED,
     )
     .await;

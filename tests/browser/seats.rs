@@ -55,7 +55,10 @@ async fn a_customer_picks_seats_by_mouse_and_keyboard_pays_opens_the_tickets_and
     // The show in its venue's time, the zone named.
     b.goto(&show_page).await;
     let page = b.wait_for_text("Choose your seats").await;
-    assert!(page.contains("20:00 CEST (EUROPE/ROME)") || page.contains("20:00 CEST (Europe/Rome)"), "{page}");
+    assert!(
+        page.contains("20:00 CEST (EUROPE/ROME)") || page.contains("20:00 CEST (Europe/Rome)"),
+        "{page}"
+    );
 
     // The mouse picks A4; the keyboard moves right to A5 and ticks it, then down to B5.
     b.click("input[data-seat='Platea A4']").await;
@@ -103,7 +106,9 @@ async fn a_customer_picks_seats_by_mouse_and_keyboard_pays_opens_the_tickets_and
     b.click("a.btn[href$='/tickets']").await;
     let tickets = b.wait_for_text("Your tickets").await;
     assert!(tickets.contains("Platea, row A, seat 4"), "{tickets}");
-    let qr_codes = b.script("return document.querySelectorAll('.ticket svg.qr').length;").await;
+    let qr_codes = b
+        .script("return document.querySelectorAll('.ticket svg.qr').length;")
+        .await;
     assert_eq!(qr_codes, 2);
     let code = b
         .script("return document.querySelector('.ticket-qr').getAttribute('data-code');")

@@ -196,7 +196,9 @@ impl FromRequest for DoorStaff {
             if Actor::of(&user).works_the_door() {
                 Ok(DoorStaff(user))
             } else {
-                Err(ApiError::Forbidden("this needs the door or admin role".into()))
+                Err(ApiError::Forbidden(
+                    "this needs the door or admin role".into(),
+                ))
             }
         })
     }

@@ -208,7 +208,12 @@ pub(crate) fn sse_response(
     filter: impl Fn(&Envelope) -> bool + 'static,
 ) -> HttpResponse {
     sse_mapped(state, move |e| {
-        filter(e).then(|| (e.event_type.clone(), serde_json::to_string(e).unwrap_or_default()))
+        filter(e).then(|| {
+            (
+                e.event_type.clone(),
+                serde_json::to_string(e).unwrap_or_default(),
+            )
+        })
     })
 }
 

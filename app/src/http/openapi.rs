@@ -5,7 +5,9 @@ use std::sync::LazyLock;
 use actix_web::{HttpResponse, ResponseError, web};
 use utoipa::OpenApi;
 
-use super::{bookings, events, health, payments, problem, reporting, seats, tickets, users, venues};
+use super::{
+    bookings, events, health, payments, problem, reporting, seats, tickets, users, venues,
+};
 
 #[derive(OpenApi)]
 #[openapi(

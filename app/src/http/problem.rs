@@ -459,13 +459,13 @@ impl From<BookingsError> for ApiError {
             e @ BookingsError::TicketWrongShow(_) => {
                 ApiError::conflict("ticket-wrong-show", e.to_string())
             }
-            e @ BookingsError::TicketNotPaid => ApiError::conflict("ticket-not-paid", e.to_string()),
+            e @ BookingsError::TicketNotPaid => {
+                ApiError::conflict("ticket-not-paid", e.to_string())
+            }
             e @ BookingsError::TicketCancelled => {
                 ApiError::conflict("ticket-cancelled", e.to_string())
             }
-            BookingsError::Forbidden => {
-                ApiError::Forbidden("your role does not allow this".into())
-            }
+            BookingsError::Forbidden => ApiError::Forbidden("your role does not allow this".into()),
             BookingsError::AccountInactive => ApiError::AccountDeactivated,
             e @ BookingsError::NotEnoughSeats { .. } => {
                 ApiError::conflict("not-enough-seats", e.to_string())

@@ -138,5 +138,7 @@ pub(crate) async fn live(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let show = state.modules.bookings().show(*id).await?.id;
-    Ok(super::events::sse_mapped(&state, move |e| seat_change(show, e)))
+    Ok(super::events::sse_mapped(&state, move |e| {
+        seat_change(show, e)
+    }))
 }

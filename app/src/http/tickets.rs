@@ -71,7 +71,8 @@ pub(crate) struct AdmissionsQuery {
 
 /// The tickets admitted at a show's door, latest first (door staff and admins).
 #[utoipa::path(get, path = "/api/shows/{id}/admissions", tag = "bookings", params(("id" = Uuid, Path), AdmissionsQuery),
-    responses((status = 200, body = Vec<Admission>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Vec<Admission>), (status = 403, body = Problem),
+              (status = 404, description = "the id is not a show's", body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn admissions(
     state: web::Data<AppState>,
     door: DoorStaff,

@@ -535,7 +535,11 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
         payment_method: payment_text(b),
         booking_email: b.user_email.clone(),
         placed: format::moment(b.created_at, &zone),
-        seat_list: b.booked_seats.iter().map(bookings_api::BookedSeat::label).collect(),
+        seat_list: b
+            .booked_seats
+            .iter()
+            .map(bookings_api::BookedSeat::label)
+            .collect(),
         tickets: (b.status == BookingStatus::Confirmed).then(|| format!("/bookings/{id}/tickets")),
         can_cancel: b.status != BookingStatus::Cancelled && (!started || actor.is_admin()),
         saga_state: saga.state.as_str(),

@@ -2,9 +2,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
+use kernel::Zone;
 use reporting_api::{FeedItem, FeedPage, RebuildStatus};
 use serde::Deserialize;
-use kernel::Zone;
 use users_api::{Actor, User};
 use uuid::Uuid;
 

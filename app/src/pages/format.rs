@@ -172,7 +172,10 @@ mod tests {
         let paris = Zone::parse("Europe/Paris").unwrap();
         assert_eq!(moment(t, &paris), "Sat 1 May 2027 · 20:00 CEST");
         assert_eq!(instant(t, &paris), "Sat 1 May 2027 · 20:00:00.250 CEST");
-        assert_eq!(show_time_at(t, "Europe/Paris"), "Sat 1 May 2027 · 20:00 CEST (Europe/Paris)");
+        assert_eq!(
+            show_time_at(t, "Europe/Paris"),
+            "Sat 1 May 2027 · 20:00 CEST (Europe/Paris)"
+        );
         assert_eq!(moment(t, &Zone::utc()), "Sat 1 May 2027 · 18:00 UTC");
         assert_eq!(datetime_local(t, &paris), "2027-05-01T20:00");
         assert_eq!(

@@ -72,7 +72,10 @@ impl Parsed {
 fn seats(words: &[&str], line: usize) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for w in words {
-        match w.split_once('-').map(|(a, b)| (a.parse::<i64>(), b.parse::<i64>())) {
+        match w
+            .split_once('-')
+            .map(|(a, b)| (a.parse::<i64>(), b.parse::<i64>()))
+        {
             Some((Ok(from), Ok(to))) => {
                 if (from - to).abs() >= MAX_RANGE {
                     return Err(format!(
@@ -104,7 +107,9 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, Vec<String>> {
         }
         if let Some(rest) = line.strip_prefix('[') {
             let Some((name, price)) = rest.split_once(']') else {
-                errors.push(format!("line {n}: a section line is [Name] and a price, like [Stalls] 45.00"));
+                errors.push(format!(
+                    "line {n}: a section line is [Name] and a price, like [Stalls] 45.00"
+                ));
                 continue;
             };
             let price = match format::parse_amount(price.trim()) {
@@ -138,7 +143,10 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, Vec<String>> {
             .split(|c: char| c.is_whitespace() || c == ',')
             .filter(|w| !w.is_empty())
             .collect();
-        let (listed, unavailable) = match words.iter().position(|w| w.eq_ignore_ascii_case("unavailable")) {
+        let (listed, unavailable) = match words
+            .iter()
+            .position(|w| w.eq_ignore_ascii_case("unavailable"))
+        {
             Some(at) => (&words[..at], &words[at + 1..]),
             None => (&words[..], &[][..]),
         };
@@ -155,7 +163,9 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, Vec<String>> {
         }
     }
     if sections.is_empty() && errors.is_empty() {
-        errors.push("write at least one section and its rows, like [Stalls] 45.00 then A: 1-12".into());
+        errors.push(
+            "write at least one section and its rows, like [Stalls] 45.00 then A: 1-12".into(),
+        );
     }
     if errors.is_empty() {
         Ok(Parsed { sections, lines })
@@ -170,7 +180,11 @@ fn compact(labels: &[String]) -> String {
     let mut run: Option<(i64, i64)> = None;
     let flush = |run: &mut Option<(i64, i64)>, out: &mut Vec<String>| {
         if let Some((a, b)) = run.take() {
-            out.push(if a == b { a.to_string() } else { format!("{a}-{b}") });
+            out.push(if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            });
         }
     };
     for label in labels {
@@ -221,7 +235,10 @@ mod tests {
     fn a_plan_reads_sections_rows_ranges_and_unavailable_seats() {
         let parsed = parse(PLAN).unwrap();
         let s = &parsed.sections;
-        assert_eq!((s[0].name.as_str(), s[0].price_cents), ("Stalls", Some(4_500)));
+        assert_eq!(
+            (s[0].name.as_str(), s[0].price_cents),
+            ("Stalls", Some(4_500))
+        );
         assert_eq!(s[1].price_cents, Some(2_550));
         let Some(RowSeats::Labels(aa)) = &s[1].rows[0].seats else {
             panic!("labels expected");
@@ -263,9 +280,14 @@ mod tests {
 
     #[test]
     fn bad_lines_are_said_by_number_and_module_errors_find_their_line() {
-        let errors = parse("A: 1-3\n[Stalls 45\n[Pit] lots\nB 1-3").err().unwrap();
+        let errors = parse("A: 1-3\n[Stalls 45\n[Pit] lots\nB 1-3")
+            .err()
+            .unwrap();
         assert_eq!(errors.len(), 4, "{errors:?}");
-        assert!(errors[0].starts_with("line 1: a row needs a section"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("line 1: a row needs a section"),
+            "{errors:?}"
+        );
         assert!(errors[2].starts_with("line 3: the price"), "{errors:?}");
         let parsed = parse("[Stalls] 10\nA: 1-3\n\nB: 1 1").unwrap();
         let module = FieldErrors::single("sections[0].rows[1].seats", "name seat 1 twice");

@@ -5,8 +5,8 @@
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use bookings_api::{
-    BookingsError, ChangeShow, NewShow, ScheduleShow, SeatingKind, SectionPrice, Show,
-    ShowFilter, ShowPatch, Venue,
+    BookingsError, ChangeShow, NewShow, ScheduleShow, SeatingKind, SectionPrice, Show, ShowFilter,
+    ShowPatch, Venue,
 };
 use kernel::{FieldErrors, PageRequest, PageSize, Zone};
 use serde::Deserialize;
@@ -17,8 +17,9 @@ use super::{
     FormField, Layout, PageError, format,
     forms::attach_errors,
     guard::{AdminForm, AdminUser, CsrfOnly},
-    page_for, see_other,
+    page_for,
     seatmap::{self, MapSection},
+    see_other,
     shows::{ShowView, show_view},
 };
 use crate::{
@@ -115,8 +116,12 @@ fn new_show_fields(f: &ShowForm, venues: &[Venue]) -> Vec<FormField> {
             .value(&f.title)
             .attr("maxlength", "120"),
         venue,
-        FormField::new("starts_at", "Starts at (local time at the venue)", "datetime-local")
-            .value(&f.starts_at),
+        FormField::new(
+            "starts_at",
+            "Starts at (local time at the venue)",
+            "datetime-local",
+        )
+        .value(&f.starts_at),
         capacity,
         price,
         FormField::new("currency", "Currency", "text")
@@ -256,7 +261,10 @@ async fn create_show(
         Err(_) => None,
     };
     if venue.is_none() {
-        errors.add("venue_id", "choose a venue (open one first on the Venues page)");
+        errors.add(
+            "venue_id",
+            "choose a venue (open one first on the Venues page)",
+        );
     }
     let zone = venue
         .as_ref()
@@ -562,7 +570,8 @@ mod tests {
 
     #[test]
     fn the_modules_section_errors_land_on_the_sections_price_fields() {
-        let module = FieldErrors::single("sections[1].price_cents", "must be between 0 and 1000000");
+        let module =
+            FieldErrors::single("sections[1].price_cents", "must be between 0 and 1000000");
         assert_eq!(renamed(&module).iter().next().unwrap().field, "section_1");
     }
 }

@@ -6,8 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, ResponseError, http::StatusCode, web};
 use askama::Template;
 use bookings_api::{
-    Quote, SeatIds, SeatRequest, SeatingKind, Seats, Show, ShowStatus,
-    WalletShortfall,
+    Quote, SeatIds, SeatRequest, SeatingKind, Seats, Show, ShowStatus, WalletShortfall,
 };
 use kernel::{FieldErrors, PageRequest, PageSize, Timestamp};
 use payments_api::CardDetails;
@@ -65,7 +64,11 @@ pub(crate) fn show_view(s: &Show, now: Timestamp) -> ShowView {
         title: s.title.clone(),
         venue: s.venue.clone(),
         when: format::show_time(s),
-        price: if seated { format!("from {price}") } else { price },
+        price: if seated {
+            format!("from {price}")
+        } else {
+            price
+        },
         seated,
         capacity: s.capacity,
         taken: s.seats_taken,
@@ -263,7 +266,10 @@ async fn show_page(
     // Seats chosen before (back from the checkout to change them) are ticked again.
     let (seats, _, _) = choice_of(req.query_string());
     let choice = Choice {
-        seats: seats.iter().filter_map(|s| Uuid::parse_str(s).ok()).collect(),
+        seats: seats
+            .iter()
+            .filter_map(|s| Uuid::parse_str(s).ok())
+            .collect(),
         ..Choice::default()
     };
     render_show(&req, &state, &show, user, choice).await
@@ -525,7 +531,10 @@ async fn checkout(
 ) -> Result<HttpResponse, PageError> {
     let show = state.modules.bookings().show(*id).await?;
     let (seats, _, _) = choice_of(req.query_string());
-    let chosen: Vec<Uuid> = seats.iter().filter_map(|s| Uuid::parse_str(s).ok()).collect();
+    let chosen: Vec<Uuid> = seats
+        .iter()
+        .filter_map(|s| Uuid::parse_str(s).ok())
+        .collect();
     let back = |error: String, status: StatusCode| Choice {
         seats: chosen.clone(),
         error: Some(error),
@@ -575,7 +584,12 @@ fn taken_seats(e: &ApiError) -> Vec<Uuid> {
             errors
                 .iter()
                 .filter(|f| f.field == "seat_ids")
-                .filter_map(|f| f.message.split(' ').next().and_then(|id| Uuid::parse_str(id).ok()))
+                .filter_map(|f| {
+                    f.message
+                        .split(' ')
+                        .next()
+                        .and_then(|id| Uuid::parse_str(id).ok())
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -590,8 +604,12 @@ async fn book(
 ) -> Result<HttpResponse, PageError> {
     let show = state.modules.bookings().show(*id).await?;
     let int = |text: &str| text.trim().parse::<i64>().ok();
-    let seat_ids: Option<Vec<String>> = (!form.seat_ids.trim().is_empty())
-        .then(|| form.seat_ids.split(',').map(|s| s.trim().to_owned()).collect());
+    let seat_ids: Option<Vec<String>> = (!form.seat_ids.trim().is_empty()).then(|| {
+        form.seat_ids
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .collect()
+    });
     let count = if seat_ids.is_some() {
         None
     } else {
@@ -630,9 +648,9 @@ async fn book(
         }
         Err(e) => e,
     };
-    let Some(why) = refusal_text(&e).or_else(|| {
-        matches!(e, ApiError::IdempotencyKeyReused).then(|| e.problem().detail)
-    }) else {
+    let Some(why) = refusal_text(&e)
+        .or_else(|| matches!(e, ApiError::IdempotencyKeyReused).then(|| e.problem().detail))
+    else {
         return Err(e.into());
     };
     let status = e.status_code();
@@ -640,10 +658,22 @@ async fn book(
     let taken = taken_seats(&e);
     // The best available taken meanwhile: the best available now, with what happened said.
     let again = match (&e, best) {
-        (ApiError::Conflict { slug: "seats-taken", .. }, Some(n)) => Seats::new(n)
+        (
+            ApiError::Conflict {
+                slug: "seats-taken",
+                ..
+            },
+            Some(n),
+        ) => Seats::new(n)
             .ok()
             .map(|seats| (SeatRequest::Count { seats }, true)),
-        (ApiError::Conflict { slug: "seats-taken", .. }, None) => None,
+        (
+            ApiError::Conflict {
+                slug: "seats-taken",
+                ..
+            },
+            None,
+        ) => None,
         _ => match (&seat_ids, count) {
             (Some(ids), _) => SeatIds::parse(ids)
                 .ok()

@@ -105,7 +105,10 @@ async fn tickets_page(
     let tickets = tickets
         .into_iter()
         .map(|t| TicketView {
-            qr: qr_svg(&t.code, &format!("QR code of the ticket for {}", t.seat.label())),
+            qr: qr_svg(
+                &t.code,
+                &format!("QR code of the ticket for {}", t.seat.label()),
+            ),
             seat: t.seat.label(),
             code: t.code,
             grouped: t.code_grouped,
@@ -242,7 +245,12 @@ async fn render_door(
             layout,
             shows: shows
                 .iter()
-                .map(|s| (s.id.to_string(), format!("{} — {}", s.title, format::show_time(s))))
+                .map(|s| {
+                    (
+                        s.id.to_string(),
+                        format!("{} — {}", s.title, format::show_time(s)),
+                    )
+                })
                 .collect(),
             show_id: chosen.map(|s| s.id.to_string()).unwrap_or_default(),
             show_title: chosen.map(|s| s.title.clone()).unwrap_or_default(),
@@ -316,7 +324,10 @@ async fn admit(
             Err(BookingsError::TicketAlreadyAdmitted { at, seat }) => (
                 refused(
                     "Already admitted",
-                    format!("{seat}: this ticket came in at {}.", format::time_of_day(at, &zone)),
+                    format!(
+                        "{seat}: this ticket came in at {}.",
+                        format::time_of_day(at, &zone)
+                    ),
                 ),
                 StatusCode::CONFLICT,
             ),
@@ -355,8 +366,14 @@ mod tests {
     fn a_qr_code_is_inline_svg_named_for_screen_readers() {
         let svg = qr_svg("BO1ABC", "QR code of the ticket for Stalls, row A, seat 1");
         assert!(svg.starts_with("<svg xmlns"), "{svg}");
-        assert!(svg.contains("role=\"img\"") && svg.contains("viewBox="), "{svg}");
+        assert!(
+            svg.contains("role=\"img\"") && svg.contains("viewBox="),
+            "{svg}"
+        );
         let opening = &svg[..svg.find('>').unwrap()];
-        assert!(!svg.contains("<?xml") && !opening.contains("width="), "{opening}");
+        assert!(
+            !svg.contains("<?xml") && !opening.contains("width="),
+            "{opening}"
+        );
     }
 }

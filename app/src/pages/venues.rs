@@ -15,8 +15,9 @@ use super::{
     FormField, Layout, PageError,
     forms::attach_errors,
     guard::{AdminForm, AdminUser},
-    page_for, plan_text, see_other,
+    page_for, plan_text,
     seatmap::{self, MapSection},
+    see_other,
 };
 use crate::{
     http::{ApiError, RequestContext},
@@ -84,11 +85,12 @@ fn fields(f: &VenueForm) -> Vec<FormField> {
         .attr("maxlength", "64")
         .help("Its IANA name, like Europe/Paris or America/New_York: every show there is shown in it.");
     zone.autocomplete = "off";
-    let mut seating = FormField::new("seating", "Seating", "select").value(if f.seating.is_empty() {
-        "reserved"
-    } else {
-        &f.seating
-    });
+    let mut seating =
+        FormField::new("seating", "Seating", "select").value(if f.seating.is_empty() {
+            "reserved"
+        } else {
+            &f.seating
+        });
     seating.options = vec![
         ("reserved".into(), "Numbered seats (a plan)".into()),
         ("general".into(), "General admission (a capacity)".into()),
@@ -234,7 +236,15 @@ async fn venues_page(
     state: web::Data<AppState>,
     AdminUser(admin): AdminUser,
 ) -> Result<HttpResponse, PageError> {
-    render_venues(&req, &state, admin, &VenueForm::default(), None, StatusCode::OK).await
+    render_venues(
+        &req,
+        &state,
+        admin,
+        &VenueForm::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn open_venue(

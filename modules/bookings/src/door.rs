@@ -2,9 +2,7 @@
 //! each ticket once, refusing with a reason a code that is forged or altered, a ticket of a
 //! cancelled or unpaid booking, of another show, or one already admitted.
 
-use bookings_api::{
-    Admission, BookingStatus, BookingsError, CheckIn, Ticket, TicketAdmitted,
-};
+use bookings_api::{Admission, BookingStatus, BookingsError, CheckIn, Ticket, TicketAdmitted};
 use kernel::Trace;
 use users_api::Actor;
 use uuid::Uuid;

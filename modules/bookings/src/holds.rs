@@ -5,9 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use bookings_api::{
-    BookedSeat, BookingsError, SeatRequest, SeatStatus, SeatingKind, Show,
-};
+use bookings_api::{BookedSeat, BookingsError, SeatRequest, SeatStatus, SeatingKind, Show};
 use kernel::FieldErrors;
 use sqlx::SqliteConnection;
 use uuid::Uuid;
@@ -70,7 +68,10 @@ pub(crate) async fn choose(
                 e.add("seat_ids", format!("no seat has the id {id}"));
             }
             for r in rows.iter().filter(|r| r.show_id != show.id) {
-                e.add("seat_ids", format!("{} is a seat of another show", r.seat_id));
+                e.add(
+                    "seat_ids",
+                    format!("{} is a seat of another show", r.seat_id),
+                );
             }
             e.into_result().map_err(BookingsError::Validation)?;
             let sections = store::sections(&mut *conn, show.id).await?;

@@ -36,8 +36,7 @@ fn run_in(row: &[Spot], n: usize) -> Option<&[Spot]> {
     let middle = middle2(row);
     row.windows(n)
         .filter(|w| {
-            w.iter().all(|s| s.free)
-                && w.windows(2).all(|p| p[1].position == p[0].position + 1)
+            w.iter().all(|s| s.free) && w.windows(2).all(|p| p[1].position == p[0].position + 1)
         })
         .min_by_key(|w| {
             let centre2 = w[0].position + w[n - 1].position;
@@ -121,7 +120,10 @@ mod tests {
         let ids = best_available(&spots, 2).unwrap();
         assert_eq!(picked(&spots, &ids), [(0, 1, 2), (0, 1, 3)]);
         let ids = best_available(&spots, 4).unwrap();
-        assert_eq!(picked(&spots, &ids), [(1, 0, 0), (1, 0, 1), (1, 0, 2), (1, 0, 3)]);
+        assert_eq!(
+            picked(&spots, &ids),
+            [(1, 0, 0), (1, 0, 1), (1, 0, 2), (1, 0, 3)]
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@ use bookings_api::{
     Admission, BookedSeat, Booking, BookingFilter, BookingPage, BookingPlaced, BookingStatus,
     BookingsApi, BookingsError, CancelReason, ChangeShow, ChangeVenue, CheckIn, OpenVenue,
     PlaceBooking, Placed, Quote, Saga, ScheduleShow, Seat, SeatMap, SeatRequest, SeatStatus,
-    SeatingKind, Show, ShowCancelled, ShowFilter, ShowPage, ShowScheduled, ShowSection,
-    ShowStatus, ShowUpdated, Ticket, Venue, VenuePage, WalletShortfall,
+    SeatingKind, Show, ShowCancelled, ShowFilter, ShowPage, ShowScheduled, ShowSection, ShowStatus,
+    ShowUpdated, Ticket, Venue, VenuePage, WalletShortfall,
 };
 use kernel::{
     Cursor, EventSource, FieldErrors, Message, ModuleDb, ModuleHandle, PageRequest, Platform,
@@ -188,11 +188,10 @@ impl Bookings {
     }
 
     async fn with_seats_one(&self, booking: Booking) -> Result<Booking, BookingsError> {
-        Ok(self
-            .with_seats(vec![booking])
+        self.with_seats(vec![booking])
             .await?
             .pop()
-            .ok_or(BookingsError::BookingNotFound)?)
+            .ok_or(BookingsError::BookingNotFound)
     }
 
     /// The module as a whole: its event log, health, availability, close.
@@ -251,7 +250,11 @@ impl Bookings {
         Ok(cancelled)
     }
 
-    async fn replay(&self, existing: BookingRow, fingerprint: &[u8]) -> Result<Placed, BookingsError> {
+    async fn replay(
+        &self,
+        existing: BookingRow,
+        fingerprint: &[u8],
+    ) -> Result<Placed, BookingsError> {
         if existing.request_fingerprint.as_deref() == Some(fingerprint) {
             Ok(Placed {
                 booking: self.with_seats_one(existing.booking).await?,
@@ -367,7 +370,10 @@ impl BookingsApi for Bookings {
             e.add("capacity", "comes from the show's seating plan");
         }
         if !seated && !change.sections.is_empty() {
-            e.add("sections", "need numbered seats: this show has general admission");
+            e.add(
+                "sections",
+                "need numbered seats: this show has general admission",
+            );
         }
         e.into_result().map_err(BookingsError::Validation)?;
         if let Some(t) = change.title {
@@ -678,7 +684,11 @@ impl BookingsApi for Bookings {
         store::insert_booked(tx.conn(), booking.id, show_id, &seats, false).await?;
         store::insert_saga(tx.conn(), booking.id, deadline_at, now).await?;
         let what = if show.seating == SeatingKind::Reserved {
-            seats.iter().map(BookedSeat::label).collect::<Vec<_>>().join("; ")
+            seats
+                .iter()
+                .map(BookedSeat::label)
+                .collect::<Vec<_>>()
+                .join("; ")
         } else {
             format!("{count} admission(s)")
         };

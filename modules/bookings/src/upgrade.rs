@@ -14,8 +14,8 @@
 
 use bookings_api::{BookedSeat, BookingPlaced, BookingsError, SagaState};
 use kernel::{Message, ModuleDb, Trace};
-use uuid::Uuid;
 use payments_api::{CancelPayment, RequestPayment};
+use uuid::Uuid;
 
 use crate::store::{self, NewStep};
 
@@ -54,7 +54,10 @@ pub(crate) async fn give_bookings_their_seats(db: &ModuleDb) -> Result<usize, Bo
         }
     }
     if upgraded > 0 {
-        tracing::info!(upgraded, "bookings from before seat plans given their seats");
+        tracing::info!(
+            upgraded,
+            "bookings from before seat plans given their seats"
+        );
     }
     Ok(upgraded)
 }

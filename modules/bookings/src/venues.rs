@@ -32,7 +32,10 @@ impl Bookings {
             return Err(BookingsError::Forbidden);
         }
         let mut tx = self.db.write(trace).await?;
-        if store::venue_named(tx.conn(), input.name.as_str()).await?.is_some() {
+        if store::venue_named(tx.conn(), input.name.as_str())
+            .await?
+            .is_some()
+        {
             return Err(BookingsError::VenueNameTaken(input.name.into_string()));
         }
         let now = tx.now();

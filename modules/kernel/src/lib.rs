@@ -55,6 +55,6 @@ pub use task::spawn_periodic;
 pub use time::Timestamp;
 pub use tx::{Committed, WriteTx};
 pub use validation::{FieldError, FieldErrors};
-pub use zone::Zone;
 #[doc(hidden)]
 pub use wire::{__serde, __serde_json};
+pub use zone::Zone;

@@ -28,7 +28,8 @@ impl Zone {
         if name.is_empty() {
             return Err("is required".into());
         }
-        let refused = || "must be an IANA time zone such as Europe/Paris or America/New_York".to_owned();
+        let refused =
+            || "must be an IANA time zone such as Europe/Paris or America/New_York".to_owned();
         // Offsets and POSIX rules are not zones: a venue keeps its daylight saving rules.
         if name.len() > MAX_NAME || !name.bytes().any(|b| b.is_ascii_alphabetic()) {
             return Err(refused());
@@ -52,8 +53,8 @@ impl Zone {
     }
 
     fn zoned(&self, t: Timestamp) -> jiff::ZonedDateTime {
-        let instant = jiff::Timestamp::from_microsecond(t.as_micros())
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let instant =
+            jiff::Timestamp::from_microsecond(t.as_micros()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         instant.to_zoned_datetime(self.tz.clone())
     }
 
@@ -150,7 +151,15 @@ mod tests {
     fn a_zone_is_an_iana_name_in_its_canonical_spelling() {
         assert_eq!(Zone::parse("europe/paris").unwrap().name(), "Europe/Paris");
         assert_eq!(Zone::parse("UTC").unwrap(), Zone::utc());
-        for bad in ["", "Mars/Olympus", "+02:00", "CET-1CEST", "Europe/Paris\n", " UTC", "12"] {
+        for bad in [
+            "",
+            "Mars/Olympus",
+            "+02:00",
+            "CET-1CEST",
+            "Europe/Paris\n",
+            " UTC",
+            "12",
+        ] {
             assert!(Zone::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -162,7 +171,10 @@ mod tests {
         assert_eq!(paris.rfc3339(summer), "2027-05-01T20:00:00+02:00");
         assert_eq!(paris.abbreviation(summer), "CEST");
         assert_eq!(paris.abbreviation(at("2027-01-01T18:00:00Z")), "CET");
-        assert_eq!(paris.format(summer, "%a %-d %b %Y %H:%M"), "Sat 1 May 2027 20:00");
+        assert_eq!(
+            paris.format(summer, "%a %-d %b %Y %H:%M"),
+            "Sat 1 May 2027 20:00"
+        );
     }
 
     #[test]
@@ -173,7 +185,12 @@ mod tests {
             at("2027-05-01T18:00:00Z")
         );
         // 28 March 2027: the clocks go from 02:00 to 03:00.
-        assert!(paris.from_local("2027-03-28T02:30").unwrap_err().contains("skip"));
+        assert!(
+            paris
+                .from_local("2027-03-28T02:30")
+                .unwrap_err()
+                .contains("skip")
+        );
         // 31 October 2027: 02:30 happens twice; the first one counts.
         assert_eq!(
             paris.from_local("2027-10-31T02:30").unwrap(),

@@ -99,13 +99,15 @@ impl Handler for BookingsHandler {
                 let e: ShowScheduled = event.decode()?;
                 store::upsert_show(
                     &mut *conn,
-                    e.show_id,
-                    &e.title,
-                    &e.venue,
-                    &e.time_zone,
-                    e.starts_at,
-                    e.capacity,
-                    Some(&e.currency),
+                    store::ShowDetails {
+                        show_id: e.show_id,
+                        title: &e.title,
+                        venue: &e.venue,
+                        time_zone: &e.time_zone,
+                        starts_at: e.starts_at,
+                        capacity: e.capacity,
+                        currency: Some(&e.currency),
+                    },
                 )
                 .await?;
             }
@@ -113,13 +115,15 @@ impl Handler for BookingsHandler {
                 let e: ShowUpdated = event.decode()?;
                 store::upsert_show(
                     &mut *conn,
-                    e.show_id,
-                    &e.title,
-                    &e.venue,
-                    &e.time_zone,
-                    e.starts_at,
-                    e.capacity,
-                    None,
+                    store::ShowDetails {
+                        show_id: e.show_id,
+                        title: &e.title,
+                        venue: &e.venue,
+                        time_zone: &e.time_zone,
+                        starts_at: e.starts_at,
+                        capacity: e.capacity,
+                        currency: None,
+                    },
                 )
                 .await?;
                 for old in projection::rows_where(conn, "show_id", e.show_id).await? {
@@ -150,11 +154,13 @@ impl Handler for BookingsHandler {
                 new.user_email = email.or(Some(e.user_email));
                 // Every version reads as a list: the count-only first one as admissions.
                 new.seats = e.seats.len() as i64;
-                new.seat_labels = e
-                    .seats
-                    .iter()
-                    .any(|s| s.seat_id.is_some())
-                    .then(|| e.seats.iter().map(BookedSeat::label).collect::<Vec<_>>().join("; "));
+                new.seat_labels = e.seats.iter().any(|s| s.seat_id.is_some()).then(|| {
+                    e.seats
+                        .iter()
+                        .map(BookedSeat::label)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                });
                 new.amount_cents = e.amount_cents;
                 new.currency = Some(e.currency);
                 // A later status from an earlier-arriving event is kept.

@@ -47,17 +47,29 @@ pub(crate) async fn set_customer(
     Ok(())
 }
 
+/// A show's details as its events give them.
+pub(crate) struct ShowDetails<'a> {
+    pub(crate) show_id: Uuid,
+    pub(crate) title: &'a str,
+    pub(crate) venue: &'a str,
+    pub(crate) time_zone: &'a str,
+    pub(crate) starts_at: Timestamp,
+    pub(crate) capacity: i64,
+    /// Absent from updates: a show keeps its currency.
+    pub(crate) currency: Option<&'a str>,
+}
+
 /// Records a show's details (and its search entry).
-pub(crate) async fn upsert_show(
-    conn: &mut SqliteConnection,
-    show_id: Uuid,
-    title: &str,
-    venue: &str,
-    time_zone: &str,
-    starts_at: Timestamp,
-    capacity: i64,
-    currency: Option<&str>,
-) -> Result<()> {
+pub(crate) async fn upsert_show(conn: &mut SqliteConnection, show: ShowDetails<'_>) -> Result<()> {
+    let ShowDetails {
+        show_id,
+        title,
+        venue,
+        time_zone,
+        starts_at,
+        capacity,
+        currency,
+    } = show;
     let rowid: i64 = sqlx::query_scalar(
         "INSERT INTO show_sales (show_id, title, venue, time_zone, starts_at, status, capacity, currency) \
          VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?) \

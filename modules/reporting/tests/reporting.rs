@@ -648,7 +648,12 @@ async fn tickets_admitted_count_as_attendance_and_seats_are_named_in_the_feed_an
 
 /// Writes an event into a stand-in's outbox exactly as an earlier release did: its payload and
 /// version as given.
-async fn emit_as_written(db: &ModuleDb, event_type: &str, version: i64, payload: serde_json::Value) {
+async fn emit_as_written(
+    db: &ModuleDb,
+    event_type: &str,
+    version: i64,
+    payload: serde_json::Value,
+) {
     let mut tx = db.write(Trace::new_root()).await.unwrap();
     sqlx::query(
         "INSERT INTO outbox (event_id, event_type, event_version, aggregate_id, payload, correlation_id, causation_id, occurred_at) \
@@ -700,7 +705,11 @@ async fn count_only_events_of_the_first_version_replay_into_the_same_figures() {
     w.drain(&["users", "bookings", "payments"]).await;
     let before = w.reporting.show_sales(&ADMIN).await.unwrap();
     assert_eq!(
-        (before[0].bookings, before[0].seats_held, before[0].seats_left),
+        (
+            before[0].bookings,
+            before[0].seats_held,
+            before[0].seats_left
+        ),
         (1, 0, 10)
     );
     let row = w.feed().await.remove(0);
@@ -711,6 +720,10 @@ async fn count_only_events_of_the_first_version_replay_into_the_same_figures() {
     w.reporting.rebuild_now(|_| {}).await.unwrap();
     assert_eq!(w.reporting.show_sales(&ADMIN).await.unwrap(), before);
     for s in w.reporting.subscriptions() {
-        assert_eq!(s.status().await.parked, 0, "an old version was parked instead of read");
+        assert_eq!(
+            s.status().await.parked,
+            0,
+            "an old version was parked instead of read"
+        );
     }
 }

@@ -365,7 +365,10 @@ async fn an_admin_makes_door_staff_and_the_last_admin_stays_one() {
         .unwrap()
         .decode()
         .unwrap();
-    assert_eq!((changed.old_role, changed.role), (Role::Customer, Role::Door));
+    assert_eq!(
+        (changed.old_role, changed.role),
+        (Role::Customer, Role::Door)
+    );
     assert!(matches!(
         m.users
             .set_role(Trace::new_root(), &boss, admin.id, Role::Customer)

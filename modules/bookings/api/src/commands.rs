@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     BookingStatus, Capacity, Currency, IdempotencyKey, Label, MAX_SECTIONS, NewShow, SeatIds,
-    SeatPrice, SectionPrice, Seats, ShowPatch,
+    SeatPrice, Seats, SectionPrice, ShowPatch,
     values::{show_id, venue_id},
 };
 
@@ -113,7 +113,10 @@ impl TryFrom<(NewShow, Timestamp)> for ScheduleShow {
                     e.add("venue", "give venue_id or venue, not both");
                 }
                 if input.time_zone.is_some() {
-                    e.add("time_zone", "comes from the venue: give it without venue_id");
+                    e.add(
+                        "time_zone",
+                        "comes from the venue: give it without venue_id",
+                    );
                 }
                 e.check("venue_id", venue_id(id))
                     .map(|venue_id| ShowPlace::Venue { venue_id })
@@ -249,7 +252,11 @@ impl SeatRequest {
     }
 
     /// The request as received: a count, or seat ids (not both, not neither).
-    pub fn of(count: Option<i64>, seat_ids: Option<&[String]>, e: &mut FieldErrors) -> Option<SeatRequest> {
+    pub fn of(
+        count: Option<i64>,
+        seat_ids: Option<&[String]>,
+        e: &mut FieldErrors,
+    ) -> Option<SeatRequest> {
         match (count, seat_ids) {
             (Some(_), Some(_)) => {
                 e.add("seat_ids", "give seats (a number) or seat_ids, not both");
@@ -447,8 +454,12 @@ mod tests {
         assert!(matches!(chosen.seats, SeatRequest::Chosen { .. }));
         let both = PlaceBooking::try_from(draft(Some(1), Some(vec![seat.clone()]))).unwrap_err();
         assert_eq!(both.iter().next().unwrap().field, "seat_ids");
-        let twice = PlaceBooking::try_from(draft(None, Some(vec![seat.clone(), seat]))).unwrap_err();
-        assert!(twice.message_for("seat_ids").unwrap().contains("twice"), "{twice}");
+        let twice =
+            PlaceBooking::try_from(draft(None, Some(vec![seat.clone(), seat]))).unwrap_err();
+        assert!(
+            twice.message_for("seat_ids").unwrap().contains("twice"),
+            "{twice}"
+        );
         let neither = PlaceBooking::try_from(draft(None, None)).unwrap_err();
         assert_eq!(neither.message_for("seats"), Some("is required"));
     }
@@ -468,7 +479,8 @@ mod tests {
         let ok = ScheduleShow::try_from((at_venue(None, None), now)).unwrap();
         assert!(matches!(ok.place, ShowPlace::Venue { .. }));
         assert_eq!((ok.capacity, ok.price), (None, None));
-        let errors = ScheduleShow::try_from((at_venue(Some("Hall"), Some("UTC")), now)).unwrap_err();
+        let errors =
+            ScheduleShow::try_from((at_venue(Some("Hall"), Some("UTC")), now)).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["venue", "time_zone"]);
         let named = NewShow {

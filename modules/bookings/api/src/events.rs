@@ -140,7 +140,12 @@ pub struct BookingPlaced {
     /// When.
     pub placed_at: Timestamp,
 }
-kernel::integration_event!(BookingPlaced, booking_id, version = 2, older = BookingPlacedV1);
+kernel::integration_event!(
+    BookingPlaced,
+    booking_id,
+    version = 2,
+    older = BookingPlacedV1
+);
 
 /// `BookingPlaced` as version 1 wrote it, before seat plans: a count of admissions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,7 +227,12 @@ pub struct BookingCancelled {
     /// When.
     pub cancelled_at: Timestamp,
 }
-kernel::integration_event!(BookingCancelled, booking_id, version = 2, older = BookingCancelledV1);
+kernel::integration_event!(
+    BookingCancelled,
+    booking_id,
+    version = 2,
+    older = BookingCancelledV1
+);
 
 /// `BookingCancelled` as version 1 wrote it, before seat plans: a count of admissions (and no
 /// amount: the admissions' prices are unknown, so they read as zero).
@@ -325,6 +335,9 @@ mod tests {
             "capacity": 10, "price_cents": 100, "currency": "EUR"
         });
         let show: ShowScheduled = envelope("ShowScheduled", 1, v1).decode().unwrap();
-        assert_eq!((show.time_zone.as_str(), show.seating), ("UTC", SeatingKind::GeneralAdmission));
+        assert_eq!(
+            (show.time_zone.as_str(), show.seating),
+            ("UTC", SeatingKind::GeneralAdmission)
+        );
     }
 }

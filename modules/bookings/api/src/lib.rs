@@ -35,8 +35,8 @@ pub use model::{
 };
 pub use plan::{
     ChangeVenue, MAX_ROW_SEATS, MAX_ROWS, MAX_SEAT_LABEL_CHARS, MAX_SECTIONS, NewRow, NewSection,
-    NewVenue, OpenVenue, PlanRow, PlanSeat, PlanSection, RowSeats, SeatLabel, Seating,
-    SeatingPlan, VenuePatch, seating_plan,
+    NewVenue, OpenVenue, PlanRow, PlanSeat, PlanSection, RowSeats, SeatLabel, Seating, SeatingPlan,
+    VenuePatch, seating_plan,
 };
 pub use tickets::{Admission, CheckIn, CheckInRequest, SIGNATURE_BYTES, Ticket, TicketCode};
 pub use values::{

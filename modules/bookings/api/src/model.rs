@@ -606,7 +606,13 @@ impl BookedSeat {
         let n = n.max(1);
         let each = amount_cents / n;
         (0..n)
-            .map(|i| BookedSeat::admission(if i == 0 { amount_cents - each * (n - 1) } else { each }))
+            .map(|i| {
+                BookedSeat::admission(if i == 0 {
+                    amount_cents - each * (n - 1)
+                } else {
+                    each
+                })
+            })
             .collect()
     }
 }

@@ -34,7 +34,10 @@ impl SeatLabel {
             Err("is required".into())
         } else if s.chars().count() > MAX_SEAT_LABEL_CHARS {
             Err(format!("must be at most {MAX_SEAT_LABEL_CHARS} characters"))
-        } else if !s.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.') {
+        } else if !s
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+        {
             Err("must be letters, digits, '-' or '.'".into())
         } else {
             Ok(SeatLabel(s.to_owned()))
@@ -66,7 +69,10 @@ pub enum RowSeats {
 #[serde(default)]
 pub struct NewRow {
     /// The row's label (`A`, `AA`, `12`).
-    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1, max_length = 8))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, min_length = 1, max_length = 8)
+    )]
     pub label: String,
     /// A count (seats `1` to `n`) or the seats' labels, left to right; adjacent seats are next
     /// to each other.
@@ -156,23 +162,35 @@ impl SeatingPlan {
         let mut names = BTreeSet::new();
         for (i, s) in self.0.iter().enumerate() {
             if !names.insert(s.name.as_str().to_lowercase()) {
-                e.add(format!("sections[{i}].name"), "is the name of another section");
+                e.add(
+                    format!("sections[{i}].name"),
+                    "is the name of another section",
+                );
             }
             if s.rows.is_empty() {
                 e.add(format!("sections[{i}].rows"), "must hold at least one row");
             } else if s.rows.len() > MAX_ROWS {
-                e.add(format!("sections[{i}].rows"), format!("must be at most {MAX_ROWS}"));
+                e.add(
+                    format!("sections[{i}].rows"),
+                    format!("must be at most {MAX_ROWS}"),
+                );
             }
             let mut rows = BTreeSet::new();
             for (r, row) in s.rows.iter().enumerate() {
                 let at = format!("sections[{i}].rows[{r}]");
                 if !rows.insert(row.label.as_str()) {
-                    e.add(format!("{at}.label"), "is the label of another row of the section");
+                    e.add(
+                        format!("{at}.label"),
+                        "is the label of another row of the section",
+                    );
                 }
                 if row.seats.is_empty() {
                     e.add(format!("{at}.seats"), "must hold at least one seat");
                 } else if row.seats.len() > MAX_ROW_SEATS {
-                    e.add(format!("{at}.seats"), format!("must be at most {MAX_ROW_SEATS}"));
+                    e.add(
+                        format!("{at}.seats"),
+                        format!("must be at most {MAX_ROW_SEATS}"),
+                    );
                 }
                 let mut seats = BTreeSet::new();
                 if let Some(twice) = row.seats.iter().find(|s| !seats.insert(s.label.as_str())) {
@@ -189,7 +207,10 @@ impl SeatingPlan {
             e.add("sections", "must hold at least one seat for sale");
         }
         if all > MAX_CAPACITY as usize {
-            e.add("sections", format!("must hold at most {MAX_CAPACITY} seats in all"));
+            e.add(
+                "sections",
+                format!("must hold at most {MAX_CAPACITY} seats in all"),
+            );
         }
     }
 
@@ -202,7 +223,10 @@ impl SeatingPlan {
     pub fn seats(&self) -> impl Iterator<Item = (usize, usize, usize, &PlanSeat)> {
         self.0.iter().enumerate().flat_map(|(s, section)| {
             section.rows.iter().enumerate().flat_map(move |(r, row)| {
-                row.seats.iter().enumerate().map(move |(p, seat)| (s, r, p, seat))
+                row.seats
+                    .iter()
+                    .enumerate()
+                    .map(move |(p, seat)| (s, r, p, seat))
             })
         })
     }
@@ -214,23 +238,20 @@ impl SeatingPlan {
 }
 
 /// The seats of a row as received: `n` numbered 1 to `n`, or the labels given.
-fn row_seats(
-    row: &NewRow,
-    at: &str,
-    e: &mut FieldErrors,
-) -> Option<Vec<PlanSeat>> {
+fn row_seats(row: &NewRow, at: &str, e: &mut FieldErrors) -> Option<Vec<PlanSeat>> {
     let labels: Vec<SeatLabel> = match &row.seats {
         None => {
             e.add(format!("{at}.seats"), "is required");
             return None;
         }
         Some(RowSeats::Count(n)) if !(1..=MAX_ROW_SEATS as i64).contains(n) => {
-            e.add(format!("{at}.seats"), format!("must be between 1 and {MAX_ROW_SEATS}"));
+            e.add(
+                format!("{at}.seats"),
+                format!("must be between 1 and {MAX_ROW_SEATS}"),
+            );
             return None;
         }
-        Some(RowSeats::Count(n)) => (1..=*n)
-            .map(|i| SeatLabel(i.to_string()))
-            .collect(),
+        Some(RowSeats::Count(n)) => (1..=*n).map(|i| SeatLabel(i.to_string())).collect(),
         Some(RowSeats::Labels(labels)) => {
             let mut parsed = Vec::with_capacity(labels.len());
             for (k, raw) in labels.iter().enumerate() {
@@ -244,7 +265,10 @@ fn row_seats(
         let field = format!("{at}.unavailable[{k}]");
         let label = e.check(&field, SeatLabel::parse(raw))?;
         if !labels.contains(&label) {
-            e.add(field, format!("names seat {}, which the row does not have", label.as_str()));
+            e.add(
+                field,
+                format!("names seat {}, which the row does not have", label.as_str()),
+            );
             return None;
         }
         unavailable.insert(label);
@@ -365,7 +389,10 @@ pub struct NewVenue {
     )]
     pub name: String,
     /// Its IANA time zone (`Europe/Paris`): every show there is shown in it.
-    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1, max_length = 64))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, min_length = 1, max_length = 64)
+    )]
     pub time_zone: String,
     /// For general admission: how many people, 1 to 100 000. Not with `sections`.
     #[cfg_attr(
@@ -495,10 +522,17 @@ mod tests {
     #[test]
     fn a_plan_numbers_counted_rows_and_keeps_labelled_ones_in_order() {
         let mut e = FieldErrors::new();
-        let mut b = row("B", RowSeats::Labels(vec!["10".into(), "12".into(), "14".into()]));
+        let mut b = row(
+            "B",
+            RowSeats::Labels(vec!["10".into(), "12".into(), "14".into()]),
+        );
         b.unavailable = vec!["12".into()];
         let plan = seating_plan(
-            &[section("Stalls", 4_500, vec![row("A", RowSeats::Count(3)), b])],
+            &[section(
+                "Stalls",
+                4_500,
+                vec![row("A", RowSeats::Count(3)), b],
+            )],
             &mut e,
         )
         .unwrap();
@@ -506,7 +540,14 @@ mod tests {
         assert_eq!(plan.capacity(), 5);
         let labels: Vec<_> = plan
             .seats()
-            .map(|(_, r, _, s)| format!("{}{}{}", r, s.label.as_str(), if s.available { "" } else { "x" }))
+            .map(|(_, r, _, s)| {
+                format!(
+                    "{}{}{}",
+                    r,
+                    s.label.as_str(),
+                    if s.available { "" } else { "x" }
+                )
+            })
             .collect();
         assert_eq!(labels, ["01", "02", "03", "110", "112x", "114"]);
     }
@@ -568,7 +609,10 @@ mod tests {
         all_off.unavailable = vec!["1".into(), "2".into()];
         let mut e = FieldErrors::new();
         assert!(seating_plan(&[section("Stalls", 100, vec![all_off])], &mut e).is_none());
-        assert_eq!(e.message_for("sections"), Some("must hold at least one seat for sale"));
+        assert_eq!(
+            e.message_for("sections"),
+            Some("must hold at least one seat for sale")
+        );
         let mut ghost = row("A", RowSeats::Count(2));
         ghost.unavailable = vec!["9".into()];
         let mut e = FieldErrors::new();
@@ -582,7 +626,11 @@ mod tests {
             name: "Hall".into(),
             time_zone: "Mars/Olympus".into(),
             capacity: Some(10),
-            sections: Some(vec![section("Stalls", 100, vec![row("A", RowSeats::Count(2))])]),
+            sections: Some(vec![section(
+                "Stalls",
+                100,
+                vec![row("A", RowSeats::Count(2))],
+            )]),
         };
         let e = OpenVenue::try_from(both).unwrap_err();
         assert_eq!(fields(&e), ["time_zone", "sections"]);
@@ -591,7 +639,10 @@ mod tests {
             time_zone: "Europe/Paris".into(),
             ..NewVenue::default()
         };
-        assert_eq!(fields(&OpenVenue::try_from(neither).unwrap_err()), ["capacity"]);
+        assert_eq!(
+            fields(&OpenVenue::try_from(neither).unwrap_err()),
+            ["capacity"]
+        );
         let ga = OpenVenue::try_from(NewVenue {
             name: "Hall".into(),
             time_zone: "europe/paris".into(),

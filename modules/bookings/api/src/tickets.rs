@@ -157,7 +157,10 @@ pub struct Ticket {
 #[serde(default)]
 pub struct CheckInRequest {
     /// The ticket's code, scanned or typed (letter case, spaces and dashes do not matter).
-    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1, max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, min_length = 1, max_length = 200)
+    )]
     pub code: String,
     /// The show this door admits to: a ticket of another show is refused.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
@@ -235,7 +238,10 @@ mod tests {
         assert_eq!(TicketCode::parse(&text), Ok(c));
         assert_eq!(TicketCode::parse(&c.grouped()), Ok(c));
         let grouped = c.grouped();
-        let digits = grouped[4..].to_lowercase().replace('0', "o").replace('1', "l");
+        let digits = grouped[4..]
+            .to_lowercase()
+            .replace('0', "o")
+            .replace('1', "l");
         assert_eq!(TicketCode::parse(&format!("  bo1 {digits} ")), Ok(c));
     }
 

@@ -187,7 +187,8 @@ impl SeatIds {
         let ids = raw
             .iter()
             .map(|r| {
-                Uuid::parse_str(r.trim()).map_err(|_| format!("must be seat ids (UUIDs): {r:?} is not one"))
+                Uuid::parse_str(r.trim())
+                    .map_err(|_| format!("must be seat ids (UUIDs): {r:?} is not one"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         SeatIds::new(ids)

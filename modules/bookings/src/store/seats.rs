@@ -42,7 +42,10 @@ pub(crate) async fn insert_sections(
 }
 
 /// A show's sections, best first (none for general admission).
-pub(crate) async fn sections(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> Result<Vec<SectionRow>> {
+pub(crate) async fn sections(
+    exec: impl SqliteExecutor<'_>,
+    show_id: Uuid,
+) -> Result<Vec<SectionRow>> {
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT position, name, price_cents FROM show_sections WHERE show_id = ? ORDER BY position",
     )
@@ -86,7 +89,14 @@ pub(crate) async fn insert_show_seats(
         .seats()
         .map(|(s, r, p, seat)| {
             let row = &plan.sections()[s].rows[r];
-            (new_id(), s as i64, r as i64, row.label.as_str(), p as i64, seat)
+            (
+                new_id(),
+                s as i64,
+                r as i64,
+                row.label.as_str(),
+                p as i64,
+                seat,
+            )
         })
         .collect();
     for chunk in seats.chunks(BATCH) {
@@ -101,7 +111,11 @@ pub(crate) async fn insert_show_seats(
                 .push_bind(*row_label)
                 .push_bind(*p)
                 .push_bind(seat.label.as_str())
-                .push_bind(if seat.available { "free" } else { "unavailable" });
+                .push_bind(if seat.available {
+                    "free"
+                } else {
+                    "unavailable"
+                });
         });
         sql.build().execute(&mut *conn).await.map_err(storage)?;
     }
@@ -141,7 +155,8 @@ pub(crate) struct SeatRow {
     pub(crate) status: SeatStatus,
 }
 
-const SEAT_COLUMNS: &str = "SELECT seat_id, show_id, section, row_label, label, status FROM show_seats";
+const SEAT_COLUMNS: &str =
+    "SELECT seat_id, show_id, section, row_label, label, status FROM show_seats";
 
 fn seat_from_row(row: &SqliteRow) -> Result<SeatRow> {
     let read = || -> std::result::Result<SeatRow, sqlx::Error> {
@@ -204,7 +219,9 @@ pub(crate) async fn hold_seats(
     for id in ids {
         list.push_bind(*id);
     }
-    sql.push(") RETURNING seat_id, show_id, section, row_index, position, row_label, label, status");
+    sql.push(
+        ") RETURNING seat_id, show_id, section, row_index, position, row_label, label, status",
+    );
     let rows = sql.build().fetch_all(&mut *conn).await.map_err(storage)?;
     let mut held: Vec<(i64, i64, SeatRow)> = rows
         .iter()
@@ -221,7 +238,10 @@ pub(crate) async fn hold_seats(
 }
 
 /// Frees the seats a booking held or bought.
-pub(crate) async fn release_show_seats(exec: impl SqliteExecutor<'_>, booking_id: Uuid) -> Result<u64> {
+pub(crate) async fn release_show_seats(
+    exec: impl SqliteExecutor<'_>,
+    booking_id: Uuid,
+) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE show_seats SET status = 'free', booking_id = NULL WHERE booking_id = ?",
     )
@@ -354,7 +374,10 @@ fn ticket_from_row(row: &SqliteRow) -> Result<TicketRow> {
 }
 
 /// A booking's tickets, in order.
-pub(crate) async fn tickets_of(exec: impl SqliteExecutor<'_>, booking_id: Uuid) -> Result<Vec<TicketRow>> {
+pub(crate) async fn tickets_of(
+    exec: impl SqliteExecutor<'_>,
+    booking_id: Uuid,
+) -> Result<Vec<TicketRow>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{TICKET_COLUMNS} WHERE t.booking_id = ? ORDER BY t.item"
     )))
@@ -366,7 +389,10 @@ pub(crate) async fn tickets_of(exec: impl SqliteExecutor<'_>, booking_id: Uuid) 
 }
 
 /// One ticket.
-pub(crate) async fn ticket(exec: impl SqliteExecutor<'_>, ticket_id: Uuid) -> Result<Option<TicketRow>> {
+pub(crate) async fn ticket(
+    exec: impl SqliteExecutor<'_>,
+    ticket_id: Uuid,
+) -> Result<Option<TicketRow>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{TICKET_COLUMNS} WHERE t.ticket_id = ?"
     )))

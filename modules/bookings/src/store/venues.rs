@@ -30,7 +30,11 @@ fn sections_of(seating: &Seating) -> Vec<VenueSection> {
                 .iter()
                 .map(|r| VenueRow {
                     label: r.label.as_str().to_owned(),
-                    seats: r.seats.iter().map(|s| s.label.as_str().to_owned()).collect(),
+                    seats: r
+                        .seats
+                        .iter()
+                        .map(|s| s.label.as_str().to_owned())
+                        .collect(),
                     unavailable: r
                         .seats
                         .iter()
@@ -175,7 +179,10 @@ pub(crate) async fn venue_named(exec: impl SqliteExecutor<'_>, name: &str) -> Re
 }
 
 /// A page of venues, oldest first.
-pub(crate) async fn list_venues(exec: impl SqliteExecutor<'_>, page: PageRequest) -> Result<Vec<Venue>> {
+pub(crate) async fn list_venues(
+    exec: impl SqliteExecutor<'_>,
+    page: PageRequest,
+) -> Result<Vec<Venue>> {
     let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(VENUE_COLUMNS);
     sql.push(" WHERE 1 = 1");
     Cursor::push_page(

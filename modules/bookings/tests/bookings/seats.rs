@@ -144,7 +144,12 @@ async fn a_show_at_a_seated_venue_has_the_venues_plan_zone_and_prices() {
     assert_eq!(w.map(&show).await.seats.len(), 16);
     assert_eq!(w.bookings.venue(venue_id).await.unwrap().capacity, 500);
     assert_eq!(
-        w.bookings.venues(PageRequest::default()).await.unwrap().items.len(),
+        w.bookings
+            .venues(PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
         1
     );
 }
@@ -200,7 +205,11 @@ async fn chosen_seats_are_held_sold_when_paid_and_released_when_the_payment_is_d
         .unwrap()
         .decode()
         .unwrap();
-    assert_eq!(confirmed.seats.len(), 2, "the confirmation carries the seats");
+    assert_eq!(
+        confirmed.seats.len(),
+        2,
+        "the confirmation carries the seats"
+    );
     let cancelled: BookingCancelled = events
         .iter()
         .find(|e| e.is::<BookingCancelled>())
@@ -221,21 +230,29 @@ async fn taken_unavailable_unknown_and_other_shows_seats_are_refused_and_nothing
     let show = w.seated_show(&admin).await;
     let other = w.seated_show(&admin).await;
     let map = w.map(&show).await;
-    let (a1, a2) = (seat(&map, "Stalls", "A", "1"), seat(&map, "Stalls", "A", "2"));
+    let (a1, a2) = (
+        seat(&map, "Stalls", "A", "1"),
+        seat(&map, "Stalls", "A", "2"),
+    );
     w.choose(&ada, show.id, &[a1]).await.unwrap();
 
-    let Err(BookingsError::SeatsTaken { seats, seat_ids }) = w.choose(&bob, show.id, &[a2, a1]).await
+    let Err(BookingsError::SeatsTaken { seats, seat_ids }) =
+        w.choose(&bob, show.id, &[a2, a1]).await
     else {
         panic!("a held seat was sold again");
     };
-    assert_eq!((seats, seat_ids), (vec!["Stalls, row A, seat 1".to_owned()], vec![a1]));
+    assert_eq!(
+        (seats, seat_ids),
+        (vec!["Stalls, row A, seat 1".to_owned()], vec![a1])
+    );
     let broken = seat(&map, "Balcony", "A", "2");
     assert!(matches!(
         w.choose(&bob, show.id, &[broken]).await,
         Err(BookingsError::SeatsTaken { .. })
     ));
     let elsewhere = seat(&w.map(&other).await, "Stalls", "A", "5");
-    let Err(BookingsError::Validation(e)) = w.choose(&bob, show.id, &[elsewhere, Uuid::nil()]).await
+    let Err(BookingsError::Validation(e)) =
+        w.choose(&bob, show.id, &[elsewhere, Uuid::nil()]).await
     else {
         panic!("a seat of another show was accepted");
     };
@@ -271,11 +288,20 @@ async fn best_available_keeps_a_party_together_in_the_best_section_and_quotes_be
         seats: bookings_api::Seats::new(3).unwrap(),
     };
     let quote = w.bookings.quote(show.id, three.clone()).await.unwrap();
-    assert_eq!((quote.total_cents, quote.currency.as_str()), (13_500, "EUR"));
+    assert_eq!(
+        (quote.total_cents, quote.currency.as_str()),
+        (13_500, "EUR")
+    );
     let numbers: Vec<_> = quote
         .seats
         .iter()
-        .map(|s| format!("{}{}", s.row.as_deref().unwrap(), s.number.as_deref().unwrap()))
+        .map(|s| {
+            format!(
+                "{}{}",
+                s.row.as_deref().unwrap(),
+                s.number.as_deref().unwrap()
+            )
+        })
         .collect();
     assert_eq!(numbers, ["A4", "A5", "A6"]);
     assert_eq!(
@@ -364,7 +390,9 @@ async fn a_paid_booking_has_a_signed_ticket_per_seat_that_admits_once() {
     // A customer cannot work the door; the door cannot admit a ticket for another show.
     let code = &issued[0].code;
     assert!(matches!(
-        w.bookings.check_in(Trace::new_root(), &ada, check_in(code, None)).await,
+        w.bookings
+            .check_in(Trace::new_root(), &ada, check_in(code, None))
+            .await,
         Err(BookingsError::Forbidden)
     ));
     assert!(matches!(

@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use kernel::Trace;
 use uuid::Uuid;
 
-use crate::{Role, 
-    Actor, LogIn, Password, ProfileChange, Registration, Session, User, UserDirectory, UserFilter,
-    UserPage, UsersError,
+use crate::{
+    Actor, LogIn, Password, ProfileChange, Registration, Role, Session, User, UserDirectory,
+    UserFilter, UserPage, UsersError,
 };
 
 /// Accounts, sessions and profiles. Every command takes the trace it runs under; every query

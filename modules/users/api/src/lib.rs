@@ -16,9 +16,7 @@ mod values;
 pub use api::UsersApi;
 pub use directory::{DirectoryError, UserDirectory};
 pub use error::UsersError;
-pub use events::{
-    UserDeactivated, UserEmailChanged, UserRegistered, UserRenamed, UserRoleChanged,
-};
+pub use events::{UserDeactivated, UserEmailChanged, UserRegistered, UserRenamed, UserRoleChanged};
 pub use model::{
     Actor, Credentials, LogIn, NewUser, ProfileChange, Registration, Role, Session, User,
     UserFilter, UserPage, UserPatch,
