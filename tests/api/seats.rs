@@ -393,7 +393,9 @@ async fn customers_racing_for_the_same_seats_and_the_best_available_never_share_
         }
     }
     assert!(!placed.is_empty());
-    // No seat is in two live bookings, now and once every payment has settled.
+    // No seat is in two live bookings once every payment has settled. (Each answer is the
+    // booking as it was placed, pending: a declined card's seats are rightly held again by a
+    // later request, so the answers alone may name a seat twice.)
     let check = |bookings: &[Value]| {
         let mut owner: HashMap<String, String> = HashMap::new();
         for b in bookings.iter().filter(|b| b["status"] != "cancelled") {
@@ -407,7 +409,6 @@ async fn customers_racing_for_the_same_seats_and_the_best_available_never_share_
         }
         owner.len()
     };
-    check(&placed);
     let mut settled = Vec::new();
     for b in &placed {
         settled.push(app.settled(&admin, b).await);
