@@ -209,11 +209,32 @@ document.querySelectorAll("[data-picker]").forEach((form) => {
       input.setAttribute("aria-label", `${free}, ${status}`);
     }
   };
+  // Every seat as it stands now: on connecting (what changed since the page was drawn), after a
+  // reconnection, and when the stream lagged and skipped changes.
+  const seatsUrl = form.getAttribute("data-seats");
+  const resync = async () => {
+    if (!seatsUrl) return;
+    try {
+      const response = await fetch(seatsUrl, { headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const map = await response.json();
+      (map.seats || []).forEach((seat) => {
+        const input = form.querySelector(`input[name=seat][value="${seat.seat_id}"]`);
+        if (input && seat.status !== "unavailable" && !input.closest(".seat").classList.contains(seat.status)) {
+          lock(input, seat.status);
+        }
+      });
+      update();
+    } catch (_) {
+      // Offline for a moment: the next connection resyncs.
+    }
+  };
   follow(source, (_id, data) => {
-    if (!data) return;
+    if (!data) { resync(); return; }
     let change;
     try { change = JSON.parse(data); } catch (_) { return; }
-    (change.seat_ids || []).forEach((id) => {
+    if (!Array.isArray(change.seat_ids)) { resync(); return; }
+    change.seat_ids.forEach((id) => {
       const input = form.querySelector(`input[name=seat][value="${id}"]`);
       if (input) lock(input, change.status);
     });

@@ -24,6 +24,7 @@ CREATE INDEX venues_by_time ON venues (created_at, id);
 ALTER TABLE shows ADD COLUMN venue_id BLOB REFERENCES venues (id);
 ALTER TABLE shows ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
 ALTER TABLE shows ADD COLUMN seated INTEGER NOT NULL DEFAULT 0 CHECK (seated IN (0, 1));
+CREATE INDEX shows_by_venue ON shows (venue_id, status) WHERE venue_id IS NOT NULL;
 
 -- A seated show's sections with its own prices for them, best first.
 CREATE TABLE show_sections (

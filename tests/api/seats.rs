@@ -630,22 +630,36 @@ async fn each_ticket_admits_once_and_the_door_refuses_every_other_code_with_its_
     )
     .await;
     assert_eq!(error_fields(&truncated), ["code"]);
-    // A cancelled booking's tickets admit no one (410), and its tickets are gone.
-    assert_status(
+    // A booking someone came in on is not cancelled (nor refunded).
+    assert_problem(
         app.post_json(&ada, &format!("/api/bookings/{id}/cancel"), &json!({}))
+            .await,
+        StatusCode::CONFLICT,
+        "booking-admitted",
+    )
+    .await;
+    // A cancelled booking's tickets admit no one (410), and its tickets are gone.
+    let later = app.booked(&ada, &show, 1, json!({"type": "wallet"})).await;
+    app.settled(&ada, &later).await;
+    let unused = tickets(&app, &ada, &later).await;
+    let unused = unused[0]["code"].as_str().unwrap();
+    let later = later["id"].as_str().unwrap();
+    assert_status(
+        app.post_json(&ada, &format!("/api/bookings/{later}/cancel"), &json!({}))
             .await,
         StatusCode::ACCEPTED,
     )
     .await;
     assert_problem(
-        app.post_json(&door, "/api/checkins", &check_in(&second, &show))
+        app.post_json(&door, "/api/checkins", &check_in(unused, &show))
             .await,
         StatusCode::GONE,
         "ticket-cancelled",
     )
     .await;
     assert_problem(
-        app.get(&ada, &format!("/api/bookings/{id}/tickets")).await,
+        app.get(&ada, &format!("/api/bookings/{later}/tickets"))
+            .await,
         StatusCode::GONE,
         "ticket-cancelled",
     )

@@ -136,8 +136,12 @@ async fn a_data_folder_from_before_seat_plans_upgrades_in_place_and_rebuilds_to_
         .await;
     let code = tickets[0]["code"].as_str().unwrap();
     assert_status(
-        app.post_json(&admin, "/api/checkins", &json!({"code": code}))
-            .await,
+        app.post_json(
+            &admin,
+            "/api/checkins",
+            &json!({"code": code, "show_id": booking["show_id"]}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;

@@ -207,7 +207,7 @@ pub(crate) fn sse_response(
     state: &AppState,
     filter: impl Fn(&Envelope) -> bool + 'static,
 ) -> HttpResponse {
-    sse_mapped(state, move |e| {
+    sse_mapped(state, true, move |e| {
         filter(e).then(|| {
             (
                 e.event_type.clone(),
@@ -218,9 +218,11 @@ pub(crate) fn sse_response(
 }
 
 /// Server-sent events of what `map` makes of each committed event (its name and data), for the
-/// events it maps at all: a public stream tells only what the public may know.
+/// events it maps at all: a public stream tells only what the public may know, so it leaves out
+/// `positions` (the `id:` line naming the event's stream and sequence).
 pub(crate) fn sse_mapped(
     state: &AppState,
+    positions: bool,
     map: impl Fn(&Envelope) -> Option<(String, String)> + 'static,
 ) -> HttpResponse {
     let filter = map;
@@ -232,17 +234,21 @@ pub(crate) fn sse_mapped(
     });
     let body = futures_util::stream::unfold(
         (rx, heartbeat, shutdown, filter),
-        |(mut rx, mut heartbeat, shutdown, filter)| async move {
+        move |(mut rx, mut heartbeat, shutdown, filter)| async move {
             loop {
                 let chunk = tokio::select! {
                     () = shutdown.cancelled() => return None,
                     _ = heartbeat.tick() => Some(Bytes::from_static(b": keep-alive\n\n")),
                     received = rx.recv() => match received {
                         Ok(event) => filter(&event).map(|(name, data)| {
-                            Bytes::from(format!(
-                                "event: {name}\nid: {}:{}\ndata: {data}\n\n",
-                                event.stream, event.seq
-                            ))
+                            Bytes::from(if positions {
+                                format!(
+                                    "event: {name}\nid: {}:{}\ndata: {data}\n\n",
+                                    event.stream, event.seq
+                                )
+                            } else {
+                                format!("event: {name}\ndata: {data}\n\n")
+                            })
                         }),
                         Err(RecvError::Lagged(missed)) => {
                             Some(Bytes::from(format!("event: lagged\ndata: {{\"missed\":{missed}}}\n\n")))

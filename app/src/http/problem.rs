@@ -218,6 +218,12 @@ pub(crate) const PROBLEM_TYPES: &[(&str, u16, &str, &str)] = &[
         "The booking was cancelled before; its seats are released and any refund is under way.",
     ),
     (
+        "booking-admitted",
+        409,
+        "Its tickets were used",
+        "Some of the booking's tickets were admitted at the door: it can no longer be cancelled or refunded, and its seats stay sold.",
+    ),
+    (
         "idempotency-key-reused",
         422,
         "Idempotency-Key reused for another request",
@@ -474,6 +480,9 @@ impl From<BookingsError> for ApiError {
             e @ BookingsError::ShowStarted => ApiError::conflict("show-started", e.to_string()),
             e @ BookingsError::AlreadyCancelled => {
                 ApiError::conflict("already-cancelled", e.to_string())
+            }
+            e @ BookingsError::BookingAdmitted => {
+                ApiError::conflict("booking-admitted", e.to_string())
             }
             e @ BookingsError::CapacityBelowTaken { .. } => ApiError::Conflict {
                 slug: "conflict",

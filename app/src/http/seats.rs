@@ -129,7 +129,8 @@ fn seat_change(show: Uuid, e: &Envelope) -> Option<(String, String)> {
 
 /// A show's seats as they are held, sold and released (server-sent events named `seats`, data
 /// `{status, seat_ids, count}`), for a seat map that follows without reloading. Nothing about
-/// who booked is sent.
+/// who booked is sent, nor where the event stands in the bookings stream. A client that lagged
+/// (an event `lagged`) or reconnected reads `/seats` again.
 #[utoipa::path(get, path = "/api/shows/{id}/live", tag = "bookings", params(("id" = Uuid, Path)),
     responses((status = 200, description = "text/event-stream", content_type = "text/event-stream"),
               (status = 404, body = Problem)))]
@@ -138,7 +139,7 @@ pub(crate) async fn live(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let show = state.modules.bookings().show(*id).await?.id;
-    Ok(super::events::sse_mapped(&state, move |e| {
+    Ok(super::events::sse_mapped(&state, false, move |e| {
         seat_change(show, e)
     }))
 }

@@ -386,6 +386,8 @@ struct Body {
     booking_email: String,
     placed: String,
     can_cancel: bool,
+    /// A ticket of it has been through the door.
+    admitted: bool,
     saga_state: &'static str,
     deadline: String,
     steps: Vec<Step>,
@@ -477,6 +479,15 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
         .await?;
     let b = &details.booking;
     let started = show.starts_at <= state.modules.now();
+    // Someone already came in on one of its tickets: the booking stands (the server refuses to
+    // cancel it), so no button offers to.
+    let admitted = b.status == BookingStatus::Confirmed
+        && state
+            .modules
+            .bookings()
+            .tickets(&actor, id)
+            .await
+            .is_ok_and(|t| t.iter().any(|t| t.admitted_at.is_some()));
     let payment = details.payment.as_ref().map(|p| PaymentView {
         status: p.status.as_str(),
         reason: p.decline_reason.as_deref().map(decline_text),
@@ -541,7 +552,10 @@ async fn body(state: &AppState, user: &User, id: Uuid, csrf: String) -> Result<B
             .map(bookings_api::BookedSeat::label)
             .collect(),
         tickets: (b.status == BookingStatus::Confirmed).then(|| format!("/bookings/{id}/tickets")),
-        can_cancel: b.status != BookingStatus::Cancelled && (!started || actor.is_admin()),
+        can_cancel: b.status != BookingStatus::Cancelled
+            && !admitted
+            && (!started || actor.is_admin()),
+        admitted,
         saga_state: saga.state.as_str(),
         deadline: format::moment(saga.deadline_at, &zone),
         steps: saga

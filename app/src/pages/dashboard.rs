@@ -42,6 +42,16 @@ struct LatestRow {
     status: String,
 }
 
+/// A show's attendance: tickets admitted at the door against seats sold.
+struct AttendanceRow {
+    show_id: Uuid,
+    title: String,
+    when: String,
+    sold: i64,
+    admitted: i64,
+    share: String,
+}
+
 struct Body {
     total: i64,
     pending: i64,
@@ -57,6 +67,7 @@ struct Body {
     lag: Vec<LagRow>,
     caught_up: bool,
     latest: Vec<LatestRow>,
+    attendance: Vec<AttendanceRow>,
     rebuild: RebuildStatus,
     rebuild_done: Option<String>,
 }
@@ -122,6 +133,15 @@ async fn body(state: &AppState, actor: &Actor, zone: &Zone) -> Result<Body, Page
         _ => None,
     };
     let timeline = charts::timeline(&d.timeline);
+    // Every show of the last day and to come with seats sold or tickets admitted, soonest first.
+    let since = state.modules.now().as_micros() - 24 * 3_600_000_000;
+    let attendance: Vec<_> = reporting
+        .show_sales(actor)
+        .await?
+        .into_iter()
+        .filter(|s| s.starts_at.as_micros() >= since && (s.seats_sold > 0 || s.admitted > 0))
+        .take(12)
+        .collect();
     Ok(Body {
         total: d.bookings.total,
         pending: d.bookings.pending,
@@ -134,6 +154,21 @@ async fn body(state: &AppState, actor: &Actor, zone: &Zone) -> Result<Body, Page
             .avg_confirm_ms
             .map_or_else(|| "—".into(), |ms| format::micros((ms * 1_000.0) as u64)),
         sales: charts::sales(&d.top_shows),
+        attendance: attendance
+            .iter()
+            .map(|s| AttendanceRow {
+                show_id: s.show_id,
+                title: s.title.clone(),
+                when: format::show_time_at(s.starts_at, &s.time_zone),
+                sold: s.seats_sold,
+                admitted: s.admitted,
+                share: if s.seats_sold > 0 {
+                    format!("{}%", s.admitted * 100 / s.seats_sold)
+                } else {
+                    "—".into()
+                },
+            })
+            .collect(),
         timeline_bar_w: (timeline.bar_w - 2).max(2),
         timeline,
         caught_up: d.lag.iter().all(|l| l.behind_events == 0),

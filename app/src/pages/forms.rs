@@ -2,7 +2,11 @@
 
 use std::borrow::Cow;
 
+use actix_web::{ResponseError, http::StatusCode};
 use kernel::FieldErrors;
+
+use super::PageError;
+use crate::http::ApiError;
 
 /// One form input.
 pub(crate) struct FormField {
@@ -70,4 +74,20 @@ pub(crate) fn attach_errors(fields: &mut [FormField], errors: &FieldErrors) -> V
         }
     }
     unclaimed
+}
+
+/// What a refused form says on the form: the refusal's field errors (or its detail on the form
+/// as a whole, for a conflict that names no field) and its status. A failure that is nobody's
+/// mistake is no form error: it becomes the error page.
+pub(crate) fn refusal(e: impl Into<ApiError>) -> Result<(FieldErrors, StatusCode), PageError> {
+    match e.into() {
+        e @ (ApiError::Validation(_) | ApiError::Conflict { .. }) => {
+            let errors = e
+                .field_errors()
+                .cloned()
+                .unwrap_or_else(|| FieldErrors::single("form", e.problem().detail));
+            Ok((errors, e.status_code()))
+        }
+        other => Err(other.into()),
+    }
 }

@@ -21,8 +21,8 @@ use kernel::FieldErrors;
 
 use super::format;
 
-/// The longest range a row line may write (a row holds at most 500 seats).
-const MAX_RANGE: i64 = 500;
+/// The most seats a row line may write, its ranges together (as many as a row holds).
+const MAX_SEATS: usize = bookings_api::MAX_ROW_SEATS;
 
 /// The plan's sections, and for each section and row the line it came from.
 pub(crate) struct Parsed {
@@ -68,18 +68,19 @@ impl Parsed {
     }
 }
 
-/// The seats a row line lists: ranges and labels.
+/// The seats a row line lists: ranges of seat numbers (`1-12`, or `12-1` numbered down) and
+/// labels; a word that is no range of numbers (`-1`, `A-B`) is a label like any other.
 fn seats(words: &[&str], line: usize) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for w in words {
         match w
             .split_once('-')
-            .map(|(a, b)| (a.parse::<i64>(), b.parse::<i64>()))
+            .map(|(a, b)| (a.parse::<u32>(), b.parse::<u32>()))
         {
             Some((Ok(from), Ok(to))) => {
-                if (from - to).abs() >= MAX_RANGE {
+                if from.abs_diff(to) as usize >= MAX_SEATS {
                     return Err(format!(
-                        "line {line}: the range {w} is longer than a row can be ({MAX_RANGE} seats)"
+                        "line {line}: the range {w} is longer than a row can be ({MAX_SEATS} seats)"
                     ));
                 }
                 if from <= to {
@@ -89,6 +90,11 @@ fn seats(words: &[&str], line: usize) -> Result<Vec<String>, String> {
                 }
             }
             _ => out.push((*w).to_owned()),
+        }
+        if out.len() > MAX_SEATS {
+            return Err(format!(
+                "line {line}: more seats than a row can hold ({MAX_SEATS})"
+            ));
         }
     }
     Ok(out)
@@ -293,5 +299,12 @@ mod tests {
         let module = FieldErrors::single("sections[0].rows[1].seats", "name seat 1 twice");
         assert_eq!(parsed.by_line(&module), ["line 4: seats name seat 1 twice"]);
         assert!(parse("[Stalls] 10\nA: 1-9999").is_err());
+        // Numbers no arithmetic may overflow on, and no row longer than a row can be.
+        assert!(
+            parse("[Stalls] 10\nA: 9223372036854775807--1").is_ok_and(|p| {
+                matches!(&p.sections[0].rows[0].seats, Some(RowSeats::Labels(l)) if l.len() == 1)
+            })
+        );
+        assert!(parse("[Stalls] 10\nA: 1-400 401-800").is_err());
     }
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     FormField, Layout, PageError, format,
-    forms::attach_errors,
+    forms::{attach_errors, refusal},
     guard::{AdminForm, AdminUser, CsrfOnly},
     page_for,
     seatmap::{self, MapSection},
@@ -527,17 +527,10 @@ async fn update_show(
     };
     match updated {
         Ok(_) => Ok(see_other(&format!("/admin/shows/{id}?done=show-saved"))),
-        Err(e) => match ApiError::from(e) {
-            e @ (ApiError::Validation(_) | ApiError::Conflict { .. }) => {
-                let status = actix_web::ResponseError::status_code(&e);
-                let errors = e
-                    .field_errors()
-                    .cloned()
-                    .unwrap_or_else(|| FieldErrors::single("form", e.problem().detail));
-                render_admin_show(&req, &state, admin, &show, &form, Some(errors), status).await
-            }
-            other => Err(other.into()),
-        },
+        Err(e) => {
+            let (errors, status) = refusal(e)?;
+            render_admin_show(&req, &state, admin, &show, &form, Some(errors), status).await
+        }
     }
 }
 

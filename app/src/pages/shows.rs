@@ -8,7 +8,7 @@ use askama::Template;
 use bookings_api::{
     Quote, SeatIds, SeatRequest, SeatingKind, Seats, Show, ShowStatus, WalletShortfall,
 };
-use kernel::{FieldErrors, PageRequest, PageSize, Timestamp};
+use kernel::{FieldErrors, Timestamp};
 use payments_api::CardDetails;
 use serde::Deserialize;
 use users_api::{Actor, User};
@@ -88,8 +88,6 @@ struct Home {
     shows: Vec<ShowView>,
     /// The search form: words, dates, venue.
     search: Vec<FormField>,
-    /// Venue names the venue field suggests.
-    venues: Vec<String>,
     /// True when the list is narrowed by the form.
     searching: bool,
     form_error: Option<String>,
@@ -111,11 +109,7 @@ fn search_fields(q: &ShowsQuery, errors: Option<&FieldErrors>) -> (Vec<FormField
         ),
         optional(FormField::new("from", "From (UTC day)", "date").value(text(&q.from))),
         optional(FormField::new("until", "Until (UTC day)", "date").value(text(&q.until))),
-        optional(
-            FormField::new("venue", "Venue", "text")
-                .value(text(&q.venue))
-                .attr("list", "venue-names"),
-        ),
+        optional(FormField::new("venue", "Venue", "text").value(text(&q.venue))),
     ];
     let unclaimed = errors.map_or_else(Vec::new, |e| attach_errors(&mut fields, e));
     (fields, unclaimed)
@@ -154,17 +148,6 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     let now = state.modules.now();
     let shows = list.items.iter().map(|s| show_view(s, now)).collect();
     let next_page = list.next_cursor.map(|c| next_page_link(&query, &c));
-    // Suggestions only: a venue the list cannot read is no reason to fail the page.
-    let venues = state
-        .modules
-        .bookings()
-        .venues(PageRequest {
-            limit: PageSize::clamped(PageSize::MAX),
-            cursor: None,
-        })
-        .await
-        .map(|p| p.items.into_iter().map(|v| v.name).collect())
-        .unwrap_or_default();
     let status = if errors.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -175,7 +158,6 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
             layout,
             shows,
             search,
-            venues,
             searching,
             form_error: (!unclaimed.is_empty()).then(|| unclaimed.join("; ")),
             next_page,

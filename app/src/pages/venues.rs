@@ -13,16 +13,13 @@ use uuid::Uuid;
 
 use super::{
     FormField, Layout, PageError,
-    forms::attach_errors,
+    forms::{attach_errors, refusal},
     guard::{AdminForm, AdminUser},
     page_for, plan_text,
     seatmap::{self, MapSection},
     see_other,
 };
-use crate::{
-    http::{ApiError, RequestContext},
-    state::AppState,
-};
+use crate::{http::RequestContext, state::AppState};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -268,17 +265,10 @@ async fn open_venue(
             "/admin/venues/{}?done=venue-opened",
             venue.id
         ))),
-        Err(e) => match ApiError::from(e) {
-            e @ (ApiError::Validation(_) | ApiError::Conflict { .. }) => {
-                let status = actix_web::ResponseError::status_code(&e);
-                let errors = e
-                    .field_errors()
-                    .cloned()
-                    .unwrap_or_else(|| FieldErrors::single("form", e.problem().detail));
-                render_venues(&req, &state, admin, &form, Some(errors), status).await
-            }
-            other => Err(other.into()),
-        },
+        Err(e) => {
+            let (errors, status) = refusal(e)?;
+            render_venues(&req, &state, admin, &form, Some(errors), status).await
+        }
     }
 }
 
@@ -379,16 +369,9 @@ async fn change_venue(
     };
     match changed {
         Ok(_) => Ok(see_other(&format!("/admin/venues/{id}?done=venue-saved"))),
-        Err(e) => match ApiError::from(e) {
-            e @ (ApiError::Validation(_) | ApiError::Conflict { .. }) => {
-                let status = actix_web::ResponseError::status_code(&e);
-                let errors = e
-                    .field_errors()
-                    .cloned()
-                    .unwrap_or_else(|| FieldErrors::single("form", e.problem().detail));
-                Ok(render_venue(&req, admin, &venue, &form, Some(errors), status).await)
-            }
-            other => Err(other.into()),
-        },
+        Err(e) => {
+            let (errors, status) = refusal(e)?;
+            Ok(render_venue(&req, admin, &venue, &form, Some(errors), status).await)
+        }
     }
 }

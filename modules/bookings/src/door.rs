@@ -77,9 +77,7 @@ impl Bookings {
         let ticket = store::ticket(tx.conn(), input.code.ticket_id())
             .await?
             .ok_or(BookingsError::TicketInvalid)?;
-        if let Some(door) = input.show_id
-            && door != ticket.show_id
-        {
+        if input.show_id != ticket.show_id {
             let show = store::show(tx.conn(), ticket.show_id)
                 .await?
                 .ok_or(BookingsError::TicketInvalid)?;
@@ -102,11 +100,9 @@ impl Bookings {
         }
         let now = tx.now();
         if !store::admit(tx.conn(), ticket.ticket_id, actor.user_id, now).await? {
-            // Not reachable behind the single writer; said plainly should that ever change.
-            return Err(BookingsError::TicketAlreadyAdmitted {
-                at: now,
-                seat: ticket.seat.label(),
-            });
+            // Not reachable behind the single writer (the ticket was read unadmitted in this
+            // transaction); should that change, the guarded update still admits once.
+            return Err(BookingsError::TicketInvalid);
         }
         tx.emit(&TicketAdmitted {
             ticket_id: ticket.ticket_id,
@@ -136,6 +132,9 @@ impl Bookings {
         if !actor.works_the_door() {
             return Err(BookingsError::Forbidden);
         }
+        store::show(self.db.reader()?, show_id)
+            .await?
+            .ok_or(BookingsError::ShowNotFound)?;
         let rows = store::admissions(self.db.reader()?, show_id, limit.clamp(1, 200)).await?;
         Ok(rows.into_iter().filter_map(admission).collect())
     }

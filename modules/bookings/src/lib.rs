@@ -18,6 +18,7 @@ mod door;
 mod handlers;
 mod holds;
 mod saga;
+mod scheduling;
 mod seating;
 mod service;
 mod store;

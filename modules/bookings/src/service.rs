@@ -26,10 +26,10 @@ use uuid::Uuid;
 
 use crate::{
     handlers::{PaymentsHandler, UsersHandler},
-    holds, saga,
+    holds, saga, scheduling,
     store::{self, BookingRow, NewStep},
     tickets::Signer,
-    upgrade, venues,
+    upgrade,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../schemas/bookings");
@@ -310,7 +310,7 @@ impl BookingsApi for Bookings {
         }
         let mut tx = self.db.write(trace).await?;
         let now = tx.now();
-        let staged = venues::stage_show(tx.conn(), input, now).await?;
+        let staged = scheduling::stage_show(tx.conn(), input, now).await?;
         let show = staged.show;
         store::insert_show(tx.conn(), &show).await?;
         if let Some(bookings_api::Seating::Reserved { plan }) = &staged.seating {
@@ -389,6 +389,16 @@ impl BookingsApi for Bookings {
             show.starts_at = s;
         }
         if let Some(c) = change.capacity {
+            // A general-admission venue holds no more than its own capacity.
+            if let Some(venue_id) = show.venue_id
+                && let Some((venue, _)) = store::venue(tx.conn(), venue_id).await?
+                && c.get() > venue.capacity
+            {
+                return Err(BookingsError::Validation(FieldErrors::single(
+                    "capacity",
+                    format!("must be at most the venue's {}", venue.capacity),
+                )));
+            }
             if c.get() < show.seats_taken {
                 return Err(BookingsError::CapacityBelowTaken {
                     taken: show.seats_taken,
@@ -399,7 +409,7 @@ impl BookingsApi for Bookings {
         if seated {
             if change.price.is_some() || !change.sections.is_empty() {
                 let current = store::sections(tx.conn(), id).await?;
-                let repriced = venues::repriced(
+                let repriced = scheduling::repriced(
                     &show,
                     &current,
                     change.price.map(|p| p.cents()),
@@ -409,7 +419,7 @@ impl BookingsApi for Bookings {
                     store::set_section_price(tx.conn(), id, section.position, section.price_cents)
                         .await?;
                 }
-                show.price_cents = venues::cheapest(&repriced);
+                show.price_cents = scheduling::cheapest(&repriced);
             }
         } else if let Some(p) = change.price {
             show.price_cents = p.cents();
@@ -507,6 +517,10 @@ impl BookingsApi for Bookings {
         let rows = store::seat_map(&mut *snapshot, show_id).await?;
         snapshot.rollback().await.map_err(store::storage)?;
         let on_sale = show.status == ShowStatus::Scheduled;
+        let mut free: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+        for r in rows.iter().filter(|r| r.status == SeatStatus::Free) {
+            *free.entry(r.section).or_default() += 1;
+        }
         let seats: Vec<Seat> = rows
             .iter()
             .map(|r| {
@@ -527,9 +541,7 @@ impl BookingsApi for Bookings {
                 name: s.name.clone(),
                 price_cents: s.price_cents,
                 seats_available: if on_sale {
-                    rows.iter()
-                        .filter(|r| r.section == s.position && r.status == SeatStatus::Free)
-                        .count() as i64
+                    free.get(&s.position).copied().unwrap_or(0)
                 } else {
                     0
                 },
@@ -754,6 +766,10 @@ impl BookingsApi for Bookings {
             Some(row) if actor.may_access(row.booking.user_id) => row,
             _ => return Err(BookingsError::BookingNotFound),
         };
+        // A ticket already through the door cannot be refunded, nor its seat sold again.
+        if store::admitted_count(tx.conn(), id).await? > 0 {
+            return Err(BookingsError::BookingAdmitted);
+        }
         if !actor.is_admin() {
             let show = store::show(tx.conn(), row.booking.show_id)
                 .await?

@@ -6,10 +6,10 @@ mod seats;
 mod venues;
 
 pub(crate) use seats::{
-    SeatRow, SectionRow, TicketRow, admissions, admit, booked_of, bookings_without_seats,
-    hold_seats, insert_booked, insert_sections, insert_show_seats, keep_ticket_key, release_booked,
-    release_show_seats, seat_map, seat_rows, sections, sell_show_seats, set_section_price,
-    show_spots, ticket, ticket_key, tickets_of,
+    SeatRow, SectionRow, TicketRow, admissions, admit, admitted_count, booked_of,
+    bookings_without_seats, hold_seats, insert_booked, insert_sections, insert_show_seats,
+    keep_ticket_key, release_booked, release_show_seats, seat_map, seat_rows, sections,
+    sell_show_seats, set_section_price, show_spots, ticket, ticket_key, tickets_of,
 };
 pub(crate) use venues::{insert_venue, list_venues, update_venue, venue, venue_named, venue_view};
 
@@ -170,6 +170,21 @@ pub(crate) async fn list_shows(
         filter.limit,
     );
     let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
+    rows.iter().map(show_from_row).collect()
+}
+
+/// The shows at a venue that are still scheduled.
+pub(crate) async fn scheduled_shows_at(
+    exec: impl SqliteExecutor<'_>,
+    venue_id: Uuid,
+) -> Result<Vec<Show>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SHOW_COLUMNS} WHERE venue_id = ? AND status = 'scheduled'"
+    )))
+    .bind(venue_id)
+    .fetch_all(exec)
+    .await
+    .map_err(storage)?;
     rows.iter().map(show_from_row).collect()
 }
 

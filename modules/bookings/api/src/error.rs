@@ -76,6 +76,9 @@ pub enum BookingsError {
     /// The booking was already cancelled.
     #[error("the booking is already cancelled")]
     AlreadyCancelled,
+    /// Some of the booking's tickets were admitted at the door: it can no longer be cancelled.
+    #[error("tickets of this booking were admitted at the door: it can no longer be cancelled")]
+    BookingAdmitted,
     /// The capacity cannot go below the seats already taken.
     #[error("{taken} seats are already taken")]
     CapacityBelowTaken {

@@ -292,6 +292,8 @@ pub fn seating_plan(sections: &[NewSection], e: &mut FieldErrors) -> Option<Seat
         return None;
     }
     let mut plan = Vec::with_capacity(sections.len());
+    // Counted as rows are read, so an oversized plan is refused before it is built whole.
+    let mut seats_so_far = 0usize;
     for (i, s) in sections.iter().enumerate() {
         let at = format!("sections[{i}]");
         let name = e.check(&format!("{at}.name"), Label::parse(&s.name));
@@ -310,6 +312,14 @@ pub fn seating_plan(sections: &[NewSection], e: &mut FieldErrors) -> Option<Seat
             let at = format!("{at}.rows[{r}]");
             let label = e.check(&format!("{at}.label"), SeatLabel::parse(&row.label));
             let seats = row_seats(row, &at, e);
+            seats_so_far += seats.as_ref().map_or(0, Vec::len);
+            if seats_so_far > MAX_CAPACITY as usize {
+                e.add(
+                    "sections",
+                    format!("must hold at most {MAX_CAPACITY} seats in all"),
+                );
+                return None;
+            }
             if let (Some(label), Some(seats)) = (label, seats) {
                 rows.push(PlanRow { label, seats });
             }

@@ -163,7 +163,7 @@ pub struct CheckInRequest {
     )]
     pub code: String,
     /// The show this door admits to: a ticket of another show is refused.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String, format = Uuid))]
     pub show_id: Option<String>,
 }
 
@@ -172,8 +172,8 @@ pub struct CheckInRequest {
 pub struct CheckIn {
     /// The code presented.
     pub code: TicketCode,
-    /// The show this door admits to, if it said.
-    pub show_id: Option<Uuid>,
+    /// The show this door admits to.
+    pub show_id: Uuid,
 }
 
 impl TryFrom<CheckInRequest> for CheckIn {
@@ -187,15 +187,12 @@ impl TryFrom<CheckInRequest> for CheckIn {
         } else {
             e.check("code", TicketCode::parse(&input.code))
         };
-        let show = input
-            .show_id
-            .as_deref()
-            .and_then(|s| e.check("show_id", show_id(s)));
-        match code {
-            Some(code) if e.is_empty() => Ok(CheckIn {
-                code,
-                show_id: show,
-            }),
+        let show = e.check(
+            "show_id",
+            show_id(input.show_id.as_deref().unwrap_or_default()),
+        );
+        match (code, show) {
+            (Some(code), Some(show_id)) if e.is_empty() => Ok(CheckIn { code, show_id }),
             _ => Err(e),
         }
     }
@@ -261,7 +258,17 @@ mod tests {
     }
 
     #[test]
-    fn a_check_in_needs_a_code_and_a_show_if_any_that_is_an_id() {
+    fn a_check_in_needs_a_code_and_the_show_of_the_door() {
+        let e = CheckIn::try_from(CheckInRequest {
+            code: code().to_string(),
+            show_id: None,
+        })
+        .unwrap_err();
+        assert_eq!(e.message_for("show_id"), Some("is required"));
+    }
+
+    #[test]
+    fn a_check_in_needs_a_code_and_a_show_that_is_an_id() {
         let e = CheckIn::try_from(CheckInRequest {
             code: "nonsense".into(),
             show_id: Some("nope".into()),

@@ -423,6 +423,17 @@ pub(crate) async fn admit(
     Ok(done.rows_affected() == 1)
 }
 
+/// How many of a booking's tickets were admitted at the door.
+pub(crate) async fn admitted_count(exec: impl SqliteExecutor<'_>, booking_id: Uuid) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM booked_seats WHERE booking_id = ? AND admitted_at IS NOT NULL",
+    )
+    .bind(booking_id)
+    .fetch_one(exec)
+    .await
+    .map_err(storage)
+}
+
 /// The tickets admitted at a show's door, latest first.
 pub(crate) async fn admissions(
     exec: impl SqliteExecutor<'_>,

@@ -196,6 +196,24 @@ impl World {
         }
     }
 
+    /// Runs `statements` on the module's file directly, as an earlier release would have left
+    /// it (a test making an old data folder).
+    async fn rewrite(&self, statements: &[&str]) {
+        let mut raw = sqlx::SqliteConnection::connect(&format!(
+            "sqlite://{}",
+            self.dir.path().join("bookings.db").display()
+        ))
+        .await
+        .unwrap();
+        for sql in statements {
+            sqlx::query(sqlx::AssertSqlSafe(*sql))
+                .execute(&mut raw)
+                .await
+                .unwrap();
+        }
+        raw.close().await.unwrap();
+    }
+
     async fn bookings_events(&self) -> Vec<Arc<Envelope>> {
         self.bookings
             .handle()
@@ -713,21 +731,11 @@ async fn a_folder_from_before_payment_commands_gets_the_commands_its_sagas_still
     // Make the folder what the release before commands left: no commands in the outbox (it
     // asked with `BookingPlaced` and `BookingCancelled`) and no record of the upgrade.
     let before = w.bookings_events().await.last().unwrap().seq;
-    let mut raw = sqlx::SqliteConnection::connect(&format!(
-        "sqlite://{}",
-        w.dir.path().join("bookings.db").display()
-    ))
-    .await
-    .unwrap();
-    sqlx::query("DELETE FROM outbox WHERE event_type IN ('RequestPayment', 'CancelPayment')")
-        .execute(&mut raw)
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM upgrades")
-        .execute(&mut raw)
-        .await
-        .unwrap();
-    raw.close().await.unwrap();
+    w.rewrite(&[
+        "DELETE FROM outbox WHERE event_type IN ('RequestPayment', 'CancelPayment')",
+        "DELETE FROM upgrades",
+    ])
+    .await;
 
     let reopen = || {
         Bookings::open(

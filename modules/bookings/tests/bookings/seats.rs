@@ -133,6 +133,7 @@ async fn a_show_at_a_seated_venue_has_the_venues_plan_zone_and_prices() {
             &admin,
             venue_id,
             ChangeVenue {
+                zone: Some(kernel::Zone::parse("America/New_York").unwrap()),
                 seating: Some(bookings_api::Seating::GeneralAdmission {
                     capacity: bookings_api::Capacity::new(500).unwrap(),
                 }),
@@ -142,6 +143,13 @@ async fn a_show_at_a_seated_venue_has_the_venues_plan_zone_and_prices() {
         .await
         .unwrap();
     assert_eq!(w.map(&show).await.seats.len(), 16);
+    // ...while a corrected zone reaches it: the same instant, read in the new zone.
+    let moved = w.bookings.show(show.id).await.unwrap();
+    assert_eq!(moved.time_zone, "America/New_York");
+    assert_eq!(
+        (moved.starts_at, moved.starts_at_local.as_str()),
+        (show.starts_at, "2099-06-01T14:30:00-04:00")
+    );
     assert_eq!(w.bookings.venue(venue_id).await.unwrap().capacity, 500);
     assert_eq!(
         w.bookings
@@ -363,7 +371,7 @@ async fn tickets(w: &World, actor: &Actor, booking: Uuid) -> Vec<Ticket> {
     w.bookings.tickets(actor, booking).await.unwrap()
 }
 
-fn check_in(code: &str, show: Option<Uuid>) -> CheckIn {
+fn check_in(code: &str, show: Uuid) -> CheckIn {
     CheckIn {
         code: TicketCode::parse(code).unwrap(),
         show_id: show,
@@ -391,25 +399,25 @@ async fn a_paid_booking_has_a_signed_ticket_per_seat_that_admits_once() {
     let code = &issued[0].code;
     assert!(matches!(
         w.bookings
-            .check_in(Trace::new_root(), &ada, check_in(code, None))
+            .check_in(Trace::new_root(), &ada, check_in(code, show.id))
             .await,
         Err(BookingsError::Forbidden)
     ));
     assert!(matches!(
         w.bookings
-            .check_in(Trace::new_root(), &door, check_in(code, Some(other.id)))
+            .check_in(Trace::new_root(), &door, check_in(code, other.id))
             .await,
         Err(BookingsError::TicketWrongShow(_))
     ));
     let admitted = w
         .bookings
-        .check_in(Trace::new_root(), &door, check_in(code, Some(show.id)))
+        .check_in(Trace::new_root(), &door, check_in(code, show.id))
         .await
         .unwrap();
     assert_eq!(admitted.seat, issued[0].seat);
     let Err(BookingsError::TicketAlreadyAdmitted { at, .. }) = w
         .bookings
-        .check_in(Trace::new_root(), &admin, check_in(code, Some(show.id)))
+        .check_in(Trace::new_root(), &admin, check_in(code, show.id))
         .await
     else {
         panic!("admitted twice");
@@ -419,7 +427,7 @@ async fn a_paid_booking_has_a_signed_ticket_per_seat_that_admits_once() {
     let forged = TicketCode::new(issued[1].ticket_id, [0; 8]).to_string();
     assert!(matches!(
         w.bookings
-            .check_in(Trace::new_root(), &door, check_in(&forged, None))
+            .check_in(Trace::new_root(), &door, check_in(&forged, show.id))
             .await,
         Err(BookingsError::TicketInvalid)
     ));
@@ -435,14 +443,27 @@ async fn a_paid_booking_has_a_signed_ticket_per_seat_that_admits_once() {
     let at_door = w.bookings.admissions(&door, show.id, 10).await.unwrap();
     assert_eq!(at_door.len(), 1);
 
-    // A cancelled booking's tickets admit no one.
+    assert!(matches!(
+        w.bookings.admissions(&door, kernel::new_id(), 10).await,
+        Err(BookingsError::ShowNotFound)
+    ));
+
+    // A booking someone has already come in on is not cancelled (nor refunded)...
+    assert!(matches!(
+        w.bookings.cancel(Trace::new_root(), &ada, b.id).await,
+        Err(BookingsError::BookingAdmitted)
+    ));
+    // ...while a cancelled booking's tickets admit no one.
+    let later = w.place(&ada, show.id, 1).await.unwrap().booking;
+    w.confirm(&later).await;
+    let unused = tickets(&w, &ada, later.id).await.remove(0).code;
     w.bookings
-        .cancel(Trace::new_root(), &ada, b.id)
+        .cancel(Trace::new_root(), &ada, later.id)
         .await
         .unwrap();
     assert!(matches!(
         w.bookings
-            .check_in(Trace::new_root(), &door, check_in(&issued[1].code, None))
+            .check_in(Trace::new_root(), &door, check_in(&unused, show.id))
             .await,
         Err(BookingsError::TicketCancelled)
     ));
@@ -462,7 +483,7 @@ async fn two_doors_scanning_one_ticket_at_once_admit_it_once() {
             let (w, code) = (w.clone(), code.clone());
             tokio::spawn(async move {
                 w.bookings
-                    .check_in(Trace::new_root(), &admin, check_in(&code, Some(show.id)))
+                    .check_in(Trace::new_root(), &admin, check_in(&code, show.id))
                     .await
             })
         })
@@ -487,21 +508,11 @@ async fn bookings_from_before_seat_plans_are_given_their_admissions_once() {
     let b = w.place(&ada, show.id, 3).await.unwrap().booking;
     w.confirm(&b).await;
     // Make the folder what the release before seat plans left: no booked seats, no record.
-    let mut raw = sqlx::SqliteConnection::connect(&format!(
-        "sqlite://{}",
-        w.dir.path().join("bookings.db").display()
-    ))
-    .await
-    .unwrap();
-    sqlx::query("DELETE FROM booked_seats")
-        .execute(&mut raw)
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM upgrades WHERE name = 'booked-seats'")
-        .execute(&mut raw)
-        .await
-        .unwrap();
-    raw.close().await.unwrap();
+    w.rewrite(&[
+        "DELETE FROM booked_seats",
+        "DELETE FROM upgrades WHERE name = 'booked-seats'",
+    ])
+    .await;
     let reopened = Bookings::open(
         &w.platform,
         w.directory.clone(),
@@ -519,7 +530,11 @@ async fn bookings_from_before_seat_plans_are_given_their_admissions_once() {
     );
     // The code of a ticket made by the upgrade opens the door like any other.
     reopened
-        .check_in(Trace::new_root(), &admin, check_in(&issued[0].code, None))
+        .check_in(
+            Trace::new_root(),
+            &admin,
+            check_in(&issued[0].code, show.id),
+        )
         .await
         .unwrap();
 }
