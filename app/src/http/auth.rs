@@ -166,13 +166,25 @@ impl FromRequest for Admin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let user = current_user(&req).await?.ok_or(ApiError::Unauthenticated)?;
-            if user.role == users_api::Role::Admin {
-                Ok(Admin(user))
-            } else {
-                Err(ApiError::Forbidden("this needs the admin role".into()))
-            }
+            permitted(&req, Actor::is_admin, "this needs the admin role")
+                .await
+                .map(Admin)
         })
+    }
+}
+
+/// The caller, if signed in (401 otherwise) and `may` lets them in (403 with `refusal`
+/// otherwise).
+async fn permitted(
+    req: &HttpRequest,
+    may: fn(&Actor) -> bool,
+    refusal: &'static str,
+) -> Result<User, ApiError> {
+    let user = current_user(req).await?.ok_or(ApiError::Unauthenticated)?;
+    if may(&Actor::of(&user)) {
+        Ok(user)
+    } else {
+        Err(ApiError::Forbidden(refusal.into()))
     }
 }
 
@@ -192,14 +204,13 @@ impl FromRequest for DoorStaff {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let user = current_user(&req).await?.ok_or(ApiError::Unauthenticated)?;
-            if Actor::of(&user).works_the_door() {
-                Ok(DoorStaff(user))
-            } else {
-                Err(ApiError::Forbidden(
-                    "this needs the door or admin role".into(),
-                ))
-            }
+            permitted(
+                &req,
+                Actor::works_the_door,
+                "this needs the door or admin role",
+            )
+            .await
+            .map(DoorStaff)
         })
     }
 }
