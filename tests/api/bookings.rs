@@ -1281,9 +1281,30 @@ async fn shows_are_found_by_words_narrowed_by_dates_and_venue_and_bad_filters_ar
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains(r#"<span class="error">From (UTC day) must be a day like 2099-03-01"#),
+        html.contains(r#"<span class="error">From (day, UTC) must be a day like 2099-03-01"#),
         "{html}"
     );
+    // A signed-in person's days are their own: 23:00 UTC on 5 March is already 6 March in
+    // Berlin.
+    let (berliner, user) = app.customer().await;
+    assert_status(
+        app.patch_json(
+            &berliner,
+            &format!("/api/users/{}", user["id"].as_str().unwrap()),
+            &json!({"time_zone": "Europe/Berlin"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let day = "/?from=2099-03-06&until=2099-03-06";
+    let html = app.get(&berliner, day).await.text().await.unwrap();
+    assert!(
+        html.contains("Jazz at Midnight") && html.contains("From (day, Europe/Berlin)"),
+        "{html}"
+    );
+    let html = app.get(&client(), day).await.text().await.unwrap();
+    assert!(html.contains("No show on sale matches."), "{html}");
     let html = app.get(&client(), "/?q=opera").await.text().await.unwrap();
     assert!(html.contains("No show on sale matches."), "{html}");
 }

@@ -97,9 +97,9 @@ pub(crate) struct ShowsQuery {
     pub(crate) venue: Option<String>,
 }
 
-/// A day (`2099-03-01`: its first moment, or with `end` the first moment of the next day, UTC)
-/// or an RFC 3339 instant.
-fn day_or_instant(raw: &str, end: bool) -> Option<Timestamp> {
+/// A day (`2099-03-01`: its first moment in `zone`, or with `end` the first moment of the next
+/// day) or an RFC 3339 instant.
+fn day_or_instant(raw: &str, end: bool, zone: &kernel::Zone) -> Option<Timestamp> {
     let raw = raw.trim();
     if let Ok(t) = Timestamp::parse_rfc3339(raw) {
         return Some(t);
@@ -110,9 +110,7 @@ fn day_or_instant(raw: &str, end: bool) -> Option<Timestamp> {
     )
     .ok()?;
     let day = if end { day.next_day()? } else { day };
-    Some(Timestamp::from_offset_date_time(
-        day.midnight().assume_utc(),
-    ))
+    zone.day_start(&day.to_string())
 }
 
 impl ShowsQuery {
@@ -126,6 +124,15 @@ impl ShowsQuery {
     /// The filter the query asks for, or every field in error; a search's words become the
     /// reporting module's matches.
     pub(crate) async fn resolve(&self, state: &AppState) -> Result<ShowFilter, ApiError> {
+        self.resolve_in(state, &kernel::Zone::utc()).await
+    }
+
+    /// The same, with the days of `from` and `until` read in `zone` (a person's own).
+    pub(crate) async fn resolve_in(
+        &self,
+        state: &AppState,
+        zone: &kernel::Zone,
+    ) -> Result<ShowFilter, ApiError> {
         let mut e = FieldErrors::new();
         let page = PageRequest::parse(self.limit, self.cursor.as_deref(), &mut e);
         let bounded = |field: &'static str, raw: &Option<String>, e: &mut FieldErrors| {
@@ -140,7 +147,7 @@ impl ShowsQuery {
         let venue = bounded("venue", &self.venue, &mut e);
         let mut day = |field: &'static str, raw: &Option<String>, end: bool| {
             let text = raw.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
-            let t = day_or_instant(text, end);
+            let t = day_or_instant(text, end, zone);
             if t.is_none() {
                 e.add(field, "must be a day like 2099-03-01 or an RFC 3339 time");
             }

@@ -95,7 +95,11 @@ struct Home {
 }
 
 /// The home page's search fields, filled from the query and carrying its errors.
-fn search_fields(q: &ShowsQuery, errors: Option<&FieldErrors>) -> (Vec<FormField>, Vec<String>) {
+fn search_fields(
+    q: &ShowsQuery,
+    zone: &kernel::Zone,
+    errors: Option<&FieldErrors>,
+) -> (Vec<FormField>, Vec<String>) {
     let text = |raw: &Option<String>| raw.clone().unwrap_or_default();
     let optional = |f: FormField| FormField {
         required: false,
@@ -107,8 +111,14 @@ fn search_fields(q: &ShowsQuery, errors: Option<&FieldErrors>) -> (Vec<FormField
                 .value(text(&q.q))
                 .attr("placeholder", "title or venue"),
         ),
-        optional(FormField::new("from", "From (UTC day)", "date").value(text(&q.from))),
-        optional(FormField::new("until", "Until (UTC day)", "date").value(text(&q.until))),
+        optional(
+            FormField::new("from", format!("From (day, {})", zone.name()), "date")
+                .value(text(&q.from)),
+        ),
+        optional(
+            FormField::new("until", format!("Until (day, {})", zone.name()), "date")
+                .value(text(&q.until)),
+        ),
         optional(FormField::new("venue", "Venue", "text").value(text(&q.venue))),
     ];
     let unclaimed = errors.map_or_else(Vec::new, |e| attach_errors(&mut fields, e));
@@ -139,12 +149,14 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     query.all = false;
     query.limit = Some(60);
     let searching = query.narrows();
-    let (list, errors) = match query.resolve(&state).await {
+    // Days are the visitor's own: their zone when signed in, UTC otherwise.
+    let zone = format::zone_of(layout.user.as_ref());
+    let (list, errors) = match query.resolve_in(&state, &zone).await {
         Ok(filter) => (state.modules.bookings().shows(filter).await?, None),
         Err(ApiError::Validation(e)) => (bookings_api::ShowPage::default(), Some(e)),
         Err(e) => return Err(e.into()),
     };
-    let (search, unclaimed) = search_fields(&query, errors.as_ref());
+    let (search, unclaimed) = search_fields(&query, &zone, errors.as_ref());
     let now = state.modules.now();
     let shows = list.items.iter().map(|s| show_view(s, now)).collect();
     let next_page = list.next_cursor.map(|c| next_page_link(&query, &c));
