@@ -1131,6 +1131,39 @@ async fn customer_pages_say_where_a_booking_stands_in_plain_words_and_agree_with
 }
 
 #[tokio::test]
+async fn the_venue_form_says_every_error_at_once_and_a_mistyped_range_is_no_seat() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let page = app.get(&admin, "/admin/venues").await.text().await.unwrap();
+    let token = form_token(&page);
+    let response = admin
+        .post(app.url("/admin/venues"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("name", ""),
+            ("time_zone", "Mars/Olympus"),
+            ("seating", "reserved"),
+            ("capacity", ""),
+            ("plan", "[Stalls] 45.00\nA: 1-x\nB 1-4"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    for said in [
+        r#"<span class="error">Name "#,
+        r#"<span class="error">Time zone "#,
+        "line 2: 1-x is not a range of seat numbers",
+        "line 3: a row line is a label",
+    ] {
+        assert!(html.contains(said), "{said} is not said: {html}");
+    }
+    let venues = app.get_json(&admin, "/api/venues").await;
+    assert_eq!(venues["items"].as_array().unwrap().len(), 0, "{venues}");
+}
+
+#[tokio::test]
 async fn the_admin_show_form_shows_every_error_at_once() {
     let app = spawn_app().await;
     let (admin, _) = app.admin().await;

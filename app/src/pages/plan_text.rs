@@ -89,6 +89,12 @@ fn seats(words: &[&str], line: usize) -> Result<Vec<String>, String> {
                     out.extend((to..=from).rev().map(|n| n.to_string()));
                 }
             }
+            // A number then a dash promises a range: `1-x` is a typing mistake, not a seat.
+            Some((Ok(_), Err(_))) => {
+                return Err(format!(
+                    "line {line}: {w} is not a range of seat numbers (like 1-12)"
+                ));
+            }
             _ => out.push((*w).to_owned()),
         }
         if out.len() > MAX_SEATS {
@@ -306,5 +312,10 @@ mod tests {
             })
         );
         assert!(parse("[Stalls] 10\nA: 1-400 401-800").is_err());
+        let typo = parse("[Stalls] 10\nA: 1-x").err().unwrap();
+        assert_eq!(
+            typo,
+            ["line 2: 1-x is not a range of seat numbers (like 1-12)"]
+        );
     }
 }

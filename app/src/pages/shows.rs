@@ -92,6 +92,8 @@ struct Home {
     searching: bool,
     form_error: Option<String>,
     next_page: Option<String>,
+    /// Back to the first page, from a later one.
+    first_page: Option<String>,
 }
 
 /// The home page's search fields, filled from the query and carrying its errors.
@@ -125,8 +127,8 @@ fn search_fields(
     (fields, unclaimed)
 }
 
-/// The same query on its next page.
-fn next_page_link(q: &ShowsQuery, cursor: &str) -> String {
+/// The same query on the page after `cursor`, or on its first page.
+fn page_link(q: &ShowsQuery, cursor: Option<&str>) -> String {
     let mut link = form_urlencoded::Serializer::new(String::new());
     for (name, value) in [
         ("q", &q.q),
@@ -138,7 +140,9 @@ fn next_page_link(q: &ShowsQuery, cursor: &str) -> String {
             link.append_pair(name, v);
         }
     }
-    link.append_pair("cursor", cursor);
+    if let Some(cursor) = cursor {
+        link.append_pair("cursor", cursor);
+    }
     format!("/?{}", link.finish())
 }
 
@@ -159,7 +163,13 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     let (search, unclaimed) = search_fields(&query, &zone, errors.as_ref());
     let now = state.modules.now();
     let shows = list.items.iter().map(|s| show_view(s, now)).collect();
-    let next_page = list.next_cursor.map(|c| next_page_link(&query, &c));
+    let next_page = list.next_cursor.map(|c| page_link(&query, Some(&c)));
+    // A later page leads back to the first, and counts only its own shows.
+    let first_page = query
+        .cursor
+        .as_deref()
+        .is_some_and(|c| !c.is_empty())
+        .then(|| page_link(&query, None));
     let status = if errors.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -173,6 +183,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
             searching,
             form_error: (!unclaimed.is_empty()).then(|| unclaimed.join("; ")),
             next_page,
+            first_page,
         },
         status,
     ))
@@ -244,7 +255,11 @@ async fn render_show(
         map,
         currency: show.currency.clone(),
         price_cents: show.price_cents,
-        count: choice.count.unwrap_or(2).to_string(),
+        // Two to start with, or what is left when less.
+        count: choice
+            .count
+            .unwrap_or_else(|| show.seats_available.clamp(1, 2))
+            .to_string(),
         form_error: choice.error,
     };
     Ok(page.render(&view, choice.status.unwrap_or(StatusCode::OK)))

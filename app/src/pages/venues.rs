@@ -131,10 +131,22 @@ fn read(f: &VenueForm) -> Result<NewVenue, FieldErrors> {
     } else {
         match plan_text::parse(&f.plan) {
             Ok(parsed) => venue.sections = Some(parsed.sections),
-            Err(lines) => {
-                for line in lines {
-                    e.add("plan", line);
-                }
+            // Every line's mistake under the one field, in one answer.
+            Err(lines) => e.add("plan", lines.join("; ")),
+        }
+    }
+    if !e.is_empty() {
+        // The name and zone are judged now too, so that one answer says everything wrong.
+        let named = NewVenue {
+            capacity: Some(1),
+            ..venue.clone()
+        };
+        if let Err(more) = OpenVenue::try_from(named) {
+            for m in more
+                .iter()
+                .filter(|m| m.field == "name" || m.field == "time_zone")
+            {
+                e.add(m.field.clone(), m.message.clone());
             }
         }
     }

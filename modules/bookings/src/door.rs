@@ -81,9 +81,12 @@ impl Bookings {
             let show = store::show(tx.conn(), ticket.show_id)
                 .await?
                 .ok_or(BookingsError::TicketInvalid)?;
+            // Said as the door reads a time: in the venue's zone, named.
+            let when =
+                store::zone_of(&show.time_zone).format(show.starts_at, "%a %-d %b %Y · %H:%M %Z");
             return Err(BookingsError::TicketWrongShow(format!(
-                "{} at {}, {}",
-                show.title, show.venue, show.starts_at_local
+                "{} at {}, {when}",
+                show.title, show.venue
             )));
         }
         if ticket.released || ticket.booking_status == BookingStatus::Cancelled.as_str() {
