@@ -62,7 +62,7 @@ pub enum BookingsError {
     #[error("this account cannot book")]
     AccountInactive,
     /// Fewer seats are left than asked for.
-    #[error("only {available} seat(s) left")]
+    #[error("only {} left", seats(*.available))]
     NotEnoughSeats {
         /// Seats that can still be booked.
         available: i64,
@@ -166,5 +166,14 @@ impl WalletShortfall {
         } else {
             None
         }
+    }
+}
+
+/// `1 seat`, `3 seats`.
+fn seats(n: i64) -> String {
+    if n == 1 {
+        "1 seat".to_owned()
+    } else {
+        format!("{n} seats")
     }
 }

@@ -320,10 +320,16 @@ async fn best_available_keeps_a_party_together_in_the_best_section_and_quotes_be
     let placed = w.place(&ada, show.id, 3).await.unwrap().booking;
     assert_eq!(placed.booked_seats, quote.seats);
     // Eleven seats are left for sale; twelve cannot be had.
+    let refused = w.place(&ada, show.id, 12).await.unwrap_err();
     assert!(matches!(
-        w.place(&ada, show.id, 12).await,
-        Err(BookingsError::NotEnoughSeats { available: 11 })
+        refused,
+        BookingsError::NotEnoughSeats { available: 11 }
     ));
+    assert_eq!(refused.to_string(), "only 11 seats left");
+    assert_eq!(
+        BookingsError::NotEnoughSeats { available: 1 }.to_string(),
+        "only 1 seat left"
+    );
 }
 
 #[tokio::test]
