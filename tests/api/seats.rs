@@ -527,7 +527,7 @@ fn check_in(code: &str, show: &Value) -> Value {
 async fn each_ticket_admits_once_and_the_door_refuses_every_other_code_with_its_reason() {
     let app = spawn_app().await;
     let (admin, _) = app.admin().await;
-    let (ada, ada_user) = app.customer().await;
+    let (ada, _) = app.customer().await;
     app.deposit(&ada, 100_000).await;
     let show = app.seated_show(&admin, 6).await;
     let other = app.seated_show(&admin, 6).await;
@@ -681,7 +681,6 @@ async fn each_ticket_admits_once_and_the_door_refuses_every_other_code_with_its_
         },
     )
     .await;
-    let _ = ada_user;
 }
 
 #[tokio::test]

@@ -252,6 +252,22 @@ fn captured(b: &bookings_api::Booking) -> PaymentCaptured {
     }
 }
 
+/// The payments module's word that `b`'s payment by `kind` was declined for `reason`.
+fn declined(b: &bookings_api::Booking, kind: &str, reason: &str) -> PaymentDeclined {
+    PaymentDeclined {
+        payment_id: kernel::new_id(),
+        reference: b.id,
+        user_id: b.user_id,
+        reason: reason.into(),
+        method: PaymentMethod {
+            kind: kind.into(),
+            brand: None,
+            last4: None,
+        },
+        declined_at: Timestamp::from_micros(1),
+    }
+}
+
 #[tokio::test]
 async fn only_admins_schedule_shows_and_bad_show_input_names_every_field() {
     let w = World::new(Duration::from_secs(30)).await;
@@ -519,18 +535,7 @@ async fn a_captured_payment_confirms_and_a_declined_one_cancels_and_releases_the
     World::publish(&w.payments, &captured(&paid)).await;
     World::publish(
         &w.payments,
-        &PaymentDeclined {
-            payment_id: kernel::new_id(),
-            reference: refused.id,
-            user_id: refused.user_id,
-            reason: "insufficient_funds".into(),
-            method: PaymentMethod {
-                kind: "wallet".into(),
-                brand: None,
-                last4: None,
-            },
-            declined_at: w.now.now(),
-        },
+        &declined(&refused, "wallet", "insufficient_funds"),
     )
     .await;
     w.settle().await;

@@ -178,27 +178,12 @@ async fn chosen_seats_are_held_sold_when_paid_and_released_when_the_payment_is_d
     assert_eq!((paid.seats, paid.amount_cents), (2, 9_000));
     let labels: Vec<String> = paid.booked_seats.iter().map(|s| s.label()).collect();
     assert_eq!(labels, ["Stalls, row A, seat 3", "Stalls, row A, seat 4"]);
-    let declined = w.choose(&ada, show.id, &[b1]).await.unwrap().booking;
+    let unpaid = w.choose(&ada, show.id, &[b1]).await.unwrap().booking;
     let held = statuses(&w.map(&show).await);
     assert_eq!(held[&SeatStatus::Held], 3);
 
     w.confirm(&paid).await;
-    World::publish(
-        &w.payments,
-        &PaymentDeclined {
-            payment_id: kernel::new_id(),
-            reference: declined.id,
-            user_id: declined.user_id,
-            reason: "card_declined".into(),
-            method: PaymentMethod {
-                kind: "card".into(),
-                brand: None,
-                last4: None,
-            },
-            declined_at: w.now.now(),
-        },
-    )
-    .await;
+    World::publish(&w.payments, &declined(&unpaid, "card", "card_declined")).await;
     w.settle().await;
     let map = w.map(&show).await;
     let status_of = |id: Uuid| map.seats.iter().find(|s| s.seat_id == id).unwrap().status;
