@@ -609,19 +609,18 @@ async fn each_ticket_admits_once_and_the_door_refuses_every_other_code_with_its_
         "ticket-wrong-show",
     )
     .await;
-    // Forged: a real ticket id with another signature; altered: one digit changed; truncated.
+    // Altered (one character changed, so the signature no longer matches) and truncated; a
+    // forged signature on a real ticket id is the module test's.
     let mut altered: Vec<char> = code.chars().collect();
     altered[10] = if altered[10] == 'A' { 'B' } else { 'A' };
     let altered: String = altered.into_iter().collect();
-    for forged in [altered.as_str()] {
-        assert_problem(
-            app.post_json(&door, "/api/checkins", &check_in(forged, &show))
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "ticket-invalid",
-        )
-        .await;
-    }
+    assert_problem(
+        app.post_json(&door, "/api/checkins", &check_in(&altered, &show))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ticket-invalid",
+    )
+    .await;
     let truncated = assert_problem(
         app.post_json(&door, "/api/checkins", &check_in(&code[..20], &show))
             .await,
