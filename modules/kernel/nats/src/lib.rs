@@ -77,6 +77,9 @@ pub struct Nats {
     inner: Arc<Inner>,
 }
 
+/// How long one attempt to reach the server may take.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
+
 struct Inner {
     config: NatsConfig,
     client: async_nats::Client,
@@ -100,7 +103,7 @@ impl Nats {
             .name(&config.client_name)
             .retry_on_initial_connect()
             .max_reconnects(None)
-            .connection_timeout(Duration::from_secs(2))
+            .connection_timeout(CONNECTION_TIMEOUT)
             .event_callback(move |event| {
                 let url = url.clone();
                 async move {
@@ -186,6 +189,22 @@ impl Nats {
     /// True while connected to the server.
     pub fn is_connected(&self) -> bool {
         self.inner.client.connection_state() == State::Connected
+    }
+
+    /// Waits, at most as long as one connection attempt, for the connection: a relay or a
+    /// follower starting beside a connection still being made does not report a failure.
+    pub(crate) async fn await_connection(&self) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + CONNECTION_TIMEOUT;
+        while !self.is_connected() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "NATS at {} is not connected",
+                    self.inner.config.url
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
     }
 
     /// Deletes this deployment's streams of `streams` (tests clean up after themselves).

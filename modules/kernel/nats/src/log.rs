@@ -306,6 +306,7 @@ async fn follow_once(
     log: &JetStreamLog,
     status: &FollowerStatus,
 ) -> Result<(), String> {
+    nats.await_connection().await?;
     let stream = nats
         .stream_handle(log.stream)
         .await

@@ -137,9 +137,7 @@ impl Relay {
 
     /// Reads where the stream stands and checks that it holds this outbox's events.
     async fn find_position(&self) -> Result<Position, String> {
-        if !self.nats.is_connected() {
-            return Err(format!("NATS at {} is not connected", self.nats.url()));
-        }
+        self.nats.await_connection().await?;
         let (stream, info) = self
             .nats
             .stream_state(self.stream())
