@@ -74,6 +74,10 @@ struct GlobalArgs {
     /// Log format [default: text]
     #[arg(long, global = true, env = "BOXOFFICE_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
+    /// Count the queries sent to SQLite and serve the count in /metrics
+    /// (`boxoffice_sqlite_queries_total`); costs a little per query
+    #[arg(long, global = true, env = "BOXOFFICE_COUNT_QUERIES")]
+    count_queries: bool,
     /// The modules this process hosts, comma-separated [default: all four]
     #[arg(
         long,
@@ -319,6 +323,9 @@ impl Cli {
         if let Some(f) = self.global.log_format {
             s.log.format = f;
         }
+        if self.global.count_queries {
+            s.log.count_queries = true;
+        }
         if let Some(m) = &self.global.modules {
             s.deployment.modules = m.clone();
         }
@@ -430,7 +437,7 @@ pub fn main() -> ExitCode {
     };
     // The bench's own output is its report; its in-process module work logs only warnings.
     let quiet = matches!(cli.command, Some(Command::Bench(_)));
-    telemetry::init_tracing(settings.log.format, quiet);
+    telemetry::init_tracing(settings.log.format, quiet, settings.log.count_queries);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -442,6 +442,9 @@ impl Default for DemoSettings {
 pub struct LogSettings {
     /// `text` for people, `json` for log collectors.
     pub format: LogFormat,
+    /// Count the queries sent to SQLite (served in `/metrics`); off by default, as counting
+    /// costs a little per query.
+    pub count_queries: bool,
 }
 
 /// How log lines look.

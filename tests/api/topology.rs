@@ -88,7 +88,7 @@ impl Handle {
 /// Starts the application in `topology` with the test settings, changed by `configure`.
 pub(crate) async fn start(topology: Topology, configure: impl FnOnce(&mut Settings)) -> Running {
     if std::env::var_os("TEST_LOG").is_some() {
-        app::init_tracing(app::LogFormat::Text, false);
+        app::init_tracing(app::LogFormat::Text, false, false);
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings::for_tests(dir.path());

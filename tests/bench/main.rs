@@ -30,6 +30,7 @@ fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
             "3",
             "--login-flood",
             "2",
+            "--count-queries",
         ])
         .output()
         .expect("run boxoffice bench");
@@ -73,6 +74,14 @@ fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
     }
     assert!(b["read_probe"].as_array().unwrap().len() >= 8, "{b}");
     assert!(b["server"]["peak_rss_bytes"].as_u64().unwrap() > 0, "{b}");
+    // Seated shows by default; what the server did per booking was counted (a booking is a
+    // transaction of several queries in bookings alone, before payments and reporting).
+    assert_eq!(report["seating"], "reserved");
+    assert!(b["queries_per_booking"].as_f64().unwrap() > 5.0, "{b}");
+    assert!(
+        b["context_switches_per_booking"].as_f64().unwrap() > 0.0,
+        "{b}"
+    );
     // The login flood beside the load: every attempt answered and counted once, each login
     // with the right password accepted unless the hashing queue was full.
     let flood = &b["login_flood"];
@@ -147,6 +156,7 @@ fn a_split_bench_reports_each_process_and_its_ratio_to_the_monolith() {
             "0.2",
             "--probe",
             "2",
+            "--general-admission",
         ])
         .output()
         .expect("run boxoffice bench");
@@ -155,6 +165,8 @@ fn a_split_bench_reports_each_process_and_its_ratio_to_the_monolith() {
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
 
+    assert_eq!(report["seating"], "general");
+    assert!(report["boxoffice"]["queries_per_booking"].is_null());
     let s = &report["split"];
     let accepted = s["accepted"].as_u64().unwrap();
     assert!(accepted > 0, "{s}");
@@ -205,4 +217,96 @@ fn a_split_bench_refuses_a_preloaded_history() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--preload fills the monolith"), "{stderr}");
+}
+
+#[test]
+fn an_on_sale_sells_every_seat_once_and_the_money_adds_up() {
+    // A small hall, a crowd three times its size, short holds and many silent cards: holds
+    // expire during the sale and their seats are sold again.
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "--json",
+            "--scenario",
+            "onsale",
+            "--seats",
+            "120",
+            "--customers",
+            "400",
+            "--concurrency",
+            "8",
+            "--users",
+            "4",
+            "--silent-rate",
+            "0.15",
+            "--decline-rate",
+            "0.1",
+            "--hold-secs",
+            "1",
+        ])
+        .output()
+        .expect("run boxoffice bench");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench failed: {stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    assert!(report["floor"].is_null() && report["boxoffice"].is_null());
+    let s = &report["onsale"];
+    let n = |k: &str| s[k].as_u64().unwrap_or_else(|| panic!("{k} missing: {s}"));
+
+    assert_eq!(s["invariants"]["broken"], serde_json::json!([]), "{s}");
+    for check in [
+        "no_seat_sold_twice",
+        "sold_seats_match_bookings",
+        "every_booking_settled",
+        "money_adds_up",
+    ] {
+        assert_eq!(s["invariants"][check], true, "{check}: {s}");
+    }
+    assert_eq!(n("seats"), 120);
+    assert_eq!(n("errors"), 0, "{s}");
+    // Every answer is counted once, by kind and in the latency of any answer.
+    assert_eq!(
+        n("answers"),
+        n("held") + n("seats_taken") + n("sold_out"),
+        "{s}"
+    );
+    assert_eq!(s["answer"]["count"].as_u64().unwrap(), n("answers"), "{s}");
+    // Each person had at least one answer; only a person whose seats were taken asked again.
+    assert!(
+        n("answers") >= 400 && n("answers") <= 400 + n("seats_taken"),
+        "{s}"
+    );
+    // Every hold was paid or given back: the map holds no seat at the end, and what is neither
+    // sold nor free does not exist.
+    assert_eq!(n("seats_still_held"), 0, "{s}");
+    assert_eq!(n("seats_sold") + n("seats_free"), 120, "{s}");
+    assert_eq!(
+        n("held"),
+        n("confirmed") + n("cancelled_declined") + n("expired"),
+        "{s}"
+    );
+    // Silent cards at 15 % made holds expire; the seats they gave back went to others.
+    assert!(n("expired") > 0, "{s}");
+    assert!(n("expired_seats_resold") <= n("expired_seats"), "{s}");
+    if n("seats_sold") == 120 {
+        assert!(s["sold_out_after_secs"].as_f64().unwrap() > 0.0, "{s}");
+    } else {
+        assert!(s["sold_out_after_secs"].is_null(), "{s}");
+    }
+    assert_eq!(s["confirmed_cents"], s["sold_seats_cents"], "{s}");
+}
+
+#[test]
+fn an_on_sale_refuses_a_plan_it_cannot_draw() {
+    let out = Command::new(BIN)
+        .args(["bench", "--scenario", "onsale", "--seats", "0"])
+        .output()
+        .expect("run boxoffice bench");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--seats must be between 1 and 40000"),
+        "{stderr}"
+    );
 }

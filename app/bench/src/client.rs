@@ -89,6 +89,25 @@ impl Session {
         Ok(session)
     }
 
+    /// The server's count of SQLite queries from `/metrics`, when it keeps one
+    /// (`--count-queries`).
+    pub(super) async fn queries_counted(&self) -> anyhow::Result<Option<u64>> {
+        let r = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await?;
+        if r.status() != StatusCode::OK {
+            bail!("GET /metrics: {}", r.status());
+        }
+        let text = r.text().await?;
+        Ok(text
+            .lines()
+            .find_map(|l| l.strip_prefix("boxoffice_sqlite_queries_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map(|v| v as u64))
+    }
+
     /// `GET path` as JSON, failing on any status but 200.
     pub(super) async fn get_json<T: for<'de> Deserialize<'de>>(
         &self,

@@ -15,6 +15,7 @@
 mod client;
 mod floor;
 mod load;
+mod onsale;
 mod process;
 mod report;
 mod server;
@@ -116,6 +117,34 @@ pub struct BenchArgs {
     /// events over NATS), or `both`, one after the other in one run
     #[arg(long, value_enum, default_value_t = Topology::Monolith, conflicts_with = "url")]
     topology: Topology,
+    /// Book general-admission shows by count instead of seated shows by best available
+    #[arg(long)]
+    general_admission: bool,
+    /// Count the server's SQLite queries and report them per booking (costs the server a
+    /// little per query, so intake figures are taken without it)
+    #[arg(long)]
+    count_queries: bool,
+    /// What to run: `bookings` (the closed or paced booking load, beside the floor) or `onsale`
+    /// (a hot show opening: a crowd asks for the seats of one plan at once)
+    #[arg(long, value_enum, default_value_t = Scenario::Bookings)]
+    scenario: Scenario,
+    /// On sale: the seats of the show's plan
+    #[arg(long, default_value_t = 5_000)]
+    seats: usize,
+    /// On sale: people in line, each asking for 1 to 6 seats
+    #[arg(long, default_value_t = 50_000)]
+    customers: u64,
+    /// On sale: share of people picking their seats on the map (the rest ask for the best
+    /// available)
+    #[arg(long, default_value_t = 0.5)]
+    map_share: f64,
+    /// On sale: share of people paying with a card the gateway never answers (their holds
+    /// expire and the seats go back on sale)
+    #[arg(long, default_value_t = 0.02)]
+    silent_rate: f64,
+    /// On sale: seconds a booking waits for its payment before its seats return to sale
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    hold_secs: f64,
     /// The NATS server (with JetStream) of a split run
     #[arg(
         long,
@@ -123,6 +152,15 @@ pub struct BenchArgs {
         default_value = "nats://127.0.0.1:4222"
     )]
     nats: String,
+}
+
+/// What a run measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Bookings from a closed loop of clients (or at a paced rate), then the floor.
+    Bookings,
+    /// One show's seats go on sale at once to a crowd.
+    Onsale,
 }
 
 /// The shape of the server a run starts.
@@ -142,6 +180,8 @@ impl BenchArgs {
             ("--decline-rate", self.decline_rate),
             ("--card-rate", self.card_rate),
             ("--read-rate", self.read_rate),
+            ("--map-share", self.map_share),
+            ("--silent-rate", self.silent_rate),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 bail!("{name} must be between 0 and 1");
@@ -165,6 +205,25 @@ impl BenchArgs {
         if self.topology != Topology::Monolith && self.preload > 0 {
             bail!("--preload fills the monolith's data folder: not with --topology split or both");
         }
+        if self.silent_rate + self.decline_rate > 1.0 {
+            bail!("--silent-rate and --decline-rate add up to more than 1");
+        }
+        if self.scenario == Scenario::Onsale {
+            if self.url.is_some() || self.topology != Topology::Monolith || self.preload > 0 {
+                bail!(
+                    "--scenario onsale starts its own monolith: not with --url, --topology or --preload"
+                );
+            }
+            if !(1..=40_000).contains(&self.seats) {
+                bail!("--seats must be between 1 and 40000");
+            }
+            if self.customers == 0 || self.customers > 10_000_000 {
+                bail!("--customers must be between 1 and 10000000");
+            }
+            if self.hold_secs.is_nan() || !(0.5..=3_600.0).contains(&self.hold_secs) {
+                bail!("--hold-secs must be between 0.5 and 3600");
+            }
+        }
         if self.url.is_some() && (self.admin_email.is_none() || self.admin_password.is_none()) {
             bail!("--url needs --admin-email and --admin-password (or BOXOFFICE_BENCH_ADMIN_*)");
         }
@@ -181,6 +240,15 @@ pub async fn run(args: BenchArgs, synchronous: Synchronous) -> anyhow::Result<()
     args.validate()?;
     server::remember_executable()?;
     let mut report = report::Report::new(&args, synchronous);
+    if args.scenario == Scenario::Onsale {
+        report.onsale = Some(onsale::run(&args, synchronous).await?);
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print!("{}", report.table());
+        }
+        return Ok(());
+    }
     if !args.baseline {
         if args.topology != Topology::Split {
             report.boxoffice = Some(workload::run(&args, synchronous, false).await?);

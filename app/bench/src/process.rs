@@ -36,6 +36,29 @@ impl ProcessStats {
     }
 }
 
+/// Context switches of process `pid` so far, summed over its live threads (voluntary: a thread
+/// waiting, for a lock, a channel or I/O; involuntary: preempted). Threads that already exited
+/// are not counted.
+pub(crate) fn context_switches(pid: &str) -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        total += status_count(&status, "voluntary_ctxt_switches:").unwrap_or(0)
+            + status_count(&status, "nonvoluntary_ctxt_switches:").unwrap_or(0);
+    }
+    Some(total)
+}
+
+fn status_count(status: &str, key: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..].trim().parse().ok()
+}
+
 fn status_kib(status: &str, key: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with(key))?;
     line[key.len()..].split_whitespace().next()?.parse().ok()
@@ -62,6 +85,9 @@ mod tests {
         let status = "Name:\tboxoffice\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\n";
         assert_eq!(status_kib(status, "VmRSS:"), Some(10240));
         assert_eq!(status_kib(status, "VmHWM:"), Some(20480));
+        let status = "voluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n";
+        assert_eq!(status_count(status, "voluntary_ctxt_switches:"), Some(12));
+        assert_eq!(status_count(status, "nonvoluntary_ctxt_switches:"), Some(3));
     }
 
     #[cfg(target_os = "linux")]
@@ -69,5 +95,6 @@ mod tests {
     fn this_process_has_a_footprint() {
         let s = ProcessStats::current().unwrap();
         assert!(s.rss_bytes > 0 && s.peak_rss_bytes >= s.rss_bytes);
+        assert!(context_switches("self").is_some());
     }
 }

@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{BenchArgs, floor::FloorFigures, load::Latency, workload::BoxofficeFigures};
+use super::{
+    BenchArgs, floor::FloorFigures, load::Latency, onsale::OnSaleFigures,
+    workload::BoxofficeFigures,
+};
 use kernel::Synchronous;
 
 /// Everything one `boxoffice bench` run reports.
@@ -20,12 +23,16 @@ pub(crate) struct Report {
     pub(crate) decline_rate: f64,
     pub(crate) card_rate: f64,
     pub(crate) read_rate: f64,
+    /// `reserved` (seated shows, best available) or `general` (admissions by count).
+    pub(crate) seating: &'static str,
     /// Clients logging in beside the load.
     pub(crate) login_flood: usize,
     pub(crate) boxoffice: Option<BoxofficeFigures>,
     /// The same load against one process per module (`--topology split` or `both`).
     pub(crate) split: Option<BoxofficeFigures>,
     pub(crate) floor: Option<FloorFigures>,
+    /// `--scenario onsale`.
+    pub(crate) onsale: Option<OnSaleFigures>,
     pub(crate) ratios: Option<Ratios>,
     pub(crate) split_ratios: Option<SplitRatios>,
 }
@@ -99,10 +106,16 @@ impl Report {
             decline_rate: args.decline_rate,
             card_rate: args.card_rate,
             read_rate: args.read_rate,
+            seating: if args.general_admission {
+                "general"
+            } else {
+                "reserved"
+            },
             login_flood: args.login_flood,
             boxoffice: None,
             split: None,
             floor: None,
+            onsale: None,
             ratios: None,
             split_ratios: None,
         }
@@ -137,10 +150,11 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "load:    {} clients{}, synchronous={}, {:.0}% declined cards, {:.0}% cards, {:.0}% reads",
+            "load:    {} clients{}, {} seating, synchronous={}, {:.0}% declined cards, {:.0}% cards, {:.0}% reads",
             self.concurrency,
             self.rate
                 .map_or(String::new(), |r| format!(" paced at {r}/s")),
+            self.seating,
             self.synchronous,
             self.decline_rate * 100.0,
             self.card_rate * 100.0,
@@ -152,6 +166,9 @@ impl Report {
                 "         and {} clients logging in without pause",
                 self.login_flood
             );
+        }
+        if let Some(s) = &self.onsale {
+            on_sale(&mut o, s);
         }
         if let Some(b) = &self.boxoffice {
             figures(&mut o, "Boxoffice", b);
@@ -280,6 +297,16 @@ fn figures(o: &mut String, title: &str, b: &BoxofficeFigures) {
             row(o, &format!("  {}", p.name), &p.latency);
         }
     }
+    if b.queries_per_booking.is_some() || b.context_switches_per_booking.is_some() {
+        let show =
+            |v: Option<f64>| v.map_or_else(|| "not counted".to_owned(), |v| format!("{v:.1}"));
+        let _ = writeln!(
+            o,
+            "  per booking        {} SQLite queries, {} context switches (load and drain, saga and read model included)",
+            show(b.queries_per_booking),
+            show(b.context_switches_per_booking)
+        );
+    }
     if let Some(s) = &b.server {
         let _ = writeln!(
             o,
@@ -297,6 +324,90 @@ fn figures(o: &mut String, title: &str, b: &BoxofficeFigures) {
             p.stats.cpu_seconds
         );
     }
+}
+
+fn on_sale(o: &mut String, s: &OnSaleFigures) {
+    let _ = writeln!(o, "\nOn sale: {}", s.target);
+    let _ = writeln!(
+        o,
+        "  the crowd          {} people for {} seats, {} at a time, {:.0}% choosing on the map, holds of {} s, {} accounts",
+        s.customers,
+        s.seats,
+        s.concurrency,
+        s.map_share * 100.0,
+        s.hold_secs,
+        s.accounts
+    );
+    let _ = writeln!(
+        o,
+        "  answers            {:>9.0} /s           ({} in {:.1} s: {} held ({} seats), {} seats taken, {} sold out, {} errors)",
+        s.answers_per_sec,
+        s.answers,
+        s.seconds,
+        s.held,
+        s.seats_held,
+        s.seats_taken,
+        s.sold_out,
+        s.errors
+    );
+    row(o, "any answer", &s.answer);
+    row(o, "held (202)", &s.answer_held);
+    row(o, "refused (409)", &s.answer_refused);
+    let _ = writeln!(
+        o,
+        "  sold out           {}",
+        s.sold_out_after_secs.map_or_else(
+            || format!(
+                "no: {} seats free, {} held at the end",
+                s.seats_free, s.seats_still_held
+            ),
+            |t| format!("after {t:.1} s (every seat sold and paid)")
+        )
+    );
+    let _ = writeln!(
+        o,
+        "  bookings           {} confirmed, {} declined ({} of their seats resold), {} expired holds ({} seats, {} resold)",
+        s.confirmed,
+        s.cancelled_declined,
+        s.declined_seats_resold,
+        s.expired,
+        s.expired_seats,
+        s.expired_seats_resold
+    );
+    let _ = writeln!(
+        o,
+        "  money              confirmed {} ¢ = sold seats {} ¢ = read model {} ¢; wallets spent {} ¢ = wallet bookings {} ¢",
+        s.confirmed_cents,
+        s.sold_seats_cents,
+        s.read_model_net_cents,
+        s.wallets_spent_cents,
+        s.wallet_bookings_cents
+    );
+    let i = &s.invariants;
+    let _ = writeln!(
+        o,
+        "  invariants         {}: no seat sold twice {}, sold seats = confirmed bookings {}, every booking settled {}, money adds up {}",
+        if i.hold() { "hold" } else { "BROKEN" },
+        yes(i.no_seat_sold_twice),
+        yes(i.sold_seats_match_bookings),
+        yes(i.every_booking_settled),
+        yes(i.money_adds_up)
+    );
+    for b in &i.broken {
+        let _ = writeln!(o, "    broken: {b}");
+    }
+    if let Some(p) = &s.server {
+        let _ = writeln!(
+            o,
+            "  server             peak RSS {:.1} MB, CPU {:.1} s",
+            p.peak_rss_bytes as f64 / 1e6,
+            p.cpu_seconds
+        );
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "NO" }
 }
 
 fn row(o: &mut String, name: &str, l: &Latency) {

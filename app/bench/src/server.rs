@@ -169,6 +169,11 @@ impl ChildServer {
         ProcessStats::of(&self.child.id()?.to_string())
     }
 
+    /// The child's context switches so far, summed over its threads.
+    pub(super) fn context_switches(&self) -> Option<u64> {
+        crate::process::context_switches(&self.child.id()?.to_string())
+    }
+
     /// Stops the child (SIGKILL: its data is scratch) and waits for it.
     pub(super) async fn stop(mut self) {
         let _ = self.child.kill().await;

@@ -72,6 +72,11 @@ pub(crate) struct BoxofficeFigures {
     pub(crate) read_probe: Vec<ProbeFigures>,
     /// Logins beside the load (`--login-flood`).
     pub(crate) login_flood: Option<LoginFloodFigures>,
+    /// What the server did per accepted booking, over the load and its drain (so the saga's and
+    /// the read model's work for those bookings is in): SQLite queries (with
+    /// `--count-queries`), and context switches of its threads (the monolith only).
+    pub(crate) queries_per_booking: Option<f64>,
+    pub(crate) context_switches_per_booking: Option<f64>,
     /// The server process at the end (peak RSS, CPU time).
     pub(crate) server: Option<ProcessStats>,
     /// Each module's process at the end, in a split run.
@@ -123,17 +128,20 @@ pub(crate) struct ProbeFigures {
 
 /// The server under test: a child this run started, one process per module of a split run, or
 /// one given with `--url`.
-struct Target {
+pub(super) struct Target {
     /// Every process's URL; customers are spread over them.
-    urls: Vec<String>,
-    admin: Session,
+    pub(super) urls: Vec<String>,
+    pub(super) admin: Session,
     /// The processes this run started, by the module they host (`boxoffice` for the monolith).
-    children: Vec<(&'static str, ChildServer)>,
+    pub(super) children: Vec<(&'static str, ChildServer)>,
     preloaded: Option<Preloaded>,
     /// The split run's NATS prefix, whose streams go when the run ends.
     nats_prefix: Option<String>,
     _scratch: Option<tempfile::TempDir>,
 }
+
+/// Seats of each seated show of a run (eight shows).
+const SHOW_SEATS: usize = 10_000;
 
 /// The modules of a split run, each in its own process.
 const MODULES: [&str; 4] = ["users", "bookings", "payments", "reporting"];
@@ -142,7 +150,13 @@ fn random_password() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
 }
 
-async fn start_target(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Result<Target> {
+/// Starts (or, with `--url`, reaches) the server of a monolith run; `serve` adds flags to the
+/// embedded server's `serve` command.
+pub(super) async fn start_target(
+    args: &BenchArgs,
+    synchronous: Synchronous,
+    serve: &[&str],
+) -> anyhow::Result<Target> {
     if let Some(url) = &args.url {
         let url = url.trim_end_matches('/').to_owned();
         let admin = Session::log_in(
@@ -202,13 +216,9 @@ async fn start_target(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Res
         eprintln!("bench admin of {}: {email} / {password}", dir.display());
     }
 
-    let child = ChildServer::boxoffice(
-        &dir,
-        synchronous,
-        &["serve", "--bind", "127.0.0.1:0", "--no-demo"],
-        args.workers,
-    )
-    .await?;
+    let mut command = vec!["serve", "--bind", "127.0.0.1:0", "--no-demo"];
+    command.extend_from_slice(serve);
+    let child = ChildServer::boxoffice(&dir, synchronous, &command, args.workers).await?;
     let admin = Session::log_in(&child.url, email, &password).await?;
     Ok(Target {
         urls: vec![child.url.clone()],
@@ -314,13 +324,13 @@ async fn start_split(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Resu
 }
 
 /// Every bench customer's password.
-const CUSTOMER_PASSWORD: &str = "bench-password-1";
+pub(super) const CUSTOMER_PASSWORD: &str = "bench-password-1";
 
 /// Test card numbers the simulated gateway approves or declines.
-const CARD_OK: &str = "4242424242424242";
-const CARD_DECLINED: &str = "4000000000000002";
+pub(super) const CARD_OK: &str = "4242424242424242";
+pub(super) const CARD_DECLINED: &str = "4000000000000002";
 
-fn card(number: &str) -> serde_json::Value {
+pub(super) fn card(number: &str) -> serde_json::Value {
     json!({ "type": "card", "number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123" })
 }
 
@@ -333,7 +343,12 @@ pub(super) async fn run(
     let target = if split {
         start_split(args, synchronous).await?
     } else {
-        start_target(args, synchronous).await?
+        let count: &[&str] = if args.count_queries {
+            &["--count-queries"]
+        } else {
+            &[]
+        };
+        start_target(args, synchronous, count).await?
     };
     let result = measure(args, &target).await;
     for (_, child) in target.children {
@@ -372,10 +387,24 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         customers.iter().filter_map(|c| c.user_id).collect();
     let wallet: serde_json::Value = customers[0].get_json("/api/wallet").await?;
     let currency = wallet["currency"].as_str().unwrap_or("EUR").to_owned();
+    // Seated shows, booked by best available (the choice and the hold of each seat on the
+    // booking's path), unless `--general-admission` asks for the count-only path.
+    let venue = if args.general_admission {
+        None
+    } else {
+        let name = format!("Bench Hall {run_id}");
+        Some(crate::onsale::open_venue(&target.admin, &name, SHOW_SEATS).await?)
+    };
     let shows: Vec<Uuid> = try_join_all((0..8).map(|i| {
         let title = format!("Bench {run_id} #{i}");
         let currency = &currency;
-        async move { target.admin.create_show(&title, 100_000, currency).await }
+        let admin = &target.admin;
+        async move {
+            match venue {
+                Some(venue) => crate::onsale::seated_show(admin, &title, venue, currency).await,
+                None => admin.create_show(&title, 100_000, currency).await,
+            }
+        }
     }))
     .await?;
 
@@ -468,6 +497,12 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         })
     };
 
+    let switches = || match target.children.as_slice() {
+        [(_, only)] => only.context_switches(),
+        _ => None,
+    };
+    let queries_before = target.admin.queries_counted().await.ok().flatten();
+    let switches_before = switches();
     let started_at = Timestamp::now();
     let bar = (!args.json).then(|| load::progress("boxoffice", plan, live.clone()));
     let flood_live = Arc::new(Live::default());
@@ -520,6 +555,17 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
     let drain_started = Instant::now();
     let final_statuses = drain(&target.admin).await?;
     let drain_ms = drain_started.elapsed().as_millis() as u64;
+    let per_booking = |before: Option<u64>, after: Option<u64>| match (before, after) {
+        (Some(b), Some(a)) if run.accepted > 0 => {
+            Some(a.saturating_sub(b) as f64 / run.accepted as f64)
+        }
+        _ => None,
+    };
+    let queries_per_booking = per_booking(
+        queries_before,
+        target.admin.queries_counted().await.ok().flatten(),
+    );
+    let context_switches_per_booking = per_booking(switches_before, switches());
 
     say(args, "reading back the bookings");
     let mut saga = load::histogram();
@@ -632,6 +678,8 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         propagation,
         read_probe,
         login_flood,
+        queries_per_booking,
+        context_switches_per_booking,
         server,
         processes,
     })
@@ -727,7 +775,7 @@ fn slope(samples: &[i64]) -> f64 {
 
 /// Waits until every subscription has handled everything (twice in a row, 100 ms apart); at
 /// most two minutes.
-async fn drain(admin: &Session) -> anyhow::Result<Vec<SubscriptionStatus>> {
+pub(super) async fn drain(admin: &Session) -> anyhow::Result<Vec<SubscriptionStatus>> {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut clean = 0;
     loop {
@@ -808,7 +856,7 @@ async fn probe(
     Ok(out)
 }
 
-fn say(args: &BenchArgs, what: &str) {
+pub(super) fn say(args: &BenchArgs, what: &str) {
     if !args.json {
         eprintln!("… {what}");
     }

@@ -60,6 +60,13 @@ impl HttpMetrics {
             "HTTP request latency by route pattern",
             m.latency.clone(),
         );
+        if let Some(queries) = crate::telemetry::query_counter() {
+            registry.register(
+                "sqlite_queries",
+                "Queries sent to any SQLite connection of this process (with --count-queries)",
+                queries.clone(),
+            );
+        }
         m
     }
 
