@@ -144,8 +144,6 @@ impl Bookings {
         if refusal(&show, seats.count(), self.db.clock().now()).is_some() {
             return Ok(());
         }
-        // So do seats that cannot be had: the quote's refusal is the booking's.
-        let quote = self.quote_for(&show, seats).await?;
         let wallet = match self.wallets.wallet(user_id).await {
             Ok(wallet) => wallet,
             Err(e) => {
@@ -153,6 +151,26 @@ impl Bookings {
                 return Ok(());
             }
         };
+        // A wallet that could pay for as many of the dearest seats needs no quote (choosing
+        // seats on a big plan is the costly part); the seats' own refusals then come from the
+        // booking's transaction, as they would from the quote.
+        if wallet.currency == show.currency {
+            let dearest = match show.seating {
+                SeatingKind::GeneralAdmission => show.price_cents,
+                SeatingKind::Reserved => store::sections(self.db.reader()?, show.id)
+                    .await?
+                    .iter()
+                    .map(|s| s.price_cents)
+                    .max()
+                    .unwrap_or(0),
+            };
+            if wallet.balance_cents >= dearest.saturating_mul(seats.count()) {
+                return Ok(());
+            }
+        }
+        // Otherwise the quote says: seats that cannot be had are refused as the booking would
+        // be, and the total is what the wallet must hold.
+        let quote = self.quote_for(&show, seats).await?;
         match WalletShortfall::of(
             wallet.balance_cents,
             &wallet.currency,

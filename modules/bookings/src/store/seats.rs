@@ -123,25 +123,47 @@ pub(crate) async fn insert_show_seats(
 }
 
 /// Every seat of a show as the best-available chooser sees it, in plan order.
+///
+/// The seats come packed in one text value (`hex id,section,row,position,free;…`): one row
+/// instead of one per seat, since each row is a message from the connection's thread, and a
+/// big plan's thousands of them cost more than the choice itself.
 pub(crate) async fn show_spots(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> Result<Vec<Spot>> {
-    let rows: Vec<(Uuid, i64, i64, i64, String)> = sqlx::query_as(
-        "SELECT seat_id, section, row_index, position, status FROM show_seats WHERE show_id = ? \
-         ORDER BY section, row_index, position",
+    let packed: Option<String> = sqlx::query_scalar(
+        "SELECT group_concat(hex(seat_id) || ',' || section || ',' || row_index || ',' || \
+         position || ',' || (status = 'free'), ';' ORDER BY section, row_index, position) \
+         FROM show_seats WHERE show_id = ?",
     )
     .bind(show_id)
-    .fetch_all(exec)
+    .fetch_one(exec)
     .await
     .map_err(storage)?;
-    Ok(rows
-        .into_iter()
-        .map(|(seat_id, section, row, position, status)| Spot {
-            seat_id,
-            section,
-            row,
-            position,
-            free: status == "free",
+    packed
+        .as_deref()
+        .unwrap_or_default()
+        .split(';')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            unpack_spot(s).ok_or_else(|| {
+                storage(sqlx::Error::Decode(
+                    format!("a seat packed as {s:?}").into(),
+                ))
+            })
         })
-        .collect())
+        .collect()
+}
+
+/// One seat of `show_spots`' packing.
+fn unpack_spot(packed: &str) -> Option<Spot> {
+    let mut f = packed.split(',');
+    let seat_id = Uuid::try_parse(f.next()?).ok()?;
+    let mut number = || f.next()?.parse::<i64>().ok();
+    Some(Spot {
+        seat_id,
+        section: number()?,
+        row: number()?,
+        position: number()?,
+        free: number()? == 1,
+    })
 }
 
 /// A seat of some show, as stored.
