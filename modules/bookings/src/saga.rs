@@ -142,33 +142,6 @@ pub(crate) async fn on_captured(
             let Some(row) = store::booking(tx.conn(), booking_id).await? else {
                 return Ok(());
             };
-            note(
-                tx,
-                booking_id,
-                "payment captured",
-                event,
-                "ok",
-                Some(method_text(&p.method)),
-            )
-            .await?;
-            store::set_booking_status(
-                tx.conn(),
-                booking_id,
-                BookingStatus::Confirmed,
-                None,
-                Some(p.payment_id),
-                now,
-            )
-            .await?;
-            store::set_saga(
-                tx.conn(),
-                booking_id,
-                SagaState::Confirmed,
-                Some(p.payment_id),
-                now,
-            )
-            .await?;
-            store::sell_show_seats(tx.conn(), booking_id).await?;
             let seats = booked_seats(tx, booking_id).await?;
             let confirmed = tx
                 .emit(&BookingConfirmed {
@@ -180,6 +153,13 @@ pub(crate) async fn on_captured(
                     confirmed_at: now,
                 })
                 .await?;
+            let captured = NewStep {
+                action: "payment captured",
+                event_type: Some(&event.event_type),
+                event_id: Some(event.event_id),
+                outcome: "ok",
+                detail: Some(method_text(&p.method)),
+            };
             let step = NewStep {
                 action: "booking confirmed",
                 event_type: Some(BookingConfirmed::TYPE),
@@ -187,7 +167,7 @@ pub(crate) async fn on_captured(
                 outcome: "ok",
                 detail: None,
             };
-            store::add_step(tx.conn(), booking_id, step, now).await
+            store::record_confirmed(tx.conn(), booking_id, p.payment_id, captured, step, now).await
         }
         SagaState::Cancelled => {
             store::set_saga(

@@ -710,9 +710,6 @@ impl BookingsApi for Bookings {
             correlation_id: trace.correlation_id,
             placed_event_id: placed.event_id,
         };
-        store::insert_booking(tx.conn(), &row).await?;
-        store::insert_booked(tx.conn(), booking.id, show_id, &seats, false).await?;
-        store::insert_saga(tx.conn(), booking.id, deadline_at, now).await?;
         let what = if show.seating == SeatingKind::Reserved {
             seats
                 .iter()
@@ -734,7 +731,7 @@ impl BookingsApi for Bookings {
                 booking.currency
             )),
         };
-        store::add_step(tx.conn(), booking.id, step, now).await?;
+        store::record_placed(tx.conn(), &row, deadline_at, step).await?;
         let committed = tx.commit().await?;
         Ok(Placed {
             booking,

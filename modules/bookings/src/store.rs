@@ -9,7 +9,7 @@ pub(crate) use seats::{
     SeatRow, SectionRow, TicketRow, admissions, admit, admitted_count, booked_of,
     bookings_without_seats, hold_seats, insert_booked, insert_sections, insert_show_seats,
     keep_ticket_key, release_booked, release_show_seats, seat_map, seat_rows, sections,
-    sell_show_seats, set_section_price, show_spots, ticket, ticket_key, tickets_of,
+    set_section_price, show_spots, ticket, ticket_key, tickets_of,
 };
 pub(crate) use venues::{insert_venue, list_venues, update_venue, venue, venue_named, venue_view};
 
@@ -303,36 +303,65 @@ fn booking_from_row(row: &SqliteRow) -> Result<BookingRow> {
     read().map_err(storage)
 }
 
-pub(crate) async fn insert_booking(exec: impl SqliteExecutor<'_>, r: &BookingRow) -> Result<()> {
+/// Records a booking just placed, in one round trip: the booking, its saga (awaiting payment
+/// until `deadline_at`), the saga's first step and the booking's seats (or admissions), one
+/// ticket each.
+pub(crate) async fn record_placed(
+    conn: &mut SqliteConnection,
+    r: &BookingRow,
+    deadline_at: Timestamp,
+    step: NewStep<'_>,
+) -> Result<()> {
     let b = &r.booking;
-    sqlx::query(
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
         "INSERT INTO bookings (id, user_id, user_email, user_email_version, show_id, seats, amount_cents, currency, status, \
          cancel_reason, payment_method, card_brand, card_last4, payment_id, idempotency_key, request_fingerprint, \
-         correlation_id, placed_event_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(b.id)
-    .bind(b.user_id)
-    .bind(&b.user_email)
-    .bind(r.user_email_version)
-    .bind(b.show_id)
-    .bind(b.seats)
-    .bind(b.amount_cents)
-    .bind(&b.currency)
-    .bind(b.status.as_str())
-    .bind(b.cancel_reason.map(CancelReason::as_str))
-    .bind(&b.payment_method)
-    .bind(&b.card_brand)
-    .bind(&b.card_last4)
-    .bind(r.payment_id)
-    .bind(&r.idempotency_key)
-    .bind(&r.request_fingerprint)
-    .bind(r.correlation_id)
-    .bind(r.placed_event_id)
-    .bind(b.created_at)
-    .bind(b.updated_at)
-    .execute(exec)
-    .await
-    .map_err(storage)?;
+         correlation_id, placed_event_id, created_at, updated_at) ",
+    );
+    sql.push_values([b], |mut v, b| {
+        v.push_bind(b.id)
+            .push_bind(b.user_id)
+            .push_bind(b.user_email.clone())
+            .push_bind(r.user_email_version)
+            .push_bind(b.show_id)
+            .push_bind(b.seats)
+            .push_bind(b.amount_cents)
+            .push_bind(b.currency.clone())
+            .push_bind(b.status.as_str())
+            .push_bind(b.cancel_reason.map(CancelReason::as_str))
+            .push_bind(b.payment_method.clone())
+            .push_bind(b.card_brand.clone())
+            .push_bind(b.card_last4.clone())
+            .push_bind(r.payment_id)
+            .push_bind(r.idempotency_key.clone())
+            .push_bind(r.request_fingerprint.clone())
+            .push_bind(r.correlation_id)
+            .push_bind(r.placed_event_id)
+            .push_bind(b.created_at)
+            .push_bind(b.updated_at);
+    });
+    sql.push("; INSERT INTO sagas (booking_id, state, deadline_at, updated_at) VALUES (")
+        .push_bind(b.id)
+        .push(", 'awaiting_payment', ")
+        .push_bind(deadline_at)
+        .push(", ")
+        .push_bind(b.created_at)
+        .push("); INSERT INTO saga_steps (booking_id, step, at, action, event_type, event_id, outcome, detail) ");
+    sql.push_values([step], |mut v, step| {
+        v.push_bind(b.id)
+            .push("1")
+            .push_bind(b.created_at)
+            .push_bind(step.action)
+            .push_bind(step.event_type)
+            .push_bind(step.event_id)
+            .push_bind(step.outcome)
+            .push_bind(step.detail);
+    });
+    if !b.booked_seats.is_empty() {
+        sql.push("; ");
+        seats::push_booked(&mut sql, b.id, b.show_id, &b.booked_seats, 0, false);
+    }
+    sql.build().execute(&mut *conn).await.map_err(storage)?;
     Ok(())
 }
 
@@ -483,22 +512,6 @@ pub(crate) struct SagaRow {
     pub(crate) payment_id: Option<Uuid>,
 }
 
-pub(crate) async fn insert_saga(
-    exec: impl SqliteExecutor<'_>,
-    booking_id: Uuid,
-    deadline_at: Timestamp,
-    now: Timestamp,
-) -> Result<()> {
-    sqlx::query("INSERT INTO sagas (booking_id, state, deadline_at, updated_at) VALUES (?, 'awaiting_payment', ?, ?)")
-        .bind(booking_id)
-        .bind(deadline_at)
-        .bind(now)
-        .execute(exec)
-        .await
-        .map_err(storage)?;
-    Ok(())
-}
-
 pub(crate) async fn saga(
     exec: impl SqliteExecutor<'_>,
     booking_id: Uuid,
@@ -541,6 +554,62 @@ pub(crate) struct NewStep<'a> {
     pub(crate) event_id: Option<Uuid>,
     pub(crate) outcome: &'a str,
     pub(crate) detail: Option<String>,
+}
+
+/// The `INSERT` of `step` as the next line of a booking's timeline, added to `sql`.
+fn push_step(sql: &mut QueryBuilder<Sqlite>, booking_id: Uuid, step: NewStep<'_>, now: Timestamp) {
+    sql.push(
+        "INSERT INTO saga_steps (booking_id, step, at, action, event_type, event_id, outcome, detail) VALUES (",
+    )
+    .push_bind(booking_id)
+    .push(", (SELECT COALESCE(MAX(step), 0) + 1 FROM saga_steps WHERE booking_id = ")
+    .push_bind(booking_id)
+    .push("), ")
+    .push_bind(now)
+    .push(", ")
+    .push_bind(step.action.to_owned())
+    .push(", ")
+    .push_bind(step.event_type.map(str::to_owned))
+    .push(", ")
+    .push_bind(step.event_id)
+    .push(", ")
+    .push_bind(step.outcome.to_owned())
+    .push(", ")
+    .push_bind(step.detail)
+    .push(")");
+}
+
+/// Confirms a booking whose payment `payment_id` was captured, in one round trip: the capture
+/// on the timeline, the booking and its saga confirmed, its seats sold, and the confirmation
+/// (`confirmed`, naming the event emitted) on the timeline.
+pub(crate) async fn record_confirmed(
+    conn: &mut SqliteConnection,
+    booking_id: Uuid,
+    payment_id: Uuid,
+    captured: NewStep<'_>,
+    confirmed: NewStep<'_>,
+    now: Timestamp,
+) -> Result<()> {
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("");
+    push_step(&mut sql, booking_id, captured, now);
+    sql.push("; UPDATE bookings SET status = 'confirmed', payment_id = ")
+        .push_bind(payment_id)
+        .push(", updated_at = ")
+        .push_bind(now)
+        .push(" WHERE id = ")
+        .push_bind(booking_id)
+        .push("; UPDATE sagas SET state = 'confirmed', payment_id = ")
+        .push_bind(payment_id)
+        .push(", updated_at = ")
+        .push_bind(now)
+        .push(" WHERE booking_id = ")
+        .push_bind(booking_id)
+        .push("; UPDATE show_seats SET status = 'sold' WHERE booking_id = ")
+        .push_bind(booking_id)
+        .push("; ");
+    push_step(&mut sql, booking_id, confirmed, now);
+    sql.build().execute(&mut *conn).await.map_err(storage)?;
+    Ok(())
 }
 
 pub(crate) async fn add_step(

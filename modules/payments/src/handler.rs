@@ -76,16 +76,9 @@ async fn wallet_append(
     event: WalletEvent,
 ) -> Result<(), PaymentsError> {
     let now = tx.now();
-    store::append(
-        tx.conn(),
-        StreamKind::Wallet,
-        user_id,
-        state.version,
-        &[(event.name(), &event)],
-        now,
-    )
-    .await?;
-    store::save_wallet_snapshot(tx.conn(), user_id, state.apply(&event)).await
+    let after = state.apply(&event);
+    store::append_to_wallet(tx.conn(), user_id, state.version, &event, after, now).await?;
+    Ok(())
 }
 
 async fn capture(
@@ -97,6 +90,11 @@ async fn capture(
         reference: gateway_reference,
     };
     record(tx, state, vec![captured]).await?;
+    emit_captured(tx, state).await
+}
+
+/// Announces a captured payment to its requester.
+async fn emit_captured(tx: &mut WriteTx, state: &PaymentState) -> Result<(), PaymentsError> {
     tx.emit(&PaymentCaptured {
         payment_id: state.id,
         reference: state.reference,
@@ -123,11 +121,16 @@ async fn decline(
         }],
     )
     .await?;
+    emit_declined(tx, state).await
+}
+
+/// Announces a declined payment to its requester.
+async fn emit_declined(tx: &mut WriteTx, state: &PaymentState) -> Result<(), PaymentsError> {
     tx.emit(&PaymentDeclined {
         payment_id: state.id,
         reference: state.reference,
         user_id: state.user_id,
-        reason: reason.to_owned(),
+        reason: state.decline_reason.clone().unwrap_or_default(),
         method: state.method.public(),
         declined_at: state.updated_at,
     })
@@ -200,53 +203,67 @@ async fn on_request(
         currency: request.currency.clone(),
         method,
     };
-    store::append(
-        tx.conn(),
-        StreamKind::Payment,
-        id,
-        0,
-        &[(requested.name(), &requested)],
-        now,
-    )
-    .await?;
-    let mut state = PaymentState::fold(id, &[(requested, now)])
-        .ok_or_else(|| PaymentsError::Corrupt("empty payment".into()))?;
-    store::save_projection(tx.conn(), &state).await?;
-
-    if now > request.deadline_at {
+    // What becomes of the request is decided before anything is written, so that the request
+    // and its outcome are one append to the payment's stream and one projection write.
+    let declined = |reason: &str| {
+        Some(PaymentEvent::Declined {
+            reason: reason.to_owned(),
+        })
+    };
+    let mut charge = None;
+    let mut unanswered = false;
+    let outcome = if now > request.deadline_at {
         // The request's deadline passed while it waited: taking money now would only start a
         // refund.
-        return decline(tx, &mut state, "expired").await;
-    }
-    match &request.source {
-        PaymentSource::Wallet => {
-            if request.currency != config.currency {
-                return decline(tx, &mut state, "currency_mismatch").await;
+        declined("expired")
+    } else {
+        match &request.source {
+            PaymentSource::Wallet if request.currency != config.currency => {
+                declined("currency_mismatch")
             }
-            let w = wallet(tx, request.user_id).await?;
-            match w.charge(request.amount_cents, id, request.reference) {
-                Some(charge) => {
-                    wallet_append(tx, request.user_id, w, charge).await?;
-                    capture(tx, &mut state, format!("wallet v{}", w.version + 1)).await
+            PaymentSource::Wallet => {
+                let w = wallet(tx, request.user_id).await?;
+                match w.charge(request.amount_cents, id, request.reference) {
+                    Some(charged) => {
+                        let reference = format!("wallet v{}", w.version + 1);
+                        charge = Some((w, charged));
+                        Some(PaymentEvent::Captured { reference })
+                    }
+                    None => declined("insufficient_funds"),
                 }
-                None => decline(tx, &mut state, "insufficient_funds").await,
             }
+            PaymentSource::Card(card) => match gateway::authorize(&card.token) {
+                Authorization::Approved => Some(PaymentEvent::Captured {
+                    reference: format!("gateway auth {}", &id.simple().to_string()[..12]),
+                }),
+                Authorization::Declined(code) => declined(code),
+                Authorization::NoAnswer => {
+                    unanswered = true;
+                    None
+                }
+            },
         }
-        PaymentSource::Card(card) => match gateway::authorize(&card.token) {
-            Authorization::Approved => {
-                let auth = format!("gateway auth {}", &id.simple().to_string()[..12]);
-                capture(tx, &mut state, auth).await
+    };
+    if let Some((w, charged)) = charge {
+        wallet_append(tx, request.user_id, w, charged).await?;
+    }
+    let events: Vec<PaymentEvent> = std::iter::once(requested).chain(outcome).collect();
+    let named: Vec<(&'static str, &PaymentEvent)> = events.iter().map(|e| (e.name(), e)).collect();
+    store::append(tx.conn(), StreamKind::Payment, id, 0, &named, now).await?;
+    let folded: Vec<(PaymentEvent, Timestamp)> = events.into_iter().map(|e| (e, now)).collect();
+    let state = PaymentState::fold(id, &folded)
+        .ok_or_else(|| PaymentsError::Corrupt("empty payment".into()))?;
+    store::save_projection(tx.conn(), &state).await?;
+    match state.status {
+        PaymentStatus::Captured => emit_captured(tx, &state).await,
+        PaymentStatus::Declined => emit_declined(tx, &state).await,
+        _ => {
+            if unanswered && let Some(delay) = config.late_answer {
+                let trace = tx.trace();
+                store::schedule_callback(tx.conn(), id, now.plus(delay), "captured", trace).await?;
             }
-            Authorization::Declined(code) => decline(tx, &mut state, code).await,
-            Authorization::NoAnswer => {
-                if let Some(delay) = config.late_answer {
-                    let trace = tx.trace();
-                    store::schedule_callback(tx.conn(), id, now.plus(delay), "captured", trace)
-                        .await?;
-                }
-                Ok(())
-            }
-        },
+            Ok(())
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 use kernel::{Cursor, Order, Timestamp, Trace};
 use payments_api::{PaymentFilter, PaymentStatus};
 use serde::{Serialize, de::DeserializeOwned};
-use sqlx::{Row, SqliteConnection, SqliteExecutor};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor};
 use uuid::Uuid;
 
 use payments_api::PaymentsError;
@@ -100,29 +100,30 @@ pub(crate) async fn wallet_state(
     conn: &mut SqliteConnection,
     user_id: Uuid,
 ) -> Result<WalletState, PaymentsError> {
-    let snapshot: Option<(i64, i64)> =
-        sqlx::query_as("SELECT version, balance_cents FROM wallet_snapshots WHERE user_id = ?")
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(storage)?;
-    let mut state = snapshot.map_or_else(WalletState::default, |(version, balance)| WalletState {
-        version,
-        balance,
-    });
-    let later = sqlx::query(
-        "SELECT data FROM event_store WHERE stream_kind = 'wallet' AND stream_id = ? AND version > ? ORDER BY version",
+    // The snapshot (if any) and the events after it, in one query: the snapshot's row first
+    // (its version is below every later event's), then the events in order.
+    let rows: Vec<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT version, balance_cents, NULL FROM wallet_snapshots WHERE user_id = ?1 \
+         UNION ALL \
+         SELECT version, NULL, data FROM event_store WHERE stream_kind = 'wallet' AND stream_id = ?1 \
+         AND version > COALESCE((SELECT version FROM wallet_snapshots WHERE user_id = ?1), 0) \
+         ORDER BY 1",
     )
     .bind(user_id)
-    .bind(state.version)
     .fetch_all(&mut *conn)
     .await
     .map_err(storage)?;
-    for row in later {
-        let data: String = row.try_get("data").map_err(storage)?;
-        let event: WalletEvent =
-            serde_json::from_str(&data).map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
-        state = state.apply(&event);
+    let mut state = WalletState::default();
+    for (version, balance, data) in rows {
+        match (balance, data) {
+            (Some(balance), None) => state = WalletState { version, balance },
+            (None, Some(data)) => {
+                let event: WalletEvent = serde_json::from_str(&data)
+                    .map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
+                state = state.apply(&event);
+            }
+            _ => return Err(PaymentsError::Corrupt(format!("wallet row {version}"))),
+        }
     }
     Ok(state)
 }
@@ -172,31 +173,68 @@ pub(crate) async fn append<E: Serialize>(
     events: &[(&'static str, E)],
     at: Timestamp,
 ) -> Result<i64, AppendError> {
-    let mut version = expected_version;
-    for (name, event) in events {
-        version += 1;
+    if events.is_empty() {
+        return Ok(expected_version);
+    }
+    let mut rows = Vec::with_capacity(events.len());
+    for (n, (name, event)) in events.iter().enumerate() {
         let data = serde_json::to_string(event)
             .map_err(|e| AppendError::Other(PaymentsError::Corrupt(e.to_string())))?;
-        let result = sqlx::query(
-            "INSERT INTO event_store (stream_kind, stream_id, version, event_type, data, occurred_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(kind.as_str())
-        .bind(id)
-        .bind(version)
-        .bind(*name)
-        .bind(data)
-        .bind(at)
-        .execute(&mut *conn)
-        .await;
-        match result {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(AppendError::Conflict);
-            }
-            Err(e) => return Err(AppendError::Other(storage(e))),
-        }
+        rows.push((expected_version + 1 + n as i64, *name, data));
     }
-    Ok(version)
+    // Every event in one statement: all appended, or none when another writer got there first.
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO event_store (stream_kind, stream_id, version, event_type, data, occurred_at) ",
+    );
+    sql.push_values(rows, |mut b, (version, name, data)| {
+        b.push_bind(kind.as_str())
+            .push_bind(id)
+            .push_bind(version)
+            .push_bind(name)
+            .push_bind(data)
+            .push_bind(at);
+    });
+    match sql.build().execute(&mut *conn).await {
+        Ok(_) => Ok(expected_version + events.len() as i64),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AppendError::Conflict),
+        Err(e) => Err(AppendError::Other(storage(e))),
+    }
+}
+
+/// Appends `event` to a wallet's stream after `expected_version` and writes the wallet's
+/// snapshot as `after`, in one round trip; refused as a whole when another writer got there
+/// first.
+pub(crate) async fn append_to_wallet(
+    conn: &mut SqliteConnection,
+    user_id: Uuid,
+    expected_version: i64,
+    event: &WalletEvent,
+    after: WalletState,
+    at: Timestamp,
+) -> Result<(), AppendError> {
+    let data = serde_json::to_string(event)
+        .map_err(|e| AppendError::Other(PaymentsError::Corrupt(e.to_string())))?;
+    let result = sqlx::query(
+        "INSERT INTO event_store (stream_kind, stream_id, version, event_type, data, occurred_at) \
+         VALUES ('wallet', ?, ?, ?, ?, ?); \
+         INSERT INTO wallet_snapshots (user_id, version, balance_cents) VALUES (?, ?, ?) \
+         ON CONFLICT (user_id) DO UPDATE SET version = excluded.version, balance_cents = excluded.balance_cents",
+    )
+    .bind(user_id)
+    .bind(expected_version + 1)
+    .bind(event.name())
+    .bind(data)
+    .bind(at)
+    .bind(user_id)
+    .bind(after.version)
+    .bind(after.balance)
+    .execute(&mut *conn)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AppendError::Conflict),
+        Err(e) => Err(AppendError::Other(storage(e))),
+    }
 }
 
 /// Writes a payment's projection row from its folded state.

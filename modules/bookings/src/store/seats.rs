@@ -274,16 +274,6 @@ pub(crate) async fn release_show_seats(
     Ok(done.rows_affected())
 }
 
-/// Marks a booking's held seats sold.
-pub(crate) async fn sell_show_seats(exec: impl SqliteExecutor<'_>, booking_id: Uuid) -> Result<()> {
-    sqlx::query("UPDATE show_seats SET status = 'sold' WHERE booking_id = ?")
-        .bind(booking_id)
-        .execute(exec)
-        .await
-        .map_err(storage)?;
-    Ok(())
-}
-
 /// Records a booking's seats (or admissions), one ticket each.
 pub(crate) async fn insert_booked(
     conn: &mut SqliteConnection,
@@ -293,25 +283,38 @@ pub(crate) async fn insert_booked(
     released: bool,
 ) -> Result<()> {
     for (n, chunk) in seats.chunks(BATCH).enumerate() {
-        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO booked_seats (ticket_id, booking_id, item, show_id, seat_id, section, row_label, seat_label, \
-             price_cents, released) ",
-        );
-        sql.push_values(chunk.iter().enumerate(), |mut b, (i, s)| {
-            b.push_bind(new_id())
-                .push_bind(booking_id)
-                .push_bind((n * BATCH + i + 1) as i64)
-                .push_bind(show_id)
-                .push_bind(s.seat_id)
-                .push_bind(s.section.as_deref())
-                .push_bind(s.row.as_deref())
-                .push_bind(s.number.as_deref())
-                .push_bind(s.price_cents)
-                .push_bind(i64::from(released));
-        });
+        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("");
+        push_booked(&mut sql, booking_id, show_id, chunk, n * BATCH, released);
         sql.build().execute(&mut *conn).await.map_err(storage)?;
     }
     Ok(())
+}
+
+/// The `INSERT` of `seats` into `booked_seats`, numbered from `first + 1`, added to `sql`.
+pub(crate) fn push_booked(
+    sql: &mut QueryBuilder<Sqlite>,
+    booking_id: Uuid,
+    show_id: Uuid,
+    seats: &[BookedSeat],
+    first: usize,
+    released: bool,
+) {
+    sql.push(
+        "INSERT INTO booked_seats (ticket_id, booking_id, item, show_id, seat_id, section, row_label, seat_label, \
+         price_cents, released) ",
+    );
+    sql.push_values(seats.iter().enumerate(), |mut b, (i, s)| {
+        b.push_bind(new_id())
+            .push_bind(booking_id)
+            .push_bind((first + i + 1) as i64)
+            .push_bind(show_id)
+            .push_bind(s.seat_id)
+            .push_bind(s.section.clone())
+            .push_bind(s.row.clone())
+            .push_bind(s.number.clone())
+            .push_bind(s.price_cents)
+            .push_bind(i64::from(released));
+    });
 }
 
 fn booked_from_row(row: &SqliteRow) -> std::result::Result<BookedSeat, sqlx::Error> {
