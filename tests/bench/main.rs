@@ -58,6 +58,12 @@ fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
     let settled = b["settled_per_sec"].as_f64().unwrap() * b["seconds"].as_f64().unwrap();
     assert!(settled > 0.0 && settled <= accepted as f64 + 0.5, "{b}");
     assert!(b["backlog_trend_per_sec"].is_number(), "{b}");
+    // The server's memory was sampled while the load ran.
+    let rss = b["rss_samples_mb"].as_array().unwrap();
+    assert!(
+        !rss.is_empty() && rss.iter().all(|v| v.as_f64().unwrap() > 0.0),
+        "{b}"
+    );
     // Each consumer reported its propagation; the reporting one handled the bookings' events.
     let subscriptions: Vec<&str> = b["propagation"]
         .as_array()

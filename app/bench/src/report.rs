@@ -270,6 +270,17 @@ fn figures(o: &mut String, title: &str, b: &BoxofficeFigures) {
         b.backlog_samples.len(),
         sparkline(&b.backlog_samples)
     );
+    if let (Some(lo), Some(hi)) = (
+        b.rss_samples_mb.iter().copied().reduce(f64::min),
+        b.rss_samples_mb.iter().copied().reduce(f64::max),
+    ) {
+        let _ = writeln!(
+            o,
+            "  server memory      RSS {lo:.1}–{hi:.1} MB while loading, trend {:+.2} MB/min over {} samples (1/s)",
+            b.rss_trend_mb_per_min,
+            b.rss_samples_mb.len()
+        );
+    }
     let _ = writeln!(
         o,
         "  read model lag     {} events, {} ms at the end of the load; all caught up {} ms later",

@@ -61,6 +61,10 @@ pub(crate) struct BoxofficeFigures {
     pub(crate) backlog_trend_per_sec: f64,
     /// Events committed but not yet handled, summed over subscriptions, sampled each second.
     pub(crate) backlog_samples: Vec<i64>,
+    /// The server's resident memory in MB, sampled each second while the load ran (the first
+    /// process's, in a split run), and its least-squares trend in MB per minute.
+    pub(crate) rss_samples_mb: Vec<f64>,
+    pub(crate) rss_trend_mb_per_min: f64,
     /// The reporting subscriptions' lag the moment the load stopped.
     pub(crate) read_model_lag_events: i64,
     pub(crate) read_model_lag_ms: i64,
@@ -476,11 +480,13 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         }
     };
 
-    // Sample the backlog once a second while the load runs.
+    // Sample the backlog and the server's memory once a second while the load runs.
     let sampling = Arc::new(Mutex::new(Vec::new()));
+    let rss_sampling = Arc::new(Mutex::new(Vec::new()));
     let sampler = {
         let admin = target.admin.clone();
         let samples = sampling.clone();
+        let rss = rss_sampling.clone();
         tokio::spawn(async move {
             loop {
                 if let Ok(s) = admin
@@ -491,6 +497,13 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .push(client::backlog(&s));
+                }
+                if let Ok(Health {
+                    process: Some(p), ..
+                }) = admin.get_json::<Health>("/health").await
+                {
+                    let mb = (p.rss_bytes as f64 / 1e5).round() / 10.0;
+                    rss.lock().unwrap_or_else(|e| e.into_inner()).push(mb);
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -649,6 +662,10 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         })
         .collect();
     let backlog_samples: Vec<i64> = sampling.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let rss_samples_mb: Vec<f64> = rss_sampling
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     Ok(BoxofficeFigures {
         target: match target.children.len() {
             0 => base.to_owned(),
@@ -672,6 +689,8 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         settled_per_sec,
         backlog_trend_per_sec: slope(&backlog_samples),
         backlog_samples,
+        rss_trend_mb_per_min: slope_f(&rss_samples_mb) * 60.0,
+        rss_samples_mb,
         read_model_lag_events,
         read_model_lag_ms,
         drain_ms,
@@ -758,16 +777,21 @@ fn booking_body(show: Uuid, decline_rate: f64, card_rate: f64) -> serde_json::Va
 
 /// The least-squares slope of samples taken once a second.
 fn slope(samples: &[i64]) -> f64 {
+    slope_f(&samples.iter().map(|&v| v as f64).collect::<Vec<_>>())
+}
+
+/// The least-squares slope of samples taken once a second, per second.
+fn slope_f(samples: &[f64]) -> f64 {
     let n = samples.len() as f64;
     if samples.len() < 2 {
         return 0.0;
     }
     let mean_x = (n - 1.0) / 2.0;
-    let mean_y = samples.iter().sum::<i64>() as f64 / n;
+    let mean_y = samples.iter().sum::<f64>() / n;
     let (mut num, mut den) = (0.0, 0.0);
     for (x, y) in samples.iter().enumerate() {
         let dx = x as f64 - mean_x;
-        num += dx * (*y as f64 - mean_y);
+        num += dx * (y - mean_y);
         den += dx * dx;
     }
     num / den

@@ -48,15 +48,14 @@ pub(crate) async fn choose(
         (SeatingKind::Reserved, SeatRequest::Count { seats }) => {
             let spots = store::show_spots(&mut *conn, show.id).await?;
             let n = seats.get() as usize;
-            let Some(ids) = seating::best_available(&spots, n) else {
+            let Some(places) = seating::best_available(&spots, n) else {
                 return Err(BookingsError::NotEnoughSeats {
                     available: spots.iter().filter(|s| s.free).count() as i64,
                 });
             };
             let sections = store::sections(&mut *conn, show.id).await?;
-            let mut rows = store::seat_rows(&mut *conn, &ids).await?;
             // In the order the chooser gave (the run left to right, or best first).
-            rows.sort_by_key(|r| ids.iter().position(|id| *id == r.seat_id));
+            let rows = store::seat_rows_at(&mut *conn, show.id, &places).await?;
             Ok(rows.iter().map(|r| booked(r, &sections)).collect())
         }
         (SeatingKind::Reserved, SeatRequest::Chosen { seats }) => {

@@ -7,16 +7,23 @@
 //! nearest its middle. Only when no row has such a run are the seats split: the best free seats
 //! in plan order, each row's from its middle out.
 
-use uuid::Uuid;
-
 /// A seat of a show's plan as the chooser sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Spot {
-    pub(crate) seat_id: Uuid,
     pub(crate) section: i64,
     pub(crate) row: i64,
     pub(crate) position: i64,
     pub(crate) free: bool,
+}
+
+/// Where a seat is in its show's plan: section, row and position, each counted from 0 (the
+/// plan's unique key for a seat).
+pub(crate) type Place = (i64, i64, i64);
+
+impl Spot {
+    fn place(&self) -> Place {
+        (self.section, self.row, self.position)
+    }
 }
 
 /// The rows of `spots` (in plan order), each as a slice.
@@ -46,12 +53,12 @@ fn run_in(row: &[Spot], n: usize) -> Option<&[Spot]> {
 
 /// The best `n` free seats of `spots` (every seat of a show, in plan order), or `None` when
 /// fewer than `n` are free.
-pub(crate) fn best_available(spots: &[Spot], n: usize) -> Option<Vec<Uuid>> {
+pub(crate) fn best_available(spots: &[Spot], n: usize) -> Option<Vec<Place>> {
     if n == 0 || spots.iter().filter(|s| s.free).count() < n {
         return None;
     }
     if let Some(run) = rows(spots).find_map(|row| run_in(row, n)) {
-        return Some(run.iter().map(|s| s.seat_id).collect());
+        return Some(run.iter().map(Spot::place).collect());
     }
     let mut chosen = Vec::with_capacity(n);
     for row in rows(spots) {
@@ -62,7 +69,7 @@ pub(crate) fn best_available(spots: &[Spot], n: usize) -> Option<Vec<Uuid>> {
             if chosen.len() == n {
                 return Some(chosen);
             }
-            chosen.push(s.seat_id);
+            chosen.push(s.place());
         }
     }
     (chosen.len() == n).then_some(chosen)
@@ -76,16 +83,13 @@ mod tests {
     /// ` ` no seat (an aisle).
     fn plan(drawing: &str) -> Vec<Spot> {
         let mut spots = Vec::new();
-        let mut n = 0u128;
         for (section, rows) in drawing.split('|').enumerate() {
             for (row, line) in rows.lines().filter(|l| !l.trim().is_empty()).enumerate() {
                 for (position, c) in line.trim_matches('/').chars().enumerate() {
                     if c == ' ' {
                         continue;
                     }
-                    n += 1;
                     spots.push(Spot {
-                        seat_id: Uuid::from_u128(n),
                         section: section as i64,
                         row: row as i64,
                         position: position as i64,
@@ -97,50 +101,34 @@ mod tests {
         spots
     }
 
-    /// Which seats were chosen, as (section, row, position).
-    fn picked(spots: &[Spot], ids: &[Uuid]) -> Vec<(i64, i64, i64)> {
-        ids.iter()
-            .map(|id| {
-                let s = spots.iter().find(|s| s.seat_id == *id).unwrap();
-                (s.section, s.row, s.position)
-            })
-            .collect()
-    }
-
     #[test]
     fn the_front_row_of_the_best_section_gives_the_run_nearest_its_middle() {
         let spots = plan("/........./\n/........./\n|/....../");
         let ids = best_available(&spots, 3).unwrap();
-        assert_eq!(picked(&spots, &ids), [(0, 0, 3), (0, 0, 4), (0, 0, 5)]);
+        assert_eq!(ids, [(0, 0, 3), (0, 0, 4), (0, 0, 5)]);
     }
 
     #[test]
     fn seats_stay_together_in_a_worse_row_or_section_rather_than_split() {
         let spots = plan("/x.x.x.x./\n/xx..xxx./\n|/..../");
         let ids = best_available(&spots, 2).unwrap();
-        assert_eq!(picked(&spots, &ids), [(0, 1, 2), (0, 1, 3)]);
+        assert_eq!(ids, [(0, 1, 2), (0, 1, 3)]);
         let ids = best_available(&spots, 4).unwrap();
-        assert_eq!(
-            picked(&spots, &ids),
-            [(1, 0, 0), (1, 0, 1), (1, 0, 2), (1, 0, 3)]
-        );
+        assert_eq!(ids, [(1, 0, 0), (1, 0, 1), (1, 0, 2), (1, 0, 3)]);
     }
 
     #[test]
     fn an_aisle_or_a_taken_seat_breaks_a_run() {
         let spots = plan("/.. ../\n/x...x/");
         let ids = best_available(&spots, 3).unwrap();
-        assert_eq!(picked(&spots, &ids), [(0, 1, 1), (0, 1, 2), (0, 1, 3)]);
+        assert_eq!(ids, [(0, 1, 1), (0, 1, 2), (0, 1, 3)]);
     }
 
     #[test]
     fn with_no_run_long_enough_the_best_free_seats_are_taken_middle_out() {
         let spots = plan("/.x.x./\n/x.x.x/");
         let ids = best_available(&spots, 4).unwrap();
-        assert_eq!(
-            picked(&spots, &ids),
-            [(0, 0, 2), (0, 0, 0), (0, 0, 4), (0, 1, 1)]
-        );
+        assert_eq!(ids, [(0, 0, 2), (0, 0, 0), (0, 0, 4), (0, 1, 1)]);
     }
 
     #[test]

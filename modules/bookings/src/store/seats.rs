@@ -9,7 +9,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, sqlite::
 use uuid::Uuid;
 
 use super::storage;
-use crate::seating::Spot;
+use crate::seating::{Place, Spot};
 
 type Result<T> = std::result::Result<T, BookingsError>;
 
@@ -124,14 +124,14 @@ pub(crate) async fn insert_show_seats(
 
 /// Every seat of a show as the best-available chooser sees it, in plan order.
 ///
-/// The seats come packed in one text value (`hex id,section,row,position,free;…`): one row
-/// instead of one per seat, since each row is a message from the connection's thread, and a
-/// big plan's thousands of them cost more than the choice itself.
+/// The seats come packed in one text value (`section,row,position,free;…`, read from an index
+/// that holds all four): one row instead of one per seat, since each row is a message from the
+/// connection's thread, and a big plan's thousands of them cost more than the choice itself.
 pub(crate) async fn show_spots(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> Result<Vec<Spot>> {
     let packed: Option<String> = sqlx::query_scalar(
-        "SELECT group_concat(hex(seat_id) || ',' || section || ',' || row_index || ',' || \
-         position || ',' || (status = 'free'), ';' ORDER BY section, row_index, position) \
-         FROM show_seats WHERE show_id = ?",
+        "SELECT group_concat(section || ',' || row_index || ',' || position || ',' || \
+         (status = 'free'), ';' ORDER BY section, row_index, position) \
+         FROM show_seats INDEXED BY show_seats_by_plan_and_status WHERE show_id = ?",
     )
     .bind(show_id)
     .fetch_one(exec)
@@ -154,16 +154,43 @@ pub(crate) async fn show_spots(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> 
 
 /// One seat of `show_spots`' packing.
 fn unpack_spot(packed: &str) -> Option<Spot> {
-    let mut f = packed.split(',');
-    let seat_id = Uuid::try_parse(f.next()?).ok()?;
-    let mut number = || f.next()?.parse::<i64>().ok();
+    let mut f = packed.split(',').map(|v| v.parse::<i64>().ok());
     Some(Spot {
-        seat_id,
-        section: number()?,
-        row: number()?,
-        position: number()?,
-        free: number()? == 1,
+        section: f.next()??,
+        row: f.next()??,
+        position: f.next()??,
+        free: f.next()?? == 1,
     })
+}
+
+/// The seats of a show at these places of its plan, in the order asked.
+pub(crate) async fn seat_rows_at(
+    exec: impl SqliteExecutor<'_>,
+    show_id: Uuid,
+    places: &[Place],
+) -> Result<Vec<SeatRow>> {
+    if places.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(SEAT_COLUMNS);
+    sql.push(" WHERE show_id = ")
+        .push_bind(show_id)
+        .push(" AND (section, row_index, position) IN (VALUES ");
+    let mut list = sql.separated(", ");
+    for (section, row, position) in places {
+        list.push("(")
+            .push_bind_unseparated(*section)
+            .push_unseparated(", ")
+            .push_bind_unseparated(*row)
+            .push_unseparated(", ")
+            .push_bind_unseparated(*position)
+            .push_unseparated(")");
+    }
+    sql.push(")");
+    let rows = sql.build().fetch_all(exec).await.map_err(storage)?;
+    let mut rows: Vec<SeatRow> = rows.iter().map(seat_from_row).collect::<Result<_>>()?;
+    rows.sort_by_key(|r| places.iter().position(|p| *p == r.place()));
+    Ok(rows)
 }
 
 /// A seat of some show, as stored.
@@ -172,13 +199,21 @@ pub(crate) struct SeatRow {
     pub(crate) seat_id: Uuid,
     pub(crate) show_id: Uuid,
     pub(crate) section: i64,
+    pub(crate) row_index: i64,
+    pub(crate) position: i64,
     pub(crate) row_label: String,
     pub(crate) label: String,
     pub(crate) status: SeatStatus,
 }
 
-const SEAT_COLUMNS: &str =
-    "SELECT seat_id, show_id, section, row_label, label, status FROM show_seats";
+const SEAT_COLUMNS: &str = "SELECT seat_id, show_id, section, row_index, position, row_label, label, status \
+     FROM show_seats";
+
+impl SeatRow {
+    fn place(&self) -> Place {
+        (self.section, self.row_index, self.position)
+    }
+}
 
 fn seat_from_row(row: &SqliteRow) -> Result<SeatRow> {
     let read = || -> std::result::Result<SeatRow, sqlx::Error> {
@@ -187,6 +222,8 @@ fn seat_from_row(row: &SqliteRow) -> Result<SeatRow> {
             seat_id: row.try_get("seat_id")?,
             show_id: row.try_get("show_id")?,
             section: row.try_get("section")?,
+            row_index: row.try_get("row_index")?,
+            position: row.try_get("position")?,
             row_label: row.try_get("row_label")?,
             label: row.try_get("label")?,
             status: SeatStatus::parse(&status).unwrap_or(SeatStatus::Unavailable),
@@ -245,18 +282,9 @@ pub(crate) async fn hold_seats(
         ") RETURNING seat_id, show_id, section, row_index, position, row_label, label, status",
     );
     let rows = sql.build().fetch_all(&mut *conn).await.map_err(storage)?;
-    let mut held: Vec<(i64, i64, SeatRow)> = rows
-        .iter()
-        .map(|r| {
-            let order = (
-                r.try_get::<i64, _>("row_index").unwrap_or_default(),
-                r.try_get::<i64, _>("position").unwrap_or_default(),
-            );
-            seat_from_row(r).map(|s| (order.0, order.1, s))
-        })
-        .collect::<Result<_>>()?;
-    held.sort_by_key(|(row, position, s)| (s.section, *row, *position));
-    Ok(held.into_iter().map(|(_, _, s)| s).collect())
+    let mut held: Vec<SeatRow> = rows.iter().map(seat_from_row).collect::<Result<_>>()?;
+    held.sort_by_key(SeatRow::place);
+    Ok(held)
 }
 
 /// Frees the seats a booking held or bought.
