@@ -11,7 +11,7 @@ use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use crate::{
-    seating,
+    seating::{self, FreeRow, Place},
     store::{self, SeatRow, SectionRow},
 };
 
@@ -46,12 +46,11 @@ pub(crate) async fn choose(
             )))
         }
         (SeatingKind::Reserved, SeatRequest::Count { seats }) => {
-            let spots = store::show_spots(&mut *conn, show.id).await?;
             let n = seats.get() as usize;
-            let Some(places) = seating::best_available(&spots, n) else {
-                return Err(BookingsError::NotEnoughSeats {
-                    available: spots.iter().filter(|s| s.free).count() as i64,
-                });
+            let places = best_available(&mut *conn, show.id, n).await?;
+            let Some(places) = places else {
+                let available = show.capacity - show.seats_taken;
+                return Err(BookingsError::NotEnoughSeats { available });
             };
             let sections = store::sections(&mut *conn, show.id).await?;
             // In the order the chooser gave (the run left to right, or best first).
@@ -86,6 +85,61 @@ pub(crate) async fn choose(
             }
             Ok(rows.iter().map(|r| booked(r, &sections)).collect())
         }
+    }
+}
+
+/// Free seats read at a time by [`best_available`].
+const SLICE: usize = 512;
+
+/// The best available `n` seats of a show as they stand on `conn` (`seating.rs` says which are
+/// best). The free seats are read in plan order a slice at a time, and the search stops at the
+/// first row wholly read that has `n` of them side by side: on a busy plan the full front rows
+/// are skipped by the index and the answer is in the first slice. Only a plan with no such run
+/// anywhere is read to its end, to split the seats.
+async fn best_available(
+    conn: &mut SqliteConnection,
+    show_id: Uuid,
+    n: usize,
+) -> Result<Option<Vec<Place>>, BookingsError> {
+    let mut rows: Vec<FreeRow> = Vec::new();
+    let mut after = None;
+    let mut searched = 0;
+    loop {
+        let places = store::free_places(&mut *conn, show_id, after, SLICE).await?;
+        let more = places.len() == SLICE;
+        after = places.last().copied();
+        let first_new = rows.len();
+        for (section, row, position) in places {
+            match rows.last_mut() {
+                Some(r) if (r.section, r.row) == (section, row) => r.free.push(position),
+                _ => rows.push(FreeRow {
+                    section,
+                    row,
+                    first: position,
+                    last: position,
+                    free: vec![position],
+                }),
+            }
+        }
+        let new: Vec<(i64, i64)> = rows[first_new..]
+            .iter()
+            .map(|r| (r.section, r.row))
+            .collect();
+        let bounds = store::row_bounds(&mut *conn, show_id, &new).await?;
+        for r in &mut rows[first_new..] {
+            if let Some(&(first, last)) = bounds.get(&(r.section, r.row)) {
+                (r.first, r.last) = (first, last);
+            }
+        }
+        if !more {
+            return Ok(seating::best_available(&rows, n));
+        }
+        // Every row but the last is wholly read; the last may go on in the next slice.
+        let whole = rows.len() - 1;
+        if let Some(run) = seating::adjacent(&rows[searched..whole], n) {
+            return Ok(Some(run));
+        }
+        searched = whole;
     }
 }
 

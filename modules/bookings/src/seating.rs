@@ -1,78 +1,82 @@
-//! Choosing the best available seats of a plan: a pure function of the seats and where they
-//! stand, so that it is tested on its own and runs inside the write transaction that holds what
-//! it chose.
+//! Choosing the best available seats of a plan: pure functions of the free seats, row by row,
+//! so that they are tested on their own and run inside the write transaction that holds what
+//! they chose (`holds.rs` reads the free seats a slice at a time, front rows first).
 //!
 //! "Best" follows the plan's order: sections best first, rows front first. Adjacent seats come
 //! first: the first row (in that order) with a run of `n` free seats side by side gives the run
 //! nearest its middle. Only when no row has such a run are the seats split: the best free seats
 //! in plan order, each row's from its middle out.
 
-/// A seat of a show's plan as the chooser sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Spot {
-    pub(crate) section: i64,
-    pub(crate) row: i64,
-    pub(crate) position: i64,
-    pub(crate) free: bool,
-}
-
 /// Where a seat is in its show's plan: section, row and position, each counted from 0 (the
 /// plan's unique key for a seat).
 pub(crate) type Place = (i64, i64, i64);
 
-impl Spot {
-    fn place(&self) -> Place {
-        (self.section, self.row, self.position)
+/// A row of a show's plan as the chooser sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FreeRow {
+    pub(crate) section: i64,
+    pub(crate) row: i64,
+    /// The positions of the row's first and last seats, free or not: its middle is theirs.
+    pub(crate) first: i64,
+    pub(crate) last: i64,
+    /// The positions of its free seats, ascending (a gap is a seat taken, or an aisle).
+    pub(crate) free: Vec<i64>,
+}
+
+impl FreeRow {
+    fn place(&self, position: i64) -> Place {
+        (self.section, self.row, position)
+    }
+
+    /// The middle of the row, in positions (doubled, to stay whole).
+    fn middle2(&self) -> i64 {
+        self.first + self.last
+    }
+
+    /// The run of `n` adjacent free seats nearest the row's middle, if it has one.
+    fn run(&self, n: usize) -> Option<Vec<Place>> {
+        let middle = self.middle2();
+        self.free
+            .windows(n)
+            .filter(|w| w.windows(2).all(|p| p[1] == p[0] + 1))
+            .min_by_key(|w| (w[0] + w[n - 1] - middle).abs())
+            .map(|w| w.iter().map(|&p| self.place(p)).collect())
     }
 }
 
-/// The rows of `spots` (in plan order), each as a slice.
-fn rows(spots: &[Spot]) -> impl Iterator<Item = &[Spot]> {
-    spots.chunk_by(|a, b| (a.section, a.row) == (b.section, b.row))
-}
-
-/// The middle of a row, in positions (doubled, to stay whole).
-fn middle2(row: &[Spot]) -> i64 {
-    let first = row.first().map_or(0, |s| s.position);
-    let last = row.last().map_or(0, |s| s.position);
-    first + last
-}
-
-/// The run of `n` adjacent free seats of `row` nearest its middle, if it has one.
-fn run_in(row: &[Spot], n: usize) -> Option<&[Spot]> {
-    let middle = middle2(row);
-    row.windows(n)
-        .filter(|w| {
-            w.iter().all(|s| s.free) && w.windows(2).all(|p| p[1].position == p[0].position + 1)
-        })
-        .min_by_key(|w| {
-            let centre2 = w[0].position + w[n - 1].position;
-            (centre2 - middle).abs()
-        })
-}
-
-/// The best `n` free seats of `spots` (every seat of a show, in plan order), or `None` when
-/// fewer than `n` are free.
-pub(crate) fn best_available(spots: &[Spot], n: usize) -> Option<Vec<Place>> {
-    if n == 0 || spots.iter().filter(|s| s.free).count() < n {
+/// The run of `n` adjacent free seats in the first of `rows` (in plan order) that has one.
+pub(crate) fn adjacent(rows: &[FreeRow], n: usize) -> Option<Vec<Place>> {
+    if n == 0 {
         return None;
     }
-    if let Some(run) = rows(spots).find_map(|row| run_in(row, n)) {
-        return Some(run.iter().map(Spot::place).collect());
+    rows.iter().find_map(|r| r.run(n))
+}
+
+/// The best `n` free seats of `rows` (every row with a free seat, in plan order) taken apart:
+/// plan order, each row's from its middle out; `None` when fewer than `n` are free.
+fn split(rows: &[FreeRow], n: usize) -> Option<Vec<Place>> {
+    if n == 0 {
+        return None;
     }
     let mut chosen = Vec::with_capacity(n);
-    for row in rows(spots) {
-        let middle = middle2(row);
-        let mut free: Vec<&Spot> = row.iter().filter(|s| s.free).collect();
-        free.sort_by_key(|s| ((2 * s.position - middle).abs(), s.position));
-        for s in free {
+    for row in rows {
+        let middle = row.middle2();
+        let mut free = row.free.clone();
+        free.sort_by_key(|&p| ((2 * p - middle).abs(), p));
+        for p in free {
             if chosen.len() == n {
                 return Some(chosen);
             }
-            chosen.push(s.place());
+            chosen.push(row.place(p));
         }
     }
     (chosen.len() == n).then_some(chosen)
+}
+
+/// The best `n` free seats of `rows` (every row with a free seat, in plan order), or `None`
+/// when fewer than `n` are free.
+pub(crate) fn best_available(rows: &[FreeRow], n: usize) -> Option<Vec<Place>> {
+    adjacent(rows, n).or_else(|| split(rows, n))
 }
 
 #[cfg(test)]
@@ -81,24 +85,27 @@ mod tests {
 
     /// A plan drawn as text: one line per row (`|` between sections), `.` free, `x` taken,
     /// ` ` no seat (an aisle).
-    fn plan(drawing: &str) -> Vec<Spot> {
-        let mut spots = Vec::new();
-        for (section, rows) in drawing.split('|').enumerate() {
-            for (row, line) in rows.lines().filter(|l| !l.trim().is_empty()).enumerate() {
-                for (position, c) in line.trim_matches('/').chars().enumerate() {
-                    if c == ' ' {
-                        continue;
-                    }
-                    spots.push(Spot {
-                        section: section as i64,
-                        row: row as i64,
-                        position: position as i64,
-                        free: c == '.',
-                    });
-                }
+    fn plan(drawing: &str) -> Vec<FreeRow> {
+        let mut rows = Vec::new();
+        for (section, lines) in drawing.split('|').enumerate() {
+            for (row, line) in lines.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+                let seats: Vec<(i64, char)> = line
+                    .trim_matches('/')
+                    .chars()
+                    .enumerate()
+                    .filter(|(_, c)| *c != ' ')
+                    .map(|(p, c)| (p as i64, c))
+                    .collect();
+                rows.push(FreeRow {
+                    section: section as i64,
+                    row: row as i64,
+                    first: seats.first().map_or(0, |s| s.0),
+                    last: seats.last().map_or(0, |s| s.0),
+                    free: seats.iter().filter(|s| s.1 == '.').map(|s| s.0).collect(),
+                });
             }
         }
-        spots
+        rows
     }
 
     #[test]

@@ -9,7 +9,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, sqlite::
 use uuid::Uuid;
 
 use super::storage;
-use crate::seating::{Place, Spot};
+use crate::seating::Place;
 
 type Result<T> = std::result::Result<T, BookingsError>;
 
@@ -122,18 +122,30 @@ pub(crate) async fn insert_show_seats(
     Ok(())
 }
 
-/// Every seat of a show as the best-available chooser sees it, in plan order.
+/// Up to `limit` free seats of a show after `after` (from the start with `None`), in plan order.
 ///
-/// The seats come packed in one text value (`section,row,position,free;…`, read from an index
-/// that holds all four): one row instead of one per seat, since each row is a message from the
-/// connection's thread, and a big plan's thousands of them cost more than the choice itself.
-pub(crate) async fn show_spots(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> Result<Vec<Spot>> {
+/// They come packed in one text value (`section,row,position;…`), read from the index of free
+/// seats: one row instead of one per seat, since each row is a message from the connection's
+/// thread.
+pub(crate) async fn free_places(
+    exec: impl SqliteExecutor<'_>,
+    show_id: Uuid,
+    after: Option<Place>,
+    limit: usize,
+) -> Result<Vec<Place>> {
+    let (section, row, position) = after.unwrap_or((-1, -1, -1));
     let packed: Option<String> = sqlx::query_scalar(
-        "SELECT group_concat(section || ',' || row_index || ',' || position || ',' || \
-         (status = 'free'), ';' ORDER BY section, row_index, position) \
-         FROM show_seats INDEXED BY show_seats_by_plan_and_status WHERE show_id = ?",
+        "SELECT group_concat(section || ',' || row_index || ',' || position, ';' \
+         ORDER BY section, row_index, position) FROM (\
+         SELECT section, row_index, position FROM show_seats INDEXED BY show_seats_free \
+         WHERE show_id = ? AND status = 'free' AND (section, row_index, position) > (?, ?, ?) \
+         ORDER BY section, row_index, position LIMIT ?)",
     )
     .bind(show_id)
+    .bind(section)
+    .bind(row)
+    .bind(position)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_one(exec)
     .await
     .map_err(storage)?;
@@ -143,7 +155,9 @@ pub(crate) async fn show_spots(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> 
         .split(';')
         .filter(|s| !s.is_empty())
         .map(|s| {
-            unpack_spot(s).ok_or_else(|| {
+            let mut f = s.split(',').map(|v| v.parse::<i64>().ok());
+            let place = (|| Some((f.next()??, f.next()??, f.next()??)))();
+            place.ok_or_else(|| {
                 storage(sqlx::Error::Decode(
                     format!("a seat packed as {s:?}").into(),
                 ))
@@ -152,15 +166,38 @@ pub(crate) async fn show_spots(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> 
         .collect()
 }
 
-/// One seat of `show_spots`' packing.
-fn unpack_spot(packed: &str) -> Option<Spot> {
-    let mut f = packed.split(',').map(|v| v.parse::<i64>().ok());
-    Some(Spot {
-        section: f.next()??,
-        row: f.next()??,
-        position: f.next()??,
-        free: f.next()?? == 1,
-    })
+/// The positions of the first and last seats of each of these rows of a show.
+pub(crate) async fn row_bounds(
+    exec: impl SqliteExecutor<'_>,
+    show_id: Uuid,
+    rows: &[(i64, i64)],
+) -> Result<HashMap<(i64, i64), (i64, i64)>> {
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT section, row_index, MIN(position), MAX(position) FROM show_seats WHERE show_id = ",
+    );
+    sql.push_bind(show_id)
+        .push(" AND (section, row_index) IN (VALUES ");
+    let mut list = sql.separated(", ");
+    for (section, row) in rows {
+        list.push("(")
+            .push_bind_unseparated(*section)
+            .push_unseparated(", ")
+            .push_bind_unseparated(*row)
+            .push_unseparated(")");
+    }
+    sql.push(") GROUP BY section, row_index");
+    let found: Vec<(i64, i64, i64, i64)> = sql
+        .build_query_as()
+        .fetch_all(exec)
+        .await
+        .map_err(storage)?;
+    Ok(found
+        .into_iter()
+        .map(|(section, row, first, last)| ((section, row), (first, last)))
+        .collect())
 }
 
 /// The seats of a show at these places of its plan, in the order asked.
