@@ -87,7 +87,7 @@ async fn a_data_folder_from_before_seat_plans_upgrades_in_place_and_rebuilds_to_
     };
     assert_eq!(
         [version("users"), version("bookings"), version("reporting")],
-        [json!(2), json!(3), json!(2)],
+        [json!(2), json!(4), json!(2)],
         "{health}"
     );
 

@@ -8,36 +8,51 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_boxoffice");
 
-#[test]
-fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
+/// Runs `boxoffice bench --json <args>`, which must succeed; answers its report.
+fn bench_json(args: &[&str]) -> Value {
     let out = Command::new(BIN)
-        .args([
-            "bench",
-            "--json",
-            "--duration",
-            "2",
-            "--bookings",
-            "150",
-            "--concurrency",
-            "8",
-            "--users",
-            "4",
-            "--decline-rate",
-            "0.2",
-            "--read-rate",
-            "0.2",
-            "--probe",
-            "3",
-            "--login-flood",
-            "2",
-            "--count-queries",
-        ])
+        .args(["bench", "--json"])
+        .args(args)
         .output()
         .expect("run boxoffice bench");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "bench failed: {stderr}");
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Runs `boxoffice bench <args>`, which must be refused; answers what it said.
+fn bench_refused(args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("bench")
+        .args(args)
+        .output()
+        .expect("run boxoffice bench");
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
+    let report = bench_json(&[
+        "--duration",
+        "2",
+        "--bookings",
+        "150",
+        "--concurrency",
+        "8",
+        "--users",
+        "4",
+        "--decline-rate",
+        "0.2",
+        "--read-rate",
+        "0.2",
+        "--probe",
+        "3",
+        "--login-flood",
+        "2",
+        "--count-queries",
+    ]);
 
     let b = &report["boxoffice"];
     let accepted = b["accepted"].as_u64().unwrap();
@@ -119,12 +134,7 @@ fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
 
 #[test]
 fn bad_options_are_refused_with_a_clear_message() {
-    let out = Command::new(BIN)
-        .args(["bench", "--decline-rate", "1.5"])
-        .output()
-        .expect("run boxoffice bench");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = bench_refused(&["--decline-rate", "1.5"]);
     assert!(
         stderr.contains("--decline-rate must be between 0 and 1"),
         "{stderr}"
@@ -142,34 +152,25 @@ fn a_split_bench_reports_each_process_and_its_ratio_to_the_monolith() {
         );
         return;
     };
-    let out = Command::new(BIN)
-        .args([
-            "bench",
-            "--json",
-            "--topology",
-            "both",
-            "--nats",
-            &nats,
-            "--duration",
-            "2",
-            "--bookings",
-            "100",
-            "--concurrency",
-            "8",
-            "--users",
-            "4",
-            "--decline-rate",
-            "0.2",
-            "--probe",
-            "2",
-            "--general-admission",
-        ])
-        .output()
-        .expect("run boxoffice bench");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "bench failed: {stderr}");
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let report = bench_json(&[
+        "--topology",
+        "both",
+        "--nats",
+        &nats,
+        "--duration",
+        "2",
+        "--bookings",
+        "100",
+        "--concurrency",
+        "8",
+        "--users",
+        "4",
+        "--decline-rate",
+        "0.2",
+        "--probe",
+        "2",
+        "--general-admission",
+    ]);
 
     assert_eq!(report["seating"], "general");
     assert!(report["boxoffice"]["queries_per_booking"].is_null());
@@ -216,12 +217,7 @@ fn a_split_bench_reports_each_process_and_its_ratio_to_the_monolith() {
 
 #[test]
 fn a_split_bench_refuses_a_preloaded_history() {
-    let out = Command::new(BIN)
-        .args(["bench", "--topology", "split", "--preload", "10"])
-        .output()
-        .expect("run boxoffice bench");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = bench_refused(&["--topology", "split", "--preload", "10"]);
     assert!(stderr.contains("--preload fills the monolith"), "{stderr}");
 }
 
@@ -229,33 +225,24 @@ fn a_split_bench_refuses_a_preloaded_history() {
 fn an_on_sale_sells_every_seat_once_and_the_money_adds_up() {
     // A small hall, a crowd three times its size, short holds and many silent cards: holds
     // expire during the sale and their seats are sold again.
-    let out = Command::new(BIN)
-        .args([
-            "bench",
-            "--json",
-            "--scenario",
-            "onsale",
-            "--seats",
-            "120",
-            "--customers",
-            "400",
-            "--concurrency",
-            "8",
-            "--users",
-            "4",
-            "--silent-rate",
-            "0.15",
-            "--decline-rate",
-            "0.1",
-            "--hold-secs",
-            "1",
-        ])
-        .output()
-        .expect("run boxoffice bench");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "bench failed: {stderr}");
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let report = bench_json(&[
+        "--scenario",
+        "onsale",
+        "--seats",
+        "120",
+        "--customers",
+        "400",
+        "--concurrency",
+        "8",
+        "--users",
+        "4",
+        "--silent-rate",
+        "0.15",
+        "--decline-rate",
+        "0.1",
+        "--hold-secs",
+        "1",
+    ]);
     assert!(report["floor"].is_null() && report["boxoffice"].is_null());
     let s = &report["onsale"];
     let n = |k: &str| s[k].as_u64().unwrap_or_else(|| panic!("{k} missing: {s}"));
@@ -305,12 +292,7 @@ fn an_on_sale_sells_every_seat_once_and_the_money_adds_up() {
 
 #[test]
 fn an_on_sale_refuses_a_plan_it_cannot_draw() {
-    let out = Command::new(BIN)
-        .args(["bench", "--scenario", "onsale", "--seats", "0"])
-        .output()
-        .expect("run boxoffice bench");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = bench_refused(&["--scenario", "onsale", "--seats", "0"]);
     assert!(
         stderr.contains("--seats must be between 1 and 40000"),
         "{stderr}"
