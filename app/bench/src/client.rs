@@ -28,6 +28,9 @@ async fn with_retries(
     }
 }
 
+/// What each bench customer's wallet is funded with.
+pub(super) const DEPOSIT_CENTS: i64 = 100_000_000;
+
 /// One logged-in account (its own cookie jar and connections).
 #[derive(Clone)]
 pub(super) struct Session {
@@ -80,7 +83,7 @@ impl Session {
         let r = session
             .http
             .post(format!("{base}/api/wallet/deposits"))
-            .json(&json!({ "amount_cents": 100_000_000 }))
+            .json(&json!({ "amount_cents": DEPOSIT_CENTS }))
             .send()
             .await?;
         if r.status() != StatusCode::CREATED {

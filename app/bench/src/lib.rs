@@ -205,10 +205,10 @@ impl BenchArgs {
         if self.topology != Topology::Monolith && self.preload > 0 {
             bail!("--preload fills the monolith's data folder: not with --topology split or both");
         }
-        if self.silent_rate + self.decline_rate > 1.0 {
-            bail!("--silent-rate and --decline-rate add up to more than 1");
-        }
         if self.scenario == Scenario::Onsale {
+            if self.silent_rate + self.decline_rate > 1.0 {
+                bail!("--silent-rate and --decline-rate add up to more than 1");
+            }
             if self.url.is_some() || self.topology != Topology::Monolith || self.preload > 0 {
                 bail!(
                     "--scenario onsale starts its own monolith: not with --url, --topology or --preload"

@@ -30,15 +30,13 @@ use kernel::{Synchronous, Timestamp};
 
 use crate::{
     BenchArgs, ProcessStats,
-    client::{IdOnly, Session},
+    client::{DEPOSIT_CENTS, IdOnly, Session},
     load::{self, Latency},
     workload::{self, CARD_DECLINED, CARD_OK, CUSTOMER_PASSWORD, card, say},
 };
 
 /// The card number the simulated gateway never answers (until its late answer, long after).
 const CARD_SILENT: &str = "4000000000003220";
-/// What each bench account is funded with.
-const DEPOSIT_CENTS: i64 = 100_000_000;
 /// Seats per row of the generated plan.
 const ROW_SEATS: usize = 50;
 /// The sections of the generated plan, best first: name, price in cents, share of the seats.
@@ -254,7 +252,11 @@ pub(super) async fn seated_show(
 
 /// What one person's request came to.
 enum Answer {
-    Held { id: Uuid, seats: u64 },
+    /// 202; the id is `None` when the answer's body could not be read.
+    Held {
+        id: Option<Uuid>,
+        seats: u64,
+    },
     SeatsTaken(Vec<Uuid>),
     SoldOut,
     Error,
@@ -442,7 +444,14 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
                                 let _ = held.record(us);
                                 counters.held.fetch_add(1, Ordering::Relaxed);
                                 counters.seats_held.fetch_add(seats, Ordering::Relaxed);
-                                held_ids.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+                                match id {
+                                    Some(id) => {
+                                        held_ids.lock().unwrap_or_else(|e| e.into_inner()).push(id)
+                                    }
+                                    None => {
+                                        counters.unidentified.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                }
                                 if let Some(ids) = &chosen {
                                     let mut map =
                                         maps[worker].lock().unwrap_or_else(|e| e.into_inner());
@@ -505,10 +514,12 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
             break;
         }
         if Instant::now() > deadline {
-            bail!(
-                "bookings still pending {} s after the last answer",
-                args.hold_secs + 60.0
+            // Left for the checks to report: a booking never settled breaks an invariant.
+            say(
+                args,
+                "bookings still pending a minute after their holds' deadline",
             );
+            break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -573,6 +584,7 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
         map: end_map,
         bookings,
         held_ids,
+        unidentified: counters.unidentified.load(Ordering::Relaxed) as usize,
         sales,
         wallets,
     };
@@ -584,8 +596,9 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
 struct EndState {
     map: SeatMap,
     bookings: Vec<BookingBack>,
-    /// The bookings answered 202.
+    /// The bookings answered 202, and how many 202s could not be read.
     held_ids: Vec<Uuid>,
+    unidentified: usize,
     sales: Vec<ShowSales>,
     wallets: Vec<WalletBack>,
 }
@@ -596,6 +609,7 @@ fn check(f: &mut OnSaleFigures, opened_at: Timestamp, show_id: Uuid, end: &EndSt
         map,
         bookings,
         held_ids,
+        unidentified,
         sales,
         wallets,
     } = end;
@@ -651,11 +665,11 @@ fn check(f: &mut OnSaleFigures, opened_at: Timestamp, show_id: Uuid, end: &EndSt
         .filter(|b| b.status != "confirmed" && b.status != "cancelled")
         .count();
     f.invariants.every_booking_settled =
-        missing == 0 && unsettled == 0 && bookings.len() == held_ids.len();
+        missing == 0 && unsettled == 0 && bookings.len() == held_ids.len() + *unidentified;
     if !f.invariants.every_booking_settled {
         broken.push(format!(
             "{} accepted, {} read back, {missing} missing, {unsettled} not settled",
-            held_ids.len(),
+            held_ids.len() + *unidentified,
             bookings.len()
         ));
     }
@@ -744,10 +758,10 @@ async fn book(session: &Session, body: &serde_json::Value) -> Answer {
     match r.status() {
         StatusCode::ACCEPTED => match r.json::<BookingBack>().await {
             Ok(b) => Answer::Held {
-                id: b.id,
+                id: Some(b.id),
                 seats: b.booked_seats.len() as u64,
             },
-            Err(_) => Answer::Error,
+            Err(_) => Answer::Held { id: None, seats: 0 },
         },
         StatusCode::CONFLICT => {
             let problem: serde_json::Value = r.json().await.unwrap_or_default();
@@ -788,6 +802,8 @@ async fn all_bookings(admin: &Session, show_id: Uuid) -> anyhow::Result<Vec<Book
 #[derive(Debug, Default)]
 struct Counters {
     served: AtomicU64,
+    /// 202s whose body could not be read: bookings the checks cannot name.
+    unidentified: AtomicU64,
     held: AtomicU64,
     seats_held: AtomicU64,
     seats_taken: AtomicU64,

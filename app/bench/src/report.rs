@@ -313,7 +313,7 @@ fn figures(o: &mut String, title: &str, b: &BoxofficeFigures) {
             |v: Option<f64>| v.map_or_else(|| "not counted".to_owned(), |v| format!("{v:.1}"));
         let _ = writeln!(
             o,
-            "  per booking        {} SQLite queries, {} context switches (load and drain, saga and read model included)",
+            "  per booking        {} SQLite queries, {} context switches (all the server did over the load and its drain, per accepted booking)",
             show(b.queries_per_booking),
             show(b.context_switches_per_booking)
         );

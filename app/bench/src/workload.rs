@@ -76,9 +76,11 @@ pub(crate) struct BoxofficeFigures {
     pub(crate) read_probe: Vec<ProbeFigures>,
     /// Logins beside the load (`--login-flood`).
     pub(crate) login_flood: Option<LoginFloodFigures>,
-    /// What the server did per accepted booking, over the load and its drain (so the saga's and
-    /// the read model's work for those bookings is in): SQLite queries (with
-    /// `--count-queries`), and context switches of its threads (the monolith only).
+    /// Everything the server did over the load and its drain (so the saga's and the read
+    /// model's work is in), divided by the bookings accepted: SQLite queries (with
+    /// `--count-queries`), and context switches of its live threads (the monolith only; a
+    /// thread that exited takes its count with it). Reads, logins and the bench's own polls
+    /// count too: without `--read-rate` and `--login-flood` it is the cost of a booking.
     pub(crate) queries_per_booking: Option<f64>,
     pub(crate) context_switches_per_booking: Option<f64>,
     /// The server process at the end (peak RSS, CPU time).

@@ -49,7 +49,7 @@ pub(crate) async fn choose(
             let n = seats.get() as usize;
             let places = best_available(&mut *conn, show.id, n).await?;
             let Some(places) = places else {
-                let available = show.capacity - show.seats_taken;
+                let available = store::free_seat_count(&mut *conn, show.id).await?;
                 return Err(BookingsError::NotEnoughSeats { available });
             };
             let sections = store::sections(&mut *conn, show.id).await?;

@@ -7,9 +7,10 @@ mod venues;
 
 pub(crate) use seats::{
     SeatRow, SectionRow, TicketRow, admissions, admit, admitted_count, booked_of,
-    bookings_without_seats, free_places, hold_seats, insert_booked, insert_sections,
-    insert_show_seats, keep_ticket_key, release_booked, release_show_seats, row_bounds, seat_map,
-    seat_rows, seat_rows_at, sections, set_section_price, ticket, ticket_key, tickets_of,
+    bookings_without_seats, free_places, free_seat_count, hold_seats, insert_booked,
+    insert_sections, insert_show_seats, keep_ticket_key, release_booked, release_show_seats,
+    row_bounds, seat_map, seat_rows, seat_rows_at, sections, set_section_price, ticket, ticket_key,
+    tickets_of,
 };
 pub(crate) use venues::{insert_venue, list_venues, update_venue, venue, venue_named, venue_view};
 

@@ -166,6 +166,17 @@ pub(crate) async fn free_places(
         .collect()
 }
 
+/// How many seats of a show are free.
+pub(crate) async fn free_seat_count(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM show_seats INDEXED BY show_seats_free WHERE show_id = ? AND status = 'free'",
+    )
+    .bind(show_id)
+    .fetch_one(exec)
+    .await
+    .map_err(storage)
+}
+
 /// The positions of the first and last seats of each of these rows of a show.
 pub(crate) async fn row_bounds(
     exec: impl SqliteExecutor<'_>,

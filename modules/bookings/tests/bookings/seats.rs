@@ -529,3 +529,92 @@ async fn bookings_from_before_seat_plans_are_given_their_admissions_once() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn best_available_reads_past_the_first_slice_of_free_seats_to_the_first_row_with_a_run() {
+    // Twenty-one rows of forty; in the first twenty every third seat is sold, so they hold 540
+    // free seats (more than one slice of 512, the nineteenth row across its end) and no three
+    // side by side. The first run of three is in the twenty-first row, nearest its middle.
+    let w = World::new(Duration::from_secs(30)).await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let ada = w.add_user(&user("ada@example.com", Role::Customer));
+    let rows = (1..=21)
+        .map(|r| NewRow {
+            label: r.to_string(),
+            seats: Some(RowSeats::Count(40)),
+            unavailable: Vec::new(),
+        })
+        .collect();
+    let venue = w
+        .bookings
+        .open_venue(
+            Trace::new_root(),
+            &admin,
+            OpenVenue::try_from(NewVenue {
+                name: "Arena".into(),
+                time_zone: "Europe/London".into(),
+                capacity: None,
+                sections: Some(vec![NewSection {
+                    name: "Floor".into(),
+                    price_cents: Some(1_000),
+                    rows,
+                }]),
+            })
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let input = NewShow {
+        title: "Concert".into(),
+        venue_id: Some(venue.id.to_string()),
+        starts_at: "2099-06-01T18:30:00Z".into(),
+        currency: "EUR".into(),
+        ..NewShow::default()
+    };
+    let show = w
+        .bookings
+        .create_show(Trace::new_root(), &admin, w.schedule(input).unwrap())
+        .await
+        .unwrap();
+    let map = w.map(&show).await;
+    for row in 1..=20 {
+        let every_third: Vec<Uuid> = (1..=13)
+            .map(|k| seat(&map, "Floor", &row.to_string(), &(3 * k).to_string()))
+            .collect();
+        w.choose(&ada, show.id, &every_third).await.unwrap();
+    }
+    let three = SeatRequest::Count {
+        seats: bookings_api::Seats::new(3).unwrap(),
+    };
+    let quote = w.bookings.quote(show.id, three).await.unwrap();
+    let numbers: Vec<String> = quote
+        .seats
+        .iter()
+        .map(|s| {
+            format!(
+                "{}-{}",
+                s.row.as_deref().unwrap(),
+                s.number.as_deref().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(numbers, ["21-19", "21-20", "21-21"]);
+    // The booking holds what the quote said; a party of two finds the first row's pair.
+    let placed = w.place(&ada, show.id, 3).await.unwrap().booking;
+    assert_eq!(placed.booked_seats, quote.seats);
+    let two = w.place(&ada, show.id, 2).await.unwrap().booking;
+    let numbers: Vec<String> = two
+        .booked_seats
+        .iter()
+        .map(|s| {
+            format!(
+                "{}-{}",
+                s.row.as_deref().unwrap(),
+                s.number.as_deref().unwrap()
+            )
+        })
+        .collect();
+    // Row 1's pairs are 1-2, 4-5, …, 37-38 (and 40 alone); nearest its middle: 19-20 or 22-23,
+    // the first of the two.
+    assert_eq!(numbers, ["1-19", "1-20"]);
+}
