@@ -150,6 +150,51 @@ impl Session {
         let show: IdOnly = r.json().await?;
         Ok(show.id)
     }
+
+    /// Opens a venue with the generated plan of `seats` seats; answers its id (admins).
+    pub(super) async fn open_venue(&self, name: &str, seats: usize) -> anyhow::Result<Uuid> {
+        let r = self
+            .http
+            .post(format!("{}/api/venues", self.base))
+            .json(&json!({"name": name, "time_zone": "Europe/Paris", "sections": plan(seats)}))
+            .send()
+            .await?;
+        if r.status() != StatusCode::CREATED {
+            bail!(
+                "opening a venue: {} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            );
+        }
+        Ok(r.json::<IdOnly>().await?.id)
+    }
+
+    /// Schedules a show at `venue` thirty days from now; answers its id (admins).
+    pub(super) async fn seated_show(
+        &self,
+        title: &str,
+        venue: Uuid,
+        currency: &str,
+    ) -> anyhow::Result<Uuid> {
+        let starts_at = kernel::Timestamp::now().plus(std::time::Duration::from_secs(30 * 86_400));
+        let r = self
+            .http
+            .post(format!("{}/api/shows", self.base))
+            .json(
+                &json!({"title": title, "venue_id": venue, "starts_at": starts_at.to_string(),
+                      "currency": currency}),
+            )
+            .send()
+            .await?;
+        if r.status() != StatusCode::CREATED {
+            bail!(
+                "scheduling a show: {} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            );
+        }
+        Ok(r.json::<IdOnly>().await?.id)
+    }
 }
 
 /// Any resource's id.
@@ -204,4 +249,60 @@ pub(super) struct BookingPage {
 /// Sum of `head - checkpoint` over every subscription: events committed but not yet handled.
 pub(super) fn backlog(statuses: &[SubscriptionStatus]) -> i64 {
     statuses.iter().map(|s| s.lag.max(0)).sum()
+}
+
+/// Seats per row of the generated plan.
+const ROW_SEATS: usize = 50;
+/// The sections of the generated plan, best first: name, price in cents, share of the seats.
+const SECTIONS: [(&str, i64, f64); 4] = [
+    ("Stalls", 6_000, 0.4),
+    ("Circle", 4_500, 0.3),
+    ("Balcony", 3_000, 0.2),
+    ("Gallery", 1_500, 0.1),
+];
+
+/// The seating plan of `seats` seats: four sections, rows of up to fifty.
+fn plan(seats: usize) -> serde_json::Value {
+    let mut left = seats;
+    let sections: Vec<serde_json::Value> = SECTIONS
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (name, price, share))| {
+            let mut n = if i + 1 == SECTIONS.len() {
+                left
+            } else {
+                ((seats as f64 * share).round() as usize).min(left)
+            };
+            left -= n;
+            let mut rows = Vec::new();
+            while n > 0 {
+                let in_row = n.min(ROW_SEATS);
+                rows.push(json!({"label": (rows.len() + 1).to_string(), "seats": in_row}));
+                n -= in_row;
+            }
+            (!rows.is_empty()).then(|| json!({"name": name, "price_cents": price, "rows": rows}))
+        })
+        .collect();
+    serde_json::Value::Array(sections)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_plan_has_exactly_the_seats_asked_for_in_rows_of_fifty_at_most() {
+        for seats in [1, 49, 50, 5_000, 5_001] {
+            let plan = plan(seats);
+            let mut total = 0;
+            for section in plan.as_array().unwrap() {
+                for row in section["rows"].as_array().unwrap() {
+                    let n = row["seats"].as_u64().unwrap() as usize;
+                    assert!((1..=ROW_SEATS).contains(&n), "{row}");
+                    total += n;
+                }
+            }
+            assert_eq!(total, seats, "{plan}");
+        }
+    }
 }

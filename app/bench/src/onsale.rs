@@ -18,7 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use futures_util::future::try_join_all;
 use rand::Rng;
 use reqwest::StatusCode;
@@ -30,23 +30,13 @@ use kernel::{Synchronous, Timestamp};
 
 use crate::{
     BenchArgs, ProcessStats,
-    client::{DEPOSIT_CENTS, IdOnly, Session},
+    client::{DEPOSIT_CENTS, Session},
     load::{self, Latency},
     workload::{self, CARD_DECLINED, CARD_OK, CUSTOMER_PASSWORD, card, say},
 };
 
 /// The card number the simulated gateway never answers (until its late answer, long after).
 const CARD_SILENT: &str = "4000000000003220";
-/// Seats per row of the generated plan.
-const ROW_SEATS: usize = 50;
-/// The sections of the generated plan, best first: name, price in cents, share of the seats.
-const SECTIONS: [(&str, i64, f64); 4] = [
-    ("Stalls", 6_000, 0.4),
-    ("Circle", 4_500, 0.3),
-    ("Balcony", 3_000, 0.2),
-    ("Gallery", 1_500, 0.1),
-];
-
 /// Everything an on-sale run measured and checked.
 #[derive(Debug, Serialize)]
 pub(crate) struct OnSaleFigures {
@@ -180,76 +170,6 @@ struct WalletBack {
     balance_cents: i64,
 }
 
-/// The seating plan of `seats` seats: four sections, rows of up to fifty.
-fn plan(seats: usize) -> serde_json::Value {
-    let mut left = seats;
-    let sections: Vec<serde_json::Value> = SECTIONS
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (name, price, share))| {
-            let mut n = if i + 1 == SECTIONS.len() {
-                left
-            } else {
-                ((seats as f64 * share).round() as usize).min(left)
-            };
-            left -= n;
-            let mut rows = Vec::new();
-            while n > 0 {
-                let in_row = n.min(ROW_SEATS);
-                rows.push(json!({"label": (rows.len() + 1).to_string(), "seats": in_row}));
-                n -= in_row;
-            }
-            (!rows.is_empty()).then(|| json!({"name": name, "price_cents": price, "rows": rows}))
-        })
-        .collect();
-    serde_json::Value::Array(sections)
-}
-
-/// Opens a venue with the generated plan of `seats` seats; answers its id.
-pub(super) async fn open_venue(admin: &Session, name: &str, seats: usize) -> anyhow::Result<Uuid> {
-    let r = admin
-        .http
-        .post(format!("{}/api/venues", admin.base))
-        .json(&json!({"name": name, "time_zone": "Europe/Paris", "sections": plan(seats)}))
-        .send()
-        .await?;
-    if r.status() != StatusCode::CREATED {
-        bail!(
-            "opening a venue: {} {}",
-            r.status(),
-            r.text().await.unwrap_or_default()
-        );
-    }
-    Ok(r.json::<IdOnly>().await?.id)
-}
-
-/// Schedules a show at `venue` thirty days from now; answers its id.
-pub(super) async fn seated_show(
-    admin: &Session,
-    title: &str,
-    venue: Uuid,
-    currency: &str,
-) -> anyhow::Result<Uuid> {
-    let starts_at = Timestamp::now().plus(Duration::from_secs(30 * 86_400));
-    let r = admin
-        .http
-        .post(format!("{}/api/shows", admin.base))
-        .json(
-            &json!({"title": title, "venue_id": venue, "starts_at": starts_at.to_string(),
-                      "currency": currency}),
-        )
-        .send()
-        .await?;
-    if r.status() != StatusCode::CREATED {
-        bail!(
-            "scheduling a show: {} {}",
-            r.status(),
-            r.text().await.unwrap_or_default()
-        );
-    }
-    Ok(r.json::<IdOnly>().await?.id)
-}
-
 /// What one person's request came to.
 enum Answer {
     /// 202; the id is `None` when the answer's body could not be read.
@@ -350,8 +270,12 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
     .await?;
     let wallet: serde_json::Value = accounts[0].get_json("/api/wallet").await?;
     let currency = wallet["currency"].as_str().unwrap_or("EUR").to_owned();
-    let venue = open_venue(admin, &format!("Bench Arena {run_id}"), args.seats).await?;
-    let show_id = seated_show(admin, &format!("On sale {run_id}"), venue, &currency).await?;
+    let venue = admin
+        .open_venue(&format!("Bench Arena {run_id}"), args.seats)
+        .await?;
+    let show_id = admin
+        .seated_show(&format!("On sale {run_id}"), venue, &currency)
+        .await?;
     let map_path = format!("/api/shows/{show_id}/seats");
     let first_map: SeatMap = admin.get_json(&map_path).await?;
     let seats = first_map.seats.len() as u64;
@@ -841,22 +765,6 @@ fn progress(customers: u64, c: Arc<Counters>) -> indicatif::ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_generated_plan_has_exactly_the_seats_asked_for_in_rows_of_fifty_at_most() {
-        for seats in [1, 49, 50, 5_000, 5_001] {
-            let plan = plan(seats);
-            let mut total = 0;
-            for section in plan.as_array().unwrap() {
-                for row in section["rows"].as_array().unwrap() {
-                    let n = row["seats"].as_u64().unwrap() as usize;
-                    assert!((1..=ROW_SEATS).contains(&n), "{row}");
-                    total += n;
-                }
-            }
-            assert_eq!(total, seats, "{plan}");
-        }
-    }
 
     #[test]
     fn a_local_map_picks_only_adjacent_seats_it_believes_free() {

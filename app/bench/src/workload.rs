@@ -399,7 +399,7 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         None
     } else {
         let name = format!("Bench Hall {run_id}");
-        Some(crate::onsale::open_venue(&target.admin, &name, SHOW_SEATS).await?)
+        Some(target.admin.open_venue(&name, SHOW_SEATS).await?)
     };
     let shows: Vec<Uuid> = try_join_all((0..8).map(|i| {
         let title = format!("Bench {run_id} #{i}");
@@ -407,7 +407,7 @@ async fn measure(args: &BenchArgs, target: &Target) -> anyhow::Result<BoxofficeF
         let admin = &target.admin;
         async move {
             match venue {
-                Some(venue) => crate::onsale::seated_show(admin, &title, venue, currency).await,
+                Some(venue) => admin.seated_show(&title, venue, currency).await,
                 None => admin.create_show(&title, 100_000, currency).await,
             }
         }

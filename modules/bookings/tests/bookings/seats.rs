@@ -35,6 +35,11 @@ fn plan() -> Vec<NewSection> {
 
 impl World {
     async fn seated_show(&self, admin: &Actor) -> Show {
+        self.show_with_plan(admin, plan()).await
+    }
+
+    /// A show at a new venue (London time) with the plan `sections`.
+    async fn show_with_plan(&self, admin: &Actor, sections: Vec<NewSection>) -> Show {
         let venue = self
             .bookings
             .open_venue(
@@ -44,7 +49,7 @@ impl World {
                     name: format!("Globe {}", kernel::new_id()),
                     time_zone: "Europe/London".into(),
                     capacity: None,
-                    sections: Some(plan()),
+                    sections: Some(sections),
                 })
                 .unwrap(),
             )
@@ -545,37 +550,16 @@ async fn best_available_reads_past_the_first_slice_of_free_seats_to_the_first_ro
             unavailable: Vec::new(),
         })
         .collect();
-    let venue = w
-        .bookings
-        .open_venue(
-            Trace::new_root(),
-            &admin,
-            OpenVenue::try_from(NewVenue {
-                name: "Arena".into(),
-                time_zone: "Europe/London".into(),
-                capacity: None,
-                sections: Some(vec![NewSection {
-                    name: "Floor".into(),
-                    price_cents: Some(1_000),
-                    rows,
-                }]),
-            })
-            .unwrap(),
-        )
-        .await
-        .unwrap();
-    let input = NewShow {
-        title: "Concert".into(),
-        venue_id: Some(venue.id.to_string()),
-        starts_at: "2099-06-01T18:30:00Z".into(),
-        currency: "EUR".into(),
-        ..NewShow::default()
-    };
     let show = w
-        .bookings
-        .create_show(Trace::new_root(), &admin, w.schedule(input).unwrap())
-        .await
-        .unwrap();
+        .show_with_plan(
+            &admin,
+            vec![NewSection {
+                name: "Floor".into(),
+                price_cents: Some(1_000),
+                rows,
+            }],
+        )
+        .await;
     let map = w.map(&show).await;
     for row in 1..=20 {
         let every_third: Vec<Uuid> = (1..=13)
