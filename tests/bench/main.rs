@@ -223,7 +223,8 @@ fn a_split_bench_refuses_a_preloaded_history() {
 
 #[test]
 fn an_on_sale_sells_every_seat_once_and_the_money_adds_up() {
-    // A small hall, a crowd three times its size, short holds and many silent cards: holds
+    // A small hall, a crowd three times its size, short holds and many silent cards (a quarter:
+    // among some forty holds, none silent is a chance of about 1 in 100,000): holds
     // expire during the sale and their seats are sold again.
     let report = bench_json(&[
         "--scenario",
@@ -237,7 +238,7 @@ fn an_on_sale_sells_every_seat_once_and_the_money_adds_up() {
         "--users",
         "4",
         "--silent-rate",
-        "0.15",
+        "0.25",
         "--decline-rate",
         "0.1",
         "--hold-secs",
@@ -279,7 +280,7 @@ fn an_on_sale_sells_every_seat_once_and_the_money_adds_up() {
         n("confirmed") + n("cancelled_declined") + n("expired"),
         "{s}"
     );
-    // Silent cards at 15 % made holds expire; the seats they gave back went to others.
+    // Silent cards at 25 % made holds expire; the seats they gave back went to others.
     assert!(n("expired") > 0, "{s}");
     assert!(n("expired_seats_resold") <= n("expired_seats"), "{s}");
     if n("seats_sold") == 120 {

@@ -123,50 +123,48 @@ impl Session {
         Ok(r.json().await?)
     }
 
-    /// Creates a show on sale from tomorrow, returning its id (admins).
+    /// `POST path` with `body`, which must answer 201; answers the new resource's id. `what`
+    /// names the request in errors.
+    async fn create(
+        &self,
+        what: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<Uuid> {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await?;
+        if r.status() != StatusCode::CREATED {
+            bail!(
+                "{what}: {} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            );
+        }
+        Ok(r.json::<IdOnly>().await?.id)
+    }
+
+    /// Creates a general-admission show thirty days from now, returning its id (admins).
     pub(super) async fn create_show(
         &self,
         title: &str,
         capacity: i64,
         currency: &str,
     ) -> anyhow::Result<Uuid> {
-        let starts_at = kernel::Timestamp::now().plus(std::time::Duration::from_secs(30 * 86_400));
-        let r = self
-            .http
-            .post(format!("{}/api/shows", self.base))
-            .json(&json!({
-                "title": title, "venue": "Bench Hall", "starts_at": starts_at.to_string(),
-                "capacity": capacity, "price_cents": 1_500, "currency": currency,
-            }))
-            .send()
-            .await?;
-        if r.status() != StatusCode::CREATED {
-            bail!(
-                "creating a show: {} {}",
-                r.status(),
-                r.text().await.unwrap_or_default()
-            );
-        }
-        let show: IdOnly = r.json().await?;
-        Ok(show.id)
+        let body = json!({
+            "title": title, "venue": "Bench Hall", "starts_at": in_thirty_days(),
+            "capacity": capacity, "price_cents": 1_500, "currency": currency,
+        });
+        self.create("creating a show", "/api/shows", body).await
     }
 
     /// Opens a venue with the generated plan of `seats` seats; answers its id (admins).
     pub(super) async fn open_venue(&self, name: &str, seats: usize) -> anyhow::Result<Uuid> {
-        let r = self
-            .http
-            .post(format!("{}/api/venues", self.base))
-            .json(&json!({"name": name, "time_zone": "Europe/Paris", "sections": plan(seats)}))
-            .send()
-            .await?;
-        if r.status() != StatusCode::CREATED {
-            bail!(
-                "opening a venue: {} {}",
-                r.status(),
-                r.text().await.unwrap_or_default()
-            );
-        }
-        Ok(r.json::<IdOnly>().await?.id)
+        let body = json!({"name": name, "time_zone": "Europe/Paris", "sections": plan(seats)});
+        self.create("opening a venue", "/api/venues", body).await
     }
 
     /// Schedules a show at `venue` thirty days from now; answers its id (admins).
@@ -176,25 +174,17 @@ impl Session {
         venue: Uuid,
         currency: &str,
     ) -> anyhow::Result<Uuid> {
-        let starts_at = kernel::Timestamp::now().plus(std::time::Duration::from_secs(30 * 86_400));
-        let r = self
-            .http
-            .post(format!("{}/api/shows", self.base))
-            .json(
-                &json!({"title": title, "venue_id": venue, "starts_at": starts_at.to_string(),
-                      "currency": currency}),
-            )
-            .send()
-            .await?;
-        if r.status() != StatusCode::CREATED {
-            bail!(
-                "scheduling a show: {} {}",
-                r.status(),
-                r.text().await.unwrap_or_default()
-            );
-        }
-        Ok(r.json::<IdOnly>().await?.id)
+        let body = json!({"title": title, "venue_id": venue, "starts_at": in_thirty_days(),
+                          "currency": currency});
+        self.create("scheduling a show", "/api/shows", body).await
     }
+}
+
+/// Thirty days from now, as the API takes it.
+fn in_thirty_days() -> String {
+    kernel::Timestamp::now()
+        .plus(std::time::Duration::from_secs(30 * 86_400))
+        .to_string()
 }
 
 /// Any resource's id.

@@ -103,6 +103,20 @@ fn seat(map: &SeatMap, section: &str, row: &str, number: &str) -> Uuid {
         .seat_id
 }
 
+/// Seats as `row-number`.
+fn row_numbers(seats: &[bookings_api::BookedSeat]) -> Vec<String> {
+    seats
+        .iter()
+        .map(|s| {
+            format!(
+                "{}-{}",
+                s.row.as_deref().unwrap(),
+                s.number.as_deref().unwrap()
+            )
+        })
+        .collect()
+}
+
 fn statuses(map: &SeatMap) -> HashMap<SeatStatus, usize> {
     let mut out = HashMap::new();
     for s in &map.seats {
@@ -571,33 +585,13 @@ async fn best_available_reads_past_the_first_slice_of_free_seats_to_the_first_ro
         seats: bookings_api::Seats::new(3).unwrap(),
     };
     let quote = w.bookings.quote(show.id, three).await.unwrap();
-    let numbers: Vec<String> = quote
-        .seats
-        .iter()
-        .map(|s| {
-            format!(
-                "{}-{}",
-                s.row.as_deref().unwrap(),
-                s.number.as_deref().unwrap()
-            )
-        })
-        .collect();
+    let numbers = row_numbers(&quote.seats);
     assert_eq!(numbers, ["21-19", "21-20", "21-21"]);
     // The booking holds what the quote said; a party of two finds the first row's pair.
     let placed = w.place(&ada, show.id, 3).await.unwrap().booking;
     assert_eq!(placed.booked_seats, quote.seats);
     let two = w.place(&ada, show.id, 2).await.unwrap().booking;
-    let numbers: Vec<String> = two
-        .booked_seats
-        .iter()
-        .map(|s| {
-            format!(
-                "{}-{}",
-                s.row.as_deref().unwrap(),
-                s.number.as_deref().unwrap()
-            )
-        })
-        .collect();
+    let numbers = row_numbers(&two.booked_seats);
     // Row 1's pairs are 1-2, 4-5, …, 37-38 (and 40 alone); nearest its middle: 19-20 or 22-23,
     // the first of the two.
     assert_eq!(numbers, ["1-19", "1-20"]);
