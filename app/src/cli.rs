@@ -71,6 +71,15 @@ struct GlobalArgs {
         value_name = "N"
     )]
     read_connections: Option<u32>,
+    /// Milliseconds between the passive WAL checkpoints a connection of their own runs on each
+    /// module database; 0 leaves them to SQLite, inside a commit [default: 200]
+    #[arg(
+        long,
+        global = true,
+        env = "BOXOFFICE_CHECKPOINT_INTERVAL_MS",
+        value_name = "MS"
+    )]
+    checkpoint_interval_ms: Option<u64>,
     /// Log format [default: text]
     #[arg(long, global = true, env = "BOXOFFICE_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
@@ -231,6 +240,13 @@ struct ServeArgs {
     /// Seconds a booking waits for its payment before it is cancelled [default: 30]
     #[arg(long, env = "BOXOFFICE_PAYMENT_TIMEOUT", value_name = "SECS")]
     payment_timeout: Option<f64>,
+    /// Bookings placed at once; the others wait in line, first come first served, and are
+    /// answered 503 `busy` after --placing-wait-ms. 0: no line [default: 16]
+    #[arg(long, env = "BOXOFFICE_PLACING_WIDTH", value_name = "N")]
+    placing_width: Option<usize>,
+    /// Milliseconds a booking waits in the line of --placing-width [default: 1000]
+    #[arg(long, env = "BOXOFFICE_PLACING_WAIT_MS", value_name = "MS")]
+    placing_wait_ms: Option<u64>,
     /// Seconds after which the simulated gateway settles a charge it left unanswered; 0 = never
     /// [default: 120]
     #[arg(long, env = "BOXOFFICE_GATEWAY_LATE_ANSWER", value_name = "SECS")]
@@ -317,6 +333,9 @@ impl Cli {
         if let Some(t) = self.global.busy_timeout_ms {
             s.database.busy_timeout_ms = t;
         }
+        if let Some(ms) = self.global.checkpoint_interval_ms {
+            s.database.checkpoint_interval_ms = ms;
+        }
         if let Some(n) = self.global.read_connections {
             s.database.read_connections = n;
         }
@@ -376,6 +395,12 @@ impl ServeArgs {
         }
         if let Some(t) = self.payment_timeout {
             s.bookings.payment_timeout_secs = t;
+        }
+        if let Some(w) = self.placing_width {
+            s.bookings.placing_width = w;
+        }
+        if let Some(w) = self.placing_wait_ms {
+            s.bookings.placing_wait_ms = w;
         }
         if let Some(t) = self.gateway_late_answer {
             s.payments.gateway_late_answer_secs = t;

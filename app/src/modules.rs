@@ -232,6 +232,7 @@ impl Modules {
                     BookingsConfig {
                         payment_timeout: seconds(settings.bookings.payment_timeout_secs)
                             .unwrap_or(Duration::from_secs(30)),
+                        placing: settings.bookings.placing(),
                     },
                 )
                 .await

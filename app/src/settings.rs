@@ -84,6 +84,9 @@ pub struct DatabaseSettings {
     pub busy_timeout_ms: u64,
     /// Read connections per module.
     pub read_connections: u32,
+    /// Milliseconds between the passive checkpoints a connection of its own runs on each
+    /// database; 0 leaves checkpoints to SQLite, inside the commit that fills 1,000 pages.
+    pub checkpoint_interval_ms: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -93,6 +96,8 @@ impl Default for DatabaseSettings {
             synchronous: Synchronous::Normal,
             busy_timeout_ms: 5_000,
             read_connections: 4,
+            checkpoint_interval_ms: u64::try_from(kernel::CHECKPOINT_EVERY.as_millis())
+                .unwrap_or(200),
         }
     }
 }
@@ -104,6 +109,8 @@ impl DatabaseSettings {
         s.synchronous = self.synchronous;
         s.busy_timeout = Duration::from_millis(self.busy_timeout_ms);
         s.read_connections = self.read_connections.max(1);
+        s.checkpoint_every = (self.checkpoint_interval_ms > 0)
+            .then(|| Duration::from_millis(self.checkpoint_interval_ms));
         s
     }
 }
@@ -387,13 +394,29 @@ impl UserSettings {
 pub struct BookingSettings {
     /// Seconds a booking waits for its payment before it is cancelled (fractions allowed).
     pub payment_timeout_secs: f64,
+    /// Bookings placed at once; the others wait in line, in the order they came. 0: no line.
+    pub placing_width: usize,
+    /// Milliseconds a booking waits in that line before it is answered 503 `busy`.
+    pub placing_wait_ms: u64,
 }
 
 impl Default for BookingSettings {
     fn default() -> Self {
         Self {
             payment_timeout_secs: 30.0,
+            placing_width: bookings::PLACING.width,
+            placing_wait_ms: u64::try_from(bookings::PLACING.wait.as_millis()).unwrap_or(1000),
         }
+    }
+}
+
+impl BookingSettings {
+    /// The line in front of placing a booking; `None` when its width is 0.
+    pub fn placing(&self) -> Option<kernel::GateShape> {
+        (self.placing_width > 0).then(|| kernel::GateShape {
+            width: self.placing_width,
+            wait: Duration::from_millis(self.placing_wait_ms),
+        })
     }
 }
 

@@ -1341,3 +1341,74 @@ async fn shows_are_found_by_words_narrowed_by_dates_and_venue_and_bad_filters_ar
     let html = app.get(&client(), "/?q=opera").await.text().await.unwrap();
     assert!(html.contains("No show on sale matches."), "{html}");
 }
+
+/// The value of the counter or gauge `name` summed over every process of the application.
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let mut sum = 0.0;
+    for response in app.get_on_every_process("/metrics").await {
+        let text = response.text().await.unwrap();
+        sum += text
+            .lines()
+            .filter_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+            .sum::<f64>();
+    }
+    sum
+}
+
+#[tokio::test]
+async fn a_crowd_past_the_placing_line_is_told_busy_with_retry_after_and_nothing_is_held_for_it() {
+    // One booking placed at a time and no wait in line: anyone arriving while one is placed is
+    // turned away at once.
+    let app = spawn_app_with(|s| {
+        s.bookings.placing_width = 1;
+        s.bookings.placing_wait_ms = 0;
+    })
+    .await;
+    let (admin, _) = app.admin().await;
+    let show = app.show(&admin, 10_000, 1_000).await;
+    let (customer, _) = app.customer().await;
+    let (mut held, mut busy) = (0_i64, 0_u32);
+    for _burst in 0..30 {
+        let answers = futures_util::future::join_all(
+            (0..16).map(|_| app.book(&customer, &show, 1, card(APPROVED))),
+        )
+        .await;
+        for answer in answers {
+            match answer.status() {
+                StatusCode::ACCEPTED => held += 1,
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    assert_eq!(answer.headers()["retry-after"], "1");
+                    let problem =
+                        assert_problem(answer, StatusCode::SERVICE_UNAVAILABLE, "busy").await;
+                    assert!(
+                        problem["detail"].as_str().unwrap().contains("ask again"),
+                        "{problem}"
+                    );
+                    busy += 1;
+                }
+                other => panic!("a booking in a crowd answered {other}"),
+            }
+        }
+        if busy > 0 && held > 0 {
+            break;
+        }
+    }
+    assert!(
+        busy > 0,
+        "16 at once past a line of one were never turned away"
+    );
+    // Nothing was held for those turned away, and the line counted both.
+    assert_eq!(app.seats_available(&show).await, 10_000 - held);
+    assert_eq!(
+        metric(&app, "boxoffice_bookings_placing_turned_away_total").await,
+        f64::from(busy)
+    );
+    assert_eq!(
+        metric(&app, "boxoffice_bookings_placing_admitted_total").await,
+        held as f64
+    );
+    assert_eq!(
+        metric(&app, "boxoffice_bookings_placing_waiting").await,
+        0.0
+    );
+}

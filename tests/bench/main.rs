@@ -266,6 +266,21 @@ fn an_on_sale_sells_every_seat_once_and_the_money_adds_up() {
         "{s}"
     );
     assert_eq!(s["answer"]["count"].as_u64().unwrap(), n("answers"), "{s}");
+    // A 503 `busy` from the server's line is not an answer: the person waited and asked again,
+    // and each person's time runs from the first request to the final answer.
+    assert_eq!(
+        s["answer_busy"]["count"].as_u64().unwrap(),
+        n("busy"),
+        "{s}"
+    );
+    assert_eq!(s["person"]["count"].as_u64().unwrap(), 400, "{s}");
+    assert!(
+        s["placing"]
+            .as_str()
+            .unwrap()
+            .starts_with("16 (default) placed at once"),
+        "{s}"
+    );
     // Each person had at least one answer; only a person whose seats were taken asked again.
     assert!(
         n("answers") >= 400 && n("answers") <= 400 + n("seats_taken"),

@@ -145,6 +145,14 @@ pub struct BenchArgs {
     /// On sale: seconds a booking waits for its payment before its seats return to sale
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     hold_secs: f64,
+    /// The embedded server's line in front of placing bookings: bookings placed at once (0: no
+    /// line) [default: the server's, 16]
+    #[arg(long, value_name = "N", conflicts_with = "url")]
+    placing_width: Option<usize>,
+    /// Milliseconds a booking waits in that line before it is answered 503 `busy` [default:
+    /// the server's, 1000]
+    #[arg(long, value_name = "MS", conflicts_with = "url")]
+    placing_wait_ms: Option<u64>,
     /// The NATS server (with JetStream) of a split run
     #[arg(
         long,
@@ -232,6 +240,32 @@ impl BenchArgs {
 
     fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.duration)
+    }
+
+    /// The `serve` options that shape the embedded server's line in front of placing bookings.
+    fn placing_options(&self) -> Vec<String> {
+        let mut options = Vec::new();
+        if let Some(w) = self.placing_width {
+            options.extend(["--placing-width".to_owned(), w.to_string()]);
+        }
+        if let Some(w) = self.placing_wait_ms {
+            options.extend(["--placing-wait-ms".to_owned(), w.to_string()]);
+        }
+        options
+    }
+
+    /// The line as the report names it.
+    fn placing(&self) -> String {
+        let width = self
+            .placing_width
+            .map_or("16 (default)".to_owned(), |w| w.to_string());
+        let wait = self
+            .placing_wait_ms
+            .map_or("1000 (default)".to_owned(), |w| w.to_string());
+        match self.placing_width {
+            Some(0) => "none: every booking placed at once".to_owned(),
+            _ => format!("{width} placed at once, the rest wait in line up to {wait} ms"),
+        }
     }
 }
 

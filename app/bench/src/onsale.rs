@@ -2,9 +2,11 @@
 //!
 //! One show at a venue with a seating plan of `--seats` seats goes on sale at one instant;
 //! `--customers` simulated people, served by `--concurrency` clients at a time (each client takes
-//! the next person in line as soon as it has an answer: an admission queue as wide as the
-//! concurrency), ask for 1 to 6 seats each, some picking them on the map and the others asking
-//! for the best available. Some pay with a card the gateway never answers, so their holds expire
+//! the next person in line as soon as it has an answer), ask for 1 to 6 seats each, some picking
+//! them on the map and the others asking for the best available. The server lets
+//! `--placing-width` of them place a booking at once and keeps the others in line, first come
+//! first served, for at most `--placing-wait-ms`; one turned away (503 `busy`) waits the
+//! `Retry-After` and asks again. Some pay with a card the gateway never answers, so their holds expire
 //! after `--hold-secs` and the seats go back on sale. When everyone has had an answer and every
 //! booking has settled, the run reads the show back and checks that no seat was sold twice, that
 //! every accepted booking settled, and that the money adds up.
@@ -47,8 +49,10 @@ pub(crate) struct OnSaleFigures {
     pub(crate) customers: u64,
     /// Accounts the people book from (each person is one request stream, not one account).
     pub(crate) accounts: usize,
-    /// People served at once (the width of the admission queue).
+    /// People asking at once (each takes the next person in line when it has an answer).
     pub(crate) concurrency: usize,
+    /// The server's line in front of placing bookings.
+    pub(crate) placing: String,
     /// Share of people choosing their seats on the map (the rest ask for the best available).
     pub(crate) map_share: f64,
     /// Seconds a booking waits for its payment before its seats return to sale.
@@ -67,10 +71,16 @@ pub(crate) struct OnSaleFigures {
     pub(crate) sold_out: u64,
     /// Any other answer, or no answer.
     pub(crate) errors: u64,
-    /// Latency of every answer, of the 202s and of the 409s.
+    /// Latency of every answer (held or refused), of the 202s and of the 409s.
     pub(crate) answer: Latency,
     pub(crate) answer_held: Latency,
     pub(crate) answer_refused: Latency,
+    /// Answered 503 `busy` (the server's line was full; the person waited the `Retry-After`
+    /// and asked again), and how long those answers took.
+    pub(crate) busy: u64,
+    pub(crate) answer_busy: Latency,
+    /// From a person's first request to their final answer, waits after `busy` included.
+    pub(crate) person: Latency,
     /// From the opening until the last seat was sold (confirmed), when every seat was.
     pub(crate) sold_out_after_secs: Option<f64>,
     /// The seat map at the end.
@@ -179,8 +189,13 @@ enum Answer {
     },
     SeatsTaken(Vec<Uuid>),
     SoldOut,
+    /// 503 `busy`: the server's line was full; ask again after this long.
+    Busy(Duration),
     Error,
 }
+
+/// Times one person is told `busy` before the bench gives up on them (an error).
+const MOST_BUSY_ANSWERS: u32 = 60;
 
 /// A client's own picture of the map: loaded once, corrected by what it is told.
 struct LocalMap {
@@ -318,6 +333,8 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
                 let mut all = load::histogram();
                 let mut held = load::histogram();
                 let mut refused = load::histogram();
+                let mut busy = load::histogram();
+                let mut person = load::histogram();
                 let session = &accounts[worker % accounts.len()];
                 loop {
                     if next.fetch_add(1, Ordering::Relaxed) >= customers {
@@ -342,8 +359,11 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
                         )
                     };
                     // A person whose seats were taken looks at the map again and picks others,
-                    // twice at most, then asks for the best available.
-                    for attempt in 0..3 {
+                    // twice at most, then asks for the best available. One told the box office
+                    // is busy waits the time it said and asks again.
+                    let asked = Instant::now();
+                    let (mut attempt, mut busy_answers) = (0, 0);
+                    while attempt < 3 {
                         let chosen = if by_map && attempt < 2 {
                             refresh_if_stale(session, &map_path, &maps[worker], n).await;
                             let map = maps[worker].lock().unwrap_or_else(|e| e.into_inner());
@@ -359,10 +379,16 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
                         };
                         let t = Instant::now();
                         let answer = book(session, &body).await;
-                        let us = u64::try_from(t.elapsed().as_micros())
-                            .unwrap_or(u64::MAX)
-                            .max(1);
+                        let us = micros(t.elapsed());
                         match answer {
+                            Answer::Busy(after) if busy_answers < MOST_BUSY_ANSWERS => {
+                                let _ = busy.record(us);
+                                busy_answers += 1;
+                                counters.busy.fetch_add(1, Ordering::Relaxed);
+                                let jitter = rand::rng().random_range(0..250);
+                                tokio::time::sleep(after + Duration::from_millis(jitter)).await;
+                                continue;
+                            }
                             Answer::Held { id, seats } => {
                                 let _ = all.record(us);
                                 let _ = held.record(us);
@@ -401,25 +427,34 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
                                 counters.sold_out.fetch_add(1, Ordering::Relaxed);
                                 break;
                             }
-                            Answer::Error => {
+                            Answer::Busy(_) | Answer::Error => {
                                 counters.errors.fetch_add(1, Ordering::Relaxed);
                                 break;
                             }
                         }
+                        attempt += 1;
                     }
+                    let _ = person.record(micros(asked.elapsed()));
                     counters.served.fetch_add(1, Ordering::Relaxed);
                 }
-                (all, held, refused)
+                (all, held, refused, busy, person)
             })
         })
         .collect();
-    let (mut all, mut held, mut refused) =
-        (load::histogram(), load::histogram(), load::histogram());
+    let (mut all, mut held, mut refused, mut busy, mut person) = (
+        load::histogram(),
+        load::histogram(),
+        load::histogram(),
+        load::histogram(),
+        load::histogram(),
+    );
     for w in workers {
-        let (a, h, r) = w.await.context("an on-sale client")?;
+        let (a, h, r, b, p) = w.await.context("an on-sale client")?;
         let _ = all.add(a);
         let _ = held.add(h);
         let _ = refused.add(r);
+        let _ = busy.add(b);
+        let _ = person.add(p);
     }
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(bar) = bar {
@@ -467,6 +502,7 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
         customers: args.customers,
         accounts: args.users,
         concurrency: clients,
+        placing: args.placing(),
         map_share: args.map_share,
         hold_secs: args.hold_secs,
         seconds: elapsed,
@@ -480,6 +516,9 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
         answer: Latency::of(&all),
         answer_held: Latency::of(&held),
         answer_refused: Latency::of(&refused),
+        busy: counters.busy.load(Ordering::Relaxed),
+        answer_busy: Latency::of(&busy),
+        person: Latency::of(&person),
         sold_out_after_secs: None,
         seats_sold: 0,
         seats_free: 0,
@@ -687,6 +726,23 @@ async fn book(session: &Session, body: &serde_json::Value) -> Answer {
             },
             Err(_) => Answer::Held { id: None, seats: 0 },
         },
+        StatusCode::SERVICE_UNAVAILABLE => {
+            let after = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .unwrap_or(1);
+            let problem: serde_json::Value = r.json().await.unwrap_or_default();
+            if problem["type"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("/busy")
+            {
+                Answer::Busy(Duration::from_secs(after))
+            } else {
+                Answer::Error
+            }
+        }
         StatusCode::CONFLICT => {
             let problem: serde_json::Value = r.json().await.unwrap_or_default();
             let kind = problem["type"].as_str().unwrap_or_default();
@@ -732,7 +788,12 @@ struct Counters {
     seats_held: AtomicU64,
     seats_taken: AtomicU64,
     sold_out: AtomicU64,
+    busy: AtomicU64,
     errors: AtomicU64,
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }
 
 fn progress(customers: u64, c: Arc<Counters>) -> indicatif::ProgressBar {

@@ -364,6 +364,16 @@ fn on_sale(o: &mut String, s: &OnSaleFigures) {
     row(o, "any answer", &s.answer);
     row(o, "held (202)", &s.answer_held);
     row(o, "refused (409)", &s.answer_refused);
+    let _ = writeln!(o, "  placing line       {}", s.placing);
+    if s.busy > 0 {
+        row(o, "busy (503)", &s.answer_busy);
+    }
+    let _ = writeln!(
+        o,
+        "  told busy          {} times (each person waited the Retry-After and asked again)",
+        s.busy
+    );
+    row(o, "first ask to answer", &s.person);
     let _ = writeln!(
         o,
         "  sold out           {}",

@@ -222,8 +222,10 @@ pub(super) async fn start_target(
         eprintln!("bench admin of {}: {email} / {password}", dir.display());
     }
 
+    let placing = args.placing_options();
     let mut command = vec!["serve", "--bind", "127.0.0.1:0", "--no-demo"];
     command.extend_from_slice(serve);
+    command.extend(placing.iter().map(String::as_str));
     let child = ChildServer::boxoffice(&dir, synchronous, &command, args.workers).await?;
     let admin = Session::log_in(&child.url, email, &password).await?;
     Ok(Target {
@@ -287,6 +289,7 @@ async fn start_split(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Resu
         .map(|p| format!("http://127.0.0.1:{p}"))
         .collect();
     let (email, password) = create_admin(&dir.join("users"), synchronous).await?;
+    let placing = args.placing_options();
     let mut children = Vec::new();
     for (i, module) in MODULES.iter().enumerate() {
         let remotes: Vec<String> = MODULES
@@ -297,6 +300,8 @@ async fn start_split(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Resu
             .collect();
         let remotes = remotes.join(",");
         let bind = format!("127.0.0.1:{}", ports[i]);
+        let mut serve = vec!["--bind", &bind, "--no-demo"];
+        serve.extend(placing.iter().map(String::as_str));
         let child = ChildServer::module_process(
             &dir.join(module),
             synchronous,
@@ -310,7 +315,7 @@ async fn start_split(args: &BenchArgs, synchronous: Synchronous) -> anyhow::Resu
                 "--nats-prefix",
                 &prefix,
             ],
-            &["--bind", &bind, "--no-demo"],
+            &serve,
             args.workers,
             &token,
         )

@@ -257,7 +257,7 @@ pub(crate) const PROBLEM_TYPES: &[(&str, u16, &str, &str)] = &[
         "busy",
         503,
         "Too busy for a moment",
-        "Every password check is taken: retry after the `Retry-After` seconds. Nothing was changed.",
+        "Every password check is taken, or too many bookings are being placed at once (a hot show's on-sale) and this one waited its turn in line without getting it: retry after the `Retry-After` seconds. Nothing was changed and no seat was held.",
     ),
     (
         "module-unavailable",
@@ -501,6 +501,7 @@ impl From<BookingsError> for ApiError {
                 }
             }
             BookingsError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
+            e @ BookingsError::Busy => ApiError::Busy(e.to_string()),
             BookingsError::DependencyUnavailable(why) => ApiError::Unavailable(why),
             BookingsError::Storage(e) => e.into(),
             other => ApiError::Internal(other.into()),

@@ -528,6 +528,8 @@ fn refusal_text(e: &ApiError) -> Option<String> {
                 .join("; "),
         ),
         ApiError::Conflict { .. } => Some(e.problem().detail),
+        // A full line at an on-sale: the same form again, the choice kept, to send once more.
+        ApiError::Busy(why) => Some(why.clone()),
         _ => None,
     }
 }

@@ -13,8 +13,9 @@ use bookings_api::{
     ShowUpdated, Ticket, Venue, VenuePage, WalletShortfall,
 };
 use kernel::{
-    Cursor, EventSource, FieldErrors, Message, ModuleDb, ModuleHandle, PageRequest, Platform,
-    Subscription, SubscriptionConfig, Timestamp, Trace, new_id, spawn_periodic,
+    Cursor, EventSource, FieldErrors, Gate, GateCounts, GateShape, Message, ModuleDb, ModuleHandle,
+    PageRequest, Platform, Subscription, SubscriptionConfig, Timestamp, Trace, new_id,
+    spawn_periodic,
 };
 use payments_api::{PaymentSource, RequestPayment, Wallets};
 use sha2::{Digest, Sha256};
@@ -42,15 +43,27 @@ const TIMEKEEPER_TICK: Duration = Duration::from_millis(200);
 pub struct BookingsConfig {
     /// How long a booking waits for its payment before it is cancelled.
     pub payment_timeout: Duration,
+    /// The line placing a booking goes through: how many are placed at once and how long the
+    /// others wait before they are told the box office is busy; `None` places all at once.
+    pub placing: Option<GateShape>,
 }
 
 impl Default for BookingsConfig {
     fn default() -> Self {
         Self {
             payment_timeout: Duration::from_secs(30),
+            placing: Some(PLACING),
         }
     }
 }
+
+/// The default line of [`BookingsConfig::placing`]: wide enough to keep the writer busy, narrow
+/// enough that a crowd waits its turn in order instead of all at once on the writer
+/// (BENCHMARKS.md, "The on-sale with a line").
+pub const PLACING: GateShape = GateShape {
+    width: 16,
+    wait: Duration::from_secs(1),
+};
 
 /// The bookings module.
 #[derive(Clone)]
@@ -60,6 +73,8 @@ pub struct Bookings {
     wallets: Arc<dyn Wallets>,
     pub(crate) signer: Signer,
     config: BookingsConfig,
+    /// The line in front of placing a booking.
+    placing: Gate,
 }
 
 /// Why `seats` seats of `show` cannot be booked at `now`, if they cannot.
@@ -115,13 +130,25 @@ impl Bookings {
         upgrade::give_bookings_their_seats(&db).await?;
         upgrade::send_payment_commands(&db).await?;
         let signer = Signer::open(&db).await?;
+        let placing = Gate::new(config.placing, platform.clock.clone());
+        placing.register(
+            &platform.metrics,
+            "bookings_placing",
+            "Bookings being placed",
+        );
         Ok(Bookings {
             db,
             users,
             wallets,
             signer,
             config,
+            placing,
         })
+    }
+
+    /// What the line in front of placing bookings has done so far.
+    pub fn placing_counts(&self) -> GateCounts {
+        self.placing.counts()
     }
 
     /// Refuses a wallet booking its wallet cannot pay, before any seat is held: a wallet in
@@ -604,6 +631,12 @@ impl BookingsApi for Bookings {
             payment,
             idempotency_key,
         } = request;
+        // In line first: nothing below is done for a caller the line turns away.
+        let _inside = self
+            .placing
+            .enter()
+            .await
+            .map_err(|_| BookingsError::Busy)?;
         let count = wanted.count();
         let key = idempotency_key.map(|k| k.as_str().to_owned());
         let fingerprint = fingerprint(show_id, &wanted, &payment);

@@ -12,11 +12,13 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
+use sqlx::{Connection, sqlite::SqliteConnection};
 use sqlx::{
     migrate::Migrator,
     sqlite::{SqlitePool, SqlitePoolOptions},
 };
 use tokio::sync::Mutex;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::{
     bus::Bus,
@@ -60,6 +62,35 @@ async fn migration_lock(
         .map_err(failed)
 }
 
+/// Copies the write-ahead log back into the database file every `every`, on a connection of its
+/// own, so the writer's commits never wait for a checkpoint's copying and fsyncs (the writer
+/// runs with `wal_autocheckpoint=0`). A passive checkpoint copies what no reader still needs and
+/// never blocks the writer; what it leaves is copied on a later tick. Runs until the guard drops.
+fn spawn_checkpointer(
+    module: &'static str,
+    mut conn: SqliteConnection,
+    every: Duration,
+) -> DropGuard {
+    let stop = CancellationToken::new();
+    let guard = stop.clone().drop_guard();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(every) => {}
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&mut conn)
+                .await
+            {
+                tracing::warn!(module, error = %e, "a WAL checkpoint failed; the next tick tries again");
+            }
+        }
+        let _ = conn.close().await;
+    });
+    guard
+}
+
 /// A module's own database. Cheap to clone; private to the module that opened it.
 #[derive(Clone)]
 pub struct ModuleDb {
@@ -78,6 +109,8 @@ struct Inner {
     write_timeout: Duration,
     /// Microseconds (on the module's clock) until which the module is offline; 0 when online.
     offline_until: AtomicI64,
+    /// Stops the checkpointer when the last handle is dropped.
+    _checkpointer: Option<DropGuard>,
 }
 
 impl fmt::Debug for ModuleDb {
@@ -151,6 +184,17 @@ impl ModuleDb {
             )
             .await
             .map_err(Error::db(module))?;
+        let checkpointer = match settings.checkpoint_every {
+            Some(every) => {
+                // It reads the log and writes the file directly: no page cache to speak of.
+                let options = connect_options(&path, settings).pragma("cache_size", "-64");
+                let conn = SqliteConnection::connect_with(&options)
+                    .await
+                    .map_err(Error::db(module))?;
+                Some(spawn_checkpointer(module, conn, every))
+            }
+            None => None,
+        };
 
         Ok(Self {
             inner: Arc::new(Inner {
@@ -166,6 +210,7 @@ impl ModuleDb {
                 order: Arc::new(Mutex::new(())),
                 write_timeout: settings.write_timeout,
                 offline_until: AtomicI64::new(0),
+                _checkpointer: checkpointer,
             }),
         })
     }

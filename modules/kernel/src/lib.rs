@@ -18,6 +18,7 @@ mod consumer;
 mod db;
 mod error;
 mod events;
+mod gate;
 mod ids;
 mod metrics;
 mod module;
@@ -44,13 +45,14 @@ pub use error::{Error, StorageError};
 pub use events::{
     Command, ConsistencyToken, DecodeError, Envelope, EventRef, IntegrationEvent, Message, Trace,
 };
+pub use gate::{Admitted, Gate, GateCounts, GateShape, TurnedAway};
 pub use ids::new_id;
 pub use metrics::Metrics;
 pub use module::{LocalModule, ModuleHandle, ModuleOps, Resolution};
 pub use outbox::{EventCursor, EventQuery, EventSource, OutboxLog, StreamHead};
 pub use page::{Cursor, Order, PageRequest, PageSize};
 pub use platform::Platform;
-pub use storage::{DbSettings, Synchronous};
+pub use storage::{CHECKPOINT_EVERY, DbSettings, Synchronous};
 pub use task::spawn_periodic;
 pub use time::Timestamp;
 pub use tx::{Committed, WriteTx};

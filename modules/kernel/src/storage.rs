@@ -62,6 +62,9 @@ impl From<Synchronous> for SqliteSynchronous {
     }
 }
 
+/// The default of [`DbSettings::checkpoint_every`].
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
 /// How module databases are opened.
 #[derive(Clone, Debug)]
 pub struct DbSettings {
@@ -75,6 +78,10 @@ pub struct DbSettings {
     pub write_timeout: Duration,
     /// Size of each module's read pool.
     pub read_connections: u32,
+    /// How often a connection of its own copies each database's write-ahead log back into the
+    /// file (a passive checkpoint, which never blocks the writer); `None` leaves it to SQLite,
+    /// which checkpoints inside the commit that fills 1,000 pages, fsyncs and all.
+    pub checkpoint_every: Option<Duration>,
 }
 
 impl DbSettings {
@@ -86,6 +93,7 @@ impl DbSettings {
             busy_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(30),
             read_connections: 4,
+            checkpoint_every: Some(CHECKPOINT_EVERY),
         }
     }
 }
@@ -105,7 +113,8 @@ pub(crate) fn connect_options(path: &Path, settings: &DbSettings) -> SqliteConne
 impl DbSettings {
     /// Opens (creating if needed) the SQLite file at `path` the way every module database's
     /// single writer is opened: WAL, the configured `synchronous`, the busy timeout, one
-    /// connection. `owner` names the file in errors.
+    /// connection, and no checkpoints of its own when a checkpointer does them. `owner` names
+    /// the file in errors.
     pub(crate) async fn open_writer(
         &self,
         owner: &'static str,
@@ -121,7 +130,15 @@ impl DbSettings {
                 connect_options(path, self)
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(self.synchronous.into()),
+                    .synchronous(self.synchronous.into())
+                    .pragma(
+                        "wal_autocheckpoint",
+                        if self.checkpoint_every.is_some() {
+                            "0"
+                        } else {
+                            "1000"
+                        },
+                    ),
             )
             .await
             .map_err(Error::db(owner))

@@ -645,3 +645,62 @@ async fn several_openers_of_a_new_database_at_once_apply_each_migration_once() {
         }
     }
 }
+
+/// Pages of the producer's database that are in its file rather than only in its write-ahead
+/// log, and all its pages.
+async fn pages_in_file(db: &ModuleDb) -> (i64, i64) {
+    let mut tx = db.write(Trace::new_root()).await.unwrap();
+    let size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    drop(tx);
+    let in_file = std::fs::metadata(db.path()).unwrap().len() as i64 / size;
+    (in_file, pages)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkpointer_copies_the_log_into_the_file_and_without_it_commits_leave_it_to_sqlite() {
+    for every in [Some(Duration::from_millis(20)), None] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = DbSettings::new(dir.path());
+        settings.checkpoint_every = every;
+        let platform = Platform::new(settings, 16);
+        let db = ModuleDb::open("producer", &PRODUCER_SCHEMA, &platform)
+            .await
+            .unwrap();
+        // Enough rows for several pages, far fewer than SQLite's 1,000-page checkpoint.
+        for chunk in 0..20 {
+            let mut tx = db.write(Trace::new_root()).await.unwrap();
+            for n in 0..200 {
+                sqlx::query("INSERT INTO notes (n) VALUES (?)")
+                    .bind(chunk * 1_000 + n)
+                    .execute(tx.conn())
+                    .await
+                    .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+        if every.is_some() {
+            eventually_true(
+                "every page copied into the file",
+                Duration::from_secs(10),
+                || async {
+                    let (in_file, pages) = pages_in_file(&db).await;
+                    in_file == pages
+                },
+            )
+            .await;
+        } else {
+            let (in_file, pages) = pages_in_file(&db).await;
+            assert!(
+                in_file < pages,
+                "without a checkpointer the new pages wait in the log: {in_file} of {pages} in the file"
+            );
+        }
+    }
+}

@@ -91,6 +91,10 @@ pub enum BookingsError {
     /// The same `Idempotency-Key` came with a different request.
     #[error("this Idempotency-Key was used for a different request")]
     IdempotencyMismatch,
+    /// Too many bookings are being placed at this moment (a hot show's on-sale): the caller
+    /// waited its turn in line and none came; nothing was held. Ask again in a second.
+    #[error("the box office is busy placing other bookings; ask again in a second")]
+    Busy,
     /// Another module this call needs (the user directory) is down.
     #[error("{0}")]
     DependencyUnavailable(String),

@@ -17,8 +17,8 @@ use bookings_api::{
     NewShow, PlaceBooking, Placed, SagaState, ScheduleShow,
 };
 use kernel::{
-    Clock, ClockControl, DbSettings, Envelope, IntegrationEvent, Message, ModuleDb, OutboxLog,
-    Platform, Subscription, SubscriptionConfig, Timestamp, Trace,
+    Clock, ClockControl, DbSettings, Envelope, GateShape, IntegrationEvent, Message, ModuleDb,
+    OutboxLog, Platform, Subscription, SubscriptionConfig, Timestamp, Trace,
 };
 use payments_api::{
     CancelPayment, PaymentCaptured, PaymentDeclined, PaymentMethod, PaymentRefunded, PaymentSource,
@@ -36,11 +36,14 @@ static STAND_IN: Migrator = sqlx::migrate!("tests/schemas/stand_in");
 struct Directory {
     users: Mutex<HashMap<Uuid, User>>,
     down: Mutex<bool>,
+    /// Held by a test to keep every lookup waiting (a directory slow to answer).
+    slow: tokio::sync::Mutex<()>,
 }
 
 #[async_trait]
 impl UserDirectory for Directory {
     async fn find_user(&self, id: Uuid) -> Result<Option<User>, DirectoryError> {
+        drop(self.slow.lock().await);
         if *self.down.lock().unwrap() {
             return Err(DirectoryError::Unavailable("users is down".into()));
         }
@@ -109,21 +112,22 @@ fn user(email: &str, role: Role) -> User {
 
 impl World {
     async fn new(timeout: Duration) -> World {
+        World::with(BookingsConfig {
+            payment_timeout: timeout,
+            ..BookingsConfig::default()
+        })
+        .await
+    }
+
+    async fn with(config: BookingsConfig) -> World {
         let dir = tempfile::tempdir().unwrap();
         let (clock, control) = Clock::adjustable();
         let platform = Platform::new(DbSettings::new(dir.path()), 1024).with_clock(clock.clone());
         let directory = Arc::new(Directory::default());
         let purses = Arc::new(Purses::default());
-        let bookings = Bookings::open(
-            &platform,
-            directory.clone(),
-            purses.clone(),
-            BookingsConfig {
-                payment_timeout: timeout,
-            },
-        )
-        .await
-        .unwrap();
+        let bookings = Bookings::open(&platform, directory.clone(), purses.clone(), config)
+            .await
+            .unwrap();
         let payments = ModuleDb::open("payments", &STAND_IN, &platform)
             .await
             .unwrap();
@@ -308,6 +312,57 @@ async fn only_admins_schedule_shows_and_bad_show_input_names_every_field() {
             "price_cents",
             "currency"
         ]
+    );
+}
+
+#[tokio::test]
+async fn placing_past_the_line_s_width_waits_its_turn_and_is_told_busy_when_none_comes() {
+    let w = World::with(BookingsConfig {
+        placing: Some(GateShape {
+            width: 1,
+            wait: Duration::from_millis(500),
+        }),
+        ..BookingsConfig::default()
+    })
+    .await;
+    let admin = w.add_user(&user("a@example.com", Role::Admin));
+    let ada = w.add_user(&user("ada@example.com", Role::Customer));
+    let bob = w.add_user(&user("bob@example.com", Role::Customer));
+    let show = w.show(&admin, 10).await.id;
+    let place = |actor: Actor, seats: i64| {
+        let bookings = w.bookings.clone();
+        tokio::spawn(async move {
+            bookings
+                .place(Trace::new_root(), &actor, booking(show, seats, None))
+                .await
+        })
+    };
+    let bookings = &w.bookings;
+    let until = |what: fn(kernel::GateCounts) -> bool| async move {
+        while !what(bookings.placing_counts()) {
+            tokio::task::yield_now().await;
+        }
+    };
+
+    // Ada's booking is inside, waiting on a slow directory; Bob's waits in line behind it.
+    let slow = w.directory.slow.lock().await;
+    let first = place(ada, 2);
+    until(|c| c.admitted == 1).await;
+    let second = place(bob, 3);
+    until(|c| c.waiting == 1).await;
+    // Half a second on the module's clock and no place freed: Bob is told the box office is busy.
+    w.clock.advance(Duration::from_millis(501));
+    let refused = second.await.unwrap().unwrap_err();
+    assert!(matches!(refused, BookingsError::Busy), "{refused:?}");
+    drop(slow);
+    assert_eq!(first.await.unwrap().unwrap().booking.seats, 2);
+    // Nothing was held for him; asked again, he gets his seats.
+    assert_eq!(w.bookings.show(show).await.unwrap().seats_available, 8);
+    assert_eq!(w.place(&bob, show, 3).await.unwrap().booking.seats, 3);
+    let counts = w.bookings.placing_counts();
+    assert_eq!(
+        (counts.admitted, counts.turned_away, counts.waiting),
+        (2, 1, 0)
     );
 }
 
@@ -747,9 +802,7 @@ async fn a_folder_from_before_payment_commands_gets_the_commands_its_sagas_still
             &w.platform,
             w.directory.clone(),
             w.purses.clone(),
-            BookingsConfig {
-                payment_timeout: Duration::from_secs(30),
-            },
+            BookingsConfig::default(),
         )
     };
     let upgraded = reopen().await.unwrap();
