@@ -136,7 +136,8 @@ document.querySelectorAll("[data-picker]").forEach((form) => {
       summary.textContent = "No seats chosen yet.";
       return;
     }
-    const total = chosen.reduce((sum, s) => sum + Number(s.getAttribute("data-price") || "0"), 0);
+    // A seat's price is its section's.
+    const total = chosen.reduce((sum, s) => sum + Number(s.closest("[data-price]")?.getAttribute("data-price") || "0"), 0);
     const names = chosen.map((s) => s.getAttribute("data-seat")).join(", ");
     summary.textContent = `${chosen.length} seat${chosen.length === 1 ? "" : "s"}: ${names} · total ${money(total, currency)}` +
       (chosen.length > 20 ? " (at most 20 in one booking)" : "");
@@ -194,7 +195,8 @@ document.querySelectorAll("[data-picker]").forEach((form) => {
   if (!source) return;
   const lock = (input, status) => {
     const seat = input.closest(".seat");
-    const free = input.getAttribute("data-free-label");
+    // What the label says of the seat when free: without the status a taken seat's ends with.
+    const free = (input.getAttribute("aria-label") || "").replace(/, (held|sold|unavailable)$/, "");
     seat.classList.remove("free", "held", "sold", "chosen");
     seat.classList.add(status);
     if (status === "free") {

@@ -417,7 +417,7 @@ async fn render_admin_show(
         .map(|e| attach_errors(&mut fields, &renamed(&e)))
         .and_then(|left| left.first().cloned());
     let map = if show.seating == SeatingKind::Reserved {
-        seatmap::of_show(&state.modules.bookings().seats(show.id).await?, &[])
+        seatmap::of_show(state.modules.bookings().seats(show.id).await?, &[])
     } else {
         Vec::new()
     };

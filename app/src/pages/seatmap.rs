@@ -8,16 +8,13 @@ use uuid::Uuid;
 
 use super::format;
 
-/// One seat on a map.
+/// One seat on a map. What a screen reader says of it (`Stalls, row A, seat 3, €45.00, sold`)
+/// is put together by the template from its section, row and number: a map of 10,000 seats
+/// allocates no label of its own per seat.
 pub(crate) struct MapSeat {
-    pub(crate) id: String,
+    pub(crate) id: Uuid,
     pub(crate) number: String,
     pub(crate) status: &'static str,
-    pub(crate) price_cents: i64,
-    /// What a screen reader says: `Stalls, row A, seat 3, €45.00, sold`.
-    pub(crate) label: String,
-    /// What it says of the seat when it is free (the script switches between the two).
-    pub(crate) free_label: String,
     pub(crate) chosen: bool,
     pub(crate) free: bool,
 }
@@ -32,6 +29,7 @@ pub(crate) struct MapRow {
 pub(crate) struct MapSection {
     pub(crate) name: String,
     pub(crate) price: String,
+    pub(crate) price_cents: i64,
     pub(crate) left: i64,
     pub(crate) rows: Vec<MapRow>,
 }
@@ -45,46 +43,35 @@ fn words(status: SeatStatus) -> &'static str {
     }
 }
 
-/// A show's seats, `chosen` ticked (those still free).
-pub(crate) fn of_show(map: &SeatMap, chosen: &[Uuid]) -> Vec<MapSection> {
+/// A show's seats, `chosen` ticked (those still free). Takes the map to move its strings.
+pub(crate) fn of_show(map: SeatMap, chosen: &[Uuid]) -> Vec<MapSection> {
     let mut sections: Vec<MapSection> = map
         .sections
         .iter()
         .map(|s| MapSection {
             name: s.name.clone(),
             price: format::money(s.price_cents, &map.currency),
+            price_cents: s.price_cents,
             left: s.seats_available,
             rows: Vec::new(),
         })
         .collect();
-    for seat in &map.seats {
+    for seat in map.seats {
         let Some(section) = sections.iter_mut().find(|s| s.name == seat.section) else {
             continue;
         };
         if section.rows.last().is_none_or(|r| r.label != seat.row) {
             section.rows.push(MapRow {
-                label: seat.row.clone(),
+                label: seat.row,
                 seats: Vec::new(),
             });
         }
         let free = seat.status == SeatStatus::Free;
-        let price = format::money(seat.price_cents, &map.currency);
-        let free_label = format!(
-            "{}, row {}, seat {}, {price}",
-            seat.section, seat.row, seat.number
-        );
         let row = section.rows.last_mut().expect("a row was just pushed");
         row.seats.push(MapSeat {
-            id: seat.seat_id.to_string(),
-            number: seat.number.clone(),
+            id: seat.seat_id,
+            number: seat.number,
             status: words(seat.status),
-            price_cents: seat.price_cents,
-            label: if free {
-                free_label.clone()
-            } else {
-                format!("{free_label}, {}", words(seat.status))
-            },
-            free_label,
             chosen: free && chosen.contains(&seat.seat_id),
             free,
         });
@@ -101,6 +88,7 @@ pub(crate) fn of_venue(venue: &Venue) -> Vec<MapSection> {
             name: s.name.clone(),
             // A venue's prices are in the currency of each show scheduled there.
             price: format!("{}.{:02}", s.price_cents / 100, s.price_cents % 100),
+            price_cents: s.price_cents,
             left: s
                 .rows
                 .iter()
@@ -116,14 +104,11 @@ pub(crate) fn of_venue(venue: &Venue) -> Vec<MapSection> {
                         .iter()
                         .map(|n| {
                             let free = !r.unavailable.contains(n);
-                            let label = format!("{}, row {}, seat {n}", s.name, r.label);
                             MapSeat {
-                                id: String::new(),
+                                // A plan's seats have no ids: only a show's do.
+                                id: Uuid::nil(),
                                 number: n.clone(),
                                 status: if free { "free" } else { "unavailable" },
-                                price_cents: s.price_cents,
-                                free_label: label.clone(),
-                                label,
                                 chosen: false,
                                 free,
                             }

@@ -244,7 +244,7 @@ async fn render_show(
     let (layout, page) = page_for(req, "shows", user);
     let map = if show.seating == SeatingKind::Reserved {
         let seats = state.modules.bookings().seats(show.id).await?;
-        seatmap::of_show(&seats, &choice.seats)
+        seatmap::of_show(seats, &choice.seats)
     } else {
         Vec::new()
     };
