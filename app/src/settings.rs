@@ -404,8 +404,9 @@ impl Default for BookingSettings {
     fn default() -> Self {
         Self {
             payment_timeout_secs: 30.0,
-            placing_width: bookings::PLACING.width,
-            placing_wait_ms: u64::try_from(bookings::PLACING.wait.as_millis()).unwrap_or(1000),
+            placing_width: bookings::BookingsConfig::PLACING.width,
+            placing_wait_ms: u64::try_from(bookings::BookingsConfig::PLACING.wait.as_millis())
+                .unwrap_or(1000),
         }
     }
 }

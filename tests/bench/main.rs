@@ -126,6 +126,10 @@ fn a_short_bench_reports_every_booking_and_both_floors_as_json() {
 
     let f = &report["floor"];
     assert!(f["sqlite_commits_per_sec"].as_f64().unwrap() > 0.0, "{f}");
+    assert!(
+        f["group_commit_rows_per_sec"].as_f64().unwrap() > 0.0,
+        "{f}"
+    );
     assert!(f["actix_insert_per_sec"].as_f64().unwrap() > 0.0, "{f}");
     assert_eq!(f["actix_errors"], 0, "{f}");
     assert!(report["ratios"]["intake_vs_actix_floor"].as_f64().unwrap() > 0.0);

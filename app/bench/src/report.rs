@@ -188,6 +188,12 @@ impl Report {
             );
             let _ = writeln!(
                 o,
+                "  group commit            {:>9.0} rows/s  ({} rows per commit, a savepoint each)",
+                f.group_commit_rows_per_sec,
+                crate::floor::GROUP
+            );
+            let _ = writeln!(
+                o,
                 "  actix + one insert      {:>9.0} req/s  ({} errors)",
                 f.actix_insert_per_sec, f.actix_errors
             );

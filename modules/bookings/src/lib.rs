@@ -26,4 +26,4 @@ mod tickets;
 mod upgrade;
 mod venues;
 
-pub use service::{Bookings, BookingsConfig, PLACING};
+pub use service::{Bookings, BookingsConfig};

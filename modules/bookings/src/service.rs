@@ -52,18 +52,20 @@ impl Default for BookingsConfig {
     fn default() -> Self {
         Self {
             payment_timeout: Duration::from_secs(30),
-            placing: Some(PLACING),
+            placing: Some(Self::PLACING),
         }
     }
 }
 
-/// The default line of [`BookingsConfig::placing`]: wide enough to keep the writer busy, narrow
-/// enough that a crowd waits its turn in order instead of all at once on the writer
-/// (BENCHMARKS.md, "The on-sale with a line").
-pub const PLACING: GateShape = GateShape {
-    width: 16,
-    wait: Duration::from_secs(1),
-};
+impl BookingsConfig {
+    /// The default line of [`BookingsConfig::placing`]: wide enough to keep the writer busy,
+    /// narrow enough that a crowd waits its turn in order instead of all at once on the writer,
+    /// and a wait no ordinary day reaches (ADR 10).
+    pub const PLACING: GateShape = GateShape {
+        width: 16,
+        wait: Duration::from_secs(1),
+    };
+}
 
 /// The bookings module.
 #[derive(Clone)]

@@ -62,14 +62,25 @@ async fn migration_lock(
         .map_err(failed)
 }
 
+/// Frames in the write-ahead log (about 40 MB of 4 KB pages) past which the checkpointer makes
+/// sure the log starts again from its beginning. Each time, writes wait for a short copy and its
+/// fsyncs, so the log is let grow well past SQLite's 1,000 pages to make that rare; the file
+/// stays under `journal_size_limit` (64 MB).
+const RESTART_FRAMES: i64 = 10_000;
+
 /// Copies the write-ahead log back into the database file every `every`, on a connection of its
-/// own, so the writer's commits never wait for a checkpoint's copying and fsyncs (the writer
-/// runs with `wal_autocheckpoint=0`). A passive checkpoint copies what no reader still needs and
-/// never blocks the writer; what it leaves is copied on a later tick. Runs until the guard drops.
+/// own, so that no commit waits for a checkpoint's copying and fsyncs (the writer runs with
+/// `wal_autocheckpoint=0`). A passive checkpoint copies what no reader still needs and never
+/// blocks the writer, but under steady writes it never catches the last frames, and the log
+/// starts again from its beginning only when a write begins with every frame copied: so once
+/// the log holds [`RESTART_FRAMES`], the checkpointer copies the few frames written meanwhile
+/// while holding the module's write order (no write transaction open, none beginning), and the
+/// next write restarts the log. Runs until the guard drops.
 fn spawn_checkpointer(
     module: &'static str,
     mut conn: SqliteConnection,
     every: Duration,
+    order: Arc<Mutex<()>>,
 ) -> DropGuard {
     let stop = CancellationToken::new();
     let guard = stop.clone().drop_guard();
@@ -79,16 +90,29 @@ fn spawn_checkpointer(
                 () = stop.cancelled() => break,
                 () = tokio::time::sleep(every) => {}
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&mut conn)
-                .await
-            {
+            let copied = checkpoint(&mut conn).await;
+            let caught_up = match copied {
+                Ok(frames) if frames >= RESTART_FRAMES => {
+                    let _writes_wait = order.lock().await;
+                    checkpoint(&mut conn).await
+                }
+                other => other,
+            };
+            if let Err(e) = caught_up {
                 tracing::warn!(module, error = %e, "a WAL checkpoint failed; the next tick tries again");
             }
         }
         let _ = conn.close().await;
     });
     guard
+}
+
+/// One passive checkpoint; answers how many frames the log holds.
+async fn checkpoint(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
+    let (_busy, log, _copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(conn)
+        .await?;
+    Ok(log)
 }
 
 /// A module's own database. Cheap to clone; private to the module that opened it.
@@ -184,6 +208,7 @@ impl ModuleDb {
             )
             .await
             .map_err(Error::db(module))?;
+        let order = Arc::new(Mutex::new(()));
         let checkpointer = match settings.checkpoint_every {
             Some(every) => {
                 // It reads the log and writes the file directly: no page cache to speak of.
@@ -191,7 +216,7 @@ impl ModuleDb {
                 let conn = SqliteConnection::connect_with(&options)
                     .await
                     .map_err(Error::db(module))?;
-                Some(spawn_checkpointer(module, conn, every))
+                Some(spawn_checkpointer(module, conn, every, order.clone()))
             }
             None => None,
         };
@@ -207,7 +232,7 @@ impl ModuleDb {
                 path,
                 writer,
                 reader,
-                order: Arc::new(Mutex::new(())),
+                order,
                 write_timeout: settings.write_timeout,
                 offline_until: AtomicI64::new(0),
                 _checkpointer: checkpointer,

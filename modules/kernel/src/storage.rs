@@ -131,6 +131,8 @@ impl DbSettings {
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(self.synchronous.into())
+                    // A log that once grew (a long read held it) shrinks back when it restarts.
+                    .pragma("journal_size_limit", "67108864")
                     .pragma(
                         "wal_autocheckpoint",
                         if self.checkpoint_every.is_some() {

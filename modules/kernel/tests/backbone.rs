@@ -664,6 +664,36 @@ async fn pages_in_file(db: &ModuleDb) -> (i64, i64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_steady_writes_the_checkpointer_starts_the_log_again_instead_of_letting_it_grow() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = DbSettings::new(dir.path());
+    settings.checkpoint_every = Some(Duration::from_millis(5));
+    let platform = Platform::new(settings, 16);
+    let db = ModuleDb::open("producer", &PRODUCER_SCHEMA, &platform)
+        .await
+        .unwrap();
+    // Fifteen thousand commits of a page or more each, back to back: a log that never started
+    // again would hold them all (60 MB and more); one that starts again past 10,000 frames
+    // stays near 40 MB.
+    for n in 0..15_000 {
+        let mut tx = db.write(Trace::new_root()).await.unwrap();
+        sqlx::query("INSERT INTO notes (n) VALUES (?)")
+            .bind(n)
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let log = std::fs::metadata(dir.path().join("producer.db-wal"))
+        .unwrap()
+        .len();
+    assert!(
+        log < 15_000 * 4_096,
+        "the log grew to {log} bytes: it never started again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_checkpointer_copies_the_log_into_the_file_and_without_it_commits_leave_it_to_sqlite() {
     for every in [Some(Duration::from_millis(20)), None] {
         let dir = tempfile::tempdir().unwrap();

@@ -315,19 +315,21 @@ pub(crate) async fn seat_map(exec: impl SqliteExecutor<'_>, show_id: Uuid) -> Re
         .map_err(|e| undecodable(format!("a show's seats packed as JSON: {e}")))?;
     seats
         .into_iter()
-        .map(|(id, section, row_index, position, row_label, label, status)| {
-            Ok(SeatRow {
-                seat_id: Uuid::try_parse(&id)
-                    .map_err(|e| undecodable(format!("a seat id packed as {id:?}: {e}")))?,
-                show_id,
-                section,
-                row_index,
-                position,
-                row_label,
-                label,
-                status: SeatStatus::parse(&status).unwrap_or(SeatStatus::Unavailable),
-            })
-        })
+        .map(
+            |(id, section, row_index, position, row_label, label, status)| {
+                Ok(SeatRow {
+                    seat_id: Uuid::try_parse(&id)
+                        .map_err(|e| undecodable(format!("a seat id packed as {id:?}: {e}")))?,
+                    show_id,
+                    section,
+                    row_index,
+                    position,
+                    row_label,
+                    label,
+                    status: SeatStatus::parse(&status).unwrap_or(SeatStatus::Unavailable),
+                })
+            },
+        )
         .collect()
 }
 
