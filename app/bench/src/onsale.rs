@@ -69,8 +69,9 @@ pub(crate) struct OnSaleFigures {
     pub(crate) seats_taken: u64,
     /// Answered 409 otherwise: not as many seats left as asked for.
     pub(crate) sold_out: u64,
-    /// Any other answer, or no answer.
+    /// Any other answer, or no answer, and what each was.
     pub(crate) errors: u64,
+    pub(crate) error_kinds: std::collections::BTreeMap<String, u64>,
     /// Latency of every answer (held or refused), of the 202s and of the 409s.
     pub(crate) answer: Latency,
     pub(crate) answer_held: Latency,
@@ -191,7 +192,8 @@ enum Answer {
     SoldOut,
     /// 503 `busy`: the server's line was full; ask again after this long.
     Busy(Duration),
-    Error,
+    /// Anything else, said as the report lists it.
+    Error(String),
 }
 
 /// Times one person is told `busy` before the bench gives up on them (an error).
@@ -427,8 +429,12 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
                                 counters.sold_out.fetch_add(1, Ordering::Relaxed);
                                 break;
                             }
-                            Answer::Busy(_) | Answer::Error => {
-                                counters.errors.fetch_add(1, Ordering::Relaxed);
+                            Answer::Busy(_) => {
+                                counters.error("told busy 60 times");
+                                break;
+                            }
+                            Answer::Error(what) => {
+                                counters.error(&what);
                                 break;
                             }
                         }
@@ -513,6 +519,11 @@ async fn measure(args: &BenchArgs, base: &str, admin: &Session) -> anyhow::Resul
         seats_taken: counters.seats_taken.load(Ordering::Relaxed),
         sold_out: counters.sold_out.load(Ordering::Relaxed),
         errors: counters.errors.load(Ordering::Relaxed),
+        error_kinds: counters
+            .error_kinds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone(),
         answer: Latency::of(&all),
         answer_held: Latency::of(&held),
         answer_refused: Latency::of(&refused),
@@ -716,7 +727,7 @@ async fn book(session: &Session, body: &serde_json::Value) -> Answer {
         .send()
         .await
     else {
-        return Answer::Error;
+        return Answer::Error("no answer (connection)".into());
     };
     match r.status() {
         StatusCode::ACCEPTED => match r.json::<BookingBack>().await {
@@ -740,7 +751,7 @@ async fn book(session: &Session, body: &serde_json::Value) -> Answer {
             {
                 Answer::Busy(Duration::from_secs(after))
             } else {
-                Answer::Error
+                Answer::Error(format!("503 {}", problem["type"].as_str().unwrap_or("?")))
             }
         }
         StatusCode::CONFLICT => {
@@ -758,7 +769,7 @@ async fn book(session: &Session, body: &serde_json::Value) -> Answer {
                 Answer::SoldOut
             }
         }
-        _ => Answer::Error,
+        other => Answer::Error(other.to_string()),
     }
 }
 
@@ -790,6 +801,20 @@ struct Counters {
     sold_out: AtomicU64,
     busy: AtomicU64,
     errors: AtomicU64,
+    /// What each error was, and how often.
+    error_kinds: Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Counters {
+    fn error(&self, what: &str) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        *self
+            .error_kinds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(what.to_owned())
+            .or_default() += 1;
+    }
 }
 
 fn micros(d: Duration) -> u64 {

@@ -367,6 +367,9 @@ fn on_sale(o: &mut String, s: &OnSaleFigures) {
         s.sold_out,
         s.errors
     );
+    for (what, n) in &s.error_kinds {
+        let _ = writeln!(o, "    error: {what} ({n})");
+    }
     row(o, "any answer", &s.answer);
     row(o, "held (202)", &s.answer_held);
     row(o, "refused (409)", &s.answer_refused);

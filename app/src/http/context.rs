@@ -8,7 +8,7 @@ use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{Payload, ServiceRequest, ServiceResponse},
     http::{
-        Method,
+        Method, StatusCode,
         header::{self, HeaderName, HeaderValue},
     },
     middleware::Next,
@@ -133,7 +133,15 @@ pub(crate) async fn request_context(
         m.observe(method.as_str(), &route, status.as_u16(), elapsed);
     }
     span.in_scope(|| {
-        if status.is_server_error() {
+        // A 503 is the application declining for a moment (a full line, a module taken down),
+        // counted in /metrics: thousands of them in an on-sale are not thousands of errors.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(
+                status = status.as_u16(),
+                elapsed_ms = elapsed.as_secs_f64() * 1e3,
+                "request declined"
+            );
+        } else if status.is_server_error() {
             tracing::error!(
                 status = status.as_u16(),
                 elapsed_ms = elapsed.as_secs_f64() * 1e3,
