@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::Context;
 use bench::{HISTORY_PASSWORD, Preloaded};
-use bookings_api::{BookingDraft, NewShow, PlaceBooking, ScheduleShow};
+use bookings_api::{BookingDraft, BookingsError, NewShow, PlaceBooking, ScheduleShow};
 use kernel::Trace;
 use payments_api::{CardDetails, DepositRequest, MakeDeposit, PaymentSource};
 use tokio_util::sync::CancellationToken;
@@ -161,11 +161,23 @@ async fn fill(
                         ..BookingDraft::default()
                     })
                     .map_err(|e| anyhow::anyhow!("a history booking: {e}"))?;
-                    modules
-                        .bookings()
-                        .place(Trace::new_root(), actor, booking)
-                        .await
-                        .context("placing a history booking")?;
+                    // The placing line turns a booking away when the writer is slow for a
+                    // second (a checkpoint, the disk): it is asked again, as a customer would.
+                    loop {
+                        match modules
+                            .bookings()
+                            .place(Trace::new_root(), actor, booking.clone())
+                            .await
+                        {
+                            Err(BookingsError::Busy) => {
+                                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            }
+                            placed => {
+                                placed.context("placing a history booking")?;
+                                break;
+                            }
+                        }
+                    }
                     bar.inc(1);
                 }
             })

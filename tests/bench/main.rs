@@ -282,7 +282,7 @@ fn an_on_sale_sells_every_seat_once_and_the_money_adds_up() {
         s["placing"]
             .as_str()
             .unwrap()
-            .starts_with("16 (default) placed at once"),
+            .starts_with("the server's default (16) placed at once"),
         "{s}"
     );
     // Each person had at least one answer; only a person whose seats were taken asked again.

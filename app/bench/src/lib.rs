@@ -258,10 +258,10 @@ impl BenchArgs {
     fn placing(&self) -> String {
         let width = self
             .placing_width
-            .map_or("16 (default)".to_owned(), |w| w.to_string());
+            .map_or("the server's default (16)".to_owned(), |w| w.to_string());
         let wait = self
             .placing_wait_ms
-            .map_or("1000 (default)".to_owned(), |w| w.to_string());
+            .map_or("the server's default (1000)".to_owned(), |w| w.to_string());
         match self.placing_width {
             Some(0) => "none: every booking placed at once".to_owned(),
             _ => format!("{width} placed at once, the rest wait in line up to {wait} ms"),

@@ -133,9 +133,12 @@ pub(crate) async fn request_context(
         m.observe(method.as_str(), &route, status.as_u16(), elapsed);
     }
     span.in_scope(|| {
-        // A 503 is the application declining for a moment (a full line, a module taken down),
-        // counted in /metrics: thousands of them in an on-sale are not thousands of errors.
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        // A 503 `busy` (a full line, with its `Retry-After`) is the application declining for a
+        // moment, counted in /metrics: thousands in an on-sale are not thousands of errors. A
+        // module down or timing out is still an error.
+        if status == StatusCode::SERVICE_UNAVAILABLE
+            && response.headers().contains_key(header::RETRY_AFTER)
+        {
             tracing::warn!(
                 status = status.as_u16(),
                 elapsed_ms = elapsed.as_secs_f64() * 1e3,

@@ -68,6 +68,34 @@ async fn migration_lock(
 /// stays under `journal_size_limit` (64 MB).
 const RESTART_FRAMES: i64 = 10_000;
 
+/// Frames the passive pass may leave uncopied for the pass under the write order to be worth
+/// it: more means a reader still needs them, and waiting writes for a copy that cannot finish
+/// would stall them for nothing (the log restarts on a later tick, once the reader is done).
+const RESTART_BACKLOG: i64 = 1_000;
+
+/// The checkpointer's task, stopped and awaited by [`ModuleDb::close`] (so that the writer is
+/// the last connection and folds the log into the file), or stopped when the database is
+/// dropped.
+struct Checkpointer {
+    _stop_on_drop: DropGuard,
+    stop: CancellationToken,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Checkpointer {
+    async fn stop(&self) {
+        self.stop.cancel();
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
 /// Copies the write-ahead log back into the database file every `every`, on a connection of its
 /// own, so that no commit waits for a checkpoint's copying and fsyncs (the writer runs with
 /// `wal_autocheckpoint=0`). A passive checkpoint copies what no reader still needs and never
@@ -75,24 +103,24 @@ const RESTART_FRAMES: i64 = 10_000;
 /// starts again from its beginning only when a write begins with every frame copied: so once
 /// the log holds [`RESTART_FRAMES`], the checkpointer copies the few frames written meanwhile
 /// while holding the module's write order (no write transaction open, none beginning), and the
-/// next write restarts the log. Runs until the guard drops.
+/// next write restarts the log. It does so only when the passive pass left few frames: a reader
+/// holding an old snapshot keeps the log from restarting anyway. Runs until stopped.
 fn spawn_checkpointer(
     module: &'static str,
     mut conn: SqliteConnection,
     every: Duration,
     order: Arc<Mutex<()>>,
-) -> DropGuard {
+) -> Checkpointer {
     let stop = CancellationToken::new();
-    let guard = stop.clone().drop_guard();
-    tokio::spawn(async move {
+    let cancelled = stop.clone();
+    let task = tokio::spawn(async move {
         loop {
             tokio::select! {
-                () = stop.cancelled() => break,
+                () = cancelled.cancelled() => break,
                 () = tokio::time::sleep(every) => {}
             }
-            let copied = checkpoint(&mut conn).await;
-            let caught_up = match copied {
-                Ok(frames) if frames >= RESTART_FRAMES => {
+            let caught_up = match checkpoint(&mut conn).await {
+                Ok((log, copied)) if log >= RESTART_FRAMES && log - copied <= RESTART_BACKLOG => {
                     let _writes_wait = order.lock().await;
                     checkpoint(&mut conn).await
                 }
@@ -104,15 +132,19 @@ fn spawn_checkpointer(
         }
         let _ = conn.close().await;
     });
-    guard
+    Checkpointer {
+        _stop_on_drop: stop.clone().drop_guard(),
+        stop,
+        task: std::sync::Mutex::new(Some(task)),
+    }
 }
 
-/// One passive checkpoint; answers how many frames the log holds.
-async fn checkpoint(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
-    let (_busy, log, _copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+/// One passive checkpoint; answers the frames the log holds and how many of them are copied.
+async fn checkpoint(conn: &mut SqliteConnection) -> Result<(i64, i64), sqlx::Error> {
+    let (_busy, log, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
         .fetch_one(conn)
         .await?;
-    Ok(log)
+    Ok((log, copied))
 }
 
 /// A module's own database. Cheap to clone; private to the module that opened it.
@@ -133,8 +165,8 @@ struct Inner {
     write_timeout: Duration,
     /// Microseconds (on the module's clock) until which the module is offline; 0 when online.
     offline_until: AtomicI64,
-    /// Stops the checkpointer when the last handle is dropped.
-    _checkpointer: Option<DropGuard>,
+    /// Copies the log into the file; stopped by `close`, or when the last handle is dropped.
+    checkpointer: Option<Checkpointer>,
 }
 
 impl fmt::Debug for ModuleDb {
@@ -235,7 +267,7 @@ impl ModuleDb {
                 order,
                 write_timeout: settings.write_timeout,
                 offline_until: AtomicI64::new(0),
-                _checkpointer: checkpointer,
+                checkpointer,
             }),
         })
     }
@@ -359,9 +391,13 @@ impl ModuleDb {
         }
     }
 
-    /// Closes both pools, waiting for connections in use to be returned.
+    /// Closes the checkpointer and both pools, waiting for connections in use to be returned;
+    /// the writer last, so that closing it folds the write-ahead log into the file.
     pub async fn close(&self) {
-        self.inner.writer.close().await;
+        if let Some(c) = &self.inner.checkpointer {
+            c.stop().await;
+        }
         self.inner.reader.close().await;
+        self.inner.writer.close().await;
     }
 }

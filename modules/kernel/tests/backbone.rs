@@ -646,6 +646,16 @@ async fn several_openers_of_a_new_database_at_once_apply_each_migration_once() {
     }
 }
 
+/// The toy producer's database in `dir`, checkpointed every `every` (or by SQLite).
+async fn producer_checkpointed(dir: &std::path::Path, every: Option<Duration>) -> ModuleDb {
+    let mut settings = DbSettings::new(dir);
+    settings.checkpoint_every = every;
+    let platform = Platform::new(settings, 16);
+    ModuleDb::open("producer", &PRODUCER_SCHEMA, &platform)
+        .await
+        .unwrap()
+}
+
 /// Pages of the producer's database that are in its file rather than only in its write-ahead
 /// log, and all its pages.
 async fn pages_in_file(db: &ModuleDb) -> (i64, i64) {
@@ -666,16 +676,11 @@ async fn pages_in_file(db: &ModuleDb) -> (i64, i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_steady_writes_the_checkpointer_starts_the_log_again_instead_of_letting_it_grow() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = DbSettings::new(dir.path());
-    settings.checkpoint_every = Some(Duration::from_millis(5));
-    let platform = Platform::new(settings, 16);
-    let db = ModuleDb::open("producer", &PRODUCER_SCHEMA, &platform)
-        .await
-        .unwrap();
-    // Fifteen thousand commits of a page or more each, back to back: a log that never started
-    // again would hold them all (60 MB and more); one that starts again past 10,000 frames
-    // stays near 40 MB.
-    for n in 0..15_000 {
+    let db = producer_checkpointed(dir.path(), Some(Duration::from_millis(5))).await;
+    // Twenty-five thousand commits of a page or more each, back to back: a log that never
+    // started again would hold them all (100 MB and more); one that starts again past 10,000
+    // frames stays near 41 MB.
+    for n in 0..25_000 {
         let mut tx = db.write(Trace::new_root()).await.unwrap();
         sqlx::query("INSERT INTO notes (n) VALUES (?)")
             .bind(n)
@@ -688,8 +693,14 @@ async fn under_steady_writes_the_checkpointer_starts_the_log_again_instead_of_le
         .unwrap()
         .len();
     assert!(
-        log < 15_000 * 4_096,
+        log < 25_000 * 4_096 / 2,
         "the log grew to {log} bytes: it never started again"
+    );
+    // Closed, the checkpointer goes first and the writer last: the log is folded into the file.
+    db.close().await;
+    assert!(
+        !dir.path().join("producer.db-wal").exists(),
+        "the log outlived the close"
     );
 }
 
@@ -697,12 +708,7 @@ async fn under_steady_writes_the_checkpointer_starts_the_log_again_instead_of_le
 async fn the_checkpointer_copies_the_log_into_the_file_and_without_it_commits_leave_it_to_sqlite() {
     for every in [Some(Duration::from_millis(20)), None] {
         let dir = tempfile::tempdir().unwrap();
-        let mut settings = DbSettings::new(dir.path());
-        settings.checkpoint_every = every;
-        let platform = Platform::new(settings, 16);
-        let db = ModuleDb::open("producer", &PRODUCER_SCHEMA, &platform)
-            .await
-            .unwrap();
+        let db = producer_checkpointed(dir.path(), every).await;
         // Enough rows for several pages, far fewer than SQLite's 1,000-page checkpoint.
         for chunk in 0..20 {
             let mut tx = db.write(Trace::new_root()).await.unwrap();
