@@ -1412,3 +1412,68 @@ async fn a_crowd_past_the_placing_line_is_told_busy_with_retry_after_and_nothing
         0.0
     );
 }
+
+#[tokio::test]
+async fn the_booking_form_told_busy_says_so_on_the_page_and_keeps_the_choice() {
+    let app = spawn_app_with(|s| {
+        s.bookings.placing_width = 1;
+        s.bookings.placing_wait_ms = 0;
+    })
+    .await;
+    let (admin, _) = app.admin().await;
+    let show = app.show(&admin, 10_000, 1_000).await;
+    let (customer, _) = app.customer().await;
+    let page_path = format!("/shows/{}", show["id"].as_str().unwrap());
+    let page = app.get(&customer, &page_path).await.text().await.unwrap();
+    let token = form_token(&page);
+    let book = || {
+        let (customer, token) = (customer.clone(), token.clone());
+        let url = app.url(&format!("{page_path}/book"));
+        async move {
+            customer
+                .post(url)
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("idempotency_key", ""),
+                    ("seat_ids", ""),
+                    ("seats", "3"),
+                    ("best", ""),
+                    ("payment_type", "card"),
+                    ("number", APPROVED),
+                    ("exp_month", "12"),
+                    ("exp_year", "2031"),
+                    ("cvc", "123"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let (mut booked, mut busy) = (0_i64, 0_u32);
+    for _burst in 0..30 {
+        for answer in futures_util::future::join_all((0..16).map(|_| book())).await {
+            match answer.status() {
+                StatusCode::SEE_OTHER => booked += 1,
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    let html = answer.text().await.unwrap();
+                    assert!(
+                        html.contains("the box office is busy placing other bookings"),
+                        "{html}"
+                    );
+                    // The form again, with the customer's three seats still asked for.
+                    assert!(html.contains(r#"value="3""#), "{html}");
+                    busy += 1;
+                }
+                other => panic!("the booking form in a crowd answered {other}"),
+            }
+        }
+        if busy > 0 && booked > 0 {
+            break;
+        }
+    }
+    assert!(
+        busy > 0,
+        "16 forms at once past a line of one were never turned away"
+    );
+    assert_eq!(app.seats_available(&show).await, 10_000 - 3 * booked);
+}
