@@ -1355,10 +1355,9 @@ async fn metric(app: &TestApp, name: &str) -> f64 {
     sum
 }
 
-#[tokio::test]
-async fn a_crowd_past_the_placing_line_is_told_busy_with_retry_after_and_nothing_is_held_for_it() {
-    // One booking placed at a time and no wait in line: anyone arriving while one is placed is
-    // turned away at once.
+/// An app placing one booking at a time with no wait in line (anyone arriving while one is
+/// placed is turned away at once), a general-admission show of 10,000 seats and a customer.
+async fn line_of_one() -> (TestApp, Value, Client) {
     let app = spawn_app_with(|s| {
         s.bookings.placing_width = 1;
         s.bookings.placing_wait_ms = 0;
@@ -1367,6 +1366,12 @@ async fn a_crowd_past_the_placing_line_is_told_busy_with_retry_after_and_nothing
     let (admin, _) = app.admin().await;
     let show = app.show(&admin, 10_000, 1_000).await;
     let (customer, _) = app.customer().await;
+    (app, show, customer)
+}
+
+#[tokio::test]
+async fn a_crowd_past_the_placing_line_is_told_busy_with_retry_after_and_nothing_is_held_for_it() {
+    let (app, show, customer) = line_of_one().await;
     let (mut held, mut busy) = (0_i64, 0_u32);
     for _burst in 0..30 {
         let answers = futures_util::future::join_all(
@@ -1415,14 +1420,7 @@ async fn a_crowd_past_the_placing_line_is_told_busy_with_retry_after_and_nothing
 
 #[tokio::test]
 async fn the_booking_form_told_busy_says_so_on_the_page_and_keeps_the_choice() {
-    let app = spawn_app_with(|s| {
-        s.bookings.placing_width = 1;
-        s.bookings.placing_wait_ms = 0;
-    })
-    .await;
-    let (admin, _) = app.admin().await;
-    let show = app.show(&admin, 10_000, 1_000).await;
-    let (customer, _) = app.customer().await;
+    let (app, show, customer) = line_of_one().await;
     let page_path = format!("/shows/{}", show["id"].as_str().unwrap());
     let page = app.get(&customer, &page_path).await.text().await.unwrap();
     let token = form_token(&page);

@@ -29,6 +29,9 @@ pub const FLOOR_FILE: &str = "floor.db";
 
 static SCHEMA: Migrator = sqlx::migrate!("./schema");
 
+/// What each row of the commit loops holds: about a booking request's size.
+const ROW_BODY: &str = r#"{"show_id":"00000000-0000-0000-0000-000000000000","seats":2}"#;
+
 /// A scratch database for measuring raw commit throughput.
 #[derive(Clone, Debug)]
 pub struct Floor {
@@ -66,11 +69,10 @@ impl Floor {
 
     /// Commits one-row transactions back to back for `duration`; returns how many.
     pub async fn commit_loop(&self, duration: Duration) -> Result<u64, kernel::Error> {
-        let body = r#"{"show_id":"00000000-0000-0000-0000-000000000000","seats":2}"#;
         let started = Instant::now();
         let mut commits = 0;
         while started.elapsed() < duration {
-            self.insert(body).await?;
+            self.insert(ROW_BODY).await?;
             commits += 1;
         }
         Ok(commits)
@@ -84,7 +86,6 @@ impl Floor {
         duration: Duration,
         group: usize,
     ) -> Result<u64, kernel::Error> {
-        let body = r#"{"show_id":"00000000-0000-0000-0000-000000000000","seats":2}"#;
         let started = Instant::now();
         let mut rows = 0;
         while started.elapsed() < duration {
@@ -97,7 +98,7 @@ impl Floor {
                     .map_err(kernel::Error::db("floor"))?;
                 sqlx::query("INSERT INTO floor_rows (created_at, body) VALUES (?, ?)")
                     .bind(now)
-                    .bind(body)
+                    .bind(ROW_BODY)
                     .execute(tx.conn())
                     .await
                     .map_err(kernel::Error::db("floor"))?;

@@ -104,9 +104,10 @@ impl Checkpointer {
 /// the log holds [`RESTART_FRAMES`], the checkpointer copies the few frames written meanwhile
 /// while holding the module's write order (no write transaction open, none beginning), and the
 /// next write restarts the log. It does so only when the passive pass left few frames: a reader
-/// holding an old snapshot keeps the log from restarting anyway. Runs until stopped.
+/// holding an old snapshot keeps the log from restarting anyway. A tick with no commit since
+/// the log was last copied whole asks nothing of SQLite. Runs until stopped.
 fn spawn_checkpointer(
-    module: &'static str,
+    outlet: Arc<Outlet>,
     mut conn: SqliteConnection,
     every: Duration,
     order: Arc<Mutex<()>>,
@@ -114,10 +115,16 @@ fn spawn_checkpointer(
     let stop = CancellationToken::new();
     let cancelled = stop.clone();
     let task = tokio::spawn(async move {
+        // The commit count when the log was last found copied whole.
+        let mut copied_whole_at = None;
         loop {
             tokio::select! {
                 () = cancelled.cancelled() => break,
                 () = tokio::time::sleep(every) => {}
+            }
+            let commits = outlet.commits();
+            if copied_whole_at == Some(commits) {
+                continue;
             }
             let caught_up = match checkpoint(&mut conn).await {
                 Ok((log, copied)) if log >= RESTART_FRAMES && log - copied <= RESTART_BACKLOG => {
@@ -126,8 +133,12 @@ fn spawn_checkpointer(
                 }
                 other => other,
             };
+            copied_whole_at = match &caught_up {
+                Ok((log, copied)) if log == copied => Some(commits),
+                _ => None,
+            };
             if let Err(e) = caught_up {
-                tracing::warn!(module, error = %e, "a WAL checkpoint failed; the next tick tries again");
+                tracing::warn!(module = outlet.module, error = %e, "a WAL checkpoint failed; the next tick tries again");
             }
         }
         let _ = conn.close().await;
@@ -240,6 +251,7 @@ impl ModuleDb {
             )
             .await
             .map_err(Error::db(module))?;
+        let outlet = Arc::new(Outlet::new(module, platform));
         let order = Arc::new(Mutex::new(()));
         let checkpointer = match settings.checkpoint_every {
             Some(every) => {
@@ -248,19 +260,19 @@ impl ModuleDb {
                 let conn = SqliteConnection::connect_with(&options)
                     .await
                     .map_err(Error::db(module))?;
-                Some(spawn_checkpointer(module, conn, every, order.clone()))
+                Some(spawn_checkpointer(
+                    outlet.clone(),
+                    conn,
+                    every,
+                    order.clone(),
+                ))
             }
             None => None,
         };
 
         Ok(Self {
             inner: Arc::new(Inner {
-                outlet: Arc::new(Outlet {
-                    module,
-                    bus: platform.bus.clone(),
-                    metrics: platform.metrics.clone(),
-                    clock: platform.clock.clone(),
-                }),
+                outlet,
                 path,
                 writer,
                 reader,

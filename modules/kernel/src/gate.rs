@@ -104,11 +104,6 @@ impl Gate {
         );
     }
 
-    /// The gate's shape; `None` when it lets everyone in.
-    pub fn shape(&self) -> Option<GateShape> {
-        self.inner.shape
-    }
-
     /// A place inside: at once if one is free, else in line behind everyone who came before,
     /// or [`TurnedAway`] when none frees within the gate's wait (at once when the wait is zero).
     pub async fn enter(&self) -> Result<Admitted, TurnedAway> {

@@ -1,7 +1,10 @@
 //! The write transaction: the only way a module changes its database, and the only way its events
 //! and commands enter its outbox, together or not at all.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use serde_json::value::RawValue;
 use sqlx::{Sqlite, SqliteConnection, Transaction, query::Query, sqlite::SqliteArguments};
@@ -14,6 +17,7 @@ use crate::{
     events::{Command, ConsistencyToken, Envelope, EventRef, IntegrationEvent, Message, Trace},
     ids::new_id,
     metrics::Metrics,
+    platform::Platform,
     time::Timestamp,
 };
 
@@ -24,9 +28,26 @@ pub(crate) struct Outlet {
     pub(crate) bus: Bus,
     pub(crate) metrics: Metrics,
     pub(crate) clock: Clock,
+    /// Write transactions committed since the database was opened (the checkpointer skips a
+    /// tick when it has not moved).
+    commits: AtomicU64,
 }
 
 impl Outlet {
+    pub(crate) fn new(module: &'static str, platform: &Platform) -> Outlet {
+        Outlet {
+            module,
+            bus: platform.bus.clone(),
+            metrics: platform.metrics.clone(),
+            clock: platform.clock.clone(),
+            commits: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
+    }
+
     /// Offers committed messages to the bus, in sequence order.
     fn publish(&self, events: Vec<Envelope>) {
         if events.is_empty() {
@@ -168,6 +189,7 @@ impl WriteTx {
             ..
         } = self;
         tx.commit().await.map_err(Error::db(outlet.module))?;
+        outlet.commits.fetch_add(1, Ordering::Release);
         let last_event = pending.last().map(|e| EventRef {
             seq: e.seq,
             event_id: e.event_id,
